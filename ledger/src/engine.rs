@@ -1,0 +1,1009 @@
+//! The engine: one ledger directory, its log, its SQLite projections and its subscribers.
+//!
+//! Every write goes lock → recover → catch up → decide (the caller) → append → project →
+//! react, with the lock held throughout. Projections and their checkpoints change in one
+//! SQLite transaction, so each event is applied exactly once. Reactions are exactly-once
+//! across crashes because a reaction's events carry the causing event's id: before a
+//! reactor handles an event it looks ahead in the log for events it already produced for
+//! it, so a crash between the append and the SQLite commit never doubles a reaction.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, File, OpenOptions};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::error::{BoxError, LedgerError, Problem};
+use crate::line::{self, Event, Hash, NewEvent};
+use crate::log::{self, LogReader, Position, Torn};
+
+pub const EVENTS_FILE: &str = "events.jsonl";
+pub const LOCK_FILE: &str = "lock";
+/// Reaction rounds allowed for one command before the engine suspects a reactor loop.
+const MAX_ROUNDS: usize = 64;
+/// Events applied per SQLite transaction while catching up or rebuilding.
+const CATCH_UP_CHUNK: u64 = 20_000;
+
+/// Folds events into SQLite tables. Applying is deterministic: the same events give the
+/// same rows, which is what `verify` checks by replaying.
+pub trait Projection {
+    fn name(&self) -> &str;
+    /// Creates this projection's tables (called on a new or rebuilt database).
+    fn migrate(&self, db: &Connection) -> rusqlite::Result<()>;
+    fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError>;
+}
+
+/// Reacts to events by deciding new ones. Its events are appended as one atomic batch per
+/// causing event, with `causation_id` set to that event and `producer` set to `name()`.
+/// The engine never asks twice for an event whose reaction is already in the log; side
+/// effects outside the log (files) must still be idempotent, because a crash can come
+/// between them and the append.
+pub trait Reactor {
+    fn name(&self) -> &str;
+    fn react(&self, db: &Connection, event: &Event, ctx: &mut Context<'_>)
+    -> Result<Vec<NewEvent>, BoxError>;
+}
+
+/// What a decision may use besides the projections: the clock and the random source, both
+/// injected so that a seeded run is reproducible.
+pub struct Context<'a> {
+    pub now: DateTime<Utc>,
+    pub rng: &'a mut StdRng,
+}
+
+#[derive(Default)]
+pub struct Subscribers {
+    pub projections: Vec<Box<dyn Projection>>,
+    pub reactors: Vec<Box<dyn Reactor>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// File name of the projection database inside the ledger directory.
+    pub db_file: String,
+    /// The application's projection schema version: a database built by another version
+    /// is rebuilt from the log on open.
+    pub schema_version: u32,
+    /// Seed for ids and decisions (reproducible runs). The stream is derived from the seed
+    /// and the hash of the last event, so two commands never draw the same numbers.
+    pub seed: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            db_file: "projections.db".into(),
+            schema_version: 1,
+            seed: None,
+        }
+    }
+}
+
+/// Which instant "now" is.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    /// The system clock, never earlier than the last event (a clock that stepped back is
+    /// clamped to the last event's instant).
+    System,
+    /// A fixed instant; refused if it is earlier than the last event.
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    fn resolve(self, last: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, LedgerError> {
+        let now = match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(t) => t,
+        };
+        let now = DateTime::from_timestamp_millis(now.timestamp_millis()).expect("in range");
+        match (self, last) {
+            (Clock::Fixed(_), Some(last)) if now < last => Err(LedgerError::ClockBehind { now, last }),
+            (Clock::System, Some(last)) if now < last => Ok(last),
+            _ => Ok(now),
+        }
+    }
+}
+
+pub struct Ledger {
+    dir: PathBuf,
+    events: PathBuf,
+    db_path: PathBuf,
+    db: Connection,
+    subs: Subscribers,
+    opts: Options,
+    last_recovery: Recovery,
+}
+
+/// What a write session did besides the caller's own batch.
+#[derive(Debug, Default)]
+pub struct Recovery {
+    /// Where a torn tail was moved, if one was found.
+    pub torn_moved_to: Option<PathBuf>,
+    /// Events projected that an earlier, interrupted command had appended.
+    pub projected: u64,
+    /// Whether the projection database had to be rebuilt.
+    pub rebuilt: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RebuildReport {
+    pub events: u64,
+    pub last: Position,
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    pub events: u64,
+    pub last: Position,
+    /// Events in the log that the projections have not applied yet (an interrupted command;
+    /// the next command applies them).
+    pub projection_lag: u64,
+    /// Events that some reactor has not handled yet.
+    pub reaction_lag: u64,
+    /// Bytes after the last complete batch (a torn write the next writer moves aside).
+    pub torn_bytes: u64,
+    /// Tables compared between the live database and a fresh replay (none when there is
+    /// no projection database yet: the next command builds it).
+    pub tables_compared: Vec<String>,
+}
+
+impl Ledger {
+    /// Creates a new ledger directory (0700) with an empty log and projection database.
+    pub fn create(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
+        let events = dir.join(EVENTS_FILE);
+        if events.exists() {
+            return Err(LedgerError::AlreadyExists(dir.to_owned()));
+        }
+        fs::create_dir_all(dir).map_err(|e| LedgerError::io("create", dir, e))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|e| LedgerError::io("set permissions of", dir, e))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = open_lock(&lock_path)?;
+        lock.lock().map_err(|e| LedgerError::io("lock", &lock_path, e))?;
+        match log::create_private(&events) {
+            Ok(f) => f.sync_all().map_err(|e| LedgerError::io("sync", &events, e))?,
+            Err(LedgerError::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(LedgerError::AlreadyExists(dir.to_owned()));
+            }
+            Err(e) => return Err(e),
+        }
+        log::sync_dir(dir)?;
+        let db_path = dir.join(&opts.db_file);
+        remove_db_files(&db_path)?;
+        let db = open_db(&db_path)?;
+        init_schema(&db, &db_path, &subs, opts.schema_version)?;
+        Ok(Ledger {
+            dir: dir.to_owned(),
+            events,
+            db_path,
+            db,
+            subs,
+            opts,
+            last_recovery: Recovery::default(),
+        })
+    }
+
+    /// Opens an existing ledger. The projection database is created or rebuilt when it is
+    /// missing or from another schema version, and caught up when an interrupted command
+    /// left work behind; all of that under the writer lock. A ledger that is already caught
+    /// up is opened without taking the lock.
+    pub fn open(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
+        let events = dir.join(EVENTS_FILE);
+        if !events.is_file() {
+            return Err(LedgerError::NotFound(dir.to_owned()));
+        }
+        let mut ledger = Ledger::open_unchecked(dir, subs, opts)?;
+        if !ledger.schema_is_current()? || ledger.is_behind()? {
+            drop(ledger.write(Clock::System)?);
+        }
+        Ok(ledger)
+    }
+
+    /// Opens a ledger as it is: no lock, no recovery, no catch-up. For `verify`, which must
+    /// look at a damaged ledger without touching it.
+    pub fn open_unchecked(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
+        let events = dir.join(EVENTS_FILE);
+        if !events.is_file() {
+            return Err(LedgerError::NotFound(dir.to_owned()));
+        }
+        let db_path = dir.join(&opts.db_file);
+        let db = open_db(&db_path)?;
+        Ok(Ledger {
+            dir: dir.to_owned(),
+            events,
+            db_path,
+            db,
+            subs,
+            opts,
+            last_recovery: Recovery::default(),
+        })
+    }
+
+    /// What the last write session (or the catch-up in `open`) recovered.
+    pub fn last_recovery(&self) -> &Recovery {
+        &self.last_recovery
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn events_path(&self) -> &Path {
+        &self.events
+    }
+
+    /// The projections, for queries. Never write through this.
+    pub fn db(&self) -> &Connection {
+        &self.db
+    }
+
+    /// The position after the last event the projections have applied.
+    pub fn head(&self) -> Result<Position, LedgerError> {
+        Ok(self.projection_position()?.unwrap_or(Position::GENESIS))
+    }
+
+    /// Streams the committed events with `seq > after`.
+    pub fn read_after(
+        &self,
+        after: u64,
+    ) -> Result<impl Iterator<Item = Result<Event, LedgerError>>, LedgerError> {
+        let reader = LogReader::open(&self.events, Position::GENESIS)?;
+        Ok(reader.filter_map(move |r| match r {
+            Ok((e, _)) if e.seq <= after => None,
+            Ok((e, _)) => Some(Ok(e)),
+            Err(e) => Some(Err(e)),
+        }))
+    }
+
+    /// Takes the writer lock, recovers a torn tail, catches up projections and pending
+    /// reactions, and hands back a session in which the caller decides and appends.
+    pub fn write(&mut self, clock: Clock) -> Result<WriteGuard<'_>, LedgerError> {
+        let lock_path = self.dir.join(LOCK_FILE);
+        let lock = open_lock(&lock_path)?;
+        lock.lock().map_err(|e| LedgerError::io("lock", &lock_path, e))?;
+        let mut recovery = Recovery::default();
+        if !self.schema_is_current()? {
+            self.rebuild_locked()?;
+            recovery.rebuilt = true;
+        }
+        let (projected, torn) = self.catch_up_projections()?;
+        recovery.projected = projected;
+        let tail = self.head()?;
+        let now = clock.resolve(tail.at)?;
+        if let Some(torn) = torn {
+            recovery.torn_moved_to = Some(log::recover_torn(&self.events, torn, now)?);
+        }
+        let rng = match self.opts.seed {
+            Some(seed) => {
+                StdRng::seed_from_u64(seed ^ u64::from_le_bytes(tail.hash.0[..8].try_into().unwrap()))
+            }
+            None => StdRng::from_rng(&mut rand::rng()),
+        };
+        self.last_recovery = Recovery {
+            torn_moved_to: recovery.torn_moved_to.clone(),
+            ..recovery
+        };
+        let mut guard = WriteGuard {
+            ledger: self,
+            _lock: lock,
+            now,
+            rng,
+            appended: Vec::new(),
+        };
+        guard.run_reactions()?;
+        Ok(guard)
+    }
+
+    /// Recreates the projection database from the log (into a new file, renamed into place).
+    pub fn rebuild(&mut self) -> Result<RebuildReport, LedgerError> {
+        let lock_path = self.dir.join(LOCK_FILE);
+        let lock = open_lock(&lock_path)?;
+        lock.lock().map_err(|e| LedgerError::io("lock", &lock_path, e))?;
+        let report = self.rebuild_locked()?;
+        let mut guard = WriteGuard {
+            ledger: self,
+            _lock: lock,
+            now: Clock::System.resolve(report.last.at)?,
+            rng: StdRng::from_rng(&mut rand::rng()),
+            appended: Vec::new(),
+        };
+        guard.run_reactions()?;
+        Ok(report)
+    }
+
+    /// Checks the whole log (hashes, chain, seq, time, batches, unique ids) and that
+    /// replaying it into a fresh database gives exactly the live projections.
+    pub fn verify(&self) -> Result<VerifyReport, LedgerError> {
+        let lock_path = self.dir.join(LOCK_FILE);
+        let lock = File::open(&lock_path).ok();
+        if let Some(l) = &lock {
+            l.lock_shared()
+                .map_err(|e| LedgerError::io("lock", &lock_path, e))?;
+        }
+        let has_db = self.schema_is_current()?;
+        let live_positions = if has_db { self.positions()? } else { HashMap::new() };
+        let scratch = ScratchDb::new(&self.dir)?;
+        let fresh = open_db(&scratch.path)?;
+        fresh
+            .execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+            .map_err(|e| db_err(&scratch.path, e))?;
+        init_schema(&fresh, &scratch.path, &self.subs, self.opts.schema_version)?;
+
+        let proj_cp: Vec<u64> = self
+            .subs
+            .projections
+            .iter()
+            .map(|p| live_positions.get(p.name()).map_or(0, |pos| pos.seq))
+            .collect();
+        let live_head = if has_db {
+            self.projection_position()?.unwrap_or(Position::GENESIS)
+        } else {
+            Position::GENESIS
+        };
+        let mut ids = HashSet::new();
+        let mut reader = LogReader::open(&self.events, Position::GENESIS)?;
+        let mut last = Position::GENESIS;
+        let mut events = 0u64;
+        let mut head_seen = live_head.seq == 0;
+        let tx = fresh
+            .unchecked_transaction()
+            .map_err(|e| db_err(&scratch.path, e))?;
+        for item in reader.by_ref() {
+            let (ev, end) = item?;
+            if !ids.insert(ev.id) {
+                return Err(LedgerError::corrupt(ev.seq, end, Problem::DuplicateId(ev.id)));
+            }
+            for (p, cp) in self.subs.projections.iter().zip(&proj_cp) {
+                if ev.seq <= *cp {
+                    apply(p.as_ref(), &tx, &ev)?;
+                }
+            }
+            if ev.seq == live_head.seq {
+                if ev.hash != live_head.hash {
+                    return Err(LedgerError::corrupt(ev.seq, end, Problem::CheckpointMismatch));
+                }
+                head_seen = true;
+            }
+            last = Position {
+                seq: ev.seq,
+                offset: end,
+                hash: ev.hash,
+                at: Some(ev.at),
+            };
+            events += 1;
+        }
+        tx.commit().map_err(|e| db_err(&scratch.path, e))?;
+        drop(fresh);
+        if !head_seen {
+            return Err(LedgerError::corrupt(
+                last.seq + 1,
+                last.offset,
+                Problem::ProjectionsAhead {
+                    log_seq: last.seq,
+                    db_seq: live_head.seq,
+                },
+            ));
+        }
+        let tables = if has_db {
+            compare_with(&self.db, &scratch.path)?
+        } else {
+            Vec::new()
+        };
+        let reaction_lag = self
+            .subs
+            .reactors
+            .iter()
+            .map(|r| {
+                last.seq
+                    .saturating_sub(live_positions.get(r.name()).map_or(0, |p| p.seq))
+            })
+            .max()
+            .unwrap_or(0);
+        Ok(VerifyReport {
+            events,
+            last,
+            projection_lag: last.seq - live_head.seq,
+            reaction_lag,
+            torn_bytes: reader.torn().map_or(0, |t| t.len),
+            tables_compared: tables,
+        })
+    }
+
+    fn schema_is_current(&self) -> Result<bool, LedgerError> {
+        let v: Option<String> = self
+            .db
+            .query_row(
+                "SELECT value FROM ledger_meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .or_else(|e| match e {
+                rusqlite::Error::SqliteFailure(_, Some(ref m)) if m.contains("no such table") => Ok(None),
+                e => Err(e),
+            })
+            .map_err(|e| db_err(&self.db_path, e))?;
+        Ok(v == Some(self.opts.schema_version.to_string()))
+    }
+
+    fn is_behind(&self) -> Result<bool, LedgerError> {
+        let positions = self.positions()?;
+        let head = self.projection_position()?.unwrap_or(Position::GENESIS);
+        if log::file_len(&self.events)? != head.offset {
+            return Ok(true);
+        }
+        let all = self
+            .subs
+            .projections
+            .iter()
+            .map(|p| p.name())
+            .chain(self.subs.reactors.iter().map(|r| r.name()));
+        Ok(all
+            .into_iter()
+            .any(|n| positions.get(n).is_none_or(|p| p.seq != head.seq)))
+    }
+
+    fn positions(&self) -> Result<HashMap<String, Position>, LedgerError> {
+        read_positions(&self.db).map_err(|e| db_err(&self.db_path, e))
+    }
+
+    /// The position all projections have reached (the least advanced one).
+    fn projection_position(&self) -> Result<Option<Position>, LedgerError> {
+        let positions = self.positions()?;
+        Ok(self
+            .subs
+            .projections
+            .iter()
+            .map(|p| positions.get(p.name()).copied().unwrap_or(Position::GENESIS))
+            .min_by_key(|p| p.seq))
+    }
+
+    /// Applies every committed event the projections have not seen. Returns how many were
+    /// applied and the torn tail found after the last complete batch, if any.
+    fn catch_up_projections(&mut self) -> Result<(u64, Option<Torn>), LedgerError> {
+        let positions = self.positions()?;
+        let cps: Vec<u64> = self
+            .subs
+            .projections
+            .iter()
+            .map(|p| positions.get(p.name()).map_or(0, |x| x.seq))
+            .collect();
+        let start = self.projection_position()?.unwrap_or(Position::GENESIS);
+        let mut reader = LogReader::open(&self.events, start)?;
+        let mut applied = 0u64;
+        let mut total = 0u64;
+        let mut tx = self
+            .db
+            .unchecked_transaction()
+            .map_err(|e| db_err(&self.db_path, e))?;
+        while let Some(item) = reader.next() {
+            let (ev, end) = item?;
+            for (p, cp) in self.subs.projections.iter().zip(&cps) {
+                if ev.seq > *cp {
+                    apply(p.as_ref(), &tx, &ev)?;
+                }
+            }
+            applied += 1;
+            if applied >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {
+                let pos = Position {
+                    seq: ev.seq,
+                    offset: end,
+                    hash: ev.hash,
+                    at: Some(ev.at),
+                };
+                set_projection_positions(&tx, &self.subs, &pos).map_err(|e| db_err(&self.db_path, e))?;
+                tx.commit().map_err(|e| db_err(&self.db_path, e))?;
+                tx = self
+                    .db
+                    .unchecked_transaction()
+                    .map_err(|e| db_err(&self.db_path, e))?;
+                applied = 0;
+                total += CATCH_UP_CHUNK;
+            }
+        }
+        if applied > 0 || total > 0 {
+            set_projection_positions(&tx, &self.subs, &reader.position())
+                .map_err(|e| db_err(&self.db_path, e))?;
+        }
+        tx.commit().map_err(|e| db_err(&self.db_path, e))?;
+        Ok((total + applied, reader.torn()))
+    }
+
+    /// Replays the whole log into a new database file and swaps it in. The caller holds
+    /// the lock. Reactor checkpoints are derived from the log: a writer finishes every
+    /// reaction before it appends a new command's batch, so everything before the last
+    /// command batch has been reacted to; the rest is re-examined with the usual
+    /// look-ahead, which skips reactions already in the log.
+    fn rebuild_locked(&mut self) -> Result<RebuildReport, LedgerError> {
+        let tmp = self.dir.join(format!("{}.rebuild", self.opts.db_file));
+        remove_db_files(&tmp)?;
+        let db = open_db(&tmp)?;
+        db.execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+            .map_err(|e| db_err(&tmp, e))?;
+        init_schema(&db, &tmp, &self.subs, self.opts.schema_version)?;
+        let mut reader = LogReader::open(&self.events, Position::GENESIS)?;
+        let mut before_last_root = Position::GENESIS;
+        let mut prev_pos = Position::GENESIS;
+        let mut prev_closed = true;
+        let mut events = 0u64;
+        let mut tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
+        for item in reader.by_ref() {
+            let (ev, end) = item?;
+            if ev.is_root() && prev_closed {
+                before_last_root = prev_pos;
+            }
+            for p in &self.subs.projections {
+                apply(p.as_ref(), &tx, &ev)?;
+            }
+            events += 1;
+            prev_pos = Position {
+                seq: ev.seq,
+                offset: end,
+                hash: ev.hash,
+                at: Some(ev.at),
+            };
+            prev_closed = ev.seq == ev.batch_end;
+            if events % CATCH_UP_CHUNK == 0 && ev.seq == ev.batch_end {
+                tx.commit().map_err(|e| db_err(&tmp, e))?;
+                tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
+            }
+        }
+        let last = reader.position();
+        set_projection_positions(&tx, &self.subs, &last).map_err(|e| db_err(&tmp, e))?;
+        for r in &self.subs.reactors {
+            set_position(&tx, r.name(), &before_last_root).map_err(|e| db_err(&tmp, e))?;
+        }
+        tx.commit().map_err(|e| db_err(&tmp, e))?;
+        db.execute_batch("PRAGMA journal_mode=DELETE;")
+            .map_err(|e| db_err(&tmp, e))?;
+        drop(db);
+        File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| LedgerError::io("sync", &tmp, e))?;
+        // Close the live database before replacing its files underneath it.
+        let placeholder = Connection::open_in_memory().map_err(|e| db_err(&self.db_path, e))?;
+        drop(std::mem::replace(&mut self.db, placeholder));
+        remove_db_files(&self.db_path)?;
+        fs::rename(&tmp, &self.db_path).map_err(|e| LedgerError::io("replace", &self.db_path, e))?;
+        log::sync_dir(&self.dir)?;
+        self.db = open_db(&self.db_path)?;
+        Ok(RebuildReport { events, last })
+    }
+}
+
+/// A write session: the lock is held until it is dropped.
+pub struct WriteGuard<'l> {
+    ledger: &'l mut Ledger,
+    _lock: File,
+    now: DateTime<Utc>,
+    rng: StdRng,
+    appended: Vec<Event>,
+}
+
+impl WriteGuard<'_> {
+    pub fn db(&self) -> &Connection {
+        &self.ledger.db
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    pub fn rng(&mut self) -> &mut StdRng {
+        &mut self.rng
+    }
+
+    pub fn context(&mut self) -> Context<'_> {
+        Context {
+            now: self.now,
+            rng: &mut self.rng,
+        }
+    }
+
+    /// A fresh UUIDv7 at this session's instant.
+    pub fn new_id(&mut self) -> Uuid {
+        new_id(self.now, &mut self.rng)
+    }
+
+    /// What this session recovered before the caller's decision.
+    pub fn recovery(&self) -> &Recovery {
+        &self.ledger.last_recovery
+    }
+
+    /// Every event appended in this session: recovered reactions, the caller's batches and
+    /// the reactions they caused, in log order.
+    pub fn appended(&self) -> &[Event] {
+        &self.appended
+    }
+
+    /// Appends one command's events as an atomic batch, durably, projects them, then runs
+    /// every reaction to completion. Returns the batch as written.
+    pub fn append(&mut self, batch: Vec<NewEvent>) -> Result<Vec<Event>, LedgerError> {
+        self.append_batches(vec![batch])
+    }
+
+    /// Appends several batches with one write and one fsync (group commit). Each batch is
+    /// atomic on its own.
+    pub fn append_batches(&mut self, batches: Vec<Vec<NewEvent>>) -> Result<Vec<Event>, LedgerError> {
+        let head = self.ledger.head()?;
+        let mut staging = Staging::new(head);
+        for batch in batches.into_iter().filter(|b| !b.is_empty()) {
+            staging.stage(batch, None, self.now, &mut self.rng);
+        }
+        let written = self.commit_staged(staging)?;
+        self.run_reactions()?;
+        Ok(written)
+    }
+
+    /// Projects the staged events in one transaction, appends them durably, commits.
+    fn commit_staged(&mut self, staging: Staging) -> Result<Vec<Event>, LedgerError> {
+        if staging.events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let l = &mut *self.ledger;
+        let tx = l.db.unchecked_transaction().map_err(|e| db_err(&l.db_path, e))?;
+        for ev in &staging.events {
+            for p in &l.subs.projections {
+                apply(p.as_ref(), &tx, ev)?;
+            }
+        }
+        set_projection_positions(&tx, &l.subs, &staging.next).map_err(|e| db_err(&l.db_path, e))?;
+        log::append_durably(&l.events, staging.start.offset, &staging.bytes)?;
+        tx.commit().map_err(|e| db_err(&l.db_path, e))?;
+        self.appended.extend(staging.events.iter().cloned());
+        Ok(staging.events)
+    }
+
+    /// Runs reaction rounds until every reactor has handled every event.
+    fn run_reactions(&mut self) -> Result<(), LedgerError> {
+        for _ in 0..MAX_ROUNDS {
+            let l = &mut *self.ledger;
+            let head = l.head()?;
+            let positions = l.positions()?;
+            let behind: Vec<usize> = (0..l.subs.reactors.len())
+                .filter(|&i| positions.get(l.subs.reactors[i].name()).map_or(0, |p| p.seq) < head.seq)
+                .collect();
+            if behind.is_empty() {
+                return Ok(());
+            }
+            let mut staging = Staging::new(head);
+            let tx = l.db.unchecked_transaction().map_err(|e| db_err(&l.db_path, e))?;
+            for i in behind {
+                let reactor = l.subs.reactors[i].as_ref();
+                let from = positions
+                    .get(reactor.name())
+                    .copied()
+                    .unwrap_or(Position::GENESIS);
+                let mut handled = HashSet::new();
+                for item in LogReader::open(&l.events, from)?.stop_after(head.seq) {
+                    let (ev, _) = item?;
+                    if ev.producer == reactor.name()
+                        && let Some(cause) = ev.causation_id
+                    {
+                        handled.insert(cause);
+                    }
+                }
+                for item in LogReader::open(&l.events, from)?.stop_after(head.seq) {
+                    let (ev, _) = item?;
+                    if handled.contains(&ev.id) {
+                        continue;
+                    }
+                    let mut ctx = Context {
+                        now: self.now,
+                        rng: &mut self.rng,
+                    };
+                    let out = reactor
+                        .react(&tx, &ev, &mut ctx)
+                        .map_err(|source| LedgerError::React {
+                            name: reactor.name().to_owned(),
+                            seq: ev.seq,
+                            event_type: ev.event_type.clone(),
+                            source,
+                        })?;
+                    if out.is_empty() {
+                        continue;
+                    }
+                    let staged = staging.stage_reaction(out, &ev, reactor.name(), self.now, &mut self.rng);
+                    for e in &staging.events[staged] {
+                        for p in &l.subs.projections {
+                            apply(p.as_ref(), &tx, e)?;
+                        }
+                    }
+                }
+                set_position(&tx, reactor.name(), &head).map_err(|e| db_err(&l.db_path, e))?;
+            }
+            if !staging.events.is_empty() {
+                set_projection_positions(&tx, &l.subs, &staging.next).map_err(|e| db_err(&l.db_path, e))?;
+                log::append_durably(&l.events, staging.start.offset, &staging.bytes)?;
+            }
+            tx.commit().map_err(|e| db_err(&l.db_path, e))?;
+            self.appended.extend(staging.events);
+        }
+        Err(LedgerError::React {
+            name: "(all)".into(),
+            seq: self.ledger.head()?.seq,
+            event_type: String::new(),
+            source: format!("reactions did not settle after {MAX_ROUNDS} rounds").into(),
+        })
+    }
+}
+
+/// Events encoded in memory, ready for one write.
+struct Staging {
+    start: Position,
+    next: Position,
+    bytes: Vec<u8>,
+    events: Vec<Event>,
+}
+
+impl Staging {
+    fn new(start: Position) -> Staging {
+        Staging {
+            start,
+            next: start,
+            bytes: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    fn stage(
+        &mut self,
+        batch: Vec<NewEvent>,
+        cause: Option<(&Event, &str)>,
+        now: DateTime<Utc>,
+        rng: &mut StdRng,
+    ) -> std::ops::Range<usize> {
+        let first = self.events.len();
+        let batch_end = self.next.seq + batch.len() as u64;
+        let mut correlation = cause.map(|(c, _)| c.correlation_id);
+        for ne in batch {
+            let id = new_id(now, rng);
+            let mut ev = Event {
+                seq: self.next.seq + 1,
+                id,
+                event_type: ne.event_type,
+                version: ne.version,
+                at: now,
+                producer: cause.map_or(ne.producer, |(_, name)| name.to_owned()),
+                actor: ne.actor,
+                causation_id: cause.map(|(c, _)| c.id),
+                correlation_id: *correlation.get_or_insert(id),
+                data: ne.data,
+                batch_end,
+                prev: self.next.hash,
+                hash: Hash::GENESIS,
+            };
+            let before = self.bytes.len();
+            ev.hash = line::encode(&ev, &mut self.bytes);
+            self.next = Position {
+                seq: ev.seq,
+                offset: self.next.offset + (self.bytes.len() - before) as u64,
+                hash: ev.hash,
+                at: Some(now),
+            };
+            self.events.push(ev);
+        }
+        first..self.events.len()
+    }
+
+    fn stage_reaction(
+        &mut self,
+        batch: Vec<NewEvent>,
+        cause: &Event,
+        reactor: &str,
+        now: DateTime<Utc>,
+        rng: &mut StdRng,
+    ) -> std::ops::Range<usize> {
+        self.stage(batch, Some((cause, reactor)), now, rng)
+    }
+}
+
+fn new_id(now: DateTime<Utc>, rng: &mut StdRng) -> Uuid {
+    let mut bytes = [0u8; 10];
+    rng.fill_bytes(&mut bytes);
+    uuid::Builder::from_unix_timestamp_millis(now.timestamp_millis() as u64, &bytes).into_uuid()
+}
+
+fn apply(p: &dyn Projection, db: &Connection, ev: &Event) -> Result<(), LedgerError> {
+    p.apply(db, ev).map_err(|source| LedgerError::Apply {
+        name: p.name().to_owned(),
+        seq: ev.seq,
+        event_type: ev.event_type.clone(),
+        source,
+    })
+}
+
+fn db_err(path: &Path, source: rusqlite::Error) -> LedgerError {
+    LedgerError::Db {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn open_lock(path: &Path) -> Result<File, LedgerError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| LedgerError::io("open", path, e))
+}
+
+fn open_db(path: &Path) -> Result<Connection, LedgerError> {
+    let existed = path.exists();
+    let db = Connection::open(path).map_err(|e| db_err(path, e))?;
+    if !existed {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            .map_err(|e| LedgerError::io("set permissions of", path, e))?;
+    }
+    db.busy_timeout(std::time::Duration::from_secs(30))
+        .map_err(|e| db_err(path, e))?;
+    db.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        .map_err(|e| db_err(path, e))?;
+    Ok(db)
+}
+
+fn remove_db_files(path: &Path) -> Result<(), LedgerError> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        match fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(LedgerError::io("remove", &p, e)),
+        }
+    }
+    Ok(())
+}
+
+fn init_schema(db: &Connection, path: &Path, subs: &Subscribers, version: u32) -> Result<(), LedgerError> {
+    let go = || -> rusqlite::Result<()> {
+        let tx = db.unchecked_transaction()?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+             CREATE TABLE IF NOT EXISTS ledger_subscriptions (
+                 name TEXT PRIMARY KEY, seq INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
+                 hash TEXT NOT NULL, at TEXT) STRICT;",
+        )?;
+        for p in &subs.projections {
+            p.migrate(&tx)?;
+        }
+        let names = subs
+            .projections
+            .iter()
+            .map(|p| p.name())
+            .chain(subs.reactors.iter().map(|r| r.name()));
+        for name in names {
+            tx.execute(
+                "INSERT OR IGNORE INTO ledger_subscriptions (name, seq, byte_offset, hash, at) VALUES (?1, 0, 0, ?2, NULL)",
+                params![name, Hash::GENESIS.to_string()],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO ledger_meta (key, value) VALUES ('schema_version', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [version.to_string()],
+        )?;
+        tx.commit()
+    };
+    go().map_err(|e| db_err(path, e))
+}
+
+fn read_positions(db: &Connection) -> rusqlite::Result<HashMap<String, Position>> {
+    let mut stmt = db.prepare_cached("SELECT name, seq, byte_offset, hash, at FROM ledger_subscriptions")?;
+    let rows = stmt.query_map([], |r| {
+        let hash: String = r.get(3)?;
+        let at: Option<String> = r.get(4)?;
+        Ok((
+            r.get::<_, String>(0)?,
+            Position {
+                seq: r.get::<_, i64>(1)? as u64,
+                offset: r.get::<_, i64>(2)? as u64,
+                hash: hash.parse().unwrap_or_default(),
+                at: at
+                    .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+                    .map(|t| t.with_timezone(&Utc)),
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+fn set_position(db: &Connection, name: &str, pos: &Position) -> rusqlite::Result<()> {
+    db.prepare_cached(
+        "UPDATE ledger_subscriptions SET seq = ?2, byte_offset = ?3, hash = ?4, at = ?5 WHERE name = ?1",
+    )?
+    .execute(params![
+        name,
+        pos.seq as i64,
+        pos.offset as i64,
+        pos.hash.to_string(),
+        pos.at.as_ref().map(line::format_at)
+    ])?;
+    Ok(())
+}
+
+fn set_projection_positions(db: &Connection, subs: &Subscribers, pos: &Position) -> rusqlite::Result<()> {
+    for p in &subs.projections {
+        set_position(db, p.name(), pos)?;
+    }
+    Ok(())
+}
+
+/// Compares every projection table of `live` with the same table in the database at
+/// `fresh` (as multisets of rows). Returns the tables compared.
+fn compare_with(live: &Connection, fresh: &Path) -> Result<Vec<String>, LedgerError> {
+    let err = |e| db_err(fresh, e);
+    live.execute("ATTACH DATABASE ?1 AS fresh", [fresh.to_string_lossy()])
+        .map_err(err)?;
+    let result = (|| -> Result<Vec<String>, LedgerError> {
+        let list = |schema: &str| -> rusqlite::Result<Vec<String>> {
+            let mut stmt = live.prepare(&format!(
+                "SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+                 AND name NOT IN ('ledger_meta', 'ledger_subscriptions') ORDER BY name"
+            ))?;
+            stmt.query_map([], |r| r.get(0))?.collect()
+        };
+        let tables = list("fresh").map_err(err)?;
+        let live_tables = list("main").map_err(err)?;
+        if let Some(t) = live_tables
+            .iter()
+            .chain(&tables)
+            .find(|t| !tables.contains(t) || !live_tables.contains(t))
+        {
+            return Err(LedgerError::corrupt(
+                0,
+                0,
+                Problem::ReplayMismatch { table: t.clone() },
+            ));
+        }
+        for t in &tables {
+            let q = format!(
+                "SELECT (SELECT count(*) FROM main.\"{t}\") - (SELECT count(*) FROM fresh.\"{t}\"),
+                        (SELECT count(*) FROM (SELECT * FROM main.\"{t}\" EXCEPT SELECT * FROM fresh.\"{t}\")),
+                        (SELECT count(*) FROM (SELECT * FROM fresh.\"{t}\" EXCEPT SELECT * FROM main.\"{t}\"))"
+            );
+            let (d, a, b): (i64, i64, i64) = live
+                .query_row(&q, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(err)?;
+            if d != 0 || a != 0 || b != 0 {
+                return Err(LedgerError::corrupt(
+                    0,
+                    0,
+                    Problem::ReplayMismatch { table: t.clone() },
+                ));
+            }
+        }
+        Ok(tables)
+    })();
+    live.execute("DETACH DATABASE fresh", []).map_err(err)?;
+    result
+}
+
+/// A private scratch database file, removed on drop.
+struct ScratchDb {
+    path: PathBuf,
+}
+
+impl ScratchDb {
+    fn new(ledger_dir: &Path) -> Result<ScratchDb, LedgerError> {
+        let base = std::env::temp_dir();
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        let tag: u64 = ledger_dir.as_os_str().len() as u64 ^ nanos as u64;
+        let path = base.join(format!("popug-verify-{}-{tag:x}.db", std::process::id()));
+        drop(log::create_private(&path)?);
+        Ok(ScratchDb { path })
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        let _ = remove_db_files(&self.path);
+    }
+}

@@ -1,0 +1,131 @@
+//! The engine's errors. Each carries what a person needs to act: which file, which line,
+//! which projection, and the underlying cause as `source`.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::line::LineError;
+
+/// A boxed error from a projection or a reactor (their own error types stay theirs).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("cannot {action} `{}`", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    /// The log (or the projections' view of it) is damaged. `line` is the 1-based line
+    /// number in `events.jsonl` (equal to the seq in a healthy log).
+    #[error("the ledger is damaged at line {line} (byte {offset}): {problem}")]
+    Corrupt {
+        line: u64,
+        offset: u64,
+        problem: Problem,
+    },
+
+    #[error("no ledger at `{}`", .0.display())]
+    NotFound(PathBuf),
+
+    #[error("a ledger already exists at `{}`", .0.display())]
+    AlreadyExists(PathBuf),
+
+    #[error("the clock ({now}) is earlier than the last event ({last})")]
+    ClockBehind { now: DateTime<Utc>, last: DateTime<Utc> },
+
+    #[error("projection `{name}` failed on event {seq} ({event_type})")]
+    Apply {
+        name: String,
+        seq: u64,
+        event_type: String,
+        #[source]
+        source: BoxError,
+    },
+
+    #[error("reactor `{name}` failed on event {seq} ({event_type})")]
+    React {
+        name: String,
+        seq: u64,
+        event_type: String,
+        #[source]
+        source: BoxError,
+    },
+
+    #[error("the projection database `{}` failed", path.display())]
+    Db {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error("the decision could not be encoded")]
+    Encode(#[source] serde_json::Error),
+}
+
+impl LedgerError {
+    pub(crate) fn io(action: &'static str, path: &Path, source: io::Error) -> LedgerError {
+        LedgerError::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(line: u64, offset: u64, problem: Problem) -> LedgerError {
+        LedgerError::Corrupt {
+            line,
+            offset,
+            problem,
+        }
+    }
+
+    /// True when the ledger itself is damaged (as opposed to a failure around it).
+    pub fn is_corruption(&self) -> bool {
+        matches!(self, LedgerError::Corrupt { .. })
+    }
+
+    /// The I/O error underneath, if this is one (e.g. to tell a full disk from a read-only one).
+    pub fn io_error(&self) -> Option<&io::Error> {
+        match self {
+            LedgerError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// What exactly is wrong with a damaged ledger.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Problem {
+    #[error("{0}")]
+    Line(LineError),
+    #[error("expected seq {expected}, found {found} (an event is missing, duplicated or out of order)")]
+    SeqGap { expected: u64, found: u64 },
+    #[error("its `prev` does not match the hash of the line before (a line was edited, removed or moved)")]
+    BrokenChain,
+    #[error("its time {at} is earlier than the event before ({last})")]
+    TimeWentBack { last: DateTime<Utc>, at: DateTime<Utc> },
+    #[error("its `batch_end` does not fit the batch it is in")]
+    BadBatch,
+    #[error("event id {0} appears twice")]
+    DuplicateId(uuid::Uuid),
+    #[error("the log is {found} bytes but {expected} were already recorded (committed events are missing)")]
+    Shorter { expected: u64, found: u64 },
+    #[error("the log is {found} bytes where {expected} were expected")]
+    UnexpectedLength { expected: u64, found: u64 },
+    #[error(
+        "the line the projections stopped at no longer ends with the hash they recorded (the log was rewritten)"
+    )]
+    CheckpointMismatch,
+    #[error("replaying the log gives different `{table}` than the projection database holds")]
+    ReplayMismatch { table: String },
+    #[error("the last event is seq {log_seq} but the projections have seen seq {db_seq}")]
+    ProjectionsAhead { log_seq: u64, db_seq: u64 },
+    #[error("{0}")]
+    Other(String),
+}

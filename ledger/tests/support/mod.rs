@@ -1,0 +1,164 @@
+//! A tiny bank used to test the engine: `Deposited` events (decided by a command), a
+//! `receipts` reactor that answers each with one `Receipted` event carrying the running
+//! total, and a `balances` projection. Shared by the tests and the `appender` example.
+#![allow(dead_code)]
+
+use popug_ledger::{BoxError, Context, Event, Ledger, NewEvent, Options, Projection, Reactor, Subscribers};
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Serialize, Deserialize)]
+pub struct Deposited {
+    pub account: String,
+    pub amount: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct Receipted {
+    pub account: String,
+    pub amount: i64,
+    pub total_after: i64,
+}
+
+pub struct Balances;
+
+impl Projection for Balances {
+    fn name(&self) -> &str {
+        "balances"
+    }
+    fn migrate(&self, db: &Connection) -> rusqlite::Result<()> {
+        db.execute_batch(
+            "CREATE TABLE accounts (account TEXT PRIMARY KEY, deposited INTEGER NOT NULL,
+               receipted INTEGER NOT NULL, deposits INTEGER NOT NULL, receipts INTEGER NOT NULL,
+               last_total INTEGER NOT NULL) STRICT;",
+        )
+    }
+    fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
+        match event.event_type.as_str() {
+            "Deposited" => {
+                let d: Deposited = event.data_as()?;
+                db.execute(
+                    "INSERT INTO accounts VALUES (?1, ?2, 0, 1, 0, 0)
+                     ON CONFLICT (account) DO UPDATE SET deposited = deposited + ?2, deposits = deposits + 1",
+                    params![d.account, d.amount],
+                )?;
+            }
+            "Receipted" => {
+                let r: Receipted = event.data_as()?;
+                db.execute(
+                    "UPDATE accounts SET receipted = receipted + ?2, receipts = receipts + 1, last_total = ?3
+                     WHERE account = ?1",
+                    params![r.account, r.amount, r.total_after],
+                )?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+pub struct Receipts;
+
+impl Reactor for Receipts {
+    fn name(&self) -> &str {
+        "receipts"
+    }
+    fn react(
+        &self,
+        db: &Connection,
+        event: &Event,
+        _ctx: &mut Context<'_>,
+    ) -> Result<Vec<NewEvent>, BoxError> {
+        if event.event_type != "Deposited" {
+            return Ok(vec![]);
+        }
+        let d: Deposited = event.data_as()?;
+        let receipted: i64 = db.query_row(
+            "SELECT receipted FROM accounts WHERE account = ?1",
+            [&d.account],
+            |r| r.get(0),
+        )?;
+        let r = Receipted {
+            account: d.account,
+            amount: d.amount,
+            total_after: receipted + d.amount,
+        };
+        Ok(vec![NewEvent::new("Receipted", 1, "receipts", "system", &r)?])
+    }
+}
+
+pub fn subscribers() -> Subscribers {
+    Subscribers {
+        projections: vec![Box::new(Balances)],
+        reactors: vec![Box::new(Receipts)],
+    }
+}
+
+pub fn options(seed: Option<u64>) -> Options {
+    Options {
+        db_file: "test.db".into(),
+        schema_version: 1,
+        seed,
+    }
+}
+
+pub fn open(dir: &Path) -> Ledger {
+    Ledger::open(dir, subscribers(), options(None)).expect("open ledger")
+}
+
+pub fn deposit(account: &str, amount: i64) -> NewEvent {
+    NewEvent::new(
+        "Deposited",
+        1,
+        "bank",
+        "tester",
+        &Deposited {
+            account: account.into(),
+            amount,
+        },
+    )
+    .unwrap()
+}
+
+/// Reads every committed event straight from the log file.
+pub fn all_events(dir: &Path) -> Vec<Event> {
+    popug_ledger::LogReader::open(&dir.join("events.jsonl"), popug_ledger::Position::GENESIS)
+        .unwrap()
+        .map(|r| r.unwrap().0)
+        .collect()
+}
+
+/// The bank's rules, checked from the log alone: every deposit has exactly one receipt,
+/// caused by it, and each receipt's running total is right.
+pub fn check_exactly_once(events: &[Event]) {
+    use std::collections::HashMap;
+    let mut receipts: HashMap<uuid::Uuid, u32> = HashMap::new();
+    let mut totals: HashMap<String, i64> = HashMap::new();
+    for e in events {
+        if e.event_type == "Receipted" {
+            let r: Receipted = e.data_as().unwrap();
+            *receipts
+                .entry(e.causation_id.expect("a receipt has a cause"))
+                .or_default() += 1;
+            let t = totals.entry(r.account.clone()).or_default();
+            *t += r.amount;
+            assert_eq!(*t, r.total_after, "running total of receipt seq {}", e.seq);
+            assert_eq!(e.producer, "receipts");
+        }
+    }
+    for e in events.iter().filter(|e| e.event_type == "Deposited") {
+        assert_eq!(
+            receipts.get(&e.id).copied().unwrap_or(0),
+            1,
+            "receipts for deposit seq {}",
+            e.seq
+        );
+    }
+    let deposits = events.iter().filter(|e| e.event_type == "Deposited").count();
+    assert_eq!(
+        receipts.len(),
+        deposits,
+        "a receipt points at something that is not a deposit"
+    );
+}

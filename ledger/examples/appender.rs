@@ -1,6 +1,6 @@
 //! A writer for the crash and concurrency tests: appends `COUNT` batches of deposits to the
 //! ledger at DIR, opening the ledger afresh for each batch as a command would, and prints
-//! `ack SEQ ID…` after each durable append (stdout is flushed line by line).
+//! `ack SEQ:ID… ok` after each durable append (stdout is flushed line by line).
 //!
 //! usage: appender DIR COUNT MAX_BATCH SEED
 
@@ -38,7 +38,7 @@ fn main() {
             .collect();
         let written = w.append(batch).expect("append");
         let ids: Vec<String> = written.iter().map(|e| format!("{}:{}", e.seq, e.id)).collect();
-        writeln!(out, "ack {}", ids.join(" ")).unwrap();
+        writeln!(out, "ack {} ok", ids.join(" ")).unwrap();
         out.flush().unwrap();
     }
 }

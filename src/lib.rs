@@ -1,1 +1,25 @@
+//! popug: the Popug task tracker on a hash-chained event ledger.
+//!
+//! One folder per bounded context (`auth`, `scheduler`, …), each with its events, its
+//! decisions and its projection; `cli` parses, authorizes, renders. Contexts talk only
+//! through the ledger.
 
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod error;
+pub mod events;
+pub mod scheduler;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// Runs popug with these arguments and returns its exit code (see CLI.md).
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    // Everything popug creates is private to its owner, whatever the caller's umask.
+    // SAFETY: umask only changes this process's file-creation mask; no memory is involved.
+    unsafe {
+        libc::umask(0o077);
+    }
+    cli::main(args)
+}

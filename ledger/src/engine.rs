@@ -299,11 +299,34 @@ impl Ledger {
         Ok(guard)
     }
 
+    /// Recreates the projection database of the ledger at `dir` from its log, whatever
+    /// state the old database is in (missing, stale, or not a database at all).
+    pub fn rebuild_at(dir: &Path, subs: Subscribers, opts: Options) -> Result<(Ledger, RebuildReport), LedgerError> {
+        let events = dir.join(EVENTS_FILE);
+        if !events.is_file() {
+            return Err(LedgerError::NotFound(dir.to_owned()));
+        }
+        let db_path = dir.join(&opts.db_file);
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = open_lock(&lock_path)?;
+        lock.lock().map_err(|e| LedgerError::io("lock", &lock_path, e))?;
+        remove_db_files(&db_path)?;
+        let db = open_db(&db_path)?;
+        let mut ledger =
+            Ledger { dir: dir.to_owned(), events, db_path, db, subs, opts, last_recovery: Recovery::default() };
+        let report = ledger.rebuild_with(lock)?;
+        Ok((ledger, report))
+    }
+
     /// Recreates the projection database from the log (into a new file, renamed into place).
     pub fn rebuild(&mut self) -> Result<RebuildReport, LedgerError> {
         let lock_path = self.dir.join(LOCK_FILE);
         let lock = open_lock(&lock_path)?;
         lock.lock().map_err(|e| LedgerError::io("lock", &lock_path, e))?;
+        self.rebuild_with(lock)
+    }
+
+    fn rebuild_with(&mut self, lock: File) -> Result<RebuildReport, LedgerError> {
         let report = self.rebuild_locked()?;
         let mut guard = WriteGuard {
             ledger: self,
@@ -592,6 +615,11 @@ impl WriteGuard<'_> {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.now
+    }
+
+    /// The position after the last event (what the next append continues from).
+    pub fn head(&self) -> Result<Position, LedgerError> {
+        self.ledger.head()
     }
 
     pub fn rng(&mut self) -> &mut StdRng {

@@ -165,7 +165,7 @@ impl NewEvent {
         version: u32,
         producer: &str,
         actor: &str,
-        data: &impl Serialize,
+        data: &(impl Serialize + ?Sized),
     ) -> serde_json::Result<NewEvent> {
         Ok(NewEvent {
             event_type: event_type.to_owned(),

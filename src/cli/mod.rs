@@ -1,0 +1,116 @@
+//! The command line: clap definitions, dispatch, and the mapping of errors to output and
+//! exit codes. One file per command; this one only parses and dispatches.
+
+mod admin;
+mod init;
+pub mod output;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::app::Env;
+use crate::error::Result;
+use output::{Format, Out};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "popug",
+    version,
+    about = "The Popug task tracker: tasks, accounting and daily payouts on a hash-chained event ledger",
+    long_about = None,
+    after_help = "Environment: POPUG_LEDGER, POPUG_FORMAT, POPUG_TOKEN, POPUG_NOW (RFC 3339 instant used as now), \
+                  POPUG_SEED (u64 seed for reproducible assignment and prices), NO_COLOR.\n\
+                  Exit codes: 0 ok, 1 failure, 2 invalid input, 3 not allowed, 4 not found, 5 conflict, 6 ledger damaged."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The ledger directory [default: ~/.local/share/popug]
+    #[arg(long, global = true, env = "POPUG_LEDGER", value_name = "DIR")]
+    pub ledger: Option<PathBuf>,
+    /// Print exactly one JSON document on stdout (same as --format json)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Output format
+    #[arg(long, global = true, env = "POPUG_FORMAT", value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Plain output without colour (also NO_COLOR)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a ledger and its first admin; prints the admin's temporary password once
+    Init(init::InitArgs),
+    /// Print the log as JSON lines, exactly as stored
+    Events(admin::EventsArgs),
+    /// Check every invariant of the ledger; exit 6 naming the first problem
+    Verify,
+    /// Recreate the projection database (popug.db) from the log
+    Rebuild,
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff)
+    Man,
+}
+
+/// Parses `args`, runs the command and returns the exit code of CLI.md.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let wants_json = args.iter().any(|a| a == "--json")
+        || args.windows(2).any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json");
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => return output::clap_error(e, wants_json),
+    };
+    let format = if cli.global.json { Format::Json } else { cli.global.format.unwrap_or(Format::Table) };
+    let color = !cli.global.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut out = Out::new(format, color);
+    let result = run(cli, &mut out);
+    out.finish(result)
+}
+
+fn run(cli: Cli, out: &mut Out) -> Result<()> {
+    match cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "popug", &mut buf);
+            out.raw(&buf)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut buf).map_err(output::io_error)?;
+            out.raw(&buf)
+        }
+        command => {
+            let env = Env::new(cli.global.ledger)?;
+            match command {
+                Command::Init(args) => init::run(&env, out, args),
+                Command::Events(args) => admin::events(&env, out, args),
+                Command::Verify => admin::verify(&env, out),
+                Command::Rebuild => admin::rebuild(&env, out),
+                Command::Completions { .. } | Command::Man => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+/// The clap command, for completions and man pages generated outside the binary.
+pub fn command() -> clap::Command {
+    Cli::command()
+}

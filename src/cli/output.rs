@@ -1,0 +1,133 @@
+//! Rendering: tables for people, one JSON document for scripts, errors on stderr in the
+//! shape CLI.md promises. A closed pipe (`popug events | head`) ends the command quietly.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+
+use crate::error::{AppError, Kind, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+pub struct Out {
+    pub format: Format,
+    pub color: bool,
+    stdout: io::StdoutLock<'static>,
+}
+
+pub fn io_error(e: io::Error) -> AppError {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return AppError::new(Kind::Failure, "broken_pipe", "output closed");
+    }
+    AppError::new(Kind::Failure, "io_error", "cannot write the output").source(e)
+}
+
+impl Out {
+    pub fn new(format: Format, color: bool) -> Out {
+        Out { format, color, stdout: io::stdout().lock() }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// Writes bytes as they are.
+    pub fn raw(&mut self, bytes: &[u8]) -> Result<()> {
+        self.stdout.write_all(bytes).map_err(io_error)
+    }
+
+    pub fn line(&mut self, text: &str) -> Result<()> {
+        writeln!(self.stdout, "{text}").map_err(io_error)
+    }
+
+    pub fn flush(&mut self) -> Result<()> {
+        self.stdout.flush().map_err(io_error)
+    }
+
+    /// The one JSON document of a `--json` run.
+    pub fn json(&mut self, value: &impl Serialize) -> Result<()> {
+        serde_json::to_writer(&mut self.stdout, value)
+            .map_err(|e| io_error(e.into()))
+            .and_then(|()| self.line(""))
+    }
+
+    pub fn table(&mut self, header: &[&str], rows: Vec<Vec<String>>) -> Result<()> {
+        let mut t = Table::new();
+        t.load_style(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+        if !self.color {
+            t.force_no_tty();
+        }
+        t.set_header(header.iter().copied());
+        for r in rows {
+            t.add_row(r);
+        }
+        self.line(&t.to_string())
+    }
+
+    /// Ends the command: prints the error (if any) on stderr and returns the exit code.
+    pub fn finish(mut self, result: Result<()>) -> ExitCode {
+        let flushed = result.and_then(|()| self.flush());
+        match flushed {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.code == "broken_pipe" => ExitCode::SUCCESS,
+            Err(e) => {
+                print_error(&e, self.is_json());
+                ExitCode::from(e.exit_code())
+            }
+        }
+    }
+}
+
+pub fn print_error(e: &AppError, json: bool) {
+    let mut err = io::stderr().lock();
+    if json {
+        let mut body = serde_json::json!({ "code": e.code, "message": e.message });
+        if let Some(h) = &e.hint {
+            body["hint"] = h.clone().into();
+        }
+        let causes = e.causes();
+        if !causes.is_empty() {
+            body["causes"] = causes.into();
+        }
+        let _ = writeln!(err, "{}", serde_json::json!({ "error": body }));
+    } else {
+        let _ = writeln!(err, "error: {}", e.message);
+        for c in e.causes() {
+            let _ = writeln!(err, "  caused by: {c}");
+        }
+        if let Some(h) = &e.hint {
+            let _ = writeln!(err, "hint: {h}");
+        }
+    }
+}
+
+/// clap's own errors: help and version go to stdout with exit 0, usage errors exit 2.
+pub fn clap_error(e: clap::Error, json: bool) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                return ExitCode::from(Kind::Usage as u8);
+            }
+            ExitCode::SUCCESS
+        }
+        _ if json => {
+            let text = e.render().to_string();
+            let message = text.lines().next().unwrap_or("").trim_start_matches("error: ").to_owned();
+            print_error(&AppError::new(Kind::Usage, "usage", message), true);
+            ExitCode::from(Kind::Usage as u8)
+        }
+        _ => {
+            let _ = e.print();
+            ExitCode::from(Kind::Usage as u8)
+        }
+    }
+}

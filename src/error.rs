@@ -1,0 +1,119 @@
+//! Errors a person can act on: a kind (which decides the exit code of CLI.md), a message,
+//! the cause chain, and a hint about what to do next.
+
+use std::fmt;
+
+use popug_ledger::LedgerError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// I/O or internal failure.
+    Failure = 1,
+    /// Usage or invalid input.
+    Usage = 2,
+    /// Not signed in, bad credentials or not allowed.
+    Denied = 3,
+    NotFound = 4,
+    /// Login taken, task already done, ledger exists.
+    Conflict = 5,
+    /// The ledger is damaged.
+    Damaged = 6,
+}
+
+#[derive(Debug)]
+pub struct AppError {
+    pub kind: Kind,
+    /// A stable machine-readable code for `--json` (`"ledger_damaged"`, …).
+    pub code: &'static str,
+    pub message: String,
+    pub hint: Option<String>,
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl AppError {
+    pub fn new(kind: Kind, code: &'static str, message: impl Into<String>) -> AppError {
+        AppError { kind, code, message: message.into(), hint: None, source: None }
+    }
+
+    pub fn usage(message: impl Into<String>) -> AppError {
+        AppError::new(Kind::Usage, "invalid_input", message)
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> AppError {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> AppError {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.kind as u8
+    }
+
+    /// The causes below the message, outermost first.
+    pub fn causes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut next: Option<&(dyn std::error::Error + 'static)> =
+            self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static));
+        while let Some(e) = next {
+            out.push(e.to_string());
+            next = e.source();
+        }
+        out
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<LedgerError> for AppError {
+    fn from(e: LedgerError) -> AppError {
+        let (kind, code, hint) = match &e {
+            LedgerError::Corrupt { .. } => (
+                Kind::Damaged,
+                "ledger_damaged",
+                Some("`popug verify` checks the whole ledger; restore events.jsonl from a backup, the projections are rebuilt from it"),
+            ),
+            LedgerError::NotFound(_) => (
+                Kind::NotFound,
+                "no_ledger",
+                Some("create one with `popug init`, or point at one with --ledger DIR or POPUG_LEDGER"),
+            ),
+            LedgerError::AlreadyExists(_) => {
+                (Kind::Conflict, "ledger_exists", Some("choose another directory with --ledger DIR"))
+            }
+            LedgerError::ClockBehind { .. } => (
+                Kind::Usage,
+                "clock_behind",
+                Some("POPUG_NOW must not be earlier than the last event; unset it to use the system clock"),
+            ),
+            LedgerError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
+                (Kind::Failure, "io_error", Some("check that you own the ledger directory and that it is writable"))
+            }
+            LedgerError::Io { source, .. } if source.raw_os_error() == Some(libc::ENOSPC) => {
+                (Kind::Failure, "disk_full", Some("free some space; nothing was written"))
+            }
+            LedgerError::Io { source, .. } if source.raw_os_error() == Some(libc::EROFS) => {
+                (Kind::Failure, "read_only", Some("the ledger is on a read-only filesystem; nothing was written"))
+            }
+            _ => (Kind::Failure, "internal", None),
+        };
+        let message = e.to_string();
+        let source = match e {
+            LedgerError::Io { source, .. } => Some(Box::new(source) as Box<dyn std::error::Error + Send + Sync>),
+            LedgerError::Db { source, .. } => Some(Box::new(source) as _),
+            LedgerError::Apply { source, .. } | LedgerError::React { source, .. } => Some(source),
+            LedgerError::Encode(source) => Some(Box::new(source) as _),
+            _ => None,
+        };
+        AppError { kind, code, message, hint: hint.map(str::to_owned), source }
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;

@@ -31,9 +31,12 @@ impl Env {
             Ok(s) if !s.is_empty() => Clock::Fixed(
                 DateTime::parse_from_rfc3339(&s)
                     .map_err(|e| {
-                        AppError::usage(format!("POPUG_NOW `{}` is not an RFC 3339 instant", s.escape_default()))
-                            .source(e)
-                            .hint("for example POPUG_NOW=2026-11-27T09:00:00Z")
+                        AppError::usage(format!(
+                            "POPUG_NOW `{}` is not an RFC 3339 instant",
+                            s.escape_default()
+                        ))
+                        .source(e)
+                        .hint("for example POPUG_NOW=2026-11-27T09:00:00Z")
                     })?
                     .with_timezone(&Utc),
             ),
@@ -41,17 +44,28 @@ impl Env {
         };
         let seed = match std::env::var("POPUG_SEED") {
             Ok(s) if !s.is_empty() => Some(s.parse::<u64>().map_err(|e| {
-                AppError::usage(format!("POPUG_SEED `{}` is not a whole number", s.escape_default()))
-                    .source(e)
-                    .hint("POPUG_SEED takes an unsigned 64-bit integer, e.g. POPUG_SEED=42")
+                AppError::usage(format!(
+                    "POPUG_SEED `{}` is not a whole number",
+                    s.escape_default()
+                ))
+                .source(e)
+                .hint("POPUG_SEED takes an unsigned 64-bit integer, e.g. POPUG_SEED=42")
             })?),
             _ => None,
         };
-        Ok(Env { ledger_dir, clock, seed })
+        Ok(Env {
+            ledger_dir,
+            clock,
+            seed,
+        })
     }
 
     pub fn options(&self) -> Options {
-        Options { db_file: DB_FILE.into(), schema_version: SCHEMA_VERSION, seed: self.seed }
+        Options {
+            db_file: DB_FILE.into(),
+            schema_version: SCHEMA_VERSION,
+            seed: self.seed,
+        }
     }
 
     /// Opens the ledger, finishing whatever an interrupted command left behind.
@@ -67,15 +81,20 @@ fn default_ledger_dir() -> Result<PathBuf> {
     }
     match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         Some(home) => Ok(PathBuf::from(home).join(".local/share/popug")),
-        None => Err(AppError::usage("cannot find a home for the ledger: HOME is not set")
-            .hint("pass --ledger DIR or set POPUG_LEDGER")),
+        None => Err(
+            AppError::usage("cannot find a home for the ledger: HOME is not set")
+                .hint("pass --ledger DIR or set POPUG_LEDGER"),
+        ),
     }
 }
 
 /// Every projection and reactor of popug, in the order they run.
 pub fn subscribers() -> Subscribers {
     Subscribers {
-        projections: vec![Box::new(crate::scheduler::Calendar), Box::new(crate::auth::projection::Users)],
+        projections: vec![
+            Box::new(crate::scheduler::Calendar),
+            Box::new(crate::auth::projection::Users),
+        ],
         reactors: vec![],
     }
 }

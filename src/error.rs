@@ -32,7 +32,13 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(kind: Kind, code: &'static str, message: impl Into<String>) -> AppError {
-        AppError { kind, code, message: message.into(), hint: None, source: None }
+        AppError {
+            kind,
+            code,
+            message: message.into(),
+            hint: None,
+            source: None,
+        }
     }
 
     pub fn usage(message: impl Into<String>) -> AppError {
@@ -56,8 +62,10 @@ impl AppError {
     /// The causes below the message, outermost first.
     pub fn causes(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let mut next: Option<&(dyn std::error::Error + 'static)> =
-            self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static));
+        let mut next: Option<&(dyn std::error::Error + 'static)> = self
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static));
         while let Some(e) = next {
             out.push(e.to_string());
             next = e.source();
@@ -78,41 +86,59 @@ impl From<LedgerError> for AppError {
             LedgerError::Corrupt { .. } => (
                 Kind::Damaged,
                 "ledger_damaged",
-                Some("`popug verify` checks the whole ledger; restore events.jsonl from a backup, the projections are rebuilt from it"),
+                Some(
+                    "`popug verify` checks the whole ledger; restore events.jsonl from a backup, the projections are rebuilt from it",
+                ),
             ),
             LedgerError::NotFound(_) => (
                 Kind::NotFound,
                 "no_ledger",
                 Some("create one with `popug init`, or point at one with --ledger DIR or POPUG_LEDGER"),
             ),
-            LedgerError::AlreadyExists(_) => {
-                (Kind::Conflict, "ledger_exists", Some("choose another directory with --ledger DIR"))
-            }
+            LedgerError::AlreadyExists(_) => (
+                Kind::Conflict,
+                "ledger_exists",
+                Some("choose another directory with --ledger DIR"),
+            ),
             LedgerError::ClockBehind { .. } => (
                 Kind::Usage,
                 "clock_behind",
                 Some("POPUG_NOW must not be earlier than the last event; unset it to use the system clock"),
             ),
-            LedgerError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
-                (Kind::Failure, "io_error", Some("check that you own the ledger directory and that it is writable"))
-            }
-            LedgerError::Io { source, .. } if source.raw_os_error() == Some(libc::ENOSPC) => {
-                (Kind::Failure, "disk_full", Some("free some space; nothing was written"))
-            }
-            LedgerError::Io { source, .. } if source.raw_os_error() == Some(libc::EROFS) => {
-                (Kind::Failure, "read_only", Some("the ledger is on a read-only filesystem; nothing was written"))
-            }
+            LedgerError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => (
+                Kind::Failure,
+                "io_error",
+                Some("check that you own the ledger directory and that it is writable"),
+            ),
+            LedgerError::Io { source, .. } if source.raw_os_error() == Some(libc::ENOSPC) => (
+                Kind::Failure,
+                "disk_full",
+                Some("free some space; nothing was written"),
+            ),
+            LedgerError::Io { source, .. } if source.raw_os_error() == Some(libc::EROFS) => (
+                Kind::Failure,
+                "read_only",
+                Some("the ledger is on a read-only filesystem; nothing was written"),
+            ),
             _ => (Kind::Failure, "internal", None),
         };
         let message = e.to_string();
         let source = match e {
-            LedgerError::Io { source, .. } => Some(Box::new(source) as Box<dyn std::error::Error + Send + Sync>),
+            LedgerError::Io { source, .. } => {
+                Some(Box::new(source) as Box<dyn std::error::Error + Send + Sync>)
+            }
             LedgerError::Db { source, .. } => Some(Box::new(source) as _),
             LedgerError::Apply { source, .. } | LedgerError::React { source, .. } => Some(source),
             LedgerError::Encode(source) => Some(Box::new(source) as _),
             _ => None,
         };
-        AppError { kind, code, message, hint: hint.map(str::to_owned), source }
+        AppError {
+            kind,
+            code,
+            message,
+            hint: hint.map(str::to_owned),
+            source,
+        }
     }
 }
 

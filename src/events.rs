@@ -13,7 +13,7 @@ pub trait Payload: Serialize {
     const VERSION: u32;
     const PRODUCER: &'static str;
 
-    fn into_event(&self, actor: &str) -> NewEvent {
+    fn to_event(&self, actor: &str) -> NewEvent {
         NewEvent::new(Self::TYPE, Self::VERSION, Self::PRODUCER, actor, self)
             .expect("catalogue payloads always serialize")
     }

@@ -301,7 +301,11 @@ impl Ledger {
 
     /// Recreates the projection database of the ledger at `dir` from its log, whatever
     /// state the old database is in (missing, stale, or not a database at all).
-    pub fn rebuild_at(dir: &Path, subs: Subscribers, opts: Options) -> Result<(Ledger, RebuildReport), LedgerError> {
+    pub fn rebuild_at(
+        dir: &Path,
+        subs: Subscribers,
+        opts: Options,
+    ) -> Result<(Ledger, RebuildReport), LedgerError> {
         let events = dir.join(EVENTS_FILE);
         if !events.is_file() {
             return Err(LedgerError::NotFound(dir.to_owned()));
@@ -310,10 +314,24 @@ impl Ledger {
         let lock_path = dir.join(LOCK_FILE);
         let lock = open_lock(&lock_path)?;
         lock.lock().map_err(|e| LedgerError::io("lock", &lock_path, e))?;
-        remove_db_files(&db_path)?;
-        let db = open_db(&db_path)?;
-        let mut ledger =
-            Ledger { dir: dir.to_owned(), events, db_path, db, subs, opts, last_recovery: Recovery::default() };
+        // a database file that SQLite cannot even open is replaced; any other is kept
+        // until the new one is complete
+        let db = match open_db(&db_path) {
+            Ok(db) => db,
+            Err(_) => {
+                remove_db_files(&db_path)?;
+                open_db(&db_path)?
+            }
+        };
+        let mut ledger = Ledger {
+            dir: dir.to_owned(),
+            events,
+            db_path,
+            db,
+            subs,
+            opts,
+            last_recovery: Recovery::default(),
+        };
         let report = ledger.rebuild_with(lock)?;
         Ok((ledger, report))
     }
@@ -504,7 +522,7 @@ impl Ledger {
             .db
             .unchecked_transaction()
             .map_err(|e| db_err(&self.db_path, e))?;
-        while let Some(item) = reader.next() {
+        for item in reader.by_ref() {
             let (ev, end) = item?;
             for (p, cp) in self.subs.projections.iter().zip(&cps) {
                 if ev.seq > *cp {
@@ -553,6 +571,7 @@ impl Ledger {
         let mut before_last_root = Position::GENESIS;
         let mut prev_pos = Position::GENESIS;
         let mut prev_closed = true;
+        let mut in_tx = 0u64;
         let mut events = 0u64;
         let mut tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
         for item in reader.by_ref() {
@@ -571,7 +590,9 @@ impl Ledger {
                 at: Some(ev.at),
             };
             prev_closed = ev.seq == ev.batch_end;
-            if events % CATCH_UP_CHUNK == 0 && ev.seq == ev.batch_end {
+            in_tx += 1;
+            if in_tx >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {
+                in_tx = 0;
                 tx.commit().map_err(|e| db_err(&tmp, e))?;
                 tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
             }

@@ -27,7 +27,16 @@ fn appender() -> PathBuf {
                 other => other,
             };
             let status = Command::new(env!("CARGO"))
-                .args(["build", "--quiet", "-p", "popug-ledger", "--example", "appender", "--profile", profile])
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "popug-ledger",
+                    "--example",
+                    "appender",
+                    "--profile",
+                    profile,
+                ])
                 .status()
                 .unwrap();
             assert!(status.success(), "building the appender example failed");
@@ -38,7 +47,12 @@ fn appender() -> PathBuf {
 
 fn spawn(dir: &Path, count: u64, max_batch: u32, seed: u64) -> Child {
     Command::new(appender())
-        .args([dir.to_str().unwrap(), &count.to_string(), &max_batch.to_string(), &seed.to_string()])
+        .args([
+            dir.to_str().unwrap(),
+            &count.to_string(),
+            &max_batch.to_string(),
+            &seed.to_string(),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -66,7 +80,9 @@ fn check_after_crash(dir: &Path, acks: &HashMap<u64, String>) {
     let l = support::open(dir);
     let events = support::all_events(dir);
     for (seq, id) in acks {
-        let e = events.get(*seq as usize - 1).unwrap_or_else(|| panic!("acknowledged seq {seq} lost"));
+        let e = events
+            .get(*seq as usize - 1)
+            .unwrap_or_else(|| panic!("acknowledged seq {seq} lost"));
         assert_eq!(&e.id.to_string(), id, "acknowledged seq {seq} was replaced");
     }
     support::check_exactly_once(&events);
@@ -77,7 +93,10 @@ fn check_after_crash(dir: &Path, acks: &HashMap<u64, String>) {
 
 #[test]
 fn kill_9_at_random_moments_loses_nothing_acknowledged_and_doubles_nothing() {
-    let rounds: u64 = std::env::var("LEDGER_CRASH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
+    let rounds: u64 = std::env::var("LEDGER_CRASH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ledger");
     let mut rng = StdRng::seed_from_u64(0xC0FFEE);
@@ -88,7 +107,11 @@ fn kill_9_at_random_moments_loses_nothing_acknowledged_and_doubles_nothing() {
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || collect_acks(stdout));
         // from a few microseconds (during open/recovery) to tens of ms (mid-stream)
-        let wait = if rng.random_bool(0.3) { rng.random_range(0..2_000) } else { rng.random_range(2_000..60_000) };
+        let wait = if rng.random_bool(0.3) {
+            rng.random_range(0..2_000)
+        } else {
+            rng.random_range(2_000..60_000)
+        };
         std::thread::sleep(Duration::from_micros(wait));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
@@ -96,12 +119,25 @@ fn kill_9_at_random_moments_loses_nothing_acknowledged_and_doubles_nothing() {
         acks.extend(reader.join().unwrap());
         check_after_crash(&dir, &acks);
     }
-    assert!(kills == rounds && !acks.is_empty(), "{kills} kills, {} acks", acks.len());
+    assert!(
+        kills == rounds && !acks.is_empty(),
+        "{kills} kills, {} acks",
+        acks.len()
+    );
     let torn = std::fs::read_dir(&dir)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains("torn-"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("torn-")
+        })
         .count();
-    eprintln!("{kills} kills, {} acknowledged events kept, {torn} torn tails moved aside", acks.len());
+    eprintln!(
+        "{kills} kills, {} acknowledged events kept, {torn} torn tails moved aside",
+        acks.len()
+    );
 }
 
 #[test]
@@ -111,7 +147,9 @@ fn concurrent_writers_all_succeed_in_order_with_contiguous_seq() {
     drop(popug_ledger::Ledger::create(&dir, support::subscribers(), support::options(None)).unwrap());
     let writers = 4;
     let per_writer = 25;
-    let children: Vec<Child> = (0..writers).map(|i| spawn(&dir, per_writer, 5, 100 + i)).collect();
+    let children: Vec<Child> = (0..writers)
+        .map(|i| spawn(&dir, per_writer, 5, 100 + i))
+        .collect();
     let mut acks = HashMap::new();
     let mut batches = 0;
     for mut child in children {

@@ -18,8 +18,12 @@ fn build(dir: &Path, batches: &[u8]) -> Vec<u64> {
     for (i, n) in batches.iter().enumerate() {
         let mut l = Ledger::open(dir, support::subscribers(), support::options(Some(1))).unwrap();
         let mut w = l.write(Clock::System).unwrap();
-        w.append((0..*n).map(|k| support::deposit(&format!("a{}", (i + k as usize) % 3), k as i64 + 1)).collect())
-            .unwrap();
+        w.append(
+            (0..*n)
+                .map(|k| support::deposit(&format!("a{}", (i + k as usize) % 3), k as i64 + 1))
+                .collect(),
+        )
+        .unwrap();
         drop(w);
         ends.push(fs::metadata(dir.join("events.jsonl")).unwrap().len());
     }

@@ -16,7 +16,9 @@ const PASSWORD_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXY
 /// so a reproducible run never means a predictable password). About 114 bits.
 pub fn generate_password() -> String {
     let mut rng = rand::rng();
-    (0..20).map(|_| PASSWORD_ALPHABET[rng.random_range(0..PASSWORD_ALPHABET.len())] as char).collect()
+    (0..20)
+        .map(|_| PASSWORD_ALPHABET[rng.random_range(0..PASSWORD_ALPHABET.len())] as char)
+        .collect()
 }
 
 /// argon2id with the crate's default parameters and a random salt; a PHC string.
@@ -24,7 +26,13 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| AppError::new(crate::error::Kind::Failure, "internal", format!("cannot hash a password: {e}")))
+        .map_err(|e| {
+            AppError::new(
+                crate::error::Kind::Failure,
+                "internal",
+                format!("cannot hash a password: {e}"),
+            )
+        })
 }
 
 /// Checks a login: 1–32 characters, lowercase letters, digits, `.`, `_`, `-`, starting with a
@@ -32,7 +40,9 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 pub fn validate_login(login: &str) -> Result<(), AppError> {
     let ok = (1..=32).contains(&login.len())
         && login.starts_with(|c: char| c.is_ascii_lowercase())
-        && login.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        && login
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
     if ok {
         Ok(())
     } else {

@@ -117,4 +117,3 @@ pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
         elapsed.as_secs_f64()
     ))
 }
-

@@ -39,13 +39,21 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
     let password_hash = auth::hash_password(&password)?;
     let mut w = ledger.write(env.clock)?;
     if w.head()?.seq > 0 {
-        return Err(AppError::new(Kind::Conflict, "ledger_exists", format!("a ledger already exists at `{}`", dir.display()))
-            .hint("choose another directory with --ledger DIR"));
+        return Err(AppError::new(
+            Kind::Conflict,
+            "ledger_exists",
+            format!("a ledger already exists at `{}`", dir.display()),
+        )
+        .hint("choose another directory with --ledger DIR"));
     }
     let ledger_id = w.new_id().to_string();
     let user_id = w.new_id().to_string();
     let batch = vec![
-        LedgerInitialized { ledger_id, timezone: tz.name().to_owned() }.into_event("system"),
+        LedgerInitialized {
+            ledger_id,
+            timezone: tz.name().to_owned(),
+        }
+        .to_event("system"),
         UserCreated {
             user_id: user_id.clone(),
             login: args.admin.clone(),
@@ -55,7 +63,7 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
             password_hash,
             notify: Notify::Stdout,
         }
-        .into_event("system"),
+        .to_event("system"),
     ];
     w.append(batch)?;
     drop(w);
@@ -66,9 +74,15 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
             "admin": { "user_id": user_id, "login": args.admin, "password": password },
         }));
     }
-    out.line(&format!("Created the ledger at {} (timezone {})", shown_dir.display(), tz.name()))?;
+    out.line(&format!(
+        "Created the ledger at {} (timezone {})",
+        shown_dir.display(),
+        tz.name()
+    ))?;
     out.line(&format!("Admin `{}`, temporary password: {password}", args.admin))?;
-    out.line("The password is shown only this once; sign in with `popug login` and change it with `popug passwd`.")
+    out.line(
+        "The password is shown only this once; sign in with `popug login` and change it with `popug passwd`.",
+    )
 }
 
 impl From<std::io::Error> for AppError {

@@ -77,7 +77,11 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return output::clap_error(e, wants_json),
     };
-    let format = if cli.global.json { Format::Json } else { cli.global.format.unwrap_or(Format::Table) };
+    let format = if cli.global.json {
+        Format::Json
+    } else {
+        cli.global.format.unwrap_or(Format::Table)
+    };
     let color = !cli.global.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut out = Out::new(format, color);
     let result = run(cli, &mut out);
@@ -94,7 +98,9 @@ fn run(cli: Cli, out: &mut Out) -> Result<()> {
         }
         Command::Man => {
             let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut buf).map_err(output::io_error)?;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .map_err(output::io_error)?;
             out.raw(&buf)
         }
         command => {

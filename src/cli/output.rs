@@ -31,7 +31,11 @@ pub fn io_error(e: io::Error) -> AppError {
 
 impl Out {
     pub fn new(format: Format, color: bool) -> Out {
-        Out { format, color, stdout: io::stdout().lock() }
+        Out {
+            format,
+            color,
+            stdout: io::stdout().lock(),
+        }
     }
 
     pub fn is_json(&self) -> bool {
@@ -60,7 +64,8 @@ impl Out {
 
     pub fn table(&mut self, header: &[&str], rows: Vec<Vec<String>>) -> Result<()> {
         let mut t = Table::new();
-        t.load_style(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+        t.load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic);
         if !self.color {
             t.force_no_tty();
         }
@@ -112,7 +117,9 @@ pub fn print_error(e: &AppError, json: bool) {
 pub fn clap_error(e: clap::Error, json: bool) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
             if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                 return ExitCode::from(Kind::Usage as u8);
@@ -121,7 +128,12 @@ pub fn clap_error(e: clap::Error, json: bool) -> ExitCode {
         }
         _ if json => {
             let text = e.render().to_string();
-            let message = text.lines().next().unwrap_or("").trim_start_matches("error: ").to_owned();
+            let message = text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_owned();
             print_error(&AppError::new(Kind::Usage, "usage", message), true);
             ExitCode::from(Kind::Usage as u8)
         }

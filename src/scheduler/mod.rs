@@ -26,7 +26,11 @@ impl Projection for Calendar {
             let e: LedgerInitialized = event.data_as()?;
             db.execute(
                 "INSERT INTO settings (id, ledger_id, timezone, created_at) VALUES (1, ?1, ?2, ?3)",
-                (&e.ledger_id, &e.timezone, popug_ledger::line::format_at(&event.at)),
+                (
+                    &e.ledger_id,
+                    &e.timezone,
+                    popug_ledger::line::format_at(&event.at),
+                ),
             )?;
         }
         Ok(())

@@ -1,0 +1,260 @@
+//! The ledger commands through the real binary: init, events, verify, rebuild, completions,
+//! man; exit codes and error shapes of CLI.md; nothing written on failure.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use common::{Ledger, popug};
+
+#[test]
+fn init_creates_a_private_ledger_and_prints_the_password_once() {
+    let l = Ledger::new();
+    let out = l
+        .cmd()
+        .args(["--json", "init", "--admin", "boss", "--timezone", "Europe/Berlin"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["admin"]["login"], "boss");
+    let password = doc["admin"]["password"].as_str().unwrap();
+    assert_eq!(password.len(), 20);
+    assert!(doc["admin"]["user_id"].as_str().unwrap().len() == 36);
+    assert_eq!(
+        doc["ledger"].as_str().unwrap(),
+        fs::canonicalize(&l.dir).unwrap().to_str().unwrap()
+    );
+
+    // the password is nowhere on disk; its argon2id hash is in the log
+    for entry in fs::read_dir(&l.dir).unwrap() {
+        let p = entry.unwrap().path();
+        let bytes = fs::read(&p).unwrap();
+        assert!(
+            !bytes.windows(password.len()).any(|w| w == password.as_bytes()),
+            "password in {}",
+            p.display()
+        );
+    }
+    let log = fs::read_to_string(l.dir.join("events.jsonl")).unwrap();
+    assert!(log.contains("\"password_hash\":\"$argon2id$"));
+    assert!(log.contains("\"timezone\":\"Europe/Berlin\""));
+
+    // private files even though this test runs with the default umask
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&l.dir), 0o700);
+    for entry in fs::read_dir(&l.dir).unwrap() {
+        let p = entry.unwrap().path();
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+}
+
+#[test]
+fn files_stay_private_under_a_permissive_umask() {
+    let l = Ledger::new();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 000 && exec '{}' --ledger '{}' init",
+            common::bin().display(),
+            l.dir.display()
+        ))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&l.dir), 0o700);
+    for entry in fs::read_dir(&l.dir).unwrap() {
+        let p = entry.unwrap().path();
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+}
+
+#[test]
+fn init_twice_is_a_conflict_and_changes_nothing() {
+    let l = Ledger::init();
+    let before = l.snapshot();
+    let out = l.cmd().args(["init"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already exists") && err.contains("hint:"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(l.snapshot(), before);
+}
+
+#[test]
+fn bad_init_input_is_refused_before_anything_is_created() {
+    let l = Ledger::new();
+    for (args, needle) in [
+        (vec!["init", "--timezone", "Mars/Olympus"], "not a timezone"),
+        (vec!["init", "--admin", "Bad Login"], "not a valid login"),
+        (vec!["init", "--admin", "../escape"], "not a valid login"),
+    ] {
+        let out = l.cmd().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(needle), "{args:?}");
+        assert!(!l.dir.exists(), "{args:?} created the ledger");
+    }
+    let out = l
+        .cmd()
+        .env("POPUG_NOW", "not-a-time")
+        .arg("init")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = l.cmd().env("POPUG_SEED", "-3").arg("init").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!l.dir.exists());
+}
+
+#[test]
+fn json_errors_have_the_documented_shape() {
+    let l = Ledger::new();
+    let out = l.cmd().args(["--json", "verify"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(out.stdout.is_empty());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(doc["error"]["code"], "no_ledger");
+    assert!(doc["error"]["message"].as_str().unwrap().contains("no ledger"));
+
+    let out = l.cmd().args(["--json", "frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(doc["error"]["code"], "usage");
+}
+
+#[test]
+fn events_prints_the_stored_lines_exactly() {
+    let l = Ledger::init();
+    let out = l.ok(&["events"]);
+    assert_eq!(out.as_bytes(), fs::read(l.dir.join("events.jsonl")).unwrap());
+    let only_users = l.ok(&["events", "--type", "UserCreated"]);
+    assert_eq!(only_users.lines().count(), 1);
+    assert!(only_users.contains("\"type\":\"UserCreated\""));
+    let since = l.ok(&["events", "--since", "1"]);
+    assert_eq!(since.lines().count(), 1);
+    assert!(since.starts_with("{\"seq\":2,"));
+    assert!(l.ok(&["events", "--since", "2"]).is_empty());
+}
+
+#[test]
+fn events_follow_prints_what_is_appended_later() {
+    let l = Ledger::init();
+    let mut child = l
+        .cmd()
+        .args(["events", "--follow", "--type", "UserCreated"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.contains("\"seq\":2"), "{first}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn verify_passes_on_a_fresh_ledger() {
+    let l = Ledger::init();
+    let doc = l.json(&["verify"]);
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["events"], 2);
+    assert_eq!(doc["projection_lag"], 0);
+    assert_eq!(doc["tables_compared"].as_array().unwrap().len(), 2);
+    assert!(l.ok(&["verify"]).starts_with("ok: 2 events"));
+}
+
+#[test]
+fn editing_deleting_or_reordering_a_line_makes_verify_exit_6_and_name_it() {
+    let l = Ledger::init();
+    let original = fs::read_to_string(l.dir.join("events.jsonl")).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+    let join = |ls: Vec<&str>| ls.iter().map(|s| format!("{s}\n")).collect::<String>();
+
+    let edited = original.replacen("\"timezone\":\"UTC\"", "\"timezone\":\"UTX\"", 1);
+    let deleted = join(vec![lines[1]]);
+    let reordered = join(vec![lines[1], lines[0]]);
+    for (what, content, line) in [
+        ("edited", edited, 1),
+        ("deleted", deleted, 1),
+        ("reordered", reordered, 1),
+    ] {
+        fs::write(l.dir.join("events.jsonl"), &content).unwrap();
+        let out = l.cmd().arg("verify").output().unwrap();
+        assert_eq!(out.status.code(), Some(6), "{what}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("line {line}")), "{what}: {err}");
+        assert_eq!(
+            fs::read_to_string(l.dir.join("events.jsonl")).unwrap(),
+            content,
+            "{what}: verify wrote"
+        );
+        let out = l.cmd().args(["--json", "verify"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(6));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(doc["error"]["code"], "ledger_damaged");
+        // and no other command writes on top of the damage
+        let out = l.cmd().arg("rebuild").output().unwrap();
+        assert_eq!(out.status.code(), Some(6), "{what}: rebuild");
+        assert_eq!(fs::read_to_string(l.dir.join("events.jsonl")).unwrap(), content);
+    }
+    fs::write(l.dir.join("events.jsonl"), &original).unwrap();
+    l.ok(&["rebuild"]);
+    l.ok(&["verify"]);
+}
+
+#[test]
+fn a_deleted_database_is_rebuilt_and_rebuild_reports_the_events() {
+    let l = Ledger::init();
+    fs::remove_file(l.dir.join("popug.db")).unwrap();
+    let _ = fs::remove_file(l.dir.join("popug.db-wal"));
+    let _ = fs::remove_file(l.dir.join("popug.db-shm"));
+    let doc = l.json(&["rebuild"]);
+    assert_eq!(doc["events"], 2);
+    assert_eq!(
+        l.json(&["verify"])["tables_compared"].as_array().unwrap().len(),
+        2
+    );
+}
+
+#[test]
+fn completions_are_up_to_date_with_the_binary() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    for (shell, file) in [
+        ("bash", "popug.bash"),
+        ("zsh", "_popug"),
+        ("fish", "popug.fish"),
+        ("elvish", "popug.elv"),
+        ("powershell", "_popug.ps1"),
+    ] {
+        let out = popug().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success());
+        if std::env::var_os("POPUG_BLESS").is_some() {
+            fs::write(root.join(file), &out.stdout).unwrap();
+        }
+        let stored = fs::read(root.join(file)).unwrap_or_default();
+        assert!(
+            stored == out.stdout,
+            "completions/{file} is out of date: run `POPUG_BLESS=1 cargo test --test cli_ledger completions`"
+        );
+    }
+}
+
+#[test]
+fn man_page_and_help_work() {
+    let man = popug().arg("man").output().unwrap();
+    assert!(man.status.success());
+    let text = String::from_utf8(man.stdout).unwrap();
+    assert!(text.contains(".TH popug 1"));
+    let help = popug().arg("--help").output().unwrap();
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Exit codes"));
+}

@@ -1,0 +1,107 @@
+//! Helpers for driving the real `popug` binary against a private ledger directory.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_popug"))
+}
+
+/// A `popug` command with a clean environment: no saved session, no inherited POPUG_*.
+pub fn popug() -> Command {
+    let mut c = Command::new(bin());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("POPUG_") || k == "NO_COLOR" {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+pub struct Ledger {
+    _tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub home: PathBuf,
+    pub admin_password: String,
+}
+
+impl Ledger {
+    /// A directory where a ledger may be created (not yet initialised).
+    pub fn new() -> Ledger {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("ledger");
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        Ledger {
+            _tmp: tmp,
+            dir,
+            home,
+            admin_password: String::new(),
+        }
+    }
+
+    /// An initialised ledger with admin `admin`.
+    pub fn init() -> Ledger {
+        let mut l = Ledger::new();
+        let doc = l.json(&["init"]);
+        l.admin_password = doc["admin"]["password"].as_str().unwrap().to_owned();
+        l
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = popug();
+        c.env("POPUG_LEDGER", &self.dir)
+            .env("HOME", &self.home)
+            .env("XDG_DATA_HOME", self.home.join("data"));
+        c
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "popug {args:?} failed with {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs a command with `--json` that must succeed; returns its one document.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let text = self.ok(&all);
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("popug {args:?}: not one JSON document ({e}): {text}"))
+    }
+
+    /// Every file of the ledger directory with its bytes (to show that nothing changed).
+    pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        snapshot(&self.dir)
+    }
+}
+
+pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with("popug.db") || name == "lock" {
+                continue; // derived or empty
+            }
+            if p.is_dir() {
+                for (k, v) in snapshot(&p) {
+                    out.insert(format!("{name}/{k}"), v);
+                }
+            } else {
+                out.insert(name, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}

@@ -70,7 +70,19 @@ impl Env {
 
     /// Opens the ledger, finishing whatever an interrupted command left behind.
     pub fn open(&self) -> Result<Ledger> {
-        Ok(Ledger::open(&self.ledger_dir, subscribers(), self.options())?)
+        Ok(Ledger::open(
+            &self.ledger_dir,
+            subscribers(&self.ledger_dir),
+            self.options(),
+        )?)
+    }
+
+    /// "Now" for checks that do not write (token expiry, today's date).
+    pub fn now(&self) -> DateTime<Utc> {
+        match self.clock {
+            Clock::Fixed(t) => t,
+            Clock::System => Utc::now(),
+        }
     }
 }
 
@@ -88,13 +100,27 @@ fn default_ledger_dir() -> Result<PathBuf> {
     }
 }
 
-/// Every projection and reactor of popug, in the order they run.
-pub fn subscribers() -> Subscribers {
+/// Every projection and reactor of popug, in the order they run, for the ledger at `dir`.
+pub fn subscribers(dir: &std::path::Path) -> Subscribers {
     Subscribers {
         projections: vec![
             Box::new(crate::scheduler::Calendar),
             Box::new(crate::auth::projection::Users),
+            Box::new(crate::tasks::projection::Tasks),
+            Box::new(crate::accounting::projection::Accounts),
+            Box::new(crate::payments::projection::PaymentsLog),
+            Box::new(crate::notifications::projection::Sent),
         ],
-        reactors: vec![],
+        reactors: vec![
+            Box::new(crate::accounting::Accounting),
+            Box::new(crate::payments::Payments {
+                provider: Box::new(crate::payments::FilePayouts {
+                    dir: dir.join("payouts"),
+                }),
+            }),
+            Box::new(crate::notifications::Notifications {
+                maildir_root: dir.join("notifications"),
+            }),
+        ],
     }
 }

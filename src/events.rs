@@ -72,6 +72,37 @@ impl Notify {
     }
 }
 
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Role, String> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "manager" => Ok(Role::Manager),
+            "accountant" => Ok(Role::Accountant),
+            "worker" => Ok(Role::Worker),
+            _ => Err(format!(
+                "`{}` is not a role (admin, manager, accountant, worker)",
+                s.escape_default()
+            )),
+        }
+    }
+}
+
+impl std::str::FromStr for Notify {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Notify, String> {
+        match s {
+            "stdout" => Ok(Notify::Stdout),
+            "file" => Ok(Notify::File),
+            "none" => Ok(Notify::None),
+            _ => Err(format!(
+                "`{}` is not a channel (stdout, file, none)",
+                s.escape_default()
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserCreated {
@@ -89,4 +120,273 @@ impl Payload for UserCreated {
     const TYPE: &'static str = "UserCreated";
     const VERSION: u32 = 1;
     const PRODUCER: &'static str = "auth";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRoleChanged {
+    pub user_id: String,
+    pub from: Role,
+    pub to: Role,
+}
+
+impl Payload for UserRoleChanged {
+    const TYPE: &'static str = "UserRoleChanged";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "auth";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChanged {
+    pub user_id: String,
+    pub password_hash: String,
+}
+
+impl Payload for PasswordChanged {
+    const TYPE: &'static str = "PasswordChanged";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "auth";
+}
+
+/// A signed-in session (`popug login`) or an API token (`popug token create`). Only the
+/// SHA-256 of the secret is recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialIssued {
+    pub credential_id: String,
+    pub user_id: String,
+    /// `session` or `api`
+    pub kind: String,
+    pub name: Option<String>,
+    pub token_sha256: String,
+    pub expires_at: Option<String>,
+}
+
+impl Payload for CredentialIssued {
+    const TYPE: &'static str = "CredentialIssued";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "auth";
+}
+
+/// `popug logout` or `popug token revoke`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialRevoked {
+    pub credential_id: String,
+}
+
+impl Payload for CredentialRevoked {
+    const TYPE: &'static str = "CredentialRevoked";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "auth";
+}
+
+/// The accounting account of a user, or of the company (`user_id` null).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountCreated {
+    pub account_id: String,
+    pub user_id: Option<String>,
+}
+
+impl Payload for AccountCreated {
+    const TYPE: &'static str = "AccountCreated";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "accounting";
+}
+
+/// TaskCreated v2: the Jira id apart from the title. Amounts are integer minor units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskCreated {
+    pub task_id: String,
+    pub title: String,
+    pub jira_id: Option<String>,
+    pub description: Option<String>,
+    pub assignee_id: String,
+    pub assign_fee: i64,
+    pub reward: i64,
+}
+
+impl Payload for TaskCreated {
+    const TYPE: &'static str = "TaskCreated";
+    const VERSION: u32 = 2;
+    const PRODUCER: &'static str = "tasks";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskStatus {
+    Open,
+    Done,
+}
+
+impl TaskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Open => "open",
+            TaskStatus::Done => "done",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskStatusChanged {
+    pub task_id: String,
+    pub from: TaskStatus,
+    pub to: TaskStatus,
+}
+
+impl Payload for TaskStatusChanged {
+    const TYPE: &'static str = "TaskStatusChanged";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "tasks";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskReassigned {
+    pub task_id: String,
+    pub assign_from: String,
+    pub assign_to: String,
+    pub shuffle_id: String,
+}
+
+impl Payload for TaskReassigned {
+    const TYPE: &'static str = "TaskReassigned";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "tasks";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TxKind {
+    Debit,
+    Credit,
+    Payment,
+}
+
+impl TxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxKind::Debit => "debit",
+            TxKind::Credit => "credit",
+            TxKind::Payment => "payment",
+        }
+    }
+
+    /// The change to the account's balance of a transaction of this kind and `amount` (> 0).
+    pub fn delta(self, amount: i64) -> i64 {
+        match self {
+            TxKind::Credit => amount,
+            TxKind::Debit | TxKind::Payment => -amount,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transaction {
+    pub id: String,
+    pub account_id: String,
+    /// The company's account, which takes the counter-entry.
+    pub counter_account_id: String,
+    pub kind: TxKind,
+    /// `assign_fee`, `reassign_fee`, `reward`, `daily_payment`, `payment_failed`
+    pub reason: String,
+    /// Positive, in minor units; `kind` gives the direction.
+    pub amount: i64,
+    pub task_id: Option<String>,
+    /// The calendar day (ledger timezone) the transaction belongs to.
+    pub billing_date: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountBalanceUpdated {
+    pub transaction: Transaction,
+    pub balance_after: i64,
+}
+
+impl Payload for AccountBalanceUpdated {
+    const TYPE: &'static str = "AccountBalanceUpdated";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "accounting";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MakeDailyPaymentsCommand {
+    pub date: String,
+}
+
+impl Payload for MakeDailyPaymentsCommand {
+    const TYPE: &'static str = "MakeDailyPaymentsCommand";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "scheduler";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentPaymentCommand {
+    pub payment_id: String,
+    pub user_id: String,
+    pub amount: i64,
+    pub date: String,
+}
+
+impl Payload for SentPaymentCommand {
+    const TYPE: &'static str = "SentPaymentCommand";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "accounting";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentSendingConfirmed {
+    pub payment_id: String,
+    pub user_id: String,
+    pub amount: i64,
+    pub provider_ref: String,
+}
+
+impl Payload for PaymentSendingConfirmed {
+    const TYPE: &'static str = "PaymentSendingConfirmed";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "payments";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentSendingFailed {
+    pub payment_id: String,
+    pub user_id: String,
+    pub amount: i64,
+    pub reason: String,
+}
+
+impl Payload for PaymentSendingFailed {
+    const TYPE: &'static str = "PaymentSendingFailed";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "payments";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSent {
+    pub notification_id: String,
+    pub user_id: String,
+    pub channel: Notify,
+    pub subject: String,
+    pub body: String,
+    /// The id of the event this notification is about.
+    pub caused_by: String,
+}
+
+impl Payload for NotificationSent {
+    const TYPE: &'static str = "NotificationSent";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "notifications";
 }

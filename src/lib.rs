@@ -4,12 +4,17 @@
 //! decisions and its projection; `cli` parses, authorizes, renders. Contexts talk only
 //! through the ledger.
 
+pub mod accounting;
 pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod events;
+pub mod money;
+pub mod notifications;
+pub mod payments;
 pub mod scheduler;
+pub mod tasks;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -56,6 +56,13 @@ pub struct Context<'a> {
     pub rng: &'a mut StdRng,
 }
 
+impl Context<'_> {
+    /// A fresh UUIDv7 at this decision's instant, drawn from the injected random source.
+    pub fn new_id(&mut self) -> Uuid {
+        new_id(self.now, self.rng)
+    }
+}
+
 #[derive(Default)]
 pub struct Subscribers {
     pub projections: Vec<Box<dyn Projection>>,
@@ -645,6 +652,15 @@ impl WriteGuard<'_> {
 
     pub fn rng(&mut self) -> &mut StdRng {
         &mut self.rng
+    }
+
+    /// Runs a decision with the projections and the injected clock and random source.
+    pub fn decide<T>(&mut self, f: impl FnOnce(&Connection, &mut Context<'_>) -> T) -> T {
+        let mut ctx = Context {
+            now: self.now,
+            rng: &mut self.rng,
+        };
+        f(&self.ledger.db, &mut ctx)
     }
 
     pub fn context(&mut self) -> Context<'_> {

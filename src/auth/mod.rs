@@ -1,13 +1,18 @@
-//! The auth context: users, passwords, roles. Decisions here are pure functions of the
-//! projection state and their inputs; hashing uses argon2id with salts from the OS.
+//! The auth context: users, passwords, roles, sessions and API tokens. Passwords are argon2id
+//! hashes with salts from the OS; sessions and tokens are random secrets recorded only as
+//! SHA-256 hashes, so checking one is a hash and an index lookup, never argon2.
 
 pub mod projection;
 
 use argon2::Argon2;
-use argon2::password_hash::PasswordHasher;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use chrono::{DateTime, Utc};
 use rand::RngExt;
+use rusqlite::{Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
 
-use crate::error::AppError;
+use crate::error::{AppError, Kind, Result};
+use crate::events::{Notify, Role};
 
 /// Letters and digits that cannot be confused with one another when read aloud or copied.
 const PASSWORD_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -21,23 +26,57 @@ pub fn generate_password() -> String {
         .collect()
 }
 
+/// A session or API token: a prefix that says which, and 256 random bits from the OS.
+pub fn generate_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}_{hex}")
+}
+
+pub fn token_sha256(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Compares two secrets' digests in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// argon2id with the crate's default parameters and a random salt; a PHC string.
-pub fn hash_password(password: &str) -> Result<String, AppError> {
+pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| {
-            AppError::new(
-                crate::error::Kind::Failure,
-                "internal",
-                format!("cannot hash a password: {e}"),
-            )
-        })
+        .map_err(|e| AppError::new(Kind::Failure, "internal", format!("cannot hash a password: {e}")))
+}
+
+pub fn password_matches(password: &str, phc: &str) -> bool {
+    match argon2::password_hash::phc::PasswordHash::new(phc) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A password a person chose: 8 to 1024 characters, no control characters.
+pub fn validate_new_password(password: &str) -> Result<()> {
+    let n = password.chars().count();
+    if !(8..=1024).contains(&n) || password.chars().any(char::is_control) {
+        return Err(AppError::usage(
+            "the new password must be 8 to 1024 characters without control characters",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a login: 1–32 characters, lowercase letters, digits, `.`, `_`, `-`, starting with a
 /// letter. Logins appear in paths (Maildir) and in journals, so they stay this plain.
-pub fn validate_login(login: &str) -> Result<(), AppError> {
+pub fn validate_login(login: &str) -> Result<()> {
     let ok = (1..=32).contains(&login.len())
         && login.starts_with(|c: char| c.is_ascii_lowercase())
         && login
@@ -49,6 +88,137 @@ pub fn validate_login(login: &str) -> Result<(), AppError> {
         Err(AppError::usage(format!("`{}` is not a valid login", login.escape_default()))
             .hint("a login is 1 to 32 characters: lowercase letters, digits, `.`, `_` or `-`, starting with a letter"))
     }
+}
+
+/// A user as the projections know them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub user_id: String,
+    pub login: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub role: Role,
+    pub notify: Notify,
+}
+
+const USER_COLUMNS: &str = "user_id, login, name, email, role, notify";
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    let role: String = r.get(4)?;
+    let notify: String = r.get(5)?;
+    Ok(User {
+        user_id: r.get(0)?,
+        login: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+        role: role.parse().unwrap_or(Role::Worker),
+        notify: notify.parse().unwrap_or(Notify::None),
+    })
+}
+
+pub fn user_by_login(db: &Connection, login: &str) -> rusqlite::Result<Option<User>> {
+    db.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE login = ?1"))?
+        .query_row([login], user_from_row)
+        .optional()
+}
+
+pub fn user_by_id(db: &Connection, user_id: &str) -> rusqlite::Result<Option<User>> {
+    db.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = ?1"))?
+        .query_row([user_id], user_from_row)
+        .optional()
+}
+
+pub fn all_users(db: &Connection) -> rusqlite::Result<Vec<User>> {
+    let mut stmt = db.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY login"))?;
+    stmt.query_map([], user_from_row)?.collect()
+}
+
+/// The ids of every worker, in a stable order (the random pick indexes into it).
+pub fn worker_ids(db: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = db.prepare_cached("SELECT user_id FROM users WHERE role = 'worker' ORDER BY user_id")?;
+    stmt.query_map([], |r| r.get(0))?.collect()
+}
+
+pub fn password_hash_of(db: &Connection, user_id: &str) -> rusqlite::Result<Option<String>> {
+    db.prepare_cached("SELECT password_hash FROM users WHERE user_id = ?1")?
+        .query_row([user_id], |r| r.get(0))
+        .optional()
+}
+
+/// Who is signed in, and with which credential.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: User,
+    pub credential_id: String,
+}
+
+impl Actor {
+    pub fn is(&self, roles: &[Role]) -> bool {
+        roles.contains(&self.user.role)
+    }
+
+    /// Refuses (exit 3) unless the actor has one of `roles`.
+    pub fn require(&self, roles: &[Role], what: &str) -> Result<()> {
+        if self.is(roles) {
+            return Ok(());
+        }
+        let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(AppError::new(
+            Kind::Denied,
+            "not_allowed",
+            format!(
+                "{what} is for {}; `{}` is a {}",
+                allowed.join(", "),
+                self.user.login,
+                self.user.role.as_str()
+            ),
+        ))
+    }
+}
+
+/// Resolves a session or API token to its user: unknown, revoked or expired is exit 3.
+pub fn authenticate(db: &Connection, token: &str, now: DateTime<Utc>) -> Result<Actor> {
+    let digest = token_sha256(token);
+    let row: Option<(String, String, String, Option<String>, Option<String>)> = db
+        .prepare_cached(
+            "SELECT credential_id, user_id, token_sha256, expires_at, revoked_at FROM credentials
+             WHERE token_sha256 = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([&digest], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()
+        })
+        .map_err(db_error)?;
+    let denied = |why: &str| {
+        AppError::new(Kind::Denied, "bad_token", format!("your session or token {why}"))
+            .hint("sign in with `popug login LOGIN`, or set POPUG_TOKEN to a valid API token")
+    };
+    let Some((credential_id, user_id, stored, expires_at, revoked_at)) = row else {
+        return Err(denied("is not known to this ledger"));
+    };
+    if !constant_time_eq(stored.as_bytes(), digest.as_bytes()) {
+        return Err(denied("is not known to this ledger"));
+    }
+    if revoked_at.is_some() {
+        return Err(denied("was revoked"));
+    }
+    if let Some(exp) = expires_at
+        && DateTime::parse_from_rfc3339(&exp)
+            .map(|e| e <= now)
+            .unwrap_or(true)
+    {
+        return Err(denied("has expired"));
+    }
+    let user = user_by_id(db, &user_id)
+        .map_err(db_error)?
+        .ok_or_else(|| denied("belongs to no user"))?;
+    Ok(Actor { user, credential_id })
+}
+
+pub fn db_error(e: rusqlite::Error) -> AppError {
+    AppError::new(Kind::Failure, "internal", "the projection database failed").source(e)
 }
 
 #[cfg(test)]
@@ -65,12 +235,31 @@ mod tests {
     }
 
     #[test]
-    fn password_hashes_are_argon2id_and_salted() {
-        let h1 = hash_password("pw").unwrap();
-        let h2 = hash_password("pw").unwrap();
+    fn password_hashes_are_argon2id_salted_and_verifiable() {
+        let h1 = hash_password("correct horse").unwrap();
+        let h2 = hash_password("correct horse").unwrap();
         assert!(h1.starts_with("$argon2id$"), "{h1}");
         assert_ne!(h1, h2);
-        assert!(!h1.contains("pw$"));
+        assert!(password_matches("correct horse", &h1));
+        assert!(!password_matches("correct horsf", &h1));
+        assert!(!password_matches("x", "not a phc string"));
+    }
+
+    #[test]
+    fn tokens_are_256_bit_and_stored_as_sha256() {
+        let t = generate_token("pgt");
+        assert!(t.starts_with("pgt_") && t.len() == 4 + 64);
+        assert_ne!(t, generate_token("pgt"));
+        let h = token_sha256(&t);
+        assert_eq!(h.len(), 64);
+        assert!(!h.contains(&t[4..]));
+    }
+
+    #[test]
+    fn constant_time_eq_is_equality() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! `users`: who exists, their role and notification channel, for authorization and lookup.
+//! `users` and `credentials`: who exists, their role and channel, and the hashes of their
+//! sessions and API tokens.
 
 use popug_ledger::{BoxError, Event, Projection};
 use rusqlite::Connection;
 
-use crate::events::{Payload, UserCreated};
+use crate::events::{
+    CredentialIssued, CredentialRevoked, PasswordChanged, Payload, UserCreated, UserRoleChanged,
+};
 
 pub struct Users;
 
@@ -16,27 +19,64 @@ impl Projection for Users {
         db.execute_batch(
             "CREATE TABLE users (user_id TEXT PRIMARY KEY, login TEXT NOT NULL UNIQUE, name TEXT,
                  email TEXT, role TEXT NOT NULL, password_hash TEXT NOT NULL, notify TEXT NOT NULL,
-                 created_at TEXT NOT NULL) STRICT;",
+                 created_at TEXT NOT NULL) STRICT;
+             CREATE INDEX users_role ON users (role, user_id);
+             CREATE TABLE credentials (credential_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+                 kind TEXT NOT NULL, name TEXT, token_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
+                 expires_at TEXT, revoked_at TEXT) STRICT;",
         )
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        if event.event_type == UserCreated::TYPE {
-            let u: UserCreated = event.data_as()?;
-            db.prepare_cached(
-                "INSERT INTO users (user_id, login, name, email, role, password_hash, notify, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute((
-                &u.user_id,
-                &u.login,
-                &u.name,
-                &u.email,
-                u.role.as_str(),
-                &u.password_hash,
-                u.notify.as_str(),
-                popug_ledger::line::format_at(&event.at),
-            ))?;
+        let at = popug_ledger::line::format_at(&event.at);
+        match event.event_type.as_str() {
+            UserCreated::TYPE => {
+                let u: UserCreated = event.data_as()?;
+                db.prepare_cached(
+                    "INSERT INTO users (user_id, login, name, email, role, password_hash, notify, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute((
+                    &u.user_id,
+                    &u.login,
+                    &u.name,
+                    &u.email,
+                    u.role.as_str(),
+                    &u.password_hash,
+                    u.notify.as_str(),
+                    at,
+                ))?;
+            }
+            UserRoleChanged::TYPE => {
+                let e: UserRoleChanged = event.data_as()?;
+                db.execute(
+                    "UPDATE users SET role = ?2 WHERE user_id = ?1",
+                    (&e.user_id, e.to.as_str()),
+                )?;
+            }
+            PasswordChanged::TYPE => {
+                let e: PasswordChanged = event.data_as()?;
+                db.execute(
+                    "UPDATE users SET password_hash = ?2 WHERE user_id = ?1",
+                    (&e.user_id, &e.password_hash),
+                )?;
+            }
+            CredentialIssued::TYPE => {
+                let e: CredentialIssued = event.data_as()?;
+                db.execute(
+                    "INSERT INTO credentials (credential_id, user_id, kind, name, token_sha256, created_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    (&e.credential_id, &e.user_id, &e.kind, &e.name, &e.token_sha256, at, &e.expires_at),
+                )?;
+            }
+            CredentialRevoked::TYPE => {
+                let e: CredentialRevoked = event.data_as()?;
+                db.execute(
+                    "UPDATE credentials SET revoked_at = ?2 WHERE credential_id = ?1 AND revoked_at IS NULL",
+                    (&e.credential_id, at),
+                )?;
+            }
+            _ => {}
         }
         Ok(())
     }

@@ -54,7 +54,7 @@ pub fn events(env: &Env, out: &mut Out, args: EventsArgs) -> Result<()> {
 }
 
 pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
-    let ledger = Ledger::open_unchecked(&env.ledger_dir, subscribers(), env.options())?;
+    let ledger = Ledger::open_unchecked(&env.ledger_dir, subscribers(&env.ledger_dir), env.options())?;
     let started = Instant::now();
     let report = ledger.verify()?;
     let elapsed = started.elapsed();
@@ -102,7 +102,7 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
 
 pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
     let started = Instant::now();
-    let (_, report) = Ledger::rebuild_at(&env.ledger_dir, subscribers(), env.options())?;
+    let (_, report) = Ledger::rebuild_at(&env.ledger_dir, subscribers(&env.ledger_dir), env.options())?;
     let elapsed = started.elapsed();
     if out.is_json() {
         return out.json(&json!({

@@ -27,7 +27,7 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
             .hint("use an IANA name such as UTC, Europe/Berlin or America/New_York")
     })?;
     let dir = &env.ledger_dir;
-    let mut ledger = match Ledger::create(dir, subscribers(), env.options()) {
+    let mut ledger = match Ledger::create(dir, subscribers(&env.ledger_dir), env.options()) {
         Ok(l) => l,
         // a directory whose log is still empty is an init that never finished: finish it
         Err(LedgerError::AlreadyExists(_)) if std::fs::metadata(dir.join("events.jsonl"))?.len() == 0 => {

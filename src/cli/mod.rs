@@ -1,9 +1,14 @@
 //! The command line: clap definitions, dispatch, and the mapping of errors to output and
 //! exit codes. One file per command; this one only parses and dispatches.
 
+mod accounts;
 mod admin;
+mod auth;
 mod init;
 pub mod output;
+mod session;
+mod tasks;
+pub mod users;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -52,7 +57,32 @@ pub struct Global {
 pub enum Command {
     /// Create a ledger and its first admin; prints the admin's temporary password once
     Init(init::InitArgs),
-    /// Print the log as JSON lines, exactly as stored
+    /// Sign in: checks the password and saves a session for this OS user and ledger
+    Login(auth::LoginArgs),
+    /// Sign out: ends the saved session
+    Logout,
+    /// Who is signed in
+    Whoami,
+    /// Change your password
+    Passwd(auth::PasswdArgs),
+    /// API tokens for automation (cron)
+    #[command(subcommand)]
+    Token(auth::TokenCommand),
+    /// Users: add, list, show, set-role
+    #[command(subcommand)]
+    User(users::UserCommand),
+    /// Tasks: create, done, list, show
+    #[command(subcommand)]
+    Task(tasks::TaskCommand),
+    /// Reassign every open task to a random worker (admins, managers)
+    Shuffle,
+    /// Pay every positive balance at the end of a day (admins, accountants; cron)
+    PayDaily(accounts::PayDailyArgs),
+    /// A balance: yours, someone's, or everyone's
+    Balance(accounts::BalanceArgs),
+    /// An account's transactions with running balance, oldest first
+    Audit(accounts::AuditArgs),
+    /// Print the log as JSON lines, exactly as stored (admins)
     Events(admin::EventsArgs),
     /// Check every invariant of the ledger; exit 6 naming the first problem
     Verify,
@@ -107,6 +137,17 @@ fn run(cli: Cli, out: &mut Out) -> Result<()> {
             let env = Env::new(cli.global.ledger)?;
             match command {
                 Command::Init(args) => init::run(&env, out, args),
+                Command::Login(args) => auth::login(&env, out, args),
+                Command::Logout => auth::logout(&env, out),
+                Command::Whoami => auth::whoami(&env, out),
+                Command::Passwd(args) => auth::passwd(&env, out, args),
+                Command::Token(cmd) => auth::token(&env, out, cmd),
+                Command::User(cmd) => users::run(&env, out, cmd),
+                Command::Task(cmd) => tasks::run(&env, out, cmd),
+                Command::Shuffle => tasks::shuffle(&env, out),
+                Command::PayDaily(args) => accounts::pay_daily(&env, out, args),
+                Command::Balance(args) => accounts::balance(&env, out, args),
+                Command::Audit(args) => accounts::audit(&env, out, args),
                 Command::Events(args) => admin::events(&env, out, args),
                 Command::Verify => admin::verify(&env, out),
                 Command::Rebuild => admin::rebuild(&env, out),

@@ -41,3 +41,25 @@ impl Projection for Calendar {
 pub fn parse_timezone(name: &str) -> Option<chrono_tz::Tz> {
     name.parse().ok()
 }
+
+/// Decides a payment run for `date`. `None` when that day (or a later one) is already paid:
+/// paying a day twice pays nothing. A day that has not begun yet cannot be paid.
+pub fn decide_pay_daily(
+    db: &Connection,
+    date: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> crate::error::Result<Option<crate::events::MakeDailyPaymentsCommand>> {
+    if date > today {
+        return Err(
+            crate::error::AppError::usage(format!("{date} has not begun yet (today is {today})"))
+                .hint("pay today or an earlier day"),
+        );
+    }
+    let last = crate::accounting::last_paid_day(db).map_err(crate::auth::db_error)?;
+    if last.is_some_and(|l| l.as_str() >= date.to_string().as_str()) {
+        return Ok(None);
+    }
+    Ok(Some(crate::events::MakeDailyPaymentsCommand {
+        date: date.to_string(),
+    }))
+}

@@ -1,0 +1,270 @@
+//! `balance`, `audit` and `pay-daily`.
+
+use chrono::NaiveDate;
+use clap::Args;
+use serde_json::json;
+
+use crate::accounting;
+use crate::app::Env;
+use crate::auth::{self, Actor, db_error};
+use crate::cli::output::Out;
+use crate::cli::session;
+use crate::error::{AppError, Kind, Result};
+use crate::events::{Payload, PaymentSendingConfirmed, PaymentSendingFailed, Role, SentPaymentCommand};
+use crate::money::{Money, day_of};
+
+#[derive(Debug, Args)]
+pub struct BalanceArgs {
+    /// Whose balance (admins and accountants may ask for anyone's)
+    pub login: Option<String>,
+    /// Every user's balance
+    #[arg(long, conflicts_with = "login")]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    pub login: Option<String>,
+    /// First billing date to show (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<NaiveDate>,
+    /// Last billing date to show (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct PayDailyArgs {
+    /// The day to pay (default: today in the ledger's timezone)
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub date: Option<NaiveDate>,
+}
+
+pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|_| s.len() == 10)
+        .ok_or_else(|| format!("`{}` is not a date: use YYYY-MM-DD", s.escape_default()))
+}
+
+/// Resolves whose account a command is about: yourself, or anyone for `roles`.
+fn subject(
+    db: &rusqlite::Connection,
+    actor: &Actor,
+    login: Option<String>,
+    what: &str,
+) -> Result<auth::User> {
+    let Some(login) = login else {
+        return Ok(actor.user.clone());
+    };
+    session::require_self_or(actor, &login, &[Role::Admin, Role::Accountant], what)?;
+    auth::user_by_login(db, &login).map_err(db_error)?.ok_or_else(|| {
+        AppError::new(
+            Kind::NotFound,
+            "no_user",
+            format!("there is no user `{}`", login.escape_default()),
+        )
+        .hint("`popug user list` shows every user")
+    })
+}
+
+pub fn balance(env: &Env, out: &mut Out, args: BalanceArgs) -> Result<()> {
+    let ledger = env.open()?;
+    let db = ledger.db();
+    let actor = session::actor(env, db)?;
+    if args.all {
+        actor.require(&[Role::Admin, Role::Accountant], "everyone's balance")?;
+        let rows: Vec<(String, i64)> = db
+            .prepare("SELECT u.login, a.balance FROM accounts a JOIN users u ON u.user_id = a.user_id ORDER BY u.login")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(db_error)?;
+        if out.is_json() {
+            return out.json(
+                &rows
+                    .iter()
+                    .map(|(l, b)| json!({"login": l, "balance_cents": b}))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        return out.table(
+            &["login", "balance"],
+            rows.into_iter()
+                .map(|(l, b)| vec![l, Money(b).to_string()])
+                .collect(),
+        );
+    }
+    let user = subject(db, &actor, args.login, "another user's balance")?;
+    let (_, balance) = accounting::account_of(db, &user.user_id)
+        .map_err(db_error)?
+        .ok_or_else(|| {
+            AppError::new(
+                Kind::NotFound,
+                "no_account",
+                format!("`{}` has no account yet", user.login),
+            )
+        })?;
+    if out.is_json() {
+        return out.json(&json!({"login": user.login, "balance_cents": balance}));
+    }
+    out.line(&format!("{}: {}", user.login, Money(balance)))
+}
+
+pub fn audit(env: &Env, out: &mut Out, args: AuditArgs) -> Result<()> {
+    let ledger = env.open()?;
+    let db = ledger.db();
+    let actor = session::actor(env, db)?;
+    let user = subject(db, &actor, args.login, "another user's audit log")?;
+    let account = accounting::account_of(db, &user.user_id)
+        .map_err(db_error)?
+        .map(|a| a.0);
+    type Row = (String, String, String, String, String, i64, i64, Option<String>);
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT transaction_id, at, billing_date, kind, reason, delta, balance_after, task_id FROM transactions
+             WHERE account_id = ?1 AND (?2 IS NULL OR billing_date >= ?2) AND (?3 IS NULL OR billing_date <= ?3)
+             ORDER BY seq",
+        )
+        .and_then(|mut s| {
+            s.query_map(
+                (&account, args.from.map(|d| d.to_string()), args.to.map(|d| d.to_string())),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+            )?
+            .collect()
+        })
+        .map_err(db_error)?;
+    if out.is_json() {
+        let docs: Vec<_> = rows
+            .iter()
+            .map(|(id, at, day, kind, reason, amount, bal, task)| {
+                json!({"transaction_id": id, "at": at, "billing_date": day, "kind": kind, "reason": reason,
+                       "amount_cents": amount, "balance_cents": bal, "task_id": task})
+            })
+            .collect();
+        return out.json(&docs);
+    }
+    let number = |task: &Option<String>| -> String {
+        task.as_ref()
+            .and_then(|t| {
+                db.query_row("SELECT number FROM tasks WHERE task_id = ?1", [t], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .ok()
+            })
+            .map(|n| format!("#{n}"))
+            .unwrap_or_default()
+    };
+    let table = rows
+        .iter()
+        .map(|(_, at, day, kind, reason, amount, bal, task)| {
+            vec![
+                day.clone(),
+                at.clone(),
+                kind.clone(),
+                reason.clone(),
+                number(task),
+                Money(*amount).to_string(),
+                Money(*bal).to_string(),
+            ]
+        })
+        .collect();
+    out.line(&format!("Audit log of {}", user.login))?;
+    out.table(
+        &["day", "at", "kind", "reason", "task", "amount", "balance"],
+        table,
+    )
+}
+
+pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
+    let mut ledger = env.open()?;
+    let mut w = ledger.write(env.clock)?;
+    let actor = session::actor(env, w.db())?;
+    actor.require(&[Role::Admin, Role::Accountant], "paying out")?;
+    let tz = accounting::timezone(w.db()).map_err(db_error)?;
+    let today = day_of(&w.now(), &tz);
+    let date = args.date.unwrap_or(today);
+    let decision = crate::scheduler::decide_pay_daily(w.db(), date, today)?;
+    let already_paid = decision.is_none();
+    if let Some(cmd) = decision {
+        w.append(vec![cmd.to_event(&actor.user.user_id)])?;
+    }
+    let mut payments: Vec<(String, String, i64, String)> = Vec::new(); // payment_id, user_id, amount, status
+    for e in w.appended() {
+        match e.event_type.as_str() {
+            SentPaymentCommand::TYPE => {
+                let c: SentPaymentCommand = e.data_as().map_err(internal)?;
+                if c.date == date.to_string() {
+                    payments.push((c.payment_id, c.user_id, c.amount, "sent".into()));
+                }
+            }
+            PaymentSendingConfirmed::TYPE | PaymentSendingFailed::TYPE => {
+                let (id, status) = if e.event_type == PaymentSendingConfirmed::TYPE {
+                    (
+                        e.data_as::<PaymentSendingConfirmed>()
+                            .map_err(internal)?
+                            .payment_id,
+                        "confirmed",
+                    )
+                } else {
+                    (
+                        e.data_as::<PaymentSendingFailed>().map_err(internal)?.payment_id,
+                        "failed",
+                    )
+                };
+                if let Some(p) = payments.iter_mut().find(|p| p.0 == id) {
+                    p.3 = status.into();
+                }
+            }
+            _ => {}
+        }
+    }
+    let login = |id: &str| {
+        auth::user_by_id(w.db(), id)
+            .ok()
+            .flatten()
+            .map(|u| u.login)
+            .unwrap_or_default()
+    };
+    let total: i64 = payments.iter().filter(|p| p.3 != "failed").map(|p| p.2).sum();
+    let failed = payments.iter().filter(|p| p.3 == "failed").count();
+    if out.is_json() {
+        let docs: Vec<_> = payments
+            .iter()
+            .map(|(id, user, amount, status)| json!({"login": login(user), "amount_cents": amount, "payment_id": id, "status": status}))
+            .collect();
+        out.json(&json!({"date": date.to_string(), "already_paid": already_paid, "total_cents": total, "payments": docs}))?;
+    } else if already_paid {
+        out.line(&format!("{date} is already paid; nothing to do"))?;
+    } else {
+        out.line(&format!(
+            "Paid {} to {} workers for {date}",
+            Money(total),
+            payments.len() - failed
+        ))?;
+        let table = payments
+            .iter()
+            .map(|(id, user, amount, status)| {
+                vec![
+                    login(user),
+                    Money(*amount).to_string(),
+                    status.clone(),
+                    id.clone(),
+                ]
+            })
+            .collect();
+        out.table(&["login", "amount", "status", "payment"], table)?;
+    }
+    session::print_notifications(out, w.db(), w.appended())?;
+    if failed > 0 {
+        return Err(AppError::new(
+            Kind::Failure,
+            "payment_failed",
+            format!("{failed} payments for {date} failed; their amounts stay on the balances"),
+        )
+        .hint("see `popug audit LOGIN`; they are paid with the next run"));
+    }
+    Ok(())
+}
+
+fn internal(e: serde_json::Error) -> AppError {
+    AppError::new(Kind::Failure, "internal", "an event could not be read").source(e)
+}

@@ -1,0 +1,120 @@
+//! Who is running the command: the saved session for this OS user and ledger, or
+//! POPUG_TOKEN; and what a command prints after its own output (stdout notifications).
+
+use std::fs;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::PathBuf;
+
+use popug_ledger::Event;
+use rusqlite::Connection;
+
+use crate::app::Env;
+use crate::auth::{self, Actor};
+use crate::cli::output::Out;
+use crate::error::{AppError, Kind, Result};
+use crate::events::{NotificationSent, Notify, Payload};
+
+/// `$XDG_CONFIG_HOME/popug/sessions/<digest of the ledger path>` (or under `~/.config`).
+pub fn session_file(env: &Env) -> Result<PathBuf> {
+    let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    AppError::usage("cannot find where to keep the session: HOME is not set")
+                        .hint("set POPUG_TOKEN instead")
+                })?,
+        )
+        .join(".config"),
+    };
+    let ledger = fs::canonicalize(&env.ledger_dir).unwrap_or_else(|_| env.ledger_dir.clone());
+    let key = &auth::token_sha256(&ledger.to_string_lossy())[..24];
+    Ok(base.join("popug").join("sessions").join(key))
+}
+
+pub fn save_session(env: &Env, token: &str) -> Result<PathBuf> {
+    let path = session_file(env)?;
+    let dir = path.parent().expect("a session file has a folder");
+    fs::create_dir_all(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    let tmp = path.with_extension("tmp");
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    std::io::Write::write_all(&mut f, token.as_bytes())?;
+    f.sync_all()?;
+    fs::rename(&tmp, &path)?;
+    Ok(path)
+}
+
+pub fn forget_session(env: &Env) -> Result<()> {
+    match fs::remove_file(session_file(env)?) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The token this command runs with: POPUG_TOKEN, else the saved session.
+pub fn token(env: &Env) -> Result<String> {
+    if let Ok(t) = std::env::var("POPUG_TOKEN")
+        && !t.is_empty()
+    {
+        return Ok(t);
+    }
+    let path = session_file(env)?;
+    match fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
+        _ => Err(AppError::new(
+            Kind::Denied,
+            "not_signed_in",
+            "you are not signed in to this ledger",
+        )
+        .hint("sign in with `popug login LOGIN`, or set POPUG_TOKEN to an API token")),
+    }
+}
+
+/// The signed-in actor, checked against the projections (a hash and a lookup, no argon2).
+pub fn actor(env: &Env, db: &Connection) -> Result<Actor> {
+    auth::authenticate(db, &token(env)?, env.now())
+}
+
+/// Prints the stdout-channel notifications among `events`: after the command's own output
+/// on stdout, or on stderr as JSON lines when stdout holds a machine-readable document.
+pub fn print_notifications(out: &mut Out, db: &Connection, events: &[Event]) -> Result<()> {
+    for e in events.iter().filter(|e| e.event_type == NotificationSent::TYPE) {
+        let n: NotificationSent = e
+            .data_as()
+            .map_err(|err| AppError::new(Kind::Failure, "internal", err.to_string()))?;
+        if n.channel != Notify::Stdout {
+            continue;
+        }
+        let login = auth::user_by_id(db, &n.user_id)
+            .map_err(auth::db_error)?
+            .map(|u| u.login)
+            .unwrap_or_default();
+        if out.format == crate::cli::output::Format::Table {
+            out.line(&format!("notification for {login}: {}", n.subject))?;
+            for l in n.body.lines() {
+                out.line(&format!("    {l}"))?;
+            }
+        } else {
+            let doc = serde_json::json!({"notification": {
+                "notification_id": n.notification_id, "login": login, "subject": n.subject, "body": n.body,
+            }});
+            eprintln!("{doc}");
+        }
+    }
+    Ok(())
+}
+
+/// Refuses (exit 3) unless `who` is the actor or the actor has one of `roles`.
+pub fn require_self_or(actor: &Actor, who: &str, roles: &[crate::events::Role], what: &str) -> Result<()> {
+    if who == actor.user.login {
+        return Ok(());
+    }
+    actor.require(roles, what)
+}

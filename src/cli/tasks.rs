@@ -1,0 +1,239 @@
+//! `task create|done|list|show` and `shuffle`.
+
+use clap::Subcommand;
+use serde_json::{Value, json};
+
+use crate::app::Env;
+use crate::auth::{self, db_error};
+use crate::cli::output::Out;
+use crate::cli::session;
+use crate::error::{AppError, Kind, Result};
+use crate::events::{Payload, Role, TaskStatus};
+use crate::money::Money;
+use crate::tasks::{self, Filter, NewTask, Task};
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Create a task; it is priced once and assigned to a random worker
+    Create {
+        title: String,
+        #[arg(long, value_name = "ID")]
+        jira_id: Option<String>,
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+    },
+    /// Mark your task done (its number or id); the reward is credited at once
+    Done { task: String },
+    /// Your open tasks; --all or --assignee for everyone's (admins, managers)
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_parser = ["open", "done"])]
+        status: Option<String>,
+        #[arg(long, value_name = "LOGIN")]
+        assignee: Option<String>,
+    },
+    /// One task (its number or id)
+    Show { task: String },
+}
+
+pub fn task_json(t: &Task) -> Value {
+    json!({
+        "task_id": t.task_id, "number": t.number, "title": t.title, "jira_id": t.jira_id,
+        "description": t.description, "status": t.status.as_str(), "assignee": t.assignee,
+        "assign_fee_cents": t.assign_fee, "reward_cents": t.reward, "created_at": t.created_at,
+        "completed_at": t.completed_at,
+    })
+}
+
+fn task_rows(tasks: &[Task]) -> Vec<Vec<String>> {
+    tasks
+        .iter()
+        .map(|t| {
+            let title = match &t.jira_id {
+                Some(j) => format!("[{j}] {}", t.title),
+                None => t.title.clone(),
+            };
+            vec![
+                t.number.to_string(),
+                title,
+                t.status.as_str().into(),
+                t.assignee.clone(),
+                Money(t.assign_fee).to_string(),
+                Money(t.reward).to_string(),
+            ]
+        })
+        .collect()
+}
+
+const HEADER: [&str; 6] = ["#", "title", "status", "assignee", "fee", "reward"];
+
+pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
+    match cmd {
+        TaskCommand::Create {
+            title,
+            jira_id,
+            description,
+        } => {
+            let input = NewTask {
+                title,
+                jira_id,
+                description,
+            }
+            .validated()?;
+            let mut ledger = env.open()?;
+            let mut w = ledger.write(env.clock)?;
+            let actor = session::actor(env, w.db())?;
+            let created = w.decide(|db, ctx| tasks::decide_create(db, input, ctx))?;
+            w.append(vec![created.to_event(&actor.user.user_id)])?;
+            let task = tasks::find(w.db(), &created.task_id)?;
+            if out.is_json() {
+                out.json(&json!({
+                    "task_id": task.task_id, "number": task.number, "title": task.title, "jira_id": task.jira_id,
+                    "assignee": task.assignee, "assign_fee_cents": task.assign_fee, "reward_cents": task.reward,
+                }))?;
+            } else {
+                out.line(&format!(
+                    "Task #{} assigned to {} (fee {}, reward {})",
+                    task.number,
+                    task.assignee,
+                    Money(task.assign_fee),
+                    Money(task.reward)
+                ))?;
+            }
+            session::print_notifications(out, w.db(), w.appended())
+        }
+        TaskCommand::Done { task } => {
+            let mut ledger = env.open()?;
+            let mut w = ledger.write(env.clock)?;
+            let actor = session::actor(env, w.db())?;
+            let t = tasks::find(w.db(), &task)?;
+            let change = tasks::decide_done(&t, &actor)?;
+            w.append(vec![change.to_event(&actor.user.user_id)])?;
+            let (_, balance) = crate::accounting::account_of(w.db(), &actor.user.user_id)
+                .map_err(db_error)?
+                .ok_or_else(|| AppError::new(Kind::Failure, "internal", "the assignee has no account"))?;
+            if out.is_json() {
+                out.json(&json!({"task_id": t.task_id, "number": t.number, "reward_cents": t.reward, "balance_cents": balance}))?;
+            } else {
+                out.line(&format!(
+                    "Task #{} done: reward {} credited, balance {}",
+                    t.number,
+                    Money(t.reward),
+                    Money(balance)
+                ))?;
+            }
+            session::print_notifications(out, w.db(), w.appended())
+        }
+        TaskCommand::List {
+            all,
+            status,
+            assignee,
+        } => {
+            let ledger = env.open()?;
+            let db = ledger.db();
+            let actor = session::actor(env, db)?;
+            let status = status.map(|s| {
+                if s == "done" {
+                    TaskStatus::Done
+                } else {
+                    TaskStatus::Open
+                }
+            });
+            let filter = if all || assignee.is_some() {
+                actor.require(&[Role::Admin, Role::Manager], "listing other people's tasks")?;
+                let assignee_id = match assignee {
+                    Some(login) => Some(
+                        auth::user_by_login(db, &login)
+                            .map_err(db_error)?
+                            .ok_or_else(|| {
+                                AppError::new(
+                                    Kind::NotFound,
+                                    "no_user",
+                                    format!("there is no user `{}`", login.escape_default()),
+                                )
+                            })?
+                            .user_id,
+                    ),
+                    None => None,
+                };
+                Filter { status, assignee_id }
+            } else {
+                Filter {
+                    status: Some(status.unwrap_or(TaskStatus::Open)),
+                    assignee_id: Some(actor.user.user_id.clone()),
+                }
+            };
+            let list = tasks::list(db, &filter).map_err(db_error)?;
+            if out.is_json() {
+                return out.json(&list.iter().map(task_json).collect::<Vec<_>>());
+            }
+            out.table(&HEADER, task_rows(&list))
+        }
+        TaskCommand::Show { task } => {
+            let ledger = env.open()?;
+            let actor = session::actor(env, ledger.db())?;
+            let t = tasks::find(ledger.db(), &task)?;
+            if !tasks::may_see(&t, &actor) {
+                return Err(AppError::new(
+                    Kind::Denied,
+                    "not_allowed",
+                    format!("task {} is not assigned to you", t.number),
+                )
+                .hint("`popug task list` shows your tasks"));
+            }
+            if out.is_json() {
+                return out.json(&task_json(&t));
+            }
+            out.table(&HEADER, task_rows(std::slice::from_ref(&t)))?;
+            if let Some(d) = &t.description {
+                out.line(d)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
+    let mut ledger = env.open()?;
+    let mut w = ledger.write(env.clock)?;
+    let actor = session::actor(env, w.db())?;
+    actor.require(&[Role::Admin, Role::Manager], "shuffling tasks")?;
+    let (shuffle_id, moves) = w.decide(tasks::decide_shuffle)?;
+    let before: Vec<Task> = moves
+        .iter()
+        .map(|m| tasks::find(w.db(), &m.task_id))
+        .collect::<Result<_>>()?;
+    w.append(moves.iter().map(|m| m.to_event(&actor.user.user_id)).collect())?;
+    let login = |id: &str| -> Result<String> {
+        Ok(auth::user_by_id(w.db(), id)
+            .map_err(db_error)?
+            .map(|u| u.login)
+            .unwrap_or_default())
+    };
+    let mut rows = Vec::new();
+    for (m, t) in moves.iter().zip(&before) {
+        rows.push(
+            json!({"task_id": m.task_id, "number": t.number, "assign_from": login(&m.assign_from)?,
+                         "assign_to": login(&m.assign_to)?, "assign_fee_cents": t.assign_fee}),
+        );
+    }
+    if out.is_json() {
+        out.json(&json!({"shuffle_id": shuffle_id, "reassigned": moves.len(), "tasks": rows}))?;
+    } else {
+        out.line(&format!("Shuffled {} open tasks ({shuffle_id})", moves.len()))?;
+        let table = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r["number"].to_string(),
+                    r["assign_from"].as_str().unwrap_or("").into(),
+                    r["assign_to"].as_str().unwrap_or("").into(),
+                    Money(r["assign_fee_cents"].as_i64().unwrap_or(0)).to_string(),
+                ]
+            })
+            .collect();
+        out.table(&["#", "from", "to", "fee"], table)?;
+    }
+    session::print_notifications(out, w.db(), w.appended())
+}

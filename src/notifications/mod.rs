@@ -1,0 +1,242 @@
+//! The notifications context: tells a user what happened to them, on their channel: printed
+//! by the command that delivers it (stdout), a Maildir message under
+//! `notifications/<login>/` (file), or nowhere (none).
+//!
+//! Each notification is sent once: its id is derived from the causing event and the user, the
+//! engine never re-runs a reaction that is in the log, and the Maildir write is skipped when
+//! a message with that id is already there (a crash can come between the file and the event).
+
+pub mod projection;
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use popug_ledger::{BoxError, Context, Event, NewEvent, Reactor};
+use rusqlite::Connection;
+use uuid::Uuid;
+
+use crate::auth::{User, user_by_id};
+use crate::events::{
+    Notify, Payload, PaymentSendingConfirmed, PaymentSendingFailed, TaskCreated, TaskReassigned, TaskStatus,
+    TaskStatusChanged, UserCreated,
+};
+use crate::money::Money;
+
+pub struct Notifications {
+    /// `LEDGER/notifications`
+    pub maildir_root: PathBuf,
+}
+
+struct Message {
+    user_id: String,
+    subject: String,
+    body: String,
+}
+
+fn task_number(db: &Connection, task_id: &str) -> rusqlite::Result<i64> {
+    db.query_row("SELECT number FROM tasks WHERE task_id = ?1", [task_id], |r| {
+        r.get(0)
+    })
+}
+
+fn task_title(db: &Connection, task_id: &str) -> rusqlite::Result<String> {
+    db.query_row("SELECT title FROM tasks WHERE task_id = ?1", [task_id], |r| {
+        r.get(0)
+    })
+}
+
+/// What `event` tells whom.
+fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
+    let m = |user_id: &str, subject: String, body: String| Message {
+        user_id: user_id.to_owned(),
+        subject,
+        body,
+    };
+    Ok(match event.event_type.as_str() {
+        UserCreated::TYPE => {
+            let u: UserCreated = event.data_as()?;
+            vec![m(
+                &u.user_id,
+                "Welcome to popug".into(),
+                format!(
+                    "Your account `{}` ({}) is ready. Your administrator has your temporary password; \
+                     sign in with `popug login {}` and change it with `popug passwd`.",
+                    u.login,
+                    u.role.as_str(),
+                    u.login
+                ),
+            )]
+        }
+        TaskCreated::TYPE => {
+            let t: TaskCreated = event.data_as()?;
+            let n = task_number(db, &t.task_id)?;
+            vec![m(
+                &t.assignee_id,
+                format!("Task #{n} assigned to you"),
+                format!(
+                    "Task #{n}: {}\nAssignment fee charged: {}. Reward on completion: {}.",
+                    t.title,
+                    Money(t.assign_fee),
+                    Money(t.reward)
+                ),
+            )]
+        }
+        TaskReassigned::TYPE => {
+            let r: TaskReassigned = event.data_as()?;
+            let n = task_number(db, &r.task_id)?;
+            let fee: i64 = db.query_row(
+                "SELECT assign_fee FROM tasks WHERE task_id = ?1",
+                [&r.task_id],
+                |x| x.get(0),
+            )?;
+            vec![m(
+                &r.assign_to,
+                format!("Task #{n} reassigned to you"),
+                format!(
+                    "Task #{n}: {}\nThe shuffle gave it to you; assignment fee charged: {}.",
+                    task_title(db, &r.task_id)?,
+                    Money(fee)
+                ),
+            )]
+        }
+        TaskStatusChanged::TYPE => {
+            let s: TaskStatusChanged = event.data_as()?;
+            if s.to != TaskStatus::Done {
+                return Ok(vec![]);
+            }
+            let (n, assignee, reward): (i64, String, i64) = db.query_row(
+                "SELECT number, assignee_id, reward FROM tasks WHERE task_id = ?1",
+                [&s.task_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            vec![m(
+                &assignee,
+                format!("Task #{n} done"),
+                format!("Task #{n} is done; reward credited: {}.", Money(reward)),
+            )]
+        }
+        PaymentSendingConfirmed::TYPE => {
+            let p: PaymentSendingConfirmed = event.data_as()?;
+            let date: String = db.query_row(
+                "SELECT date FROM payments WHERE payment_id = ?1",
+                [&p.payment_id],
+                |r| r.get(0),
+            )?;
+            vec![m(
+                &p.user_id,
+                format!("Payment of {} for {date}", Money(p.amount)),
+                format!(
+                    "{} was paid out for {date}; your balance is now zero for that day.",
+                    Money(p.amount)
+                ),
+            )]
+        }
+        PaymentSendingFailed::TYPE => {
+            let p: PaymentSendingFailed = event.data_as()?;
+            vec![m(
+                &p.user_id,
+                format!("Payment of {} failed", Money(p.amount)),
+                format!(
+                    "The payout of {} could not be sent ({}); it stays on your balance.",
+                    Money(p.amount),
+                    p.reason
+                ),
+            )]
+        }
+        _ => vec![],
+    })
+}
+
+impl Reactor for Notifications {
+    fn name(&self) -> &str {
+        "notifications"
+    }
+
+    fn react(
+        &self,
+        db: &Connection,
+        event: &Event,
+        _ctx: &mut Context<'_>,
+    ) -> Result<Vec<NewEvent>, BoxError> {
+        let mut out = Vec::new();
+        for msg in messages(db, event)? {
+            let Some(user) = user_by_id(db, &msg.user_id)? else {
+                continue;
+            };
+            if user.notify == Notify::None {
+                continue;
+            }
+            let notification_id = Uuid::new_v5(&event.id, msg.user_id.as_bytes()).to_string();
+            if user.notify == Notify::File {
+                deliver_to_maildir(&self.maildir_root, &user, &notification_id, event, &msg)?;
+            }
+            out.push(
+                crate::events::NotificationSent {
+                    notification_id,
+                    user_id: msg.user_id,
+                    channel: user.notify,
+                    subject: msg.subject,
+                    body: msg.body,
+                    caused_by: event.id.to_string(),
+                }
+                .to_event("system"),
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn private_dir(p: &Path) -> std::io::Result<()> {
+    if !p.exists() {
+        fs::create_dir_all(p)?;
+        fs::set_permissions(p, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Writes one RFC 5322 message into `root/<login>/new/` the Maildir way (tmp, fsync, rename),
+/// unless a message with this id is already in `new/` or `cur/`.
+fn deliver_to_maildir(
+    root: &Path,
+    user: &User,
+    id: &str,
+    event: &Event,
+    msg: &Message,
+) -> std::io::Result<()> {
+    let dir = root.join(&user.login);
+    for sub in ["tmp", "new", "cur"] {
+        private_dir(&dir.join(sub))?;
+    }
+    let name = format!("{}.{id}.popug", event.at.timestamp());
+    if dir.join("new").join(&name).exists()
+        || fs::read_dir(dir.join("cur"))?
+            .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(&name)))
+    {
+        return Ok(());
+    }
+    let to = user
+        .email
+        .clone()
+        .unwrap_or_else(|| format!("{}@popug.invalid", user.login));
+    let text = format!(
+        "Date: {}\r\nFrom: popug <popug@popug.invalid>\r\nTo: {} <{to}>\r\nSubject: {}\r\nMessage-ID: <{id}@popug.invalid>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
+        event.at.to_rfc2822(),
+        user.login,
+        msg.subject,
+        msg.body.replace('\n', "\r\n"),
+    );
+    let tmp = dir.join("tmp").join(&name);
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    fs::rename(&tmp, dir.join("new").join(&name))?;
+    fs::File::open(dir.join("new"))?.sync_all()
+}

@@ -1,0 +1,258 @@
+//! The tasks context: creating, completing and shuffling tasks. Decisions read the
+//! projections and take the clock and random source from the engine's context.
+
+pub mod projection;
+
+use popug_ledger::Context;
+use rand::RngExt;
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::auth::{Actor, db_error, worker_ids};
+use crate::error::{AppError, Kind, Result};
+use crate::events::{Role, TaskCreated, TaskReassigned, TaskStatus, TaskStatusChanged};
+
+/// Assignment fee and completion reward, in whole currency units (DESIGN.md §5).
+pub const FEE_UNITS: std::ops::RangeInclusive<i64> = 10..=20;
+pub const REWARD_UNITS: std::ops::RangeInclusive<i64> = 20..=40;
+pub const MAX_TITLE: usize = 200;
+pub const MAX_DESCRIPTION: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub task_id: String,
+    pub number: i64,
+    pub title: String,
+    pub jira_id: Option<String>,
+    pub description: Option<String>,
+    pub status: TaskStatus,
+    pub assignee_id: String,
+    pub assignee: String,
+    pub assign_fee: i64,
+    pub reward: i64,
+    pub created_at: String,
+    pub completed_at: Option<String>,
+}
+
+/// What a person asks for in `popug task create`.
+#[derive(Debug, Clone, Default)]
+pub struct NewTask {
+    pub title: String,
+    pub jira_id: Option<String>,
+    pub description: Option<String>,
+}
+
+impl NewTask {
+    /// Trims and checks every field; a title with `[` or `]` belongs to the old format
+    /// (the Jira id goes in `--jira-id`).
+    pub fn validated(self) -> Result<NewTask> {
+        let title = self.title.trim().to_owned();
+        if title.is_empty() {
+            return Err(AppError::usage("the title is empty"));
+        }
+        if title.chars().count() > MAX_TITLE {
+            return Err(AppError::usage(format!(
+                "the title is longer than {MAX_TITLE} characters"
+            )));
+        }
+        if title.chars().any(char::is_control) {
+            return Err(AppError::usage("the title contains control characters"));
+        }
+        if title.contains(['[', ']']) {
+            return Err(AppError::usage("a title may not contain `[` or `]`").hint(
+                "put the Jira id in --jira-id, e.g. `popug task create \"Fix beak\" --jira-id POP-42`",
+            ));
+        }
+        let jira_id = match self.jira_id.map(|j| j.trim().to_owned()) {
+            Some(j) if !valid_jira_id(&j) => {
+                return Err(
+                    AppError::usage(format!("`{}` is not a Jira id", j.escape_default()))
+                        .hint("a Jira id looks like POP-42: capital letters, a dash, a number"),
+                );
+            }
+            j => j,
+        };
+        let description = match self.description {
+            Some(d) if d.chars().count() > MAX_DESCRIPTION => {
+                return Err(AppError::usage(format!(
+                    "the description is longer than {MAX_DESCRIPTION} characters"
+                )));
+            }
+            Some(d) if d.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
+                return Err(AppError::usage("the description contains control characters"));
+            }
+            Some(d) if d.trim().is_empty() => None,
+            d => d,
+        };
+        Ok(NewTask {
+            title,
+            jira_id,
+            description,
+        })
+    }
+}
+
+fn valid_jira_id(j: &str) -> bool {
+    let Some((project, number)) = j.split_once('-') else {
+        return false;
+    };
+    (1..=20).contains(&project.len())
+        && project.starts_with(|c: char| c.is_ascii_uppercase())
+        && project
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && (1..=10).contains(&number.len())
+        && number.chars().all(|c| c.is_ascii_digit())
+}
+
+fn no_workers() -> AppError {
+    AppError::new(
+        Kind::Conflict,
+        "no_workers",
+        "there is no worker to assign tasks to",
+    )
+    .hint("add one with `popug user add LOGIN --role worker`")
+}
+
+/// Prices the task once and assigns it to a uniformly random worker.
+pub fn decide_create(db: &Connection, input: NewTask, ctx: &mut Context<'_>) -> Result<TaskCreated> {
+    let workers = worker_ids(db).map_err(db_error)?;
+    if workers.is_empty() {
+        return Err(no_workers());
+    }
+    let assignee_id = workers[ctx.rng.random_range(0..workers.len())].clone();
+    let assign_fee = ctx.rng.random_range(FEE_UNITS) * 100;
+    let reward = ctx.rng.random_range(REWARD_UNITS) * 100;
+    Ok(TaskCreated {
+        task_id: ctx.new_id().to_string(),
+        title: input.title,
+        jira_id: input.jira_id,
+        description: input.description,
+        assignee_id,
+        assign_fee,
+        reward,
+    })
+}
+
+/// Only the assignee, only an open task.
+pub fn decide_done(task: &Task, actor: &Actor) -> Result<TaskStatusChanged> {
+    if task.assignee_id != actor.user.user_id {
+        return Err(AppError::new(
+            Kind::Denied,
+            "not_assignee",
+            format!(
+                "task {} is assigned to {}, not to you",
+                task.number, task.assignee
+            ),
+        )
+        .hint("`popug task list` shows your open tasks"));
+    }
+    if task.status == TaskStatus::Done {
+        return Err(AppError::new(
+            Kind::Conflict,
+            "task_done",
+            format!("task {} is already done", task.number),
+        ));
+    }
+    Ok(TaskStatusChanged {
+        task_id: task.task_id.clone(),
+        from: TaskStatus::Open,
+        to: TaskStatus::Done,
+    })
+}
+
+/// Every open task to a uniformly random worker (possibly the same one).
+pub fn decide_shuffle(db: &Connection, ctx: &mut Context<'_>) -> Result<(String, Vec<TaskReassigned>)> {
+    let shuffle_id = ctx.new_id().to_string();
+    let open = list(
+        db,
+        &Filter {
+            status: Some(TaskStatus::Open),
+            assignee_id: None,
+        },
+    )
+    .map_err(db_error)?;
+    if open.is_empty() {
+        return Ok((shuffle_id, Vec::new()));
+    }
+    let workers = worker_ids(db).map_err(db_error)?;
+    if workers.is_empty() {
+        return Err(no_workers());
+    }
+    let moves = open
+        .into_iter()
+        .map(|t| TaskReassigned {
+            task_id: t.task_id,
+            assign_from: t.assignee_id,
+            assign_to: workers[ctx.rng.random_range(0..workers.len())].clone(),
+            shuffle_id: shuffle_id.clone(),
+        })
+        .collect();
+    Ok((shuffle_id, moves))
+}
+
+/// Who may see a task: its assignee, and admins, managers and accountants.
+pub fn may_see(task: &Task, actor: &Actor) -> bool {
+    task.assignee_id == actor.user.user_id || actor.is(&[Role::Admin, Role::Manager, Role::Accountant])
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub status: Option<TaskStatus>,
+    pub assignee_id: Option<String>,
+}
+
+const TASK_SELECT: &str =
+    "SELECT t.task_id, t.number, t.title, t.jira_id, t.description, t.status, t.assignee_id,
+    u.login, t.assign_fee, t.reward, t.created_at, t.completed_at
+    FROM tasks t JOIN users u ON u.user_id = t.assignee_id";
+
+fn task_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
+    let status: String = r.get(5)?;
+    Ok(Task {
+        task_id: r.get(0)?,
+        number: r.get(1)?,
+        title: r.get(2)?,
+        jira_id: r.get(3)?,
+        description: r.get(4)?,
+        status: if status == "done" {
+            TaskStatus::Done
+        } else {
+            TaskStatus::Open
+        },
+        assignee_id: r.get(6)?,
+        assignee: r.get(7)?,
+        assign_fee: r.get(8)?,
+        reward: r.get(9)?,
+        created_at: r.get(10)?,
+        completed_at: r.get(11)?,
+    })
+}
+
+pub fn list(db: &Connection, f: &Filter) -> rusqlite::Result<Vec<Task>> {
+    let sql = format!(
+        "{TASK_SELECT} WHERE (?1 IS NULL OR t.status = ?1) AND (?2 IS NULL OR t.assignee_id = ?2) ORDER BY t.number"
+    );
+    let mut stmt = db.prepare_cached(&sql)?;
+    stmt.query_map((f.status.map(|s| s.as_str()), &f.assignee_id), task_from_row)?
+        .collect()
+}
+
+/// A task by its number (`12`, `#12`) or its id.
+pub fn find(db: &Connection, key: &str) -> Result<Task> {
+    let key = key.trim().trim_start_matches('#');
+    let found = if let Ok(n) = key.parse::<i64>() {
+        db.prepare_cached(&format!("{TASK_SELECT} WHERE t.number = ?1"))
+            .and_then(|mut s| s.query_row([n], task_from_row).optional())
+    } else {
+        db.prepare_cached(&format!("{TASK_SELECT} WHERE t.task_id = ?1"))
+            .and_then(|mut s| s.query_row([key], task_from_row).optional())
+    };
+    found.map_err(db_error)?.ok_or_else(|| {
+        AppError::new(
+            Kind::NotFound,
+            "no_task",
+            format!("there is no task `{}`", key.escape_default()),
+        )
+        .hint("`popug task list` shows your tasks; a task is named by its number or id")
+    })
+}

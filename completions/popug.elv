@@ -27,7 +27,18 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand init 'Create a ledger and its first admin; prints the admin''s temporary password once'
-            cand events 'Print the log as JSON lines, exactly as stored'
+            cand login 'Sign in: checks the password and saves a session for this OS user and ledger'
+            cand logout 'Sign out: ends the saved session'
+            cand whoami 'Who is signed in'
+            cand passwd 'Change your password'
+            cand token 'API tokens for automation (cron)'
+            cand user 'Users: add, list, show, set-role'
+            cand task 'Tasks: create, done, list, show'
+            cand shuffle 'Reassign every open task to a random worker (admins, managers)'
+            cand pay-daily 'Pay every positive balance at the end of a day (admins, accountants; cron)'
+            cand balance 'A balance: yours, someone''s, or everyone''s'
+            cand audit 'An account''s transactions with running balance, oldest first'
+            cand events 'Print the log as JSON lines, exactly as stored (admins)'
             cand verify 'Check every invariant of the ledger; exit 6 naming the first problem'
             cand rebuild 'Recreate the projection database (popug.db) from the log'
             cand completions 'Print a shell completion script'
@@ -37,6 +48,262 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;init'= {
             cand --admin 'Login of the first admin'
             cand --timezone 'IANA timezone in which a calendar day is counted (e.g. Europe/Berlin)'
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;login'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --password-stdin 'Read the password from the first line of standard input'
+            cand --print-token 'Print the session token instead of saving it (for scripts)'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;logout'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;whoami'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;passwd'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --password-stdin 'Read the new password from the first line of standard input'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;token'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand create 'Create an API token for automation (printed once, stored hashed)'
+            cand list 'Your API tokens'
+            cand revoke 'Revoke one of your API tokens'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'popug;token;create'= {
+            cand --name 'name'
+            cand --expires-in 'Lifetime: a number and d, h or m (90d, 12h), or `never`'
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;token;list'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;token;revoke'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;token;help'= {
+            cand create 'Create an API token for automation (printed once, stored hashed)'
+            cand list 'Your API tokens'
+            cand revoke 'Revoke one of your API tokens'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'popug;token;help;create'= {
+        }
+        &'popug;token;help;list'= {
+        }
+        &'popug;token;help;revoke'= {
+        }
+        &'popug;token;help;help'= {
+        }
+        &'popug;user'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand add 'Create a user and their account; prints the temporary password once'
+            cand list 'Every user'
+            cand show 'One user'
+            cand set-role 'Change a user''s role'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'popug;user;add'= {
+            cand --role 'role'
+            cand --name 'name'
+            cand --email 'email'
+            cand --notify 'Where their notifications go'
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;user;list'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;user;show'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;user;set-role'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;user;help'= {
+            cand add 'Create a user and their account; prints the temporary password once'
+            cand list 'Every user'
+            cand show 'One user'
+            cand set-role 'Change a user''s role'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'popug;user;help;add'= {
+        }
+        &'popug;user;help;list'= {
+        }
+        &'popug;user;help;show'= {
+        }
+        &'popug;user;help;set-role'= {
+        }
+        &'popug;user;help;help'= {
+        }
+        &'popug;task'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand create 'Create a task; it is priced once and assigned to a random worker'
+            cand done 'Mark your task done (its number or id); the reward is credited at once'
+            cand list 'Your open tasks; --all or --assignee for everyone''s (admins, managers)'
+            cand show 'One task (its number or id)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'popug;task;create'= {
+            cand --jira-id 'jira-id'
+            cand --description 'description'
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;task;done'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;task;list'= {
+            cand --status 'status'
+            cand --assignee 'assignee'
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --all 'all'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;task;show'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;task;help'= {
+            cand create 'Create a task; it is priced once and assigned to a random worker'
+            cand done 'Mark your task done (its number or id); the reward is credited at once'
+            cand list 'Your open tasks; --all or --assignee for everyone''s (admins, managers)'
+            cand show 'One task (its number or id)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'popug;task;help;create'= {
+        }
+        &'popug;task;help;done'= {
+        }
+        &'popug;task;help;list'= {
+        }
+        &'popug;task;help;show'= {
+        }
+        &'popug;task;help;help'= {
+        }
+        &'popug;shuffle'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;pay-daily'= {
+            cand --date 'The day to pay (default: today in the ledger''s timezone)'
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;balance'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --all 'Every user''s balance'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;audit'= {
+            cand --from 'First billing date to show (YYYY-MM-DD)'
+            cand --to 'Last billing date to show (YYYY-MM-DD)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
@@ -89,7 +356,18 @@ set edit:completion:arg-completer[popug] = {|@words|
         }
         &'popug;help'= {
             cand init 'Create a ledger and its first admin; prints the admin''s temporary password once'
-            cand events 'Print the log as JSON lines, exactly as stored'
+            cand login 'Sign in: checks the password and saves a session for this OS user and ledger'
+            cand logout 'Sign out: ends the saved session'
+            cand whoami 'Who is signed in'
+            cand passwd 'Change your password'
+            cand token 'API tokens for automation (cron)'
+            cand user 'Users: add, list, show, set-role'
+            cand task 'Tasks: create, done, list, show'
+            cand shuffle 'Reassign every open task to a random worker (admins, managers)'
+            cand pay-daily 'Pay every positive balance at the end of a day (admins, accountants; cron)'
+            cand balance 'A balance: yours, someone''s, or everyone''s'
+            cand audit 'An account''s transactions with running balance, oldest first'
+            cand events 'Print the log as JSON lines, exactly as stored (admins)'
             cand verify 'Check every invariant of the ledger; exit 6 naming the first problem'
             cand rebuild 'Recreate the projection database (popug.db) from the log'
             cand completions 'Print a shell completion script'
@@ -97,6 +375,61 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'popug;help;init'= {
+        }
+        &'popug;help;login'= {
+        }
+        &'popug;help;logout'= {
+        }
+        &'popug;help;whoami'= {
+        }
+        &'popug;help;passwd'= {
+        }
+        &'popug;help;token'= {
+            cand create 'Create an API token for automation (printed once, stored hashed)'
+            cand list 'Your API tokens'
+            cand revoke 'Revoke one of your API tokens'
+        }
+        &'popug;help;token;create'= {
+        }
+        &'popug;help;token;list'= {
+        }
+        &'popug;help;token;revoke'= {
+        }
+        &'popug;help;user'= {
+            cand add 'Create a user and their account; prints the temporary password once'
+            cand list 'Every user'
+            cand show 'One user'
+            cand set-role 'Change a user''s role'
+        }
+        &'popug;help;user;add'= {
+        }
+        &'popug;help;user;list'= {
+        }
+        &'popug;help;user;show'= {
+        }
+        &'popug;help;user;set-role'= {
+        }
+        &'popug;help;task'= {
+            cand create 'Create a task; it is priced once and assigned to a random worker'
+            cand done 'Mark your task done (its number or id); the reward is credited at once'
+            cand list 'Your open tasks; --all or --assignee for everyone''s (admins, managers)'
+            cand show 'One task (its number or id)'
+        }
+        &'popug;help;task;create'= {
+        }
+        &'popug;help;task;done'= {
+        }
+        &'popug;help;task;list'= {
+        }
+        &'popug;help;task;show'= {
+        }
+        &'popug;help;shuffle'= {
+        }
+        &'popug;help;pay-daily'= {
+        }
+        &'popug;help;balance'= {
+        }
+        &'popug;help;audit'= {
         }
         &'popug;help;events'= {
         }

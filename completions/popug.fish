@@ -33,7 +33,18 @@ complete -c popug -n "__fish_popug_needs_command" -l no-color -d 'Plain output w
 complete -c popug -n "__fish_popug_needs_command" -s h -l help -d 'Print help'
 complete -c popug -n "__fish_popug_needs_command" -s V -l version -d 'Print version'
 complete -c popug -n "__fish_popug_needs_command" -f -a "init" -d 'Create a ledger and its first admin; prints the admin\'s temporary password once'
-complete -c popug -n "__fish_popug_needs_command" -f -a "events" -d 'Print the log as JSON lines, exactly as stored'
+complete -c popug -n "__fish_popug_needs_command" -f -a "login" -d 'Sign in: checks the password and saves a session for this OS user and ledger'
+complete -c popug -n "__fish_popug_needs_command" -f -a "logout" -d 'Sign out: ends the saved session'
+complete -c popug -n "__fish_popug_needs_command" -f -a "whoami" -d 'Who is signed in'
+complete -c popug -n "__fish_popug_needs_command" -f -a "passwd" -d 'Change your password'
+complete -c popug -n "__fish_popug_needs_command" -f -a "token" -d 'API tokens for automation (cron)'
+complete -c popug -n "__fish_popug_needs_command" -f -a "user" -d 'Users: add, list, show, set-role'
+complete -c popug -n "__fish_popug_needs_command" -f -a "task" -d 'Tasks: create, done, list, show'
+complete -c popug -n "__fish_popug_needs_command" -f -a "shuffle" -d 'Reassign every open task to a random worker (admins, managers)'
+complete -c popug -n "__fish_popug_needs_command" -f -a "pay-daily" -d 'Pay every positive balance at the end of a day (admins, accountants; cron)'
+complete -c popug -n "__fish_popug_needs_command" -f -a "balance" -d 'A balance: yours, someone\'s, or everyone\'s'
+complete -c popug -n "__fish_popug_needs_command" -f -a "audit" -d 'An account\'s transactions with running balance, oldest first'
+complete -c popug -n "__fish_popug_needs_command" -f -a "events" -d 'Print the log as JSON lines, exactly as stored (admins)'
 complete -c popug -n "__fish_popug_needs_command" -f -a "verify" -d 'Check every invariant of the ledger; exit 6 naming the first problem'
 complete -c popug -n "__fish_popug_needs_command" -f -a "rebuild" -d 'Recreate the projection database (popug.db) from the log'
 complete -c popug -n "__fish_popug_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -48,6 +59,212 @@ csv\t''"
 complete -c popug -n "__fish_popug_using_subcommand init" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand init" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand init" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand login" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand login" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand login" -l password-stdin -d 'Read the password from the first line of standard input'
+complete -c popug -n "__fish_popug_using_subcommand login" -l print-token -d 'Print the session token instead of saving it (for scripts)'
+complete -c popug -n "__fish_popug_using_subcommand login" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand login" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand login" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand logout" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand logout" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand logout" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand logout" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand logout" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand whoami" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand whoami" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand whoami" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand whoami" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand whoami" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand passwd" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand passwd" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand passwd" -l password-stdin -d 'Read the new password from the first line of standard input'
+complete -c popug -n "__fish_popug_using_subcommand passwd" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand passwd" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand passwd" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -f -a "create" -d 'Create an API token for automation (printed once, stored hashed)'
+complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -f -a "list" -d 'Your API tokens'
+complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -f -a "revoke" -d 'Revoke one of your API tokens'
+complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l name -r
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l expires-in -d 'Lifetime: a number and d, h or m (90d, 12h), or `never`' -r
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from list" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from list" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from list" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from revoke" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from revoke" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from revoke" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from revoke" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create an API token for automation (printed once, stored hashed)'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "list" -d 'Your API tokens'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke one of your API tokens'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -f -a "add" -d 'Create a user and their account; prints the temporary password once'
+complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -f -a "list" -d 'Every user'
+complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -f -a "show" -d 'One user'
+complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -f -a "set-role" -d 'Change a user\'s role'
+complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l role -r -f -a "worker\t''
+manager\t''
+accountant\t''
+admin\t''"
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l name -r
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l email -r
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l notify -d 'Where their notifications go' -r -f -a "stdout\t''
+file\t''
+none\t''"
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from list" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from list" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from list" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from show" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from show" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from set-role" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from set-role" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from set-role" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from set-role" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from set-role" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "add" -d 'Create a user and their account; prints the temporary password once'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "list" -d 'Every user'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "show" -d 'One user'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "set-role" -d 'Change a user\'s role'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -f -a "create" -d 'Create a task; it is priced once and assigned to a random worker'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -f -a "done" -d 'Mark your task done (its number or id); the reward is credited at once'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -f -a "list" -d 'Your open tasks; --all or --assignee for everyone\'s (admins, managers)'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -f -a "show" -d 'One task (its number or id)'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l jira-id -r
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l description -r
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from done" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from done" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from done" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from done" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from done" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l status -r -f -a "open\t''
+done\t''"
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l assignee -r
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l all
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a task; it is priced once and assigned to a random worker'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "done" -d 'Mark your task done (its number or id); the reward is credited at once'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "list" -d 'Your open tasks; --all or --assignee for everyone\'s (admins, managers)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "show" -d 'One task (its number or id)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c popug -n "__fish_popug_using_subcommand shuffle" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand shuffle" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand shuffle" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand shuffle" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand shuffle" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l date -d 'The day to pay (default: today in the ledger\'s timezone)' -r
+complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand pay-daily" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand balance" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand balance" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand balance" -l all -d 'Every user\'s balance'
+complete -c popug -n "__fish_popug_using_subcommand balance" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand balance" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand balance" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand audit" -l from -d 'First billing date to show (YYYY-MM-DD)' -r
+complete -c popug -n "__fish_popug_using_subcommand audit" -l to -d 'Last billing date to show (YYYY-MM-DD)' -r
+complete -c popug -n "__fish_popug_using_subcommand audit" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand audit" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand audit" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand audit" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand audit" -s h -l help -d 'Print help'
 complete -c popug -n "__fish_popug_using_subcommand events" -l since -d 'Only events after this seq (pass the last seq you have seen)' -r
 complete -c popug -n "__fish_popug_using_subcommand events" -l type -d 'Only events of this type (e.g. UserCreated); may be repeated' -r
 complete -c popug -n "__fish_popug_using_subcommand events" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
@@ -86,10 +303,32 @@ csv\t''"
 complete -c popug -n "__fish_popug_using_subcommand man" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand man" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand man" -s h -l help -d 'Print help'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init events verify rebuild completions man help" -f -a "init" -d 'Create a ledger and its first admin; prints the admin\'s temporary password once'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init events verify rebuild completions man help" -f -a "events" -d 'Print the log as JSON lines, exactly as stored'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init events verify rebuild completions man help" -f -a "verify" -d 'Check every invariant of the ledger; exit 6 naming the first problem'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init events verify rebuild completions man help" -f -a "rebuild" -d 'Recreate the projection database (popug.db) from the log'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init events verify rebuild completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init events verify rebuild completions man help" -f -a "man" -d 'Print the manual page (roff)'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init events verify rebuild completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "init" -d 'Create a ledger and its first admin; prints the admin\'s temporary password once'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "login" -d 'Sign in: checks the password and saves a session for this OS user and ledger'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "logout" -d 'Sign out: ends the saved session'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "whoami" -d 'Who is signed in'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "passwd" -d 'Change your password'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "token" -d 'API tokens for automation (cron)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "user" -d 'Users: add, list, show, set-role'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "task" -d 'Tasks: create, done, list, show'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "shuffle" -d 'Reassign every open task to a random worker (admins, managers)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "pay-daily" -d 'Pay every positive balance at the end of a day (admins, accountants; cron)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "balance" -d 'A balance: yours, someone\'s, or everyone\'s'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "audit" -d 'An account\'s transactions with running balance, oldest first'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "events" -d 'Print the log as JSON lines, exactly as stored (admins)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "verify" -d 'Check every invariant of the ledger; exit 6 naming the first problem'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "rebuild" -d 'Recreate the projection database (popug.db) from the log'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "man" -d 'Print the manual page (roff)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Create an API token for automation (printed once, stored hashed)'
+complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "list" -d 'Your API tokens'
+complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "revoke" -d 'Revoke one of your API tokens'
+complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "add" -d 'Create a user and their account; prints the temporary password once'
+complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "list" -d 'Every user'
+complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "show" -d 'One user'
+complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from user" -f -a "set-role" -d 'Change a user\'s role'
+complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "create" -d 'Create a task; it is priced once and assigned to a random worker'
+complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "done" -d 'Mark your task done (its number or id); the reward is credited at once'
+complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "list" -d 'Your open tasks; --all or --assignee for everyone\'s (admins, managers)'
+complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "show" -d 'One task (its number or id)'

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod events;
+pub mod invariants;
 pub mod money;
 pub mod notifications;
 pub mod payments;

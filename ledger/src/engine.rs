@@ -452,10 +452,15 @@ impl Ledger {
             })
             .max()
             .unwrap_or(0);
+        let (projection_lag, reaction_lag) = if has_db {
+            (last.seq - live_head.seq, reaction_lag)
+        } else {
+            (0, 0)
+        };
         Ok(VerifyReport {
             events,
             last,
-            projection_lag: last.seq - live_head.seq,
+            projection_lag,
             reaction_lag,
             torn_bytes: reader.torn().map_or(0, |t| t.len),
             tables_compared: tables,

@@ -179,7 +179,8 @@ impl Actor {
 /// Resolves a session or API token to its user: unknown, revoked or expired is exit 3.
 pub fn authenticate(db: &Connection, token: &str, now: DateTime<Utc>) -> Result<Actor> {
     let digest = token_sha256(token);
-    let row: Option<(String, String, String, Option<String>, Option<String>)> = db
+    type CredentialRow = (String, String, String, Option<String>, Option<String>);
+    let row: Option<CredentialRow> = db
         .prepare_cached(
             "SELECT credential_id, user_id, token_sha256, expires_at, revoked_at FROM credentials
              WHERE token_sha256 = ?1",

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::app::{Env, subscribers};
 use crate::cli::output::Out;
-use crate::error::Result;
+use crate::error::{AppError, Kind, Result};
 
 #[derive(Debug, Args)]
 pub struct EventsArgs {
@@ -57,6 +57,12 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
     let ledger = Ledger::open_unchecked(&env.ledger_dir, subscribers(&env.ledger_dir), env.options())?;
     let started = Instant::now();
     let report = ledger.verify()?;
+    if !report.tables_compared.is_empty()
+        && let Some(problem) = crate::invariants::check(ledger.db()).map_err(crate::auth::db_error)?
+    {
+        return Err(AppError::new(Kind::Damaged, "invariant_broken", problem)
+            .hint("the log itself is intact; report this as a bug with `popug events` attached"));
+    }
     let elapsed = started.elapsed();
     if out.is_json() {
         return out.json(&json!({
@@ -78,7 +84,9 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
         &report.last.hash.to_string()[..16]
     ))?;
     if report.tables_compared.is_empty() {
-        out.line("note: there is no projection database yet; the next command builds it")?;
+        out.line(
+            "note: the projection database is missing or from another version; the next command rebuilds it",
+        )?;
     } else {
         out.line(&format!(
             "ok: replaying the log gives exactly the projections ({} tables)",

@@ -17,7 +17,7 @@ impl Projection for Tasks {
             "CREATE TABLE tasks (task_id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, title TEXT NOT NULL,
                  jira_id TEXT, description TEXT, status TEXT NOT NULL, assignee_id TEXT NOT NULL,
                  assign_fee INTEGER NOT NULL, reward INTEGER NOT NULL, created_at TEXT NOT NULL,
-                 completed_at TEXT) STRICT;
+                 completed_at TEXT, reassignments INTEGER NOT NULL DEFAULT 0) STRICT;
              CREATE INDEX tasks_open ON tasks (status, assignee_id);",
         )
     }
@@ -41,8 +41,10 @@ impl Projection for Tasks {
             }
             TaskReassigned::TYPE => {
                 let e: TaskReassigned = event.data_as()?;
-                db.prepare_cached("UPDATE tasks SET assignee_id = ?2 WHERE task_id = ?1")?
-                    .execute((&e.task_id, &e.assign_to))?;
+                db.prepare_cached(
+                    "UPDATE tasks SET assignee_id = ?2, reassignments = reassignments + 1 WHERE task_id = ?1",
+                )?
+                .execute((&e.task_id, &e.assign_to))?;
             }
             _ => {}
         }

@@ -44,8 +44,20 @@ impl Ledger {
 
     /// An initialised ledger with admin `admin`.
     pub fn init() -> Ledger {
+        Ledger::init_with(&[])
+    }
+
+    /// An initialised ledger with admin `admin`, created with these extra environment variables.
+    pub fn init_with(env: &[(&str, &str)]) -> Ledger {
         let mut l = Ledger::new();
-        let doc = l.json(&["init"]);
+        let out = l
+            .cmd()
+            .envs(env.iter().copied())
+            .args(["--json", "init"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         l.admin_password = doc["admin"]["password"].as_str().unwrap().to_owned();
         l
     }

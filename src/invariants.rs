@@ -1,0 +1,121 @@
+//! The business invariants of DESIGN.md §6 that `popug verify` checks on the projections
+//! (after the engine has shown they equal a replay of the log): money sums to zero, every
+//! balance is the sum of its transactions, and no reaction was applied twice.
+
+use rusqlite::Connection;
+
+/// Each check: what it promises, and a query that returns the rows that break it.
+const CHECKS: &[(&str, &str)] = &[
+    (
+        "every account's balance equals the sum of its transactions",
+        "SELECT a.account_id FROM accounts a
+         WHERE a.balance != COALESCE((SELECT SUM(delta) FROM transactions t WHERE t.account_id = a.account_id), 0)
+                          - COALESCE((SELECT SUM(delta) FROM transactions t WHERE t.counter_account_id = a.account_id), 0)",
+    ),
+    (
+        "all accounts sum to zero",
+        "SELECT total FROM (SELECT COALESCE(SUM(balance), 0) AS total FROM accounts) WHERE total != 0",
+    ),
+    (
+        "each transaction's balance_after is the running balance of its account",
+        "SELECT transaction_id FROM (
+            SELECT transaction_id, balance_after,
+                   SUM(delta) OVER (PARTITION BY account_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS running
+            FROM transactions) WHERE running != balance_after",
+    ),
+    (
+        "one assignment fee per task creation",
+        "SELECT task_id FROM tasks k
+         WHERE (SELECT count(*) FROM transactions t WHERE t.task_id = k.task_id AND t.reason = 'assign_fee') != 1",
+    ),
+    (
+        "one fee per reassignment",
+        "SELECT task_id FROM tasks k
+         WHERE (SELECT count(*) FROM transactions t WHERE t.task_id = k.task_id AND t.reason = 'reassign_fee')
+               != k.reassignments",
+    ),
+    (
+        "one reward per completed task, none for an open one",
+        "SELECT task_id FROM tasks k
+         WHERE (SELECT count(*) FROM transactions t WHERE t.task_id = k.task_id AND t.reason = 'reward')
+               != (CASE k.status WHEN 'done' THEN 1 ELSE 0 END)",
+    ),
+    (
+        "one payment per worker per day",
+        "SELECT account_id FROM transactions WHERE reason = 'daily_payment'
+         GROUP BY account_id, billing_date HAVING count(*) > 1",
+    ),
+    (
+        "every payment was confirmed or failed, and a failed one was reversed once",
+        "SELECT payment_id FROM payments p WHERE p.status = 'sent'
+            OR (p.status = 'failed' AND (SELECT count(*) FROM transactions t, accounts a
+                 WHERE t.reason = 'payment_failed' AND t.account_id = a.account_id AND a.user_id = p.user_id) = 0)",
+    ),
+];
+
+/// The first broken invariant, with an example of what breaks it.
+pub fn check(db: &Connection) -> rusqlite::Result<Option<String>> {
+    for (promise, query) in CHECKS {
+        let mut stmt = db.prepare(query)?;
+        let mut rows = stmt.query([])?;
+        if let Some(row) = rows.next()? {
+            let example: rusqlite::types::Value = row.get(0)?;
+            return Ok(Some(format!("broken invariant: {promise} (e.g. {example:?})")));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let db = Connection::open_in_memory().unwrap();
+        for p in crate::app::subscribers(std::path::Path::new("/nonexistent")).projections {
+            p.migrate(&db).unwrap();
+        }
+        db
+    }
+
+    #[test]
+    fn a_consistent_book_passes() {
+        let db = db();
+        db.execute_batch(
+            "INSERT INTO accounts VALUES ('c', NULL, 500), ('w', 'u', -500);
+             INSERT INTO transactions VALUES ('t1', 5, 'x', 'w', 'c', 'debit', 'assign_fee', 500, -500, 'k', '2026-11-27', -500);
+             INSERT INTO tasks VALUES ('k', 1, 'T', NULL, NULL, 'open', 'u', 500, 2000, 'x', NULL, 0);",
+        )
+        .unwrap();
+        assert_eq!(check(&db).unwrap(), None);
+    }
+
+    #[test]
+    fn each_broken_rule_is_named() {
+        let cases = [
+            (
+                "UPDATE accounts SET balance = balance + 1 WHERE account_id = 'w'",
+                "sum of its transactions",
+            ),
+            ("UPDATE transactions SET balance_after = 7", "running balance"),
+            ("DELETE FROM transactions", "sum of its transactions"),
+            (
+                "UPDATE tasks SET status = 'done'",
+                "one reward per completed task",
+            ),
+            ("UPDATE tasks SET reassignments = 1", "one fee per reassignment"),
+        ];
+        for (sabotage, promise) in cases {
+            let db = db();
+            db.execute_batch(
+                "INSERT INTO accounts VALUES ('c', NULL, 500), ('w', 'u', -500);
+                 INSERT INTO transactions VALUES ('t1', 5, 'x', 'w', 'c', 'debit', 'assign_fee', 500, -500, 'k', '2026-11-27', -500);
+                 INSERT INTO tasks VALUES ('k', 1, 'T', NULL, NULL, 'open', 'u', 500, 2000, 'x', NULL, 0);",
+            )
+            .unwrap();
+            db.execute_batch(sabotage).unwrap();
+            let problem = check(&db).unwrap().unwrap_or_default();
+            assert!(problem.contains(promise), "{sabotage}: {problem}");
+        }
+    }
+}

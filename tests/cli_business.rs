@@ -302,7 +302,7 @@ fn a_whole_day_matches_the_model_of_the_rules() {
         paid["total_cents"].as_i64().unwrap(),
         expected.values().sum::<i64>()
     );
-    for (login, _) in &expected {
+    for login in expected.keys() {
         m.balances.insert(login.clone(), 0);
     }
     let csv = fs::read_to_string(c.l.dir.join("payouts/2026-11-27.csv")).unwrap();

@@ -16,6 +16,8 @@ pub mod notifications;
 pub mod payments;
 pub mod scheduler;
 pub mod tasks;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -252,3 +252,203 @@ impl Reactor for Accounting {
         })
     }
 }
+
+#[cfg(test)]
+mod rules {
+    use super::*;
+    use crate::events::{Role, TaskReassigned, TaskStatus, TaskStatusChanged};
+    use crate::testkit::{Given, payload};
+
+    fn created(assignee: &str, fee: i64, reward: i64) -> TaskCreated {
+        TaskCreated {
+            task_id: format!("task-{assignee}-{fee}"),
+            title: "T".into(),
+            jira_id: None,
+            description: None,
+            assignee_id: format!("id-{assignee}"),
+            assign_fee: fee,
+            reward,
+        }
+    }
+
+    fn balance(g: &Given, login: &str) -> i64 {
+        account_of(&g.db, &format!("id-{login}")).unwrap().unwrap().1
+    }
+
+    #[test]
+    fn given_a_user_when_created_then_accounting_opens_an_account() {
+        let mut g = Given::new();
+        let out = g.when(
+            &Accounting,
+            &UserCreated {
+                user_id: "u".into(),
+                login: "u".into(),
+                name: None,
+                email: None,
+                role: Role::Worker,
+                password_hash: "x".into(),
+                notify: crate::events::Notify::None,
+            },
+        );
+        assert_eq!(out.len(), 1);
+        let a: AccountCreated = payload(&out[0]);
+        assert_eq!(a.user_id.as_deref(), Some("u"));
+    }
+
+    #[test]
+    fn given_a_worker_when_a_task_is_assigned_then_the_fee_is_debited_against_the_company() {
+        let mut g = Given::new().user("w1", Role::Worker);
+        let out = g.when(&Accounting, &created("w1", 1500, 3000));
+        assert_eq!(out.len(), 1);
+        let u: AccountBalanceUpdated = payload(&out[0]);
+        assert_eq!(u.transaction.kind, TxKind::Debit);
+        assert_eq!(u.transaction.amount, 1500);
+        assert_eq!(u.transaction.reason, "assign_fee");
+        assert_eq!(u.transaction.account_id, "acct-w1");
+        assert_eq!(u.transaction.counter_account_id, "company");
+        assert_eq!(u.transaction.billing_date, "2026-11-27");
+        assert_eq!(u.balance_after, -1500);
+        g.then_apply(out);
+        assert_eq!(balance(&g, "w1"), -1500);
+        let company: i64 =
+            g.db.query_row("SELECT balance FROM accounts WHERE user_id IS NULL", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(company, 1500);
+    }
+
+    #[test]
+    fn given_an_assigned_task_when_done_then_the_reward_is_credited_once() {
+        let mut g = Given::new().user("w1", Role::Worker);
+        let t = created("w1", 1500, 3000);
+        let out = g.when(&Accounting, &t);
+        g.then_apply(out);
+        let out = g.when(
+            &Accounting,
+            &TaskStatusChanged {
+                task_id: t.task_id.clone(),
+                from: TaskStatus::Open,
+                to: TaskStatus::Done,
+            },
+        );
+        let u: AccountBalanceUpdated = payload(&out[0]);
+        assert_eq!(
+            (u.transaction.kind, u.transaction.amount, u.balance_after),
+            (TxKind::Credit, 3000, 1500)
+        );
+    }
+
+    #[test]
+    fn given_a_task_when_reassigned_then_the_new_assignee_pays_the_same_fee_again() {
+        let mut g = Given::new().user("w1", Role::Worker).user("w2", Role::Worker);
+        let t = created("w1", 1200, 3000);
+        let out = g.when(&Accounting, &t);
+        g.then_apply(out);
+        let out = g.when(
+            &Accounting,
+            &TaskReassigned {
+                task_id: t.task_id.clone(),
+                assign_from: "id-w1".into(),
+                assign_to: "id-w2".into(),
+                shuffle_id: "s".into(),
+            },
+        );
+        let u: AccountBalanceUpdated = payload(&out[0]);
+        assert_eq!(
+            (
+                u.transaction.account_id.as_str(),
+                u.transaction.amount,
+                u.transaction.reason.as_str()
+            ),
+            ("acct-w2", 1200, "reassign_fee")
+        );
+        g.then_apply(out);
+        assert_eq!((balance(&g, "w1"), balance(&g, "w2")), (-1200, -1200));
+    }
+
+    #[test]
+    fn given_balances_when_the_day_is_paid_then_only_positive_balances_up_to_that_day_are_paid_and_zeroed() {
+        let mut g = Given::new()
+            .user("w1", Role::Worker)
+            .user("w2", Role::Worker)
+            .user("w3", Role::Worker);
+        // w1 earns 3000 - 1500 on the 27th; w2 is negative; w3 earns only on the 28th
+        for (w, fee, reward) in [("w1", 1500, 3000), ("w2", 2000, 2500)] {
+            let t = created(w, fee, reward);
+            let out = g.when(&Accounting, &t);
+            g.then_apply(out);
+            if w == "w1" {
+                let out = g.when(
+                    &Accounting,
+                    &TaskStatusChanged {
+                        task_id: t.task_id,
+                        from: TaskStatus::Open,
+                        to: TaskStatus::Done,
+                    },
+                );
+                g.then_apply(out);
+            }
+        }
+        g.now = "2026-11-28T10:00:00Z".parse().unwrap();
+        let t = created("w3", 1000, 4000);
+        let out = g.when(&Accounting, &t);
+        g.then_apply(out);
+        let out = g.when(
+            &Accounting,
+            &TaskStatusChanged {
+                task_id: t.task_id,
+                from: TaskStatus::Open,
+                to: TaskStatus::Done,
+            },
+        );
+        g.then_apply(out);
+
+        let out = g.when(
+            &Accounting,
+            &MakeDailyPaymentsCommand {
+                date: "2026-11-27".into(),
+            },
+        );
+        assert_eq!(out.len(), 2, "one payment and its command");
+        let u: AccountBalanceUpdated = payload(&out[0]);
+        assert_eq!(
+            (u.transaction.kind, u.transaction.amount, u.balance_after),
+            (TxKind::Payment, 1500, 0)
+        );
+        assert_eq!(u.transaction.billing_date, "2026-11-27");
+        let s: SentPaymentCommand = payload(&out[1]);
+        assert_eq!(
+            (s.user_id.as_str(), s.amount, s.date.as_str()),
+            ("id-w1", 1500, "2026-11-27")
+        );
+        g.then_apply(out);
+        assert_eq!(
+            (balance(&g, "w1"), balance(&g, "w2"), balance(&g, "w3")),
+            (0, -2000, 3000)
+        );
+    }
+
+    #[test]
+    fn given_a_failed_payout_then_the_zeroing_is_reversed() {
+        let mut g = Given::new().user("w1", Role::Worker);
+        let out = g.when(
+            &Accounting,
+            &PaymentSendingFailed {
+                payment_id: "p".into(),
+                user_id: "id-w1".into(),
+                amount: 700,
+                reason: "down".into(),
+            },
+        );
+        let u: AccountBalanceUpdated = payload(&out[0]);
+        assert_eq!(
+            (
+                u.transaction.kind,
+                u.transaction.amount,
+                u.transaction.reason.as_str()
+            ),
+            (TxKind::Credit, 700, "payment_failed")
+        );
+    }
+}

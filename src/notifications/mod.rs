@@ -240,3 +240,105 @@ fn deliver_to_maildir(
     fs::rename(&tmp, dir.join("new").join(&name))?;
     fs::File::open(dir.join("new"))?.sync_all()
 }
+
+#[cfg(test)]
+mod rules {
+    use super::*;
+    use crate::events::{AccountCreated, Role, TaskCreated};
+    use crate::testkit::{Given, payload};
+
+    fn user(g: &mut Given, login: &str, notify: Notify) {
+        g.apply(&UserCreated {
+            user_id: format!("id-{login}"),
+            login: login.into(),
+            name: None,
+            email: Some(format!("{login}@example.com")),
+            role: Role::Worker,
+            password_hash: "x".into(),
+            notify,
+        });
+        g.apply(&AccountCreated {
+            account_id: format!("acct-{login}"),
+            user_id: Some(format!("id-{login}")),
+        });
+    }
+
+    #[test]
+    fn given_a_file_user_when_a_task_is_assigned_then_one_maildir_message_is_written_even_if_asked_twice() {
+        let tmp = tempfile::tempdir().unwrap();
+        let n = Notifications {
+            maildir_root: tmp.path().to_owned(),
+        };
+        let mut g = Given::new();
+        user(&mut g, "w2", Notify::File);
+        let task = TaskCreated {
+            task_id: "t".into(),
+            title: "Preen".into(),
+            jira_id: None,
+            description: None,
+            assignee_id: "id-w2".into(),
+            assign_fee: 1000,
+            reward: 2000,
+        };
+        let out = g.when(&n, &task);
+        assert_eq!(out.len(), 1);
+        let sent: crate::events::NotificationSent = payload(&out[0]);
+        assert_eq!(
+            (sent.channel, sent.subject.as_str()),
+            (Notify::File, "Task #1 assigned to you")
+        );
+        let event = g.apply(&TaskCreated {
+            task_id: "t2".into(),
+            ..task.clone()
+        });
+        let again = n
+            .react(
+                &g.db,
+                &event,
+                &mut Context {
+                    now: g.now,
+                    rng: &mut g.rng,
+                },
+            )
+            .unwrap();
+        assert_eq!(again.len(), 1);
+        let files: Vec<_> = std::fs::read_dir(tmp.path().join("w2/new")).unwrap().collect();
+        assert_eq!(files.len(), 2, "two different events, two messages");
+        // the same event twice (a crash between the file and the log) writes one message
+        let _ = n
+            .react(
+                &g.db,
+                &event,
+                &mut Context {
+                    now: g.now,
+                    rng: &mut g.rng,
+                },
+            )
+            .unwrap();
+        assert_eq!(std::fs::read_dir(tmp.path().join("w2/new")).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn given_a_user_who_wants_nothing_then_nothing_is_sent() {
+        let tmp = tempfile::tempdir().unwrap();
+        let n = Notifications {
+            maildir_root: tmp.path().to_owned(),
+        };
+        let mut g = Given::new();
+        user(&mut g, "w3", Notify::None);
+        let out = g.when(
+            &n,
+            &TaskCreated {
+                task_id: "t".into(),
+                title: "x".into(),
+                jira_id: None,
+                description: None,
+                assignee_id: "id-w3".into(),
+                assign_fee: 1000,
+                reward: 2000,
+            },
+        );
+        assert!(out.is_empty());
+        assert!(!tmp.path().join("w3").exists());
+    }
+}

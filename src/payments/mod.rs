@@ -123,3 +123,37 @@ impl Reactor for Payments {
         }])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_provider_pays_each_payment_id_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = FilePayouts {
+            dir: tmp.path().join("payouts"),
+        };
+        let a = Payout {
+            payment_id: "p1".into(),
+            login: "w1".into(),
+            amount: 1234,
+            date: "2026-11-27".into(),
+        };
+        let b = Payout {
+            payment_id: "p2".into(),
+            login: "w2".into(),
+            amount: 500,
+            date: "2026-11-27".into(),
+        };
+        let r1 = p.send(&a).unwrap();
+        let r2 = p.send(&b).unwrap();
+        assert_eq!(p.send(&a).unwrap(), r1, "resending after a crash changes nothing");
+        assert_ne!(r1, r2);
+        let text = std::fs::read_to_string(tmp.path().join("payouts/2026-11-27.csv")).unwrap();
+        assert_eq!(
+            text,
+            "payment_id,login,amount,date\np1,w1,12.34,2026-11-27\np2,w2,5.00,2026-11-27\n"
+        );
+    }
+}

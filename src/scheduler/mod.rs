@@ -63,3 +63,38 @@ pub fn decide_pay_daily(
         date: date.to_string(),
     }))
 }
+
+#[cfg(test)]
+mod rules {
+    use super::*;
+    use crate::testkit::Given;
+
+    fn d(s: &str) -> chrono::NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_day_is_paid_once_and_never_before_it_begins() {
+        let mut g = Given::new();
+        let today = d("2026-11-27");
+        assert!(decide_pay_daily(&g.db, d("2026-11-28"), today).is_err());
+        let cmd = decide_pay_daily(&g.db, today, today).unwrap().unwrap();
+        assert_eq!(cmd.date, "2026-11-27");
+        g.apply(&cmd);
+        assert_eq!(
+            decide_pay_daily(&g.db, today, today).unwrap(),
+            None,
+            "paying the same day twice pays nothing"
+        );
+        assert_eq!(
+            decide_pay_daily(&g.db, d("2026-11-20"), today).unwrap(),
+            None,
+            "an earlier day is covered"
+        );
+        assert!(
+            decide_pay_daily(&g.db, d("2026-11-28"), d("2026-11-28"))
+                .unwrap()
+                .is_some()
+        );
+    }
+}

@@ -256,3 +256,214 @@ pub fn find(db: &Connection, key: &str) -> Result<Task> {
         .hint("`popug task list` shows your tasks; a task is named by its number or id")
     })
 }
+
+#[cfg(test)]
+mod rules {
+    use super::*;
+    use crate::events::TaskCreated;
+    use crate::testkit::Given;
+
+    fn task(g: &mut Given, assignee: &str) -> TaskCreated {
+        let t = TaskCreated {
+            task_id: format!("task-{}", rand::RngExt::random::<u64>(&mut g.rng)),
+            title: "T".into(),
+            jira_id: None,
+            description: None,
+            assignee_id: format!("id-{assignee}"),
+            assign_fee: 1500,
+            reward: 3000,
+        };
+        g.apply(&t);
+        t
+    }
+
+    fn actor(login: &str, role: Role) -> Actor {
+        let user = crate::auth::User {
+            user_id: format!("id-{login}"),
+            login: login.into(),
+            name: None,
+            email: None,
+            role,
+            notify: crate::events::Notify::None,
+        };
+        Actor {
+            user,
+            credential_id: "c".into(),
+        }
+    }
+
+    #[test]
+    fn given_no_worker_when_a_task_is_created_then_it_is_refused() {
+        let mut g = Given::new().user("boss", Role::Manager);
+        let input = NewTask {
+            title: "T".into(),
+            ..Default::default()
+        };
+        let err = decide_create(
+            &g.db,
+            input,
+            &mut Context {
+                now: g.now,
+                rng: &mut g.rng,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, Kind::Conflict);
+    }
+
+    #[test]
+    fn given_workers_when_tasks_are_created_then_each_is_priced_in_range_and_given_to_a_random_worker() {
+        let mut g = Given::new()
+            .user("w1", Role::Worker)
+            .user("w2", Role::Worker)
+            .user("boss", Role::Manager);
+        let mut seen = std::collections::BTreeSet::new();
+        let (mut fees, mut rewards) = (
+            std::collections::BTreeSet::new(),
+            std::collections::BTreeSet::new(),
+        );
+        for _ in 0..300 {
+            let input = NewTask {
+                title: "T".into(),
+                ..Default::default()
+            };
+            let t = decide_create(
+                &g.db,
+                input,
+                &mut Context {
+                    now: g.now,
+                    rng: &mut g.rng,
+                },
+            )
+            .unwrap();
+            assert!(
+                ["id-w1", "id-w2"].contains(&t.assignee_id.as_str()),
+                "{}",
+                t.assignee_id
+            );
+            assert!((1000..=2000).contains(&t.assign_fee) && t.assign_fee % 100 == 0);
+            assert!((2000..=4000).contains(&t.reward) && t.reward % 100 == 0);
+            seen.insert(t.assignee_id);
+            fees.insert(t.assign_fee);
+            rewards.insert(t.reward);
+        }
+        assert_eq!(seen.len(), 2, "both workers get tasks");
+        assert_eq!(fees.len(), 11, "every fee from 10 to 20 occurs");
+        assert_eq!(rewards.len(), 21, "every reward from 20 to 40 occurs");
+    }
+
+    #[test]
+    fn given_an_open_task_when_its_assignee_finishes_it_then_it_is_done_and_no_one_else_may() {
+        let mut g = Given::new().user("w1", Role::Worker).user("w2", Role::Worker);
+        let t = task(&mut g, "w1");
+        let found = find(&g.db, &t.task_id).unwrap();
+        assert_eq!(
+            decide_done(&found, &actor("w2", Role::Worker)).unwrap_err().kind,
+            Kind::Denied
+        );
+        assert_eq!(
+            decide_done(&found, &actor("admin", Role::Admin))
+                .unwrap_err()
+                .kind,
+            Kind::Denied
+        );
+        let change = decide_done(&found, &actor("w1", Role::Worker)).unwrap();
+        assert_eq!(
+            change,
+            TaskStatusChanged {
+                task_id: t.task_id.clone(),
+                from: TaskStatus::Open,
+                to: TaskStatus::Done
+            }
+        );
+        g.apply(&change);
+        let done = find(&g.db, &t.task_id).unwrap();
+        assert_eq!(
+            decide_done(&done, &actor("w1", Role::Worker)).unwrap_err().kind,
+            Kind::Conflict
+        );
+    }
+
+    #[test]
+    fn given_open_and_done_tasks_when_shuffled_then_every_open_task_and_only_those_move() {
+        let mut g = Given::new()
+            .user("w1", Role::Worker)
+            .user("w2", Role::Worker)
+            .user("boss", Role::Manager);
+        let open: Vec<_> = (0..3).map(|_| task(&mut g, "w1")).collect();
+        let done = task(&mut g, "w2");
+        g.apply(&TaskStatusChanged {
+            task_id: done.task_id.clone(),
+            from: TaskStatus::Open,
+            to: TaskStatus::Done,
+        });
+        let (shuffle_id, moves) = decide_shuffle(
+            &g.db,
+            &mut Context {
+                now: g.now,
+                rng: &mut g.rng,
+            },
+        )
+        .unwrap();
+        assert_eq!(moves.len(), 3);
+        let moved: Vec<_> = moves.iter().map(|m| m.task_id.clone()).collect();
+        for t in &open {
+            assert!(moved.contains(&t.task_id));
+        }
+        assert!(!moved.contains(&done.task_id));
+        assert!(
+            moves
+                .iter()
+                .all(|m| m.shuffle_id == shuffle_id && m.assign_from == "id-w1")
+        );
+        assert!(
+            moves
+                .iter()
+                .all(|m| ["id-w1", "id-w2"].contains(&m.assign_to.as_str()))
+        );
+    }
+
+    #[test]
+    fn titles_are_checked() {
+        let ok = NewTask {
+            title: "  Fix beak ".into(),
+            jira_id: Some("POP-42".into()),
+            description: None,
+        }
+        .validated()
+        .unwrap();
+        assert_eq!(ok.title, "Fix beak");
+        for (title, jira) in [
+            ("", None),
+            ("[POP-1] x", None),
+            ("a]b", None),
+            ("x\u{1b}", None),
+            ("ok", Some("42")),
+            ("ok", Some("pop-1")),
+        ] {
+            let r = NewTask {
+                title: title.into(),
+                jira_id: jira.map(Into::into),
+                description: None,
+            }
+            .validated();
+            assert!(r.is_err(), "{title:?} {jira:?}");
+        }
+        assert!(
+            NewTask {
+                title: "x".repeat(MAX_TITLE),
+                ..Default::default()
+            }
+            .validated()
+            .is_ok()
+        );
+        assert!(
+            NewTask {
+                title: "x".repeat(MAX_TITLE + 1),
+                ..Default::default()
+            }
+            .validated()
+            .is_err()
+        );
+    }
+}

@@ -712,3 +712,43 @@ fn a_failed_payout_reverses_the_zeroing_and_is_reported() {
     );
     assert_eq!(c.l.json(&["verify"])["ok"], true);
 }
+
+#[test]
+fn an_interrupted_command_is_finished_by_the_next_one_exactly_once() {
+    let c = Company::new();
+    let before = fs::read_to_string(c.l.dir.join("events.jsonl")).unwrap();
+    let doc = c.json_as("admin", &["task", "create", "Interrupted"]);
+    let full = fs::read_to_string(c.l.dir.join("events.jsonl")).unwrap();
+    let added: Vec<&str> = full[before.len()..].lines().collect();
+    assert!(added.len() >= 2, "the command's batch and its reactions");
+    assert!(added[0].contains("\"type\":\"TaskCreated\""));
+    // the process died after the command's batch was durable, before any reaction
+    fs::write(c.l.dir.join("events.jsonl"), format!("{before}{}\n", added[0])).unwrap();
+    for f in ["popug.db", "popug.db-wal", "popug.db-shm"] {
+        let _ = fs::remove_file(c.l.dir.join(f));
+    }
+    // the next command finishes the reactions before it decides anything
+    let assignee = doc["assignee"].as_str().unwrap();
+    let bal = c.json_as(assignee, &["balance"]);
+    assert_eq!(
+        bal["balance_cents"].as_i64().unwrap(),
+        -doc["assign_fee_cents"].as_i64().unwrap()
+    );
+    let again = fs::read_to_string(c.l.dir.join("events.jsonl")).unwrap();
+    let count = |t: &str| {
+        again
+            .lines()
+            .filter(|l| l.contains(&format!("\"type\":\"{t}\"")))
+            .count()
+    };
+    let fees = again
+        .lines()
+        .filter(|l| l.contains("\"reason\":\"assign_fee\""))
+        .count();
+    assert_eq!(fees, 1, "one fee for one assignment");
+    assert_eq!(count("TaskCreated"), 1);
+    // and a later command does not repeat them
+    c.json_as("admin", &["balance", "--all"]);
+    assert_eq!(fs::read_to_string(c.l.dir.join("events.jsonl")).unwrap(), again);
+    assert_eq!(c.l.json(&["verify"])["ok"], true);
+}

@@ -62,7 +62,20 @@ impl Out {
             .and_then(|()| self.line(""))
     }
 
+    /// A table for people, or CSV with a header row under `--format csv`.
     pub fn table(&mut self, header: &[&str], rows: Vec<Vec<String>>) -> Result<()> {
+        if self.format == Format::Csv {
+            let mut w = csv::Writer::from_writer(&mut self.stdout);
+            let csv_err = |e: csv::Error| match e.into_kind() {
+                csv::ErrorKind::Io(io) => io_error(io),
+                other => AppError::new(Kind::Failure, "internal", format!("cannot write CSV: {other:?}")),
+            };
+            w.write_record(header).map_err(csv_err)?;
+            for r in rows {
+                w.write_record(&r).map_err(csv_err)?;
+            }
+            return w.flush().map_err(io_error);
+        }
         let mut t = Table::new();
         t.load_style(presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic);

@@ -228,8 +228,8 @@ fn a_whole_day_matches_the_model_of_the_rules() {
     let doc = c.json_as("boss", &["shuffle"]);
     m.shuffled(&doc);
 
-    // more completions after the shuffle
-    let seconds: Vec<(String, i64)> = m.open.iter().take(3).map(|(n, v)| (v.0.clone(), *n)).collect();
+    // more completions after the shuffle: all but one open task
+    let seconds: Vec<(String, i64)> = m.open.iter().skip(1).map(|(n, v)| (v.0.clone(), *n)).collect();
     for (w, n) in &seconds {
         c.json_as(w, &["task", "done", &format!("#{n}")]);
         m.done(w, *n);
@@ -305,8 +305,13 @@ fn a_whole_day_matches_the_model_of_the_rules() {
     for login in expected.keys() {
         m.balances.insert(login.clone(), 0);
     }
-    let csv = fs::read_to_string(c.l.dir.join("payouts/2026-11-27.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + expected.len(), "{csv}");
+    let csv = fs::read_to_string(c.l.dir.join("payouts/2026-11-27.csv")).unwrap_or_default();
+    let rows = if expected.is_empty() {
+        0
+    } else {
+        1 + expected.len()
+    };
+    assert_eq!(csv.lines().count(), rows, "{csv}");
 
     // a second run pays nothing
     pay = c
@@ -631,8 +636,9 @@ fn tokens_expire_and_can_be_revoked_and_sessions_end_at_logout() {
             .unwrap();
     writeln!(child.stdin.take().unwrap(), "{}", c.l.admin_password).unwrap();
     assert!(child.wait_with_output().unwrap().status.success());
-    assert!(c.l.ok(&["whoami"]).starts_with("admin (admin)"));
-    c.l.ok(&["logout"]);
+    let who = c.l.cmd().arg("whoami").output().unwrap();
+    assert!(String::from_utf8_lossy(&who.stdout).starts_with("admin (admin)"));
+    assert!(c.l.cmd().arg("logout").status().unwrap().success());
     let out = c.l.cmd().arg("whoami").output().unwrap();
     assert_eq!(out.status.code(), Some(3));
 }

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::app::{Env, subscribers};
 use crate::cli::output::Out;
 use crate::error::{AppError, Kind, Result};
+use crate::events::Role;
 
 #[derive(Debug, Args)]
 pub struct EventsArgs {
@@ -30,6 +31,7 @@ pub struct EventsArgs {
 /// re-serialization, and only lines the checking reader accepted.
 pub fn events(env: &Env, out: &mut Out, args: EventsArgs) -> Result<()> {
     let ledger = env.open()?;
+    crate::cli::session::actor(env, ledger.db())?.require(&[Role::Admin], "reading the event log")?;
     let path = ledger.events_path().to_owned();
     let mut raw = BufReader::new(File::open(&path)?);
     let mut line = Vec::new();
@@ -109,6 +111,10 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
 }
 
 pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
+    // opening already rebuilds a missing or outdated database, which lets an admin sign in
+    let ledger = env.open()?;
+    crate::cli::session::actor(env, ledger.db())?.require(&[Role::Admin], "rebuilding the projections")?;
+    drop(ledger);
     let started = Instant::now();
     let (_, report) = Ledger::rebuild_at(&env.ledger_dir, subscribers(&env.ledger_dir), env.options())?;
     let elapsed = started.elapsed();

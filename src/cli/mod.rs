@@ -6,7 +6,7 @@ mod admin;
 mod auth;
 mod init;
 pub mod output;
-mod session;
+pub(crate) mod session;
 mod tasks;
 pub mod users;
 

@@ -25,6 +25,8 @@ pub struct Ledger {
     pub dir: PathBuf,
     pub home: PathBuf,
     pub admin_password: String,
+    /// A session token of `admin` (empty before init).
+    pub admin_token: String,
 }
 
 impl Ledger {
@@ -39,6 +41,7 @@ impl Ledger {
             dir,
             home,
             admin_password: String::new(),
+            admin_token: String::new(),
         }
     }
 
@@ -59,6 +62,19 @@ impl Ledger {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         l.admin_password = doc["admin"]["password"].as_str().unwrap().to_owned();
+        let mut login = l
+            .cmd()
+            .envs(env.iter().copied())
+            .args(["login", "admin", "--password-stdin", "--print-token"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        writeln!(login.stdin.take().unwrap(), "{}", l.admin_password).unwrap();
+        let out = login.wait_with_output().unwrap();
+        assert!(out.status.success());
+        l.admin_token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
         l
     }
 
@@ -70,9 +86,18 @@ impl Ledger {
         c
     }
 
-    /// Runs a command that must succeed; returns its stdout.
+    /// A command run by the admin (with the admin's token).
+    pub fn admin(&self) -> Command {
+        let mut c = self.cmd();
+        if !self.admin_token.is_empty() {
+            c.env("POPUG_TOKEN", &self.admin_token);
+        }
+        c
+    }
+
+    /// Runs a command as the admin that must succeed; returns its stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().unwrap();
+        let out = self.admin().args(args).output().unwrap();
         assert!(
             out.status.success(),
             "popug {args:?} failed with {:?}: {}",

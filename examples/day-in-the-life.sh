@@ -14,7 +14,9 @@ export POPUG_LEDGER="${1:-$(mktemp -d)/ledger}"
 echo "== ledger: $POPUG_LEDGER"
 
 echo "== the company opens its ledger; its first admin signs in"
-BOSS_PW=$(popug init --admin boss | tee /dev/stderr | password_of)
+INIT=$(popug init --admin boss)
+echo "$INIT"
+BOSS_PW=$(echo "$INIT" | password_of)
 BOSS=$(echo "$BOSS_PW" | popug login boss --password-stdin --print-token)
 
 echo "== the admin adds people (each gets a temporary password, shown once)"

@@ -9,7 +9,10 @@ use popug_ledger::{LedgerError, LogReader, Position, line};
 use proptest::prelude::*;
 
 fn cases() -> u32 {
-    std::env::var("LEDGER_FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(512)
+    std::env::var("LEDGER_FUZZ_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(512)
 }
 
 /// A real log of a few batches, to mutate (built once).
@@ -25,7 +28,8 @@ fn build_seed_log() -> Vec<u8> {
     for i in 0..3 {
         let mut l = support::open(dir);
         let mut w = l.write(popug_ledger::Clock::System).unwrap();
-        w.append((0..=i).map(|k| support::deposit("a", k + 1)).collect()).unwrap();
+        w.append((0..=i).map(|k| support::deposit("a", k + 1)).collect())
+            .unwrap();
     }
     fs::read(dir.join("events.jsonl")).unwrap()
 }

@@ -1,0 +1,256 @@
+//! Crash anywhere: a random stream of real commands (create, done, shuffle, pay-daily), each
+//! killed with SIGKILL at a random moment. After every kill the next command succeeds and
+//! `popug verify` passes (chain, replay == projections, and the invariants: one fee per
+//! assignment, one reward per completion, one payment per worker per day, money sums to
+//! zero); every command that reported success is in the log; no notification or payout is
+//! delivered twice.
+//!
+//! `POPUG_CRASH_ROUNDS` sets the number of commands (default 120; try 3000 by hand).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::Ledger;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde_json::Value;
+
+struct World {
+    l: Ledger,
+    tokens: BTreeMap<String, String>,
+    hour: u32,
+}
+
+impl World {
+    fn now(&self) -> String {
+        let day = 1 + self.hour / 24;
+        format!("2026-12-{day:02}T{:02}:00:00Z", self.hour % 24)
+    }
+
+    fn cmd(&self, who: &str) -> Command {
+        let mut c = self.l.cmd();
+        c.env("POPUG_NOW", self.now())
+            .env("POPUG_TOKEN", &self.tokens[who]);
+        c
+    }
+
+    fn json(&self, who: &str, args: &[&str]) -> Value {
+        let out = self.cmd(who).arg("--json").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{who} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+fn setup() -> World {
+    let l = Ledger::init_with(&[("POPUG_NOW", "2026-11-30T00:00:00Z")]);
+    let mut w = World {
+        tokens: BTreeMap::new(),
+        l,
+        hour: 0,
+    };
+    w.tokens.insert("admin".into(), w.l.admin_token.clone());
+    for (login, role, notify) in [
+        ("w1", "worker", "stdout"),
+        ("w2", "worker", "file"),
+        ("w3", "worker", "none"),
+        ("w4", "worker", "file"),
+        ("acc", "accountant", "none"),
+    ] {
+        let doc = w.json(
+            "admin",
+            &["user", "add", login, "--role", role, "--notify", notify],
+        );
+        let mut child = w
+            .cmd("admin")
+            .args(["login", login, "--password-stdin", "--print-token"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(
+            child.stdin.take().unwrap(),
+            "{}",
+            doc["password"].as_str().unwrap()
+        )
+        .unwrap();
+        let out = child.wait_with_output().unwrap();
+        w.tokens.insert(
+            login.into(),
+            String::from_utf8(out.stdout).unwrap().trim().to_owned(),
+        );
+    }
+    w
+}
+
+#[derive(Debug)]
+enum Acked {
+    Created(String),
+    Done(String),
+    Paid(String),
+    /// A shuffle and how many tasks it moved.
+    Shuffled(String, u64),
+}
+
+#[test]
+fn kill_9_anywhere_loses_no_acknowledged_command_and_doubles_nothing() {
+    let rounds: u32 = std::env::var("POPUG_CRASH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(120);
+    let mut w = setup();
+    let mut rng = StdRng::seed_from_u64(2026);
+    let mut acked = Vec::new();
+    let mut kills = 0;
+    let mut open: Vec<(String, String)> = Vec::new(); // (task number, assignee)
+    for round in 0..rounds {
+        w.hour += 1;
+        let roll = rng.random_range(0..100);
+        let (who, args): (String, Vec<String>) = if roll < 50 || open.is_empty() {
+            (
+                "admin".into(),
+                vec!["task".into(), "create".into(), format!("task {round}")],
+            )
+        } else if roll < 80 {
+            let (n, assignee) = open[rng.random_range(0..open.len())].clone();
+            (assignee, vec!["task".into(), "done".into(), n])
+        } else if roll < 90 {
+            ("admin".into(), vec!["shuffle".into()])
+        } else {
+            ("acc".into(), vec!["pay-daily".into()])
+        };
+        let mut child = w
+            .cmd(&who)
+            .arg("--json")
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // a command takes ~10-60 ms in a debug build: kill before, during and after its work
+        let wait = rng.random_range(0..80_000);
+        std::thread::sleep(Duration::from_micros(wait));
+        let killed = child.try_wait().unwrap().is_none();
+        if killed {
+            let _ = child.kill();
+            kills += 1;
+        }
+        let out = child.wait_with_output().unwrap();
+        if out.status.success() {
+            let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+            acked.push(match args[0].as_str() {
+                "task" if args[1] == "create" => Acked::Created(doc["task_id"].as_str().unwrap().into()),
+                "task" => Acked::Done(doc["task_id"].as_str().unwrap().into()),
+                "pay-daily" => Acked::Paid(doc["date"].as_str().unwrap().into()),
+                _ => Acked::Shuffled(
+                    doc["shuffle_id"].as_str().unwrap().into(),
+                    doc["reassigned"].as_u64().unwrap(),
+                ),
+            });
+        }
+        // the next command succeeds and finishes whatever the killed one left
+        let tasks = w.json("admin", &["task", "list", "--all", "--status", "open"]);
+        open = tasks
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["number"].to_string(),
+                    t["assignee"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        if round % 10 == 9 || killed {
+            let v = w.l.json(&["verify"]);
+            assert_eq!(
+                (v["projection_lag"].as_u64(), v["reaction_lag"].as_u64()),
+                (Some(0), Some(0))
+            );
+        }
+    }
+
+    // every acknowledged command is in the log
+    let log = w.l.ok(&["events"]);
+    let events: Vec<Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let has =
+        |ty: &str, key: &str, val: &str| events.iter().any(|e| e["type"] == ty && e["data"][key] == val);
+    for a in &acked {
+        let found = match a {
+            Acked::Created(id) => has("TaskCreated", "task_id", id),
+            Acked::Done(id) => has("TaskStatusChanged", "task_id", id),
+            Acked::Paid(date) => has("MakeDailyPaymentsCommand", "date", date),
+            Acked::Shuffled(id, moved) => {
+                let n = events
+                    .iter()
+                    .filter(|e| e["type"] == "TaskReassigned" && e["data"]["shuffle_id"] == id.as_str())
+                    .count();
+                n as u64 == *moved
+            }
+        };
+        assert!(found, "acknowledged {a:?} is not in the log");
+    }
+
+    // nothing delivered twice: notification ids unique, one Maildir message each, payouts once
+    let notes: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "NotificationSent")
+        .collect();
+    let ids: BTreeSet<&str> = notes
+        .iter()
+        .map(|e| e["data"]["notification_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), notes.len(), "a notification was sent twice");
+    for login in ["w2", "w4"] {
+        let user_id = w.json("admin", &["user", "show", login])["user_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let sent = notes
+            .iter()
+            .filter(|e| e["data"]["user_id"] == user_id.as_str())
+            .count();
+        let dir = w.l.dir.join("notifications").join(login).join("new");
+        let files = fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(files, sent, "{login}: {sent} notifications, {files} messages");
+    }
+    let confirmed = events
+        .iter()
+        .filter(|e| e["type"] == "PaymentSendingConfirmed")
+        .count();
+    let mut rows = Vec::new();
+    if let Ok(dir) = fs::read_dir(w.l.dir.join("payouts")) {
+        for f in dir {
+            let text = fs::read_to_string(f.unwrap().path()).unwrap();
+            rows.extend(
+                text.lines()
+                    .skip(1)
+                    .map(|l| l.split(',').next().unwrap().to_owned()),
+            );
+        }
+    }
+    let unique: BTreeSet<&String> = rows.iter().collect();
+    assert_eq!(unique.len(), rows.len(), "a payout was written twice");
+    assert_eq!(
+        rows.len(),
+        confirmed,
+        "every confirmed payment has exactly one payout row"
+    );
+
+    let v = w.l.json(&["verify"]);
+    assert_eq!(v["ok"], true);
+    eprintln!(
+        "{rounds} commands, {kills} killed with SIGKILL, {} acknowledged, {} events, {confirmed} payouts; verify ok",
+        acked.len(),
+        events.len()
+    );
+    assert!(kills > rounds / 10, "too few kills ({kills}) to mean anything");
+}

@@ -254,3 +254,166 @@ fn kill_9_anywhere_loses_no_acknowledged_command_and_doubles_nothing() {
     );
     assert!(kills > rounds / 10, "too few kills ({kills}) to mean anything");
 }
+
+/// Runs `popug --json ARGS` as `who`; the document if it succeeded.
+fn try_json(w: &World, who: &str, args: &[String]) -> Option<Value> {
+    let out = w.cmd(who).arg("--json").args(args).output().unwrap();
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap())
+}
+
+#[test]
+fn ten_processes_at_once_lose_nothing_and_double_nothing() {
+    let mut w = setup();
+    w.hour = 10;
+    for i in 0..24 {
+        w.json("admin", &["task", "create", &format!("before {i}")]);
+    }
+    let w = std::sync::Arc::new(w);
+    let mut threads = Vec::new();
+    // three creators, four workers finishing their tasks, a manager shuffling twice (racing
+    // the completions), and two payment runs for the same day racing each other
+    for who in ["admin", "acc", "w1"] {
+        let w = w.clone();
+        threads.push(std::thread::spawn(move || {
+            (0..8)
+                .filter_map(|i| try_json(&w, who, &["task".into(), "create".into(), format!("{who} {i}")]))
+                .map(|d| ("create", d))
+                .collect::<Vec<_>>()
+        }));
+    }
+    for who in ["w1", "w2", "w3", "w4"] {
+        let w = w.clone();
+        threads.push(std::thread::spawn(move || {
+            let mut done = Vec::new();
+            for _ in 0..3 {
+                let mine = try_json(&w, who, &["task".into(), "list".into()]).unwrap();
+                for t in mine.as_array().unwrap() {
+                    // a shuffle may take the task away first: then `done` is refused, nothing more
+                    if let Some(d) =
+                        try_json(&w, who, &["task".into(), "done".into(), t["number"].to_string()])
+                    {
+                        done.push(("done", d));
+                    }
+                }
+            }
+            done
+        }));
+    }
+    {
+        let w = w.clone();
+        threads.push(std::thread::spawn(move || {
+            (0..2)
+                .filter_map(|_| try_json(&w, "admin", &["shuffle".into()]))
+                .map(|d| ("shuffle", d))
+                .collect()
+        }));
+    }
+    for _ in 0..2 {
+        let w = w.clone();
+        threads.push(std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            try_json(&w, "acc", &["pay-daily".into()])
+                .into_iter()
+                .map(|d| ("pay", d))
+                .collect()
+        }));
+    }
+    assert!(threads.len() >= 10);
+    let results: Vec<(&str, Value)> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+
+    // the model: every acknowledged output's money, in any order
+    let mut model: BTreeMap<String, i64> = BTreeMap::new();
+    let mut pay_runs = 0;
+    for (kind, d) in &results {
+        match *kind {
+            "create" => {
+                *model.entry(d["assignee"].as_str().unwrap().into()).or_default() -=
+                    d["assign_fee_cents"].as_i64().unwrap()
+            }
+            "shuffle" => {
+                for t in d["tasks"].as_array().unwrap() {
+                    *model.entry(t["assign_to"].as_str().unwrap().into()).or_default() -=
+                        t["assign_fee_cents"].as_i64().unwrap();
+                }
+            }
+            "pay" => {
+                if d["already_paid"] == false {
+                    pay_runs += 1;
+                }
+                for p in d["payments"].as_array().unwrap() {
+                    *model.entry(p["login"].as_str().unwrap().into()).or_default() -=
+                        p["amount_cents"].as_i64().unwrap();
+                }
+            }
+            _ => {}
+        }
+    }
+    // completions are credited to whoever did them
+    let mut done_by: BTreeMap<String, i64> = BTreeMap::new();
+    for (kind, d) in &results {
+        if *kind == "done" {
+            let t = w.json(
+                "admin",
+                &["task", "show", &d["task_id"].as_str().unwrap().to_owned()],
+            );
+            *done_by.entry(t["assignee"].as_str().unwrap().into()).or_default() +=
+                d["reward_cents"].as_i64().unwrap();
+        }
+    }
+    for (k, v) in done_by {
+        *model.entry(k).or_default() += v;
+    }
+    // the 24 tasks created before the race were charged too
+    let log = w.l.ok(&["events"]);
+    let events: Vec<Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(pay_runs, 1, "exactly one payment run pays");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["type"] == "MakeDailyPaymentsCommand")
+            .count(),
+        1
+    );
+    let before_race: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "TaskCreated")
+        .take(24)
+        .collect();
+    let login_of = |id: &str| -> String {
+        w.json("admin", &["user", "list"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["user_id"] == id)
+            .unwrap()["login"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for e in before_race {
+        *model
+            .entry(login_of(e["data"]["assignee_id"].as_str().unwrap()))
+            .or_default() -= e["data"]["assign_fee"].as_i64().unwrap();
+    }
+    let balances = w.json("admin", &["balance", "--all"]);
+    for b in balances.as_array().unwrap() {
+        let login = b["login"].as_str().unwrap();
+        assert_eq!(
+            b["balance_cents"].as_i64().unwrap(),
+            model.get(login).copied().unwrap_or(0),
+            "{login}"
+        );
+    }
+    assert!(
+        events.iter().enumerate().all(|(i, e)| e["seq"] == i as u64 + 1),
+        "seq is contiguous"
+    );
+    let v = w.l.json(&["verify"]);
+    assert_eq!(v["ok"], true);
+    eprintln!(
+        "{} commands acknowledged by 10 racing processes; balances equal the model; verify ok",
+        results.len()
+    );
+}

@@ -356,7 +356,7 @@ fn ten_processes_at_once_lose_nothing_and_double_nothing() {
         if *kind == "done" {
             let t = w.json(
                 "admin",
-                &["task", "show", &d["task_id"].as_str().unwrap().to_owned()],
+                &["task", "show", d["task_id"].as_str().unwrap()],
             );
             *done_by.entry(t["assignee"].as_str().unwrap().into()).or_default() +=
                 d["reward_cents"].as_i64().unwrap();

@@ -120,9 +120,32 @@ impl From<LedgerError> for AppError {
                 "read_only",
                 Some("the ledger is on a read-only filesystem; nothing was written"),
             ),
+            LedgerError::Db { path, .. } => match filesystem_trouble(path) {
+                Some(FsTrouble::ReadOnly) => (
+                    Kind::Failure,
+                    "read_only",
+                    Some("the ledger is on a read-only filesystem; nothing was written"),
+                ),
+                Some(FsTrouble::Full) => (
+                    Kind::Failure,
+                    "disk_full",
+                    Some("the disk holding the ledger is full; free some space"),
+                ),
+                None => (Kind::Failure, "internal", None),
+            },
             _ => (Kind::Failure, "internal", None),
         };
-        let message = e.to_string();
+        let mut message = e.to_string();
+        if code == "read_only" || code == "disk_full" {
+            message = format!(
+                "{message}: {}",
+                if code == "read_only" {
+                    "read-only filesystem"
+                } else {
+                    "no space left on the device"
+                }
+            );
+        }
         let source = match e {
             LedgerError::Io { source, .. } => {
                 Some(Box::new(source) as Box<dyn std::error::Error + Send + Sync>)
@@ -143,3 +166,29 @@ impl From<LedgerError> for AppError {
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+enum FsTrouble {
+    ReadOnly,
+    Full,
+}
+
+/// Why a write under `path` may have failed, from the filesystem's own state: SQLite reports a
+/// full or read-only disk as a generic I/O or open error.
+fn filesystem_trouble(path: &std::path::Path) -> Option<FsTrouble> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = path.parent()?;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs writes into the zeroed struct we own and reads the NUL-terminated path.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    if st.f_flag & libc::ST_RDONLY != 0 {
+        return Some(FsTrouble::ReadOnly);
+    }
+    // less than 64 KiB left for an unprivileged writer counts as full
+    if (st.f_bavail as u64).saturating_mul(st.f_frsize as u64) < 64 * 1024 {
+        return Some(FsTrouble::Full);
+    }
+    None
+}

@@ -354,10 +354,7 @@ fn ten_processes_at_once_lose_nothing_and_double_nothing() {
     let mut done_by: BTreeMap<String, i64> = BTreeMap::new();
     for (kind, d) in &results {
         if *kind == "done" {
-            let t = w.json(
-                "admin",
-                &["task", "show", d["task_id"].as_str().unwrap()],
-            );
+            let t = w.json("admin", &["task", "show", d["task_id"].as_str().unwrap()]);
             *done_by.entry(t["assignee"].as_str().unwrap().into()).or_default() +=
                 d["reward_cents"].as_i64().unwrap();
         }

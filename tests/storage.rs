@@ -1,0 +1,153 @@
+//! Storage faults on a real filesystem: a full disk and a read-only ledger give a clear error,
+//! write nothing half-way, and leave a ledger that verifies and works again once the fault is
+//! gone. Needs root (to mount a small tmpfs); skipped loudly otherwise, and a failure when
+//! POPUG_REQUIRE_MOUNT is set (as in .ci/run).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::Ledger;
+
+struct Tmpfs {
+    path: PathBuf,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Option<Tmpfs> {
+        let path = std::env::temp_dir().join(format!("popug-tmpfs-{}-{size}", std::process::id()));
+        fs::create_dir_all(&path).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&path)
+            .status();
+        if ok.is_ok_and(|s| s.success()) {
+            return Some(Tmpfs { path });
+        }
+        let msg = "SKIPPED: storage fault tests need root to mount a tmpfs";
+        assert!(std::env::var_os("POPUG_REQUIRE_MOUNT").is_none(), "{msg}");
+        eprintln!("{msg}");
+        None
+    }
+
+    fn remount(&self, opts: &str) {
+        let s = Command::new("mount")
+            .args(["-o", &format!("remount,{opts}")])
+            .arg(&self.path)
+            .status()
+            .unwrap();
+        assert!(s.success());
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.path).status();
+        let _ = fs::remove_dir(&self.path);
+    }
+}
+
+/// A ledger whose directory lives on `fs`, with one worker so tasks can be created.
+fn ledger_on(fs_root: &Path) -> Ledger {
+    let mut l = Ledger::new();
+    l.dir = fs_root.join("ledger");
+    let out = l.cmd().args(["--json", "init"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    l.admin_password = doc["admin"]["password"].as_str().unwrap().into();
+    let mut child = l
+        .cmd()
+        .args(["login", "admin", "--password-stdin", "--print-token"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        format!("{}\n", l.admin_password).as_bytes(),
+    )
+    .unwrap();
+    l.admin_token = String::from_utf8(child.wait_with_output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .into();
+    l.ok(&["user", "add", "w1", "--role", "worker", "--notify", "file"]);
+    l
+}
+
+fn log_of(l: &Ledger) -> Vec<u8> {
+    fs::read(l.dir.join("events.jsonl")).unwrap()
+}
+
+#[test]
+fn a_full_disk_fails_cleanly_and_the_ledger_recovers() {
+    let Some(tmpfs) = Tmpfs::mount("2m") else { return };
+    let l = ledger_on(&tmpfs.path);
+    // fill the filesystem, leaving almost nothing
+    let filler = tmpfs.path.join("filler");
+    let mut f = fs::File::create(&filler).unwrap();
+    let chunk = vec![0u8; 4096];
+    while std::io::Write::write_all(&mut f, &chunk).is_ok() {}
+    drop(f);
+    let mut failures = 0;
+    for i in 0..200 {
+        let before = log_of(&l);
+        let out = l
+            .admin()
+            .args([
+                "--json",
+                "task",
+                "create",
+                &format!("task {i} {}", "x".repeat(150)),
+            ])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            continue;
+        }
+        failures += 1;
+        assert_eq!(out.status.code(), Some(1));
+        let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("disk_full") || msg.contains("No space left"),
+            "{msg}"
+        );
+        let after = log_of(&l);
+        assert_eq!(after, before, "a failed command wrote to the log");
+        if failures >= 3 {
+            break;
+        }
+    }
+    assert!(failures > 0, "the disk never filled up");
+    fs::remove_file(&filler).unwrap();
+    // space is back: the next command succeeds and everything verifies
+    l.ok(&["task", "create", "after the disk was freed"]);
+    assert_eq!(l.json(&["verify"])["ok"], true);
+}
+
+#[test]
+fn a_read_only_ledger_gives_a_clear_error_and_stays_valid() {
+    let Some(tmpfs) = Tmpfs::mount("8m") else { return };
+    let l = ledger_on(&tmpfs.path);
+    l.ok(&["task", "create", "before"]);
+    let before = log_of(&l);
+    tmpfs.remount("ro");
+    let out = l
+        .admin()
+        .args(["task", "create", "while read-only"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error:") && (err.contains("read-only") || err.contains("Read-only")),
+        "{err}"
+    );
+    assert_eq!(log_of(&l), before);
+    tmpfs.remount("rw");
+    assert_eq!(l.json(&["verify"])["ok"], true);
+    l.ok(&["task", "create", "after"]);
+}

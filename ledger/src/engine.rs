@@ -723,7 +723,9 @@ impl WriteGuard<'_> {
             }
         }
         set_projection_positions(&tx, &l.subs, &staging.next).map_err(|e| db_err(&l.db_path, e))?;
+        crate::crash_point("project");
         log::append_durably(&l.events, staging.start.offset, &staging.bytes)?;
+        crate::crash_point("append.durable");
         tx.commit().map_err(|e| db_err(&l.db_path, e))?;
         self.appended.extend(staging.events.iter().cloned());
         Ok(staging.events)
@@ -789,7 +791,9 @@ impl WriteGuard<'_> {
             }
             if !staging.events.is_empty() {
                 set_projection_positions(&tx, &l.subs, &staging.next).map_err(|e| db_err(&l.db_path, e))?;
+                crate::crash_point("react");
                 log::append_durably(&l.events, staging.start.offset, &staging.bytes)?;
+                crate::crash_point("react.durable");
             }
             tx.commit().map_err(|e| db_err(&l.db_path, e))?;
             self.appended.extend(staging.events);

@@ -11,6 +11,30 @@ pub mod error;
 pub mod line;
 pub mod log;
 
+/// Fault injection for crash tests, in debug builds only: `POPUG_LEDGER_CRASH_AT=POINT` (or
+/// `POINT:N` for its N-th passage in this process) aborts the process right there, as a power
+/// cut or `kill -9` would. Points: `project` (events applied to SQLite, nothing appended),
+/// `append.torn` (half of a batch written and synced), `append.durable` (batch synced, SQLite
+/// not committed), `react` (reactions decided, nothing appended), `react.durable` (reaction
+/// batch synced, SQLite not committed).
+pub fn crash_point(point: &str) {
+    #[cfg(debug_assertions)]
+    {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static PASSES: AtomicU32 = AtomicU32::new(0);
+        if let Ok(want) = std::env::var("POPUG_LEDGER_CRASH_AT") {
+            let (name, nth) = want
+                .split_once(':')
+                .map_or((want.as_str(), 1), |(n, k)| (n, k.parse().unwrap_or(1)));
+            if name == point && PASSES.fetch_add(1, Ordering::SeqCst) + 1 == nth {
+                std::process::abort();
+            }
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = point;
+}
+
 pub use engine::{
     Clock, Context, EVENTS_FILE, LOCK_FILE, Ledger, Options, Projection, Reactor, RebuildReport, Recovery,
     Subscribers, VerifyReport, WriteGuard,

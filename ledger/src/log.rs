@@ -351,6 +351,12 @@ pub(crate) fn append_durably(path: &Path, expected_len: u64, bytes: &[u8]) -> Re
             },
         ));
     }
+    #[cfg(debug_assertions)]
+    if std::env::var_os("POPUG_LEDGER_CRASH_AT").is_some_and(|v| v == "append.torn") {
+        let half = &bytes[..bytes.len() / 2];
+        let _ = file.write_all(half).and_then(|_| file.sync_data());
+        crate::crash_point("append.torn");
+    }
     let result = file.write_all(bytes).and_then(|_| file.sync_data());
     if let Err(e) = result {
         let _ = file.set_len(expected_len).and_then(|_| file.sync_data());

@@ -2,7 +2,7 @@
 //! each durable one on stdout; the test kills it at random moments and checks that nothing
 //! acknowledged is lost, nothing is doubled and the ledger stays readable.
 //!
-//! `LEDGER_CRASH_ROUNDS` sets the number of kills (default 40; try 2000 by hand).
+//! `LEDGER_CRASH_ROUNDS` sets the number of kills (default 200; try 2000 by hand).
 
 mod support;
 
@@ -96,7 +96,7 @@ fn kill_9_at_random_moments_loses_nothing_acknowledged_and_doubles_nothing() {
     let rounds: u64 = std::env::var("LEDGER_CRASH_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(40);
+        .unwrap_or(200);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ledger");
     let mut rng = StdRng::seed_from_u64(0xC0FFEE);

@@ -60,7 +60,11 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
     let started = Instant::now();
     let report = ledger.verify()?;
     if !report.tables_compared.is_empty()
-        && let Some(problem) = crate::invariants::check(ledger.db()).map_err(crate::auth::db_error)?
+        && let Some(problem) = crate::invariants::check(
+            ledger.db(),
+            report.projection_lag == 0 && report.reaction_lag == 0,
+        )
+        .map_err(crate::auth::db_error)?
     {
         return Err(AppError::new(Kind::Damaged, "invariant_broken", problem)
             .hint("the log itself is intact; report this as a bug with `popug events` attached"));

@@ -23,42 +23,33 @@ fn main() {
         .unwrap_or(100_000);
     let tmp = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
 
-    // 1. one-event appends, projection only
-    let dir = tmp.path().join("append");
     let no_reactor = || Subscribers {
         projections: vec![Box::new(support::Balances)],
         reactors: vec![],
     };
-    let mut l = Ledger::create(&dir, no_reactor(), support::options(None)).unwrap();
-    let mut times = Vec::new();
-    for i in 0..500 {
-        let t = Instant::now();
-        l.write(Clock::System)
-            .unwrap()
-            .append(vec![support::deposit(&format!("a{}", i % 10), 1)])
-            .unwrap();
-        times.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    println!(
-        "append 1 event (lock, write, fsync, project, commit): median {:.3} ms over 500",
-        median(times)
+    let append_one = |subs: Subscribers, name: &str, what: &str| {
+        let mut l = Ledger::create(&tmp.path().join(name), subs, support::options(None)).unwrap();
+        let times: Vec<f64> = (0..500)
+            .map(|i| {
+                let t = Instant::now();
+                l.write(Clock::System)
+                    .unwrap()
+                    .append(vec![support::deposit(&format!("a{}", i % 10), 1)])
+                    .unwrap();
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        println!("{what}: median {:.3} ms over 500", median(times));
+    };
+    append_one(
+        no_reactor(),
+        "append",
+        "append 1 event (lock, write, fsync, project, commit)",
     );
-
-    // 2. the same with the reactor (a second batch and fsync for the reaction)
-    let dir = tmp.path().join("react");
-    let mut l = Ledger::create(&dir, support::subscribers(), support::options(None)).unwrap();
-    let mut times = Vec::new();
-    for i in 0..500 {
-        let t = Instant::now();
-        l.write(Clock::System)
-            .unwrap()
-            .append(vec![support::deposit(&format!("a{}", i % 10), 1)])
-            .unwrap();
-        times.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    println!(
-        "append 1 event + its reaction (2 batches, 2 fsyncs): median {:.3} ms over 500",
-        median(times)
+    append_one(
+        support::subscribers(),
+        "react",
+        "append 1 event + its reaction (2 batches, 2 fsyncs)",
     );
 
     // 3. replay and verify N events

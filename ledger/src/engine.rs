@@ -184,15 +184,7 @@ impl Ledger {
         remove_db_files(&db_path)?;
         let db = open_db(&db_path)?;
         init_schema(&db, &db_path, &subs, opts.schema_version)?;
-        Ok(Ledger {
-            dir: dir.to_owned(),
-            events,
-            db_path,
-            db,
-            subs,
-            opts,
-            last_recovery: Recovery::default(),
-        })
+        Ok(Ledger::assemble(dir, db_path, db, subs, opts))
     }
 
     /// Opens an existing ledger. The projection database is created or rebuilt when it is
@@ -220,7 +212,17 @@ impl Ledger {
         }
         let db_path = dir.join(&opts.db_file);
         let db = open_db(&db_path)?;
-        Ok(Ledger {
+        Ok(Ledger::assemble(dir, db_path, db, subs, opts))
+    }
+
+    /// What the last write session (or the catch-up in `open`) recovered.
+    pub fn last_recovery(&self) -> &Recovery {
+        &self.last_recovery
+    }
+
+    fn assemble(dir: &Path, db_path: PathBuf, db: Connection, subs: Subscribers, opts: Options) -> Ledger {
+        let events = dir.join(EVENTS_FILE);
+        Ledger {
             dir: dir.to_owned(),
             events,
             db_path,
@@ -228,12 +230,7 @@ impl Ledger {
             subs,
             opts,
             last_recovery: Recovery::default(),
-        })
-    }
-
-    /// What the last write session (or the catch-up in `open`) recovered.
-    pub fn last_recovery(&self) -> &Recovery {
-        &self.last_recovery
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -330,15 +327,7 @@ impl Ledger {
                 open_db(&db_path)?
             }
         };
-        let mut ledger = Ledger {
-            dir: dir.to_owned(),
-            events,
-            db_path,
-            db,
-            subs,
-            opts,
-            last_recovery: Recovery::default(),
-        };
+        let mut ledger = Ledger::assemble(dir, db_path, db, subs, opts);
         let report = ledger.rebuild_with(lock)?;
         Ok((ledger, report))
     }

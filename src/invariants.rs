@@ -89,7 +89,7 @@ mod tests {
         db.execute_batch(
             "INSERT INTO accounts VALUES ('c', NULL, 500), ('w', 'u', -500);
              INSERT INTO transactions VALUES ('t1', 5, 'x', 'w', 'c', 'debit', 'assign_fee', 500, -500, 'k', '2026-11-27', -500);
-             INSERT INTO tasks VALUES ('k', 1, 'T', NULL, NULL, 'open', 'u', 500, 2000, 'x', NULL, 0);",
+             INSERT INTO tasks VALUES ('k', 1, 'T', NULL, NULL, 'open', 'u', 500, 2000, 'x', NULL, NULL, 0);",
         )
         .unwrap();
         assert_eq!(check(&db, true).unwrap(), None);
@@ -115,7 +115,7 @@ mod tests {
             db.execute_batch(
                 "INSERT INTO accounts VALUES ('c', NULL, 500), ('w', 'u', -500);
                  INSERT INTO transactions VALUES ('t1', 5, 'x', 'w', 'c', 'debit', 'assign_fee', 500, -500, 'k', '2026-11-27', -500);
-                 INSERT INTO tasks VALUES ('k', 1, 'T', NULL, NULL, 'open', 'u', 500, 2000, 'x', NULL, 0);",
+                 INSERT INTO tasks VALUES ('k', 1, 'T', NULL, NULL, 'open', 'u', 500, 2000, 'x', NULL, NULL, 0);",
             )
             .unwrap();
             db.execute_batch(sabotage).unwrap();
@@ -128,7 +128,7 @@ mod tests {
     fn reaction_rules_wait_for_the_reactions() {
         let db = db();
         db.execute_batch(
-            "INSERT INTO tasks VALUES ('k', 1, 'T', NULL, NULL, 'open', 'u', 500, 2000, 'x', NULL, 0);",
+            "INSERT INTO tasks VALUES ('k', 1, 'T', NULL, NULL, 'open', 'u', 500, 2000, 'x', NULL, NULL, 0);",
         )
         .unwrap();
         assert!(check(&db, true).unwrap().unwrap().contains("one assignment fee"));

@@ -5,6 +5,7 @@
 //! through the ledger.
 
 pub mod accounting;
+pub mod analytics;
 pub mod app;
 pub mod auth;
 pub mod cli;

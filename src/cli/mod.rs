@@ -1,11 +1,12 @@
 //! The command line: clap definitions, dispatch, and the mapping of errors to output and
 //! exit codes. One file per command; this one only parses and dispatches.
 
-mod accounts;
+pub(crate) mod accounts;
 mod admin;
 mod auth;
 mod init;
 pub mod output;
+mod reports;
 pub(crate) mod session;
 mod tasks;
 pub mod users;
@@ -82,6 +83,12 @@ pub enum Command {
     Balance(accounts::BalanceArgs),
     /// An account's transactions with running balance, oldest first
     Audit(accounts::AuditArgs),
+    /// Management earnings per day: fees charged minus rewards paid (admins, accountants)
+    Earnings(reports::RangeArgs),
+    /// A day's earnings, workers in the red, and the most expensive task of the day, week and month (admins)
+    Analytics(reports::AnalyticsArgs),
+    /// CSV exports, or the accounting journal for hledger/ledger (admins, accountants)
+    Export(reports::ExportArgs),
     /// Print the log as JSON lines, exactly as stored (admins)
     Events(admin::EventsArgs),
     /// Check every invariant of the ledger; exit 6 naming the first problem
@@ -148,6 +155,9 @@ fn run(cli: Cli, out: &mut Out) -> Result<()> {
                 Command::PayDaily(args) => accounts::pay_daily(&env, out, args),
                 Command::Balance(args) => accounts::balance(&env, out, args),
                 Command::Audit(args) => accounts::audit(&env, out, args),
+                Command::Earnings(args) => reports::earnings(&env, out, args),
+                Command::Analytics(args) => reports::analytics(&env, out, args),
+                Command::Export(args) => reports::export(&env, out, args),
                 Command::Events(args) => admin::events(&env, out, args),
                 Command::Verify => admin::verify(&env, out),
                 Command::Rebuild => admin::rebuild(&env, out),

@@ -17,7 +17,8 @@ impl Projection for Tasks {
             "CREATE TABLE tasks (task_id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, title TEXT NOT NULL,
                  jira_id TEXT, description TEXT, status TEXT NOT NULL, assignee_id TEXT NOT NULL,
                  assign_fee INTEGER NOT NULL, reward INTEGER NOT NULL, created_at TEXT NOT NULL,
-                 completed_at TEXT, reassignments INTEGER NOT NULL DEFAULT 0) STRICT;
+                 completed_at TEXT, completed_on TEXT, reassignments INTEGER NOT NULL DEFAULT 0) STRICT;
+             CREATE INDEX tasks_completed_on ON tasks (completed_on, reward);
              CREATE INDEX tasks_open ON tasks (status, assignee_id);",
         )
     }
@@ -36,8 +37,12 @@ impl Projection for Tasks {
             }
             TaskStatusChanged::TYPE => {
                 let e: TaskStatusChanged = event.data_as()?;
-                db.prepare_cached("UPDATE tasks SET status = ?2, completed_at = ?3 WHERE task_id = ?1")?
-                    .execute((&e.task_id, e.to.as_str(), at))?;
+                // the calendar day of completion, in the ledger's timezone (for analytics)
+                let on = crate::money::day_of(&event.at, &crate::accounting::timezone(db)?).to_string();
+                db.prepare_cached(
+                    "UPDATE tasks SET status = ?2, completed_at = ?3, completed_on = ?4 WHERE task_id = ?1",
+                )?
+                .execute((&e.task_id, e.to.as_str(), at, on))?;
             }
             TaskReassigned::TYPE => {
                 let e: TaskReassigned = event.data_as()?;

@@ -1,0 +1,122 @@
+//! The analytics context: management earnings per day, workers in the red, the most
+//! expensive task of a period. Read-only queries over the accounting and tasks projections.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use rusqlite::{Connection, OptionalExtension};
+
+/// Fees charged and rewards paid on one day; payouts are not earnings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayEarnings {
+    pub date: String,
+    pub fees: i64,
+    pub rewards: i64,
+}
+
+impl DayEarnings {
+    pub fn earnings(&self) -> i64 {
+        self.fees - self.rewards
+    }
+}
+
+pub fn earnings(
+    db: &Connection,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> rusqlite::Result<Vec<DayEarnings>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT billing_date,
+                COALESCE(SUM(CASE WHEN reason IN ('assign_fee', 'reassign_fee') THEN amount END), 0),
+                COALESCE(SUM(CASE WHEN reason = 'reward' THEN amount END), 0)
+         FROM transactions
+         WHERE (?1 IS NULL OR billing_date >= ?1) AND (?2 IS NULL OR billing_date <= ?2)
+           AND reason IN ('assign_fee', 'reassign_fee', 'reward')
+         GROUP BY billing_date ORDER BY billing_date",
+    )?;
+    stmt.query_map((from.map(|d| d.to_string()), to.map(|d| d.to_string())), |r| {
+        Ok(DayEarnings {
+            date: r.get(0)?,
+            fees: r.get(1)?,
+            rewards: r.get(2)?,
+        })
+    })?
+    .collect()
+}
+
+/// How many workers' balances were negative at the end of `date`.
+pub fn negative_workers(db: &Connection, date: NaiveDate) -> rusqlite::Result<i64> {
+    db.prepare_cached(
+        "SELECT count(*) FROM (
+            SELECT a.account_id, COALESCE(SUM(t.delta), 0) AS bal
+            FROM accounts a JOIN users u ON u.user_id = a.user_id AND u.role = 'worker'
+            LEFT JOIN transactions t ON t.account_id = a.account_id AND t.billing_date <= ?1
+            GROUP BY a.account_id) WHERE bal < 0",
+    )?
+    .query_row([date.to_string()], |r| r.get(0))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopTask {
+    pub task_id: String,
+    pub number: i64,
+    pub title: String,
+    pub reward: i64,
+    pub completed_on: String,
+    pub assignee: String,
+}
+
+/// The highest reward among the tasks completed between `from` and `to` (inclusive).
+pub fn most_expensive(db: &Connection, from: NaiveDate, to: NaiveDate) -> rusqlite::Result<Option<TopTask>> {
+    db.prepare_cached(
+        "SELECT t.task_id, t.number, t.title, t.reward, t.completed_on, u.login
+         FROM tasks t JOIN users u ON u.user_id = t.assignee_id
+         WHERE t.completed_on BETWEEN ?1 AND ?2
+         ORDER BY t.reward DESC, t.completed_at, t.number LIMIT 1",
+    )?
+    .query_row((from.to_string(), to.to_string()), |r| {
+        Ok(TopTask {
+            task_id: r.get(0)?,
+            number: r.get(1)?,
+            title: r.get(2)?,
+            reward: r.get(3)?,
+            completed_on: r.get(4)?,
+            assignee: r.get(5)?,
+        })
+    })
+    .optional()
+}
+
+/// The ISO week (Monday to Sunday) and the calendar month containing `d`.
+pub fn week_of(d: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let monday = d - Duration::days(d.weekday().num_days_from_monday() as i64);
+    (monday, monday + Duration::days(6))
+}
+
+pub fn month_of(d: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let first = d.with_day(1).expect("day 1 exists");
+    let next = if d.month() == 12 {
+        NaiveDate::from_ymd_opt(d.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1)
+    }
+    .expect("valid date");
+    (first, next - Duration::days(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_months_end_on_their_last_day() {
+        assert_eq!(week_of(d("2026-11-27")), (d("2026-11-23"), d("2026-11-29")));
+        assert_eq!(week_of(d("2026-11-23")), (d("2026-11-23"), d("2026-11-29")));
+        assert_eq!(week_of(d("2026-11-29")), (d("2026-11-23"), d("2026-11-29")));
+        assert_eq!(month_of(d("2026-02-10")), (d("2026-02-01"), d("2026-02-28")));
+        assert_eq!(month_of(d("2028-02-10")), (d("2028-02-01"), d("2028-02-29")));
+        assert_eq!(month_of(d("2026-12-31")), (d("2026-12-01"), d("2026-12-31")));
+    }
+}

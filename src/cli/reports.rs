@@ -1,0 +1,343 @@
+//! `earnings`, `analytics` and `export`: what accountants and admins read.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, ValueEnum};
+use serde_json::json;
+
+use crate::accounting;
+use crate::analytics::{self, TopTask};
+use crate::app::Env;
+use crate::auth::db_error;
+use crate::cli::accounts::parse_date;
+use crate::cli::output::{Out, io_error};
+use crate::cli::session;
+use crate::error::{AppError, Kind, Result};
+use crate::events::Role;
+use crate::money::{Money, day_of};
+
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// First day (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<NaiveDate>,
+    /// Last day (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyticsArgs {
+    /// The day to report on (default: today in the ledger's timezone)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportKind {
+    Transactions,
+    Balances,
+    Payouts,
+    Tasks,
+    Users,
+    Journal,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(value_enum)]
+    pub what: ExportKind,
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Write to FILE instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn check_range(r: &RangeArgs) -> Result<()> {
+    if let (Some(f), Some(t)) = (r.from, r.to)
+        && f > t
+    {
+        return Err(AppError::usage(format!("--from {f} is after --to {t}")));
+    }
+    Ok(())
+}
+
+pub fn earnings(env: &Env, out: &mut Out, args: RangeArgs) -> Result<()> {
+    check_range(&args)?;
+    let ledger = env.open()?;
+    session::actor(env, ledger.db())?.require(&[Role::Admin, Role::Accountant], "management earnings")?;
+    let days = analytics::earnings(ledger.db(), args.from, args.to).map_err(db_error)?;
+    if out.is_json() {
+        let docs: Vec<_> = days
+            .iter()
+            .map(|d| json!({"date": d.date, "fees_cents": d.fees, "rewards_cents": d.rewards, "earnings_cents": d.earnings()}))
+            .collect();
+        return out.json(&docs);
+    }
+    let rows = days
+        .iter()
+        .map(|d| {
+            vec![
+                d.date.clone(),
+                Money(d.fees).to_string(),
+                Money(d.rewards).to_string(),
+                Money(d.earnings()).to_string(),
+            ]
+        })
+        .collect();
+    out.table(&["date", "fees", "rewards", "earnings"], rows)
+}
+
+fn top_json(t: &Option<TopTask>) -> serde_json::Value {
+    match t {
+        None => serde_json::Value::Null,
+        Some(t) => {
+            json!({"task_id": t.task_id, "number": t.number, "title": t.title, "reward_cents": t.reward,
+                          "completed_on": t.completed_on, "assignee": t.assignee})
+        }
+    }
+}
+
+pub fn analytics(env: &Env, out: &mut Out, args: AnalyticsArgs) -> Result<()> {
+    let ledger = env.open()?;
+    let db = ledger.db();
+    session::actor(env, db)?.require(&[Role::Admin], "analytics")?;
+    let tz = accounting::timezone(db).map_err(db_error)?;
+    let date = args.date.unwrap_or_else(|| day_of(&env.now(), &tz));
+    let today = analytics::earnings(db, Some(date), Some(date)).map_err(db_error)?;
+    let earned = today.first().map_or(0, |d| d.earnings());
+    let negative = analytics::negative_workers(db, date).map_err(db_error)?;
+    let (w0, w1) = analytics::week_of(date);
+    let (m0, m1) = analytics::month_of(date);
+    let day = analytics::most_expensive(db, date, date).map_err(db_error)?;
+    let week = analytics::most_expensive(db, w0, w1).map_err(db_error)?;
+    let month = analytics::most_expensive(db, m0, m1).map_err(db_error)?;
+    if out.is_json() {
+        return out.json(&json!({
+            "date": date.to_string(),
+            "earnings_cents": earned,
+            "negative_workers": negative,
+            "most_expensive_task": {"day": top_json(&day), "week": top_json(&week), "month": top_json(&month)},
+        }));
+    }
+    out.line(&format!("Analytics for {date} ({tz})"))?;
+    out.line(&format!("management earnings: {}", Money(earned)))?;
+    out.line(&format!(
+        "workers with a negative balance at the end of the day: {negative}"
+    ))?;
+    let row = |period: &str, range: String, t: &Option<TopTask>| match t {
+        Some(t) => vec![
+            period.into(),
+            range,
+            format!("#{} {}", t.number, t.title),
+            Money(t.reward).to_string(),
+            t.assignee.clone(),
+        ],
+        None => vec![
+            period.into(),
+            range,
+            "(no task completed)".into(),
+            String::new(),
+            String::new(),
+        ],
+    };
+    out.table(
+        &["period", "dates", "most expensive task", "reward", "done by"],
+        vec![
+            row("day", date.to_string(), &day),
+            row("week", format!("{w0}..{w1}"), &week),
+            row("month", format!("{m0}..{m1}"), &month),
+        ],
+    )
+}
+
+fn d2(cents: i64) -> String {
+    Money(cents).to_string()
+}
+
+type Rows = (Vec<&'static str>, Vec<Vec<String>>);
+
+fn query_rows(
+    db: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    money: &[usize],
+) -> Result<Vec<Vec<String>>> {
+    let mut stmt = db.prepare(sql).map_err(db_error)?;
+    let n = stmt.column_count();
+    let rows = stmt
+        .query_map(params, |r| {
+            (0..n)
+                .map(|i| {
+                    Ok(match r.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => String::new(),
+                        rusqlite::types::ValueRef::Integer(v) if money.contains(&i) => d2(v),
+                        rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                        rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                        rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                        rusqlite::types::ValueRef::Blob(_) => String::new(),
+                    })
+                })
+                .collect::<rusqlite::Result<Vec<String>>>()
+        })
+        .map_err(db_error)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db_error)?;
+    Ok(rows)
+}
+
+fn export_rows(db: &rusqlite::Connection, what: ExportKind, r: &RangeArgs) -> Result<Rows> {
+    let (from, to) = (r.from.map(|d| d.to_string()), r.to.map(|d| d.to_string()));
+    Ok(match what {
+        ExportKind::Transactions => (
+            vec!["transaction_id", "at", "billing_date", "login", "kind", "reason", "amount", "balance_after", "task_number", "task_id"],
+            query_rows(
+                db,
+                "SELECT t.transaction_id, t.at, t.billing_date, u.login, t.kind, t.reason, t.delta, t.balance_after, k.number, t.task_id
+                 FROM transactions t JOIN accounts a ON a.account_id = t.account_id JOIN users u ON u.user_id = a.user_id
+                 LEFT JOIN tasks k ON k.task_id = t.task_id
+                 WHERE (?1 IS NULL OR t.billing_date >= ?1) AND (?2 IS NULL OR t.billing_date <= ?2) ORDER BY t.seq",
+                (&from, &to),
+                &[6, 7],
+            )?,
+        ),
+        ExportKind::Balances => (
+            vec!["login", "role", "balance"],
+            if r.to.is_some() || r.from.is_some() {
+                // the balance at the end of --to (or today), from the transactions billed up to then
+                query_rows(
+                    db,
+                    "SELECT u.login, u.role, COALESCE((SELECT SUM(delta) FROM transactions t WHERE t.account_id = a.account_id
+                         AND (?1 IS NULL OR t.billing_date <= ?1)), 0)
+                     FROM accounts a JOIN users u ON u.user_id = a.user_id ORDER BY u.login",
+                    [&to],
+                    &[2],
+                )?
+            } else {
+                query_rows(
+                    db,
+                    "SELECT u.login, u.role, a.balance FROM accounts a JOIN users u ON u.user_id = a.user_id ORDER BY u.login",
+                    [],
+                    &[2],
+                )?
+            },
+        ),
+        ExportKind::Payouts => (
+            vec!["payment_id", "date", "login", "amount", "status", "provider_ref", "reason"],
+            query_rows(
+                db,
+                "SELECT p.payment_id, p.date, u.login, p.amount, p.status, p.provider_ref, p.reason
+                 FROM payments p JOIN users u ON u.user_id = p.user_id
+                 WHERE (?1 IS NULL OR p.date >= ?1) AND (?2 IS NULL OR p.date <= ?2) ORDER BY p.date, u.login",
+                (&from, &to),
+                &[3],
+            )?,
+        ),
+        ExportKind::Tasks => (
+            vec!["number", "task_id", "title", "jira_id", "status", "assignee", "assign_fee", "reward", "created_at", "completed_at"],
+            query_rows(
+                db,
+                "SELECT t.number, t.task_id, t.title, t.jira_id, t.status, u.login, t.assign_fee, t.reward, t.created_at, t.completed_at
+                 FROM tasks t JOIN users u ON u.user_id = t.assignee_id
+                 WHERE (?1 IS NULL OR substr(t.created_at, 1, 10) >= ?1) AND (?2 IS NULL OR substr(t.created_at, 1, 10) <= ?2)
+                 ORDER BY t.number",
+                (&from, &to),
+                &[6, 7],
+            )?,
+        ),
+        ExportKind::Users => (
+            vec!["user_id", "login", "name", "email", "role", "notify", "created_at"],
+            query_rows(
+                db,
+                "SELECT user_id, login, name, email, role, notify, created_at FROM users
+                 WHERE (?1 IS NULL OR substr(created_at, 1, 10) >= ?1) AND (?2 IS NULL OR substr(created_at, 1, 10) <= ?2)
+                 ORDER BY login",
+                (&from, &to),
+                &[],
+            )?,
+        ),
+        ExportKind::Journal => unreachable!("the journal is not a table"),
+    })
+}
+
+/// The accounting history as a plain-text journal that hledger and ledger both read: each
+/// transaction moves money between a worker's account and the company's.
+fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write) -> Result<()> {
+    let (from, to) = (r.from.map(|d| d.to_string()), r.to.map(|d| d.to_string()));
+    writeln!(
+        w,
+        "; popug accounting journal: workers:<login> and company always sum to zero"
+    )
+    .map_err(io_error)?;
+    writeln!(w).map_err(io_error)?;
+    let mut stmt = db
+        .prepare(
+            "SELECT t.billing_date, t.reason, k.number, u.login, t.delta, t.transaction_id
+             FROM transactions t JOIN accounts a ON a.account_id = t.account_id JOIN users u ON u.user_id = a.user_id
+             LEFT JOIN tasks k ON k.task_id = t.task_id
+             WHERE (?1 IS NULL OR t.billing_date >= ?1) AND (?2 IS NULL OR t.billing_date <= ?2) ORDER BY t.billing_date, t.seq",
+        )
+        .map_err(db_error)?;
+    let mut rows = stmt.query((&from, &to)).map_err(db_error)?;
+    while let Some(row) = rows.next().map_err(db_error)? {
+        let (date, reason, number, login, delta, id): (String, String, Option<i64>, String, i64, String) = (
+            row.get(0).map_err(db_error)?,
+            row.get(1).map_err(db_error)?,
+            row.get(2).map_err(db_error)?,
+            row.get(3).map_err(db_error)?,
+            row.get(4).map_err(db_error)?,
+            row.get(5).map_err(db_error)?,
+        );
+        let what = match number {
+            Some(n) => format!("{reason} task #{n}"),
+            None => reason,
+        };
+        writeln!(w, "{date} * {what} ({login})  ; id:{id}").map_err(io_error)?;
+        writeln!(w, "    workers:{login}    {}", d2(delta)).map_err(io_error)?;
+        writeln!(w, "    company    {}", d2(-delta)).map_err(io_error)?;
+        writeln!(w).map_err(io_error)?;
+    }
+    Ok(())
+}
+
+pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
+    check_range(&args.range)?;
+    let ledger = env.open()?;
+    let db = ledger.db();
+    session::actor(env, db)?.require(&[Role::Admin, Role::Accountant], "exports")?;
+    let mut buf: Vec<u8> = Vec::new();
+    if args.what == ExportKind::Journal {
+        journal(db, &args.range, &mut buf)?;
+    } else {
+        let (header, rows) = export_rows(db, args.what, &args.range)?;
+        let mut w = csv::Writer::from_writer(&mut buf);
+        let csv_err =
+            |e: csv::Error| AppError::new(Kind::Failure, "internal", format!("cannot write CSV: {e}"));
+        w.write_record(&header).map_err(csv_err)?;
+        for r in rows {
+            w.write_record(&r).map_err(csv_err)?;
+        }
+        w.flush().map_err(io_error)?;
+    }
+    match &args.output {
+        None => out.raw(&buf),
+        Some(path) => {
+            let tmp = path.with_extension("popug-tmp");
+            std::fs::write(&tmp, &buf)
+                .and_then(|_| std::fs::rename(&tmp, path))
+                .map_err(|e| {
+                    AppError::new(
+                        Kind::Failure,
+                        "io_error",
+                        format!("cannot write `{}`", path.display()),
+                    )
+                    .source(e)
+                })?;
+            eprintln!("wrote {} bytes to {}", buf.len(), path.display());
+            Ok(())
+        }
+    }
+}

@@ -215,6 +215,53 @@ impl Payload for TaskCreated {
     const PRODUCER: &'static str = "tasks";
 }
 
+/// TaskCreated v1, as older ledgers hold it: the Jira id inside the title
+/// (`"[POP-42] Fix beak"`). Frozen; read only through [`task_created`], which upcasts it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskCreatedV1 {
+    pub task_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub assignee_id: String,
+    pub assign_fee: i64,
+    pub reward: i64,
+}
+
+impl TaskCreatedV1 {
+    /// A leading `[ID]` becomes `jira_id`; the rest, trimmed, is the title.
+    pub fn upcast(self) -> TaskCreated {
+        let (jira_id, title) = match self
+            .title
+            .trim_start()
+            .strip_prefix('[')
+            .and_then(|r| r.split_once(']'))
+        {
+            Some((id, rest)) if !id.trim().is_empty() && !rest.trim().is_empty() => {
+                (Some(id.trim().to_owned()), rest.trim().to_owned())
+            }
+            _ => (None, self.title.trim().to_owned()),
+        };
+        TaskCreated {
+            task_id: self.task_id,
+            title,
+            jira_id,
+            description: self.description,
+            assignee_id: self.assignee_id,
+            assign_fee: self.assign_fee,
+            reward: self.reward,
+        }
+    }
+}
+
+/// Reads a `TaskCreated` of any version as the current one. The log is never rewritten.
+pub fn task_created(event: &popug_ledger::Event) -> serde_json::Result<TaskCreated> {
+    match event.version {
+        1 => event.data_as::<TaskCreatedV1>().map(TaskCreatedV1::upcast),
+        _ => event.data_as(),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskStatus {
@@ -389,4 +436,50 @@ impl Payload for NotificationSent {
     const TYPE: &'static str = "NotificationSent";
     const VERSION: u32 = 1;
     const PRODUCER: &'static str = "notifications";
+}
+
+#[cfg(test)]
+mod upcasting {
+    use super::*;
+
+    fn v1(title: &str) -> TaskCreated {
+        TaskCreatedV1 {
+            task_id: "t".into(),
+            title: title.into(),
+            description: None,
+            assignee_id: "u".into(),
+            assign_fee: 1000,
+            reward: 2000,
+        }
+        .upcast()
+    }
+
+    #[test]
+    fn a_v1_title_gives_up_its_jira_id() {
+        let t = v1("[POP-42] Fix beak");
+        assert_eq!(
+            (t.jira_id.as_deref(), t.title.as_str()),
+            (Some("POP-42"), "Fix beak")
+        );
+        let t = v1("  [UBERPOP-7]   Feed the chicks ");
+        assert_eq!(
+            (t.jira_id.as_deref(), t.title.as_str()),
+            (Some("UBERPOP-7"), "Feed the chicks")
+        );
+    }
+
+    #[test]
+    fn a_v1_title_without_a_leading_id_stays_as_it_is() {
+        for title in [
+            "Fix beak",
+            "Fix [the] beak",
+            "[] empty id",
+            "[POP-1]",
+            "[unclosed title",
+        ] {
+            let t = v1(title);
+            assert_eq!(t.jira_id, None, "{title}");
+            assert_eq!(t.title, title.trim(), "{title}");
+        }
+    }
 }

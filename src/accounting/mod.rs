@@ -134,7 +134,7 @@ impl Reactor for Accounting {
                 ]
             }
             TaskCreated::TYPE => {
-                let t: TaskCreated = event.data_as()?;
+                let t = crate::events::task_created(event)?;
                 let tx = Self::transaction(
                     db,
                     ctx,

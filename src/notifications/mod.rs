@@ -70,7 +70,7 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
             )]
         }
         TaskCreated::TYPE => {
-            let t: TaskCreated = event.data_as()?;
+            let t = crate::events::task_created(event)?;
             let n = task_number(db, &t.task_id)?;
             vec![m(
                 &t.assignee_id,

@@ -27,7 +27,7 @@ impl Projection for Tasks {
         let at = popug_ledger::line::format_at(&event.at);
         match event.event_type.as_str() {
             TaskCreated::TYPE => {
-                let t: TaskCreated = event.data_as()?;
+                let t = crate::events::task_created(event)?;
                 db.prepare_cached(
                     "INSERT INTO tasks (task_id, number, title, jira_id, description, status, assignee_id,
                          assign_fee, reward, created_at)

@@ -3,6 +3,7 @@
 //! Do *not* change a payload once a version has shipped: field names, types and meaning are
 //! in ledgers people keep. A change is a new version with an upcaster.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use popug_ledger::NewEvent;
@@ -20,7 +21,7 @@ pub trait Payload: Serialize {
 }
 
 /// The ledger's first event: settings that hold for its whole life.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerInitialized {
     pub ledger_id: String,
@@ -34,7 +35,7 @@ impl Payload for LedgerInitialized {
     const PRODUCER: &'static str = "scheduler";
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -54,7 +55,7 @@ impl Role {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Notify {
     Stdout,
@@ -103,7 +104,7 @@ impl std::str::FromStr for Notify {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserCreated {
     pub user_id: String,
@@ -122,7 +123,7 @@ impl Payload for UserCreated {
     const PRODUCER: &'static str = "auth";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserRoleChanged {
     pub user_id: String,
@@ -136,7 +137,7 @@ impl Payload for UserRoleChanged {
     const PRODUCER: &'static str = "auth";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChanged {
     pub user_id: String,
@@ -151,7 +152,7 @@ impl Payload for PasswordChanged {
 
 /// A signed-in session (`popug login`) or an API token (`popug token create`). Only the
 /// SHA-256 of the secret is recorded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialIssued {
     pub credential_id: String,
@@ -170,7 +171,7 @@ impl Payload for CredentialIssued {
 }
 
 /// `popug logout` or `popug token revoke`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialRevoked {
     pub credential_id: String,
@@ -183,7 +184,7 @@ impl Payload for CredentialRevoked {
 }
 
 /// The accounting account of a user, or of the company (`user_id` null).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountCreated {
     pub account_id: String,
@@ -197,7 +198,7 @@ impl Payload for AccountCreated {
 }
 
 /// TaskCreated v2: the Jira id apart from the title. Amounts are integer minor units.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskCreated {
     pub task_id: String,
@@ -217,7 +218,7 @@ impl Payload for TaskCreated {
 
 /// TaskCreated v1, as older ledgers hold it: the Jira id inside the title
 /// (`"[POP-42] Fix beak"`). Frozen; read only through [`task_created`], which upcasts it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskCreatedV1 {
     pub task_id: String,
@@ -254,6 +255,35 @@ impl TaskCreatedV1 {
     }
 }
 
+/// Every event type and version of the catalogue with its JSON Schema (draft 2020-12),
+/// generated from the payload types above.
+pub fn catalogue() -> Vec<(&'static str, u32, schemars::Schema)> {
+    macro_rules! entries {
+        ($($t:ty),* $(,)?) => { vec![$((<$t>::TYPE, <$t>::VERSION, schemars::schema_for!($t))),*] };
+    }
+    let mut all = entries![
+        LedgerInitialized,
+        UserCreated,
+        UserRoleChanged,
+        PasswordChanged,
+        CredentialIssued,
+        CredentialRevoked,
+        AccountCreated,
+        TaskCreated,
+        TaskStatusChanged,
+        TaskReassigned,
+        AccountBalanceUpdated,
+        MakeDailyPaymentsCommand,
+        SentPaymentCommand,
+        PaymentSendingConfirmed,
+        PaymentSendingFailed,
+        NotificationSent,
+    ];
+    all.push(("TaskCreated", 1, schemars::schema_for!(TaskCreatedV1)));
+    all.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    all
+}
+
 /// Reads a `TaskCreated` of any version as the current one. The log is never rewritten.
 pub fn task_created(event: &popug_ledger::Event) -> serde_json::Result<TaskCreated> {
     match event.version {
@@ -262,7 +292,7 @@ pub fn task_created(event: &popug_ledger::Event) -> serde_json::Result<TaskCreat
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskStatus {
     Open,
@@ -278,7 +308,7 @@ impl TaskStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskStatusChanged {
     pub task_id: String,
@@ -292,7 +322,7 @@ impl Payload for TaskStatusChanged {
     const PRODUCER: &'static str = "tasks";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskReassigned {
     pub task_id: String,
@@ -307,7 +337,7 @@ impl Payload for TaskReassigned {
     const PRODUCER: &'static str = "tasks";
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TxKind {
     Debit,
@@ -333,7 +363,7 @@ impl TxKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Transaction {
     pub id: String,
@@ -350,7 +380,7 @@ pub struct Transaction {
     pub billing_date: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountBalanceUpdated {
     pub transaction: Transaction,
@@ -363,7 +393,7 @@ impl Payload for AccountBalanceUpdated {
     const PRODUCER: &'static str = "accounting";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MakeDailyPaymentsCommand {
     pub date: String,
@@ -375,7 +405,7 @@ impl Payload for MakeDailyPaymentsCommand {
     const PRODUCER: &'static str = "scheduler";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SentPaymentCommand {
     pub payment_id: String,
@@ -390,7 +420,7 @@ impl Payload for SentPaymentCommand {
     const PRODUCER: &'static str = "accounting";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentSendingConfirmed {
     pub payment_id: String,
@@ -405,7 +435,7 @@ impl Payload for PaymentSendingConfirmed {
     const PRODUCER: &'static str = "payments";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentSendingFailed {
     pub payment_id: String,
@@ -420,7 +450,7 @@ impl Payload for PaymentSendingFailed {
     const PRODUCER: &'static str = "payments";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationSent {
     pub notification_id: String,

@@ -135,3 +135,50 @@ pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
         elapsed.as_secs_f64()
     ))
 }
+
+/// `popug schema [TYPE[@V]]`: one schema as JSON, or the catalogue (type, version).
+pub fn schema(out: &mut Out, which: Option<String>) -> Result<()> {
+    let all = crate::events::catalogue();
+    let Some(which) = which else {
+        if out.is_json() {
+            let list: Vec<_> = all.iter().map(|(t, v, _)| json!({"type": t, "v": v})).collect();
+            return out.json(&list);
+        }
+        return out.table(
+            &["type", "v"],
+            all.iter()
+                .map(|(t, v, _)| vec![t.to_string(), v.to_string()])
+                .collect(),
+        );
+    };
+    let (name, version) =
+        match which.split_once('@') {
+            Some((n, v)) => (
+                n,
+                Some(v.parse::<u32>().map_err(|_| {
+                    AppError::usage(format!("`{}` is not a version number", v.escape_default()))
+                })?),
+            ),
+            None => (which.as_str(), None),
+        };
+    let found = all
+        .iter()
+        .filter(|(t, v, _)| *t == name && version.is_none_or(|want| want == *v))
+        .max_by_key(|(_, v, _)| *v);
+    match found {
+        Some((_, _, schema)) => {
+            out.raw(
+                serde_json::to_string_pretty(schema)
+                    .expect("a schema serializes")
+                    .as_bytes(),
+            )?;
+            out.line("")
+        }
+        None => Err(AppError::new(
+            Kind::NotFound,
+            "no_schema",
+            format!("there is no event type `{}`", which.escape_default()),
+        )
+        .hint("`popug schema` lists every event type and version")),
+    }
+}

@@ -93,8 +93,10 @@ pub enum Command {
     Events(admin::EventsArgs),
     /// Check every invariant of the ledger; exit 6 naming the first problem
     Verify,
-    /// Recreate the projection database (popug.db) from the log
+    /// Recreate the projection database (popug.db) from the log (admins)
     Rebuild,
+    /// The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue
+    Schema { r#type: Option<String> },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -133,6 +135,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<()> {
             clap_complete::generate(shell, &mut cmd, "popug", &mut buf);
             out.raw(&buf)
         }
+        Command::Schema { r#type } => admin::schema(out, r#type),
         Command::Man => {
             let mut buf = Vec::new();
             clap_mangen::Man::new(Cli::command())
@@ -161,7 +164,9 @@ fn run(cli: Cli, out: &mut Out) -> Result<()> {
                 Command::Events(args) => admin::events(&env, out, args),
                 Command::Verify => admin::verify(&env, out),
                 Command::Rebuild => admin::rebuild(&env, out),
-                Command::Completions { .. } | Command::Man => unreachable!("handled above"),
+                Command::Completions { .. } | Command::Man | Command::Schema { .. } => {
+                    unreachable!("handled above")
+                }
             }
         }
     }

@@ -23,13 +23,20 @@ use serde_json::Value;
 struct World {
     l: Ledger,
     tokens: BTreeMap<String, String>,
-    hour: u32,
+    /// Minutes since 2026-12-01T00:00Z: each command runs a little later (sessions last 30
+    /// days, so even a long run stays inside them).
+    minute: u32,
 }
 
 impl World {
     fn now(&self) -> String {
-        let day = 1 + self.hour / 24;
-        format!("2026-12-{day:02}T{:02}:00:00Z", self.hour % 24)
+        let day = 1 + self.minute / 1440;
+        assert!(day <= 28, "the crash run outgrew its month; use fewer rounds");
+        format!(
+            "2026-12-{day:02}T{:02}:{:02}:00Z",
+            self.minute / 60 % 24,
+            self.minute % 60
+        )
     }
 
     fn cmd(&self, who: &str) -> Command {
@@ -55,7 +62,7 @@ fn setup() -> World {
     let mut w = World {
         tokens: BTreeMap::new(),
         l,
-        hour: 0,
+        minute: 0,
     };
     w.tokens.insert("admin".into(), w.l.admin_token.clone());
     for (login, role, notify) in [
@@ -112,7 +119,7 @@ fn kill_9_anywhere_loses_no_acknowledged_command_and_doubles_nothing() {
     let mut kills = 0;
     let mut open: Vec<(String, String)> = Vec::new(); // (task number, assignee)
     for round in 0..rounds {
-        w.hour += 1;
+        w.minute += 10;
         let roll = rng.random_range(0..100);
         let (who, args): (String, Vec<String>) = if roll < 50 || open.is_empty() {
             (
@@ -266,7 +273,7 @@ fn try_json(w: &World, who: &str, args: &[String]) -> Option<Value> {
 #[test]
 fn ten_processes_at_once_lose_nothing_and_double_nothing() {
     let mut w = setup();
-    w.hour = 10;
+    w.minute = 600;
     for i in 0..24 {
         w.json("admin", &["task", "create", &format!("before {i}")]);
     }
@@ -432,7 +439,7 @@ fn a_crash_at_each_point_of_the_write_path_is_recovered() {
         "react.durable:2",
     ] {
         let mut w = setup();
-        w.hour = 30;
+        w.minute = 1800;
         for i in 0..6 {
             w.json("admin", &["task", "create", &format!("t{i}")]);
         }
@@ -449,7 +456,7 @@ fn a_crash_at_each_point_of_the_write_path_is_recovered() {
             ("acc", vec!["pay-daily".into()]),
         ];
         for (actor, args) in commands {
-            w.hour += 1;
+            w.minute += 60;
             let before = w.l.ok(&["events"]).lines().count();
             let out = w
                 .cmd(actor)

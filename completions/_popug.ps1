@@ -41,9 +41,13 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             [CompletionResult]::new('pay-daily', 'pay-daily', [CompletionResultType]::ParameterValue, 'Pay every positive balance at the end of a day (admins, accountants; cron)')
             [CompletionResult]::new('balance', 'balance', [CompletionResultType]::ParameterValue, 'A balance: yours, someone''s, or everyone''s')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'An account''s transactions with running balance, oldest first')
+            [CompletionResult]::new('earnings', 'earnings', [CompletionResultType]::ParameterValue, 'Management earnings per day: fees charged minus rewards paid (admins, accountants)')
+            [CompletionResult]::new('analytics', 'analytics', [CompletionResultType]::ParameterValue, 'A day''s earnings, workers in the red, and the most expensive task of the day, week and month (admins)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'CSV exports, or the accounting journal for hledger/ledger (admins, accountants)')
             [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'Print the log as JSON lines, exactly as stored (admins)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every invariant of the ledger; exit 6 naming the first problem')
-            [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the projection database (popug.db) from the log')
+            [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the projection database (popug.db) from the log (admins)')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -355,6 +359,40 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'popug;earnings' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'First day (YYYY-MM-DD)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Last day (YYYY-MM-DD)')
+            [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Plain output without colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'popug;analytics' {
+            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'The day to report on (default: today in the ledger''s timezone)')
+            [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Plain output without colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'popug;export' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'First day (YYYY-MM-DD)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Last day (YYYY-MM-DD)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE instead of standard output')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE instead of standard output')
+            [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Plain output without colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'popug;events' {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events after this seq (pass the last seq you have seen)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only events of this type (e.g. UserCreated); may be repeated')
@@ -377,6 +415,15 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             break
         }
         'popug;rebuild' {
+            [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Plain output without colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'popug;schema' {
             [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
@@ -416,9 +463,13 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             [CompletionResult]::new('pay-daily', 'pay-daily', [CompletionResultType]::ParameterValue, 'Pay every positive balance at the end of a day (admins, accountants; cron)')
             [CompletionResult]::new('balance', 'balance', [CompletionResultType]::ParameterValue, 'A balance: yours, someone''s, or everyone''s')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'An account''s transactions with running balance, oldest first')
+            [CompletionResult]::new('earnings', 'earnings', [CompletionResultType]::ParameterValue, 'Management earnings per day: fees charged minus rewards paid (admins, accountants)')
+            [CompletionResult]::new('analytics', 'analytics', [CompletionResultType]::ParameterValue, 'A day''s earnings, workers in the red, and the most expensive task of the day, week and month (admins)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'CSV exports, or the accounting journal for hledger/ledger (admins, accountants)')
             [CompletionResult]::new('events', 'events', [CompletionResultType]::ParameterValue, 'Print the log as JSON lines, exactly as stored (admins)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check every invariant of the ledger; exit 6 naming the first problem')
-            [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the projection database (popug.db) from the log')
+            [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the projection database (popug.db) from the log (admins)')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -504,6 +555,15 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
         'popug;help;audit' {
             break
         }
+        'popug;help;earnings' {
+            break
+        }
+        'popug;help;analytics' {
+            break
+        }
+        'popug;help;export' {
+            break
+        }
         'popug;help;events' {
             break
         }
@@ -511,6 +571,9 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             break
         }
         'popug;help;rebuild' {
+            break
+        }
+        'popug;help;schema' {
             break
         }
         'popug;help;completions' {

@@ -16,6 +16,9 @@ _popug() {
             ",$1")
                 cmd="popug"
                 ;;
+            popug,analytics)
+                cmd="popug__subcmd__analytics"
+                ;;
             popug,audit)
                 cmd="popug__subcmd__audit"
                 ;;
@@ -25,8 +28,14 @@ _popug() {
             popug,completions)
                 cmd="popug__subcmd__completions"
                 ;;
+            popug,earnings)
+                cmd="popug__subcmd__earnings"
+                ;;
             popug,events)
                 cmd="popug__subcmd__events"
+                ;;
+            popug,export)
+                cmd="popug__subcmd__export"
                 ;;
             popug,help)
                 cmd="popug__subcmd__help"
@@ -52,6 +61,9 @@ _popug() {
             popug,rebuild)
                 cmd="popug__subcmd__rebuild"
                 ;;
+            popug,schema)
+                cmd="popug__subcmd__schema"
+                ;;
             popug,shuffle)
                 cmd="popug__subcmd__shuffle"
                 ;;
@@ -70,6 +82,9 @@ _popug() {
             popug,whoami)
                 cmd="popug__subcmd__whoami"
                 ;;
+            popug__subcmd__help,analytics)
+                cmd="popug__subcmd__help__subcmd__analytics"
+                ;;
             popug__subcmd__help,audit)
                 cmd="popug__subcmd__help__subcmd__audit"
                 ;;
@@ -79,8 +94,14 @@ _popug() {
             popug__subcmd__help,completions)
                 cmd="popug__subcmd__help__subcmd__completions"
                 ;;
+            popug__subcmd__help,earnings)
+                cmd="popug__subcmd__help__subcmd__earnings"
+                ;;
             popug__subcmd__help,events)
                 cmd="popug__subcmd__help__subcmd__events"
+                ;;
+            popug__subcmd__help,export)
+                cmd="popug__subcmd__help__subcmd__export"
                 ;;
             popug__subcmd__help,help)
                 cmd="popug__subcmd__help__subcmd__help"
@@ -105,6 +126,9 @@ _popug() {
                 ;;
             popug__subcmd__help,rebuild)
                 cmd="popug__subcmd__help__subcmd__rebuild"
+                ;;
+            popug__subcmd__help,schema)
+                cmd="popug__subcmd__help__subcmd__schema"
                 ;;
             popug__subcmd__help,shuffle)
                 cmd="popug__subcmd__help__subcmd__shuffle"
@@ -248,12 +272,38 @@ _popug() {
 
     case "${cmd}" in
         popug)
-            opts="-h -V --ledger --json --format --no-color --help --version init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help"
+            opts="-h -V --ledger --json --format --no-color --help --version init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__analytics)
+            opts="-h --date --ledger --json --format --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --date)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ledger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -343,6 +393,36 @@ _popug() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        popug__subcmd__earnings)
+            opts="-h --from --to --ledger --json --format --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         popug__subcmd__events)
             opts="-h --since --type --follow --ledger --json --format --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -373,9 +453,61 @@ _popug() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        popug__subcmd__help)
-            opts="init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help"
+        popug__subcmd__export)
+            opts="-o -h --from --to --output --ledger --json --format --no-color --help transactions balances payouts tasks users journal"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__help)
+            opts="init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__help__subcmd__analytics)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -429,7 +561,35 @@ _popug() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        popug__subcmd__help__subcmd__earnings)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         popug__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -542,6 +702,20 @@ _popug() {
             return 0
             ;;
         popug__subcmd__help__subcmd__rebuild)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__help__subcmd__schema)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -938,6 +1112,28 @@ _popug() {
             return 0
             ;;
         popug__subcmd__rebuild)
+            opts="-h --ledger --json --format --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__schema)
             opts="-h --ledger --json --format --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -38,9 +38,13 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand pay-daily 'Pay every positive balance at the end of a day (admins, accountants; cron)'
             cand balance 'A balance: yours, someone''s, or everyone''s'
             cand audit 'An account''s transactions with running balance, oldest first'
+            cand earnings 'Management earnings per day: fees charged minus rewards paid (admins, accountants)'
+            cand analytics 'A day''s earnings, workers in the red, and the most expensive task of the day, week and month (admins)'
+            cand export 'CSV exports, or the accounting journal for hledger/ledger (admins, accountants)'
             cand events 'Print the log as JSON lines, exactly as stored (admins)'
             cand verify 'Check every invariant of the ledger; exit 6 naming the first problem'
-            cand rebuild 'Recreate the projection database (popug.db) from the log'
+            cand rebuild 'Recreate the projection database (popug.db) from the log (admins)'
+            cand schema 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -311,6 +315,37 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'popug;earnings'= {
+            cand --from 'First day (YYYY-MM-DD)'
+            cand --to 'Last day (YYYY-MM-DD)'
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;analytics'= {
+            cand --date 'The day to report on (default: today in the ledger''s timezone)'
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;export'= {
+            cand --from 'First day (YYYY-MM-DD)'
+            cand --to 'Last day (YYYY-MM-DD)'
+            cand -o 'Write to FILE instead of standard output'
+            cand --output 'Write to FILE instead of standard output'
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'popug;events'= {
             cand --since 'Only events after this seq (pass the last seq you have seen)'
             cand --type 'Only events of this type (e.g. UserCreated); may be repeated'
@@ -331,6 +366,14 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand --help 'Print help'
         }
         &'popug;rebuild'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'popug;schema'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
@@ -367,9 +410,13 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand pay-daily 'Pay every positive balance at the end of a day (admins, accountants; cron)'
             cand balance 'A balance: yours, someone''s, or everyone''s'
             cand audit 'An account''s transactions with running balance, oldest first'
+            cand earnings 'Management earnings per day: fees charged minus rewards paid (admins, accountants)'
+            cand analytics 'A day''s earnings, workers in the red, and the most expensive task of the day, week and month (admins)'
+            cand export 'CSV exports, or the accounting journal for hledger/ledger (admins, accountants)'
             cand events 'Print the log as JSON lines, exactly as stored (admins)'
             cand verify 'Check every invariant of the ledger; exit 6 naming the first problem'
-            cand rebuild 'Recreate the projection database (popug.db) from the log'
+            cand rebuild 'Recreate the projection database (popug.db) from the log (admins)'
+            cand schema 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -431,11 +478,19 @@ set edit:completion:arg-completer[popug] = {|@words|
         }
         &'popug;help;audit'= {
         }
+        &'popug;help;earnings'= {
+        }
+        &'popug;help;analytics'= {
+        }
+        &'popug;help;export'= {
+        }
         &'popug;help;events'= {
         }
         &'popug;help;verify'= {
         }
         &'popug;help;rebuild'= {
+        }
+        &'popug;help;schema'= {
         }
         &'popug;help;completions'= {
         }

@@ -44,9 +44,13 @@ complete -c popug -n "__fish_popug_needs_command" -f -a "shuffle" -d 'Reassign e
 complete -c popug -n "__fish_popug_needs_command" -f -a "pay-daily" -d 'Pay every positive balance at the end of a day (admins, accountants; cron)'
 complete -c popug -n "__fish_popug_needs_command" -f -a "balance" -d 'A balance: yours, someone\'s, or everyone\'s'
 complete -c popug -n "__fish_popug_needs_command" -f -a "audit" -d 'An account\'s transactions with running balance, oldest first'
+complete -c popug -n "__fish_popug_needs_command" -f -a "earnings" -d 'Management earnings per day: fees charged minus rewards paid (admins, accountants)'
+complete -c popug -n "__fish_popug_needs_command" -f -a "analytics" -d 'A day\'s earnings, workers in the red, and the most expensive task of the day, week and month (admins)'
+complete -c popug -n "__fish_popug_needs_command" -f -a "export" -d 'CSV exports, or the accounting journal for hledger/ledger (admins, accountants)'
 complete -c popug -n "__fish_popug_needs_command" -f -a "events" -d 'Print the log as JSON lines, exactly as stored (admins)'
 complete -c popug -n "__fish_popug_needs_command" -f -a "verify" -d 'Check every invariant of the ledger; exit 6 naming the first problem'
-complete -c popug -n "__fish_popug_needs_command" -f -a "rebuild" -d 'Recreate the projection database (popug.db) from the log'
+complete -c popug -n "__fish_popug_needs_command" -f -a "rebuild" -d 'Recreate the projection database (popug.db) from the log (admins)'
+complete -c popug -n "__fish_popug_needs_command" -f -a "schema" -d 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue'
 complete -c popug -n "__fish_popug_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c popug -n "__fish_popug_needs_command" -f -a "man" -d 'Print the manual page (roff)'
 complete -c popug -n "__fish_popug_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -265,6 +269,33 @@ csv\t''"
 complete -c popug -n "__fish_popug_using_subcommand audit" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand audit" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand audit" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand earnings" -l from -d 'First day (YYYY-MM-DD)' -r
+complete -c popug -n "__fish_popug_using_subcommand earnings" -l to -d 'Last day (YYYY-MM-DD)' -r
+complete -c popug -n "__fish_popug_using_subcommand earnings" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand earnings" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand earnings" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand earnings" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand earnings" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand analytics" -l date -d 'The day to report on (default: today in the ledger\'s timezone)' -r
+complete -c popug -n "__fish_popug_using_subcommand analytics" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand analytics" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand analytics" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand analytics" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand analytics" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand export" -l from -d 'First day (YYYY-MM-DD)' -r
+complete -c popug -n "__fish_popug_using_subcommand export" -l to -d 'Last day (YYYY-MM-DD)' -r
+complete -c popug -n "__fish_popug_using_subcommand export" -s o -l output -d 'Write to FILE instead of standard output' -r -F
+complete -c popug -n "__fish_popug_using_subcommand export" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand export" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand export" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand export" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand export" -s h -l help -d 'Print help'
 complete -c popug -n "__fish_popug_using_subcommand events" -l since -d 'Only events after this seq (pass the last seq you have seen)' -r
 complete -c popug -n "__fish_popug_using_subcommand events" -l type -d 'Only events of this type (e.g. UserCreated); may be repeated' -r
 complete -c popug -n "__fish_popug_using_subcommand events" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
@@ -289,6 +320,13 @@ csv\t''"
 complete -c popug -n "__fish_popug_using_subcommand rebuild" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand rebuild" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand rebuild" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand schema" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand schema" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c popug -n "__fish_popug_using_subcommand schema" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand schema" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c popug -n "__fish_popug_using_subcommand completions" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -303,24 +341,28 @@ csv\t''"
 complete -c popug -n "__fish_popug_using_subcommand man" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand man" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand man" -s h -l help -d 'Print help'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "init" -d 'Create a ledger and its first admin; prints the admin\'s temporary password once'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "login" -d 'Sign in: checks the password and saves a session for this OS user and ledger'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "logout" -d 'Sign out: ends the saved session'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "whoami" -d 'Who is signed in'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "passwd" -d 'Change your password'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "token" -d 'API tokens for automation (cron)'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "user" -d 'Users: add, list, show, set-role'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "task" -d 'Tasks: create, done, list, show'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "shuffle" -d 'Reassign every open task to a random worker (admins, managers)'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "pay-daily" -d 'Pay every positive balance at the end of a day (admins, accountants; cron)'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "balance" -d 'A balance: yours, someone\'s, or everyone\'s'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "audit" -d 'An account\'s transactions with running balance, oldest first'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "events" -d 'Print the log as JSON lines, exactly as stored (admins)'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "verify" -d 'Check every invariant of the ledger; exit 6 naming the first problem'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "rebuild" -d 'Recreate the projection database (popug.db) from the log'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "man" -d 'Print the manual page (roff)'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit events verify rebuild completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "init" -d 'Create a ledger and its first admin; prints the admin\'s temporary password once'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "login" -d 'Sign in: checks the password and saves a session for this OS user and ledger'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "logout" -d 'Sign out: ends the saved session'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "whoami" -d 'Who is signed in'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "passwd" -d 'Change your password'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "token" -d 'API tokens for automation (cron)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "user" -d 'Users: add, list, show, set-role'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "task" -d 'Tasks: create, done, list, show'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "shuffle" -d 'Reassign every open task to a random worker (admins, managers)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "pay-daily" -d 'Pay every positive balance at the end of a day (admins, accountants; cron)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "balance" -d 'A balance: yours, someone\'s, or everyone\'s'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "audit" -d 'An account\'s transactions with running balance, oldest first'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "earnings" -d 'Management earnings per day: fees charged minus rewards paid (admins, accountants)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "analytics" -d 'A day\'s earnings, workers in the red, and the most expensive task of the day, week and month (admins)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "export" -d 'CSV exports, or the accounting journal for hledger/ledger (admins, accountants)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "events" -d 'Print the log as JSON lines, exactly as stored (admins)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "verify" -d 'Check every invariant of the ledger; exit 6 naming the first problem'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "rebuild" -d 'Recreate the projection database (popug.db) from the log (admins)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "schema" -d 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "man" -d 'Print the manual page (roff)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Create an API token for automation (printed once, stored hashed)'
 complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "list" -d 'Your API tokens'
 complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "revoke" -d 'Revoke one of your API tokens'

@@ -116,6 +116,9 @@ impl Clock {
     }
 }
 
+/// Told (bytes read, log size) during long reads.
+type ProgressFn = Box<dyn FnMut(u64, u64)>;
+
 pub struct Ledger {
     dir: PathBuf,
     events: PathBuf,
@@ -124,6 +127,8 @@ pub struct Ledger {
     subs: Subscribers,
     opts: Options,
     last_recovery: Recovery,
+    /// Called now and then by long reads (rebuild, verify) with (bytes read, log size).
+    progress: std::cell::RefCell<Option<ProgressFn>>,
 }
 
 /// What a write session did besides the caller's own batch.
@@ -230,6 +235,19 @@ impl Ledger {
             subs,
             opts,
             last_recovery: Recovery::default(),
+            progress: Default::default(),
+        }
+    }
+
+    /// Reports the progress of long reads (rebuild, verify): (bytes read, log size).
+    pub fn set_progress(&mut self, f: impl FnMut(u64, u64) + 'static) {
+        *self.progress.borrow_mut() = Some(Box::new(f));
+    }
+
+    fn report_progress(&self, done: u64) {
+        if let Some(f) = self.progress.borrow_mut().as_mut() {
+            let total = std::fs::metadata(&self.events).map_or(done, |m| m.len());
+            f(done, total);
         }
     }
 
@@ -310,6 +328,16 @@ impl Ledger {
         subs: Subscribers,
         opts: Options,
     ) -> Result<(Ledger, RebuildReport), LedgerError> {
+        Ledger::rebuild_at_with_progress(dir, subs, opts, |_, _| {})
+    }
+
+    /// [`Ledger::rebuild_at`], reporting (bytes read, log size) as it goes.
+    pub fn rebuild_at_with_progress(
+        dir: &Path,
+        subs: Subscribers,
+        opts: Options,
+        progress: impl FnMut(u64, u64) + 'static,
+    ) -> Result<(Ledger, RebuildReport), LedgerError> {
         let events = dir.join(EVENTS_FILE);
         if !events.is_file() {
             return Err(LedgerError::NotFound(dir.to_owned()));
@@ -328,6 +356,7 @@ impl Ledger {
             }
         };
         let mut ledger = Ledger::assemble(dir, db_path, db, subs, opts);
+        ledger.set_progress(progress);
         let report = ledger.rebuild_with(lock)?;
         Ok((ledger, report))
     }
@@ -413,6 +442,9 @@ impl Ledger {
                 at: Some(ev.at),
             };
             events += 1;
+            if events.is_multiple_of(8192) {
+                self.report_progress(end);
+            }
         }
         tx.commit().map_err(|e| db_err(&scratch.path, e))?;
         drop(fresh);
@@ -584,6 +616,9 @@ impl Ledger {
                 apply(p.as_ref(), &tx, &ev)?;
             }
             events += 1;
+            if events.is_multiple_of(8192) {
+                self.report_progress(end);
+            }
             prev_pos = Position {
                 seq: ev.seq,
                 offset: end,

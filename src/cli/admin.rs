@@ -56,9 +56,17 @@ pub fn events(env: &Env, out: &mut Out, args: EventsArgs) -> Result<()> {
 }
 
 pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
-    let ledger = Ledger::open_unchecked(&env.ledger_dir, subscribers(&env.ledger_dir), env.options())?;
+    let mut ledger = Ledger::open_unchecked(&env.ledger_dir, subscribers(&env.ledger_dir), env.options())?;
+    let bar = out.progress_bar("verifying");
+    let b = bar.clone();
+    ledger.set_progress(move |done, total| {
+        b.set_length(total);
+        b.set_position(done);
+    });
     let started = Instant::now();
-    let report = ledger.verify()?;
+    let report = ledger.verify();
+    bar.finish_and_clear();
+    let report = report?;
     if !report.tables_compared.is_empty()
         && let Some(problem) = crate::invariants::check(
             ledger.db(),
@@ -120,7 +128,19 @@ pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
     crate::cli::session::actor(env, ledger.db())?.require(&[Role::Admin], "rebuilding the projections")?;
     drop(ledger);
     let started = Instant::now();
-    let (_, report) = Ledger::rebuild_at(&env.ledger_dir, subscribers(&env.ledger_dir), env.options())?;
+    let bar = out.progress_bar("rebuilding");
+    let b = bar.clone();
+    let rebuilt = Ledger::rebuild_at_with_progress(
+        &env.ledger_dir,
+        subscribers(&env.ledger_dir),
+        env.options(),
+        move |done, total| {
+            b.set_length(total);
+            b.set_position(done);
+        },
+    );
+    bar.finish_and_clear();
+    let (_, report) = rebuilt?;
     let elapsed = started.elapsed();
     if out.is_json() {
         return out.json(&json!({

@@ -55,6 +55,23 @@ impl Out {
         self.stdout.flush().map_err(io_error)
     }
 
+    /// A progress bar over bytes on stderr: drawn only for people (a terminal, table format),
+    /// hidden when stderr is piped or the output is for a machine.
+    pub fn progress_bar(&self, what: &str) -> indicatif::ProgressBar {
+        use std::io::IsTerminal;
+        if self.format != Format::Table || !io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_owned());
+        bar
+    }
+
     /// The one JSON document of a `--json` run.
     pub fn json(&mut self, value: &impl Serialize) -> Result<()> {
         serde_json::to_writer(&mut self.stdout, value)

@@ -17,6 +17,7 @@ struct Day {
     n: std::cell::Cell<u32>,
     /// Payments made by the `pay-daily` runs.
     payments: std::cell::Cell<usize>,
+    paid_cents: std::cell::Cell<i64>,
 }
 
 impl Day {
@@ -76,6 +77,7 @@ fn two_days() -> (Day, Money, Done) {
         tokens: BTreeMap::new(),
         n: std::cell::Cell::new(0),
         payments: std::cell::Cell::new(0),
+        paid_cents: std::cell::Cell::new(0),
     };
     d.tokens.insert("admin".into(), d.l.admin_token.clone());
     for (login, role) in [("w1", "worker"), ("w2", "worker"), ("acc", "accountant")] {
@@ -236,6 +238,32 @@ fn earnings_and_analytics_match_the_day_and_exports_round_trip() {
         assert_eq!(n, expected, "{what} export rows");
         assert!(!text.contains("argon2"), "{what} leaks a password hash");
     }
+    // the balances export equals balance --all; the payouts export equals the pay-daily runs
+    let bal_csv = d.raw("acc", &["export", "balances"]);
+    let mut r = csv::Reader::from_reader(bal_csv.as_bytes());
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let want = balances
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["login"] == rec[0])
+            .unwrap()["balance_cents"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(
+            rec[2].replace('.', "").parse::<i64>().unwrap(),
+            want,
+            "{}",
+            &rec[0]
+        );
+    }
+    let pay_csv = d.raw("acc", &["export", "payouts"]);
+    let paid: i64 = csv::Reader::from_reader(pay_csv.as_bytes())
+        .records()
+        .map(|rec| rec.unwrap()[3].replace('.', "").parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(paid, d.paid_cents.get());
     let out = d.l.dir.parent().unwrap().join("tasks.csv");
     d.raw(
         "admin",

@@ -265,8 +265,17 @@ fn export_rows(db: &rusqlite::Connection, what: ExportKind, r: &RangeArgs) -> Re
 
 /// The accounting history as a plain-text journal that hledger and ledger both read: each
 /// transaction moves money between a worker's account and the company's.
-fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write) -> Result<()> {
+fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write, out: &Out) -> Result<()> {
     let (from, to) = (r.from.map(|d| d.to_string()), r.to.map(|d| d.to_string()));
+    let bar = out.progress_bar("exporting");
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} transactions")
+            .expect("a valid template"),
+    );
+    let total: i64 = db
+        .query_row("SELECT count(*) FROM transactions", [], |r| r.get(0))
+        .map_err(db_error)?;
+    bar.set_length(total as u64);
     writeln!(
         w,
         "; popug accounting journal: workers:<login> and company always sum to zero"
@@ -299,7 +308,9 @@ fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write) -> Resul
         writeln!(w, "    workers:{login}    {}", d2(delta)).map_err(io_error)?;
         writeln!(w, "    company    {}", d2(-delta)).map_err(io_error)?;
         writeln!(w).map_err(io_error)?;
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     Ok(())
 }
 
@@ -310,17 +321,25 @@ pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
     session::actor(env, db)?.require(&[Role::Admin, Role::Accountant], "exports")?;
     let mut buf: Vec<u8> = Vec::new();
     if args.what == ExportKind::Journal {
-        journal(db, &args.range, &mut buf)?;
+        journal(db, &args.range, &mut buf, out)?;
     } else {
         let (header, rows) = export_rows(db, args.what, &args.range)?;
+        let bar = out.progress_bar("exporting");
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} rows")
+                .expect("a valid template"),
+        );
+        bar.set_length(rows.len() as u64);
         let mut w = csv::Writer::from_writer(&mut buf);
         let csv_err =
             |e: csv::Error| AppError::new(Kind::Failure, "internal", format!("cannot write CSV: {e}"));
         w.write_record(&header).map_err(csv_err)?;
         for r in rows {
             w.write_record(&r).map_err(csv_err)?;
+            bar.inc(1);
         }
         w.flush().map_err(io_error)?;
+        bar.finish_and_clear();
     }
     match &args.output {
         None => out.raw(&buf),

@@ -133,6 +133,8 @@ fn two_days() -> (Day, Money, Done) {
         let paid = d.run("acc", day, &["pay-daily"]);
         d.payments
             .set(d.payments.get() + paid["payments"].as_array().unwrap().len());
+        d.paid_cents
+            .set(d.paid_cents.get() + paid["total_cents"].as_i64().unwrap());
     }
     (d, money, done)
 }

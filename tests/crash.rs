@@ -11,7 +11,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -76,24 +75,8 @@ fn setup() -> World {
             "admin",
             &["user", "add", login, "--role", role, "--notify", notify],
         );
-        let mut child = w
-            .cmd("admin")
-            .args(["login", login, "--password-stdin", "--print-token"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        writeln!(
-            child.stdin.take().unwrap(),
-            "{}",
-            doc["password"].as_str().unwrap()
-        )
-        .unwrap();
-        let out = child.wait_with_output().unwrap();
-        w.tokens.insert(
-            login.into(),
-            String::from_utf8(out.stdout).unwrap().trim().to_owned(),
-        );
+        let token = common::login_token(w.cmd("admin"), login, doc["password"].as_str().unwrap());
+        w.tokens.insert(login.into(), token);
     }
     w
 }

@@ -20,6 +20,22 @@ pub fn popug() -> Command {
     c
 }
 
+/// Signs `login` in through `cmd` (a `popug` command with its environment) and returns the
+/// session token printed by `login --print-token`.
+pub fn login_token(mut cmd: Command, login: &str, password: &str) -> String {
+    use std::io::Write;
+    let mut child = cmd
+        .args(["login", login, "--password-stdin", "--print-token"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "login {login} failed");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
 pub struct Ledger {
     _tmp: tempfile::TempDir,
     pub dir: PathBuf,
@@ -62,19 +78,9 @@ impl Ledger {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         l.admin_password = doc["admin"]["password"].as_str().unwrap().to_owned();
-        let mut login = l
-            .cmd()
-            .envs(env.iter().copied())
-            .args(["login", "admin", "--password-stdin", "--print-token"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        writeln!(login.stdin.take().unwrap(), "{}", l.admin_password).unwrap();
-        let out = login.wait_with_output().unwrap();
-        assert!(out.status.success());
-        l.admin_token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        let mut cmd = l.cmd();
+        cmd.envs(env.iter().copied());
+        l.admin_token = login_token(cmd, "admin", &l.admin_password);
         l
     }
 

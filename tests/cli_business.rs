@@ -75,22 +75,7 @@ impl Company {
     }
 
     fn login(&self, login: &str, password: &str) -> String {
-        let mut child = self
-            .cmd_as("")
-            .args(["login", login, "--password-stdin", "--print-token"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "login {login}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        common::login_token(self.cmd_as(""), login, password)
     }
 
     fn json_as(&self, who: &str, args: &[&str]) -> Value {

@@ -5,8 +5,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
-use std::process::Stdio;
 
 use common::Ledger;
 use serde_json::Value;
@@ -86,24 +84,9 @@ fn two_days() -> (Day, Money, Done) {
             "2026-11-25",
             &["user", "add", login, "--role", role, "--notify", "none"],
         );
-        let mut child =
-            d.l.cmd()
-                .env("POPUG_NOW", d.tick("2026-11-25"))
-                .args(["login", login, "--password-stdin", "--print-token"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap();
-        writeln!(
-            child.stdin.take().unwrap(),
-            "{}",
-            doc["password"].as_str().unwrap()
-        )
-        .unwrap();
-        let t = String::from_utf8(child.wait_with_output().unwrap().stdout)
-            .unwrap()
-            .trim()
-            .to_owned();
+        let mut cmd = d.l.cmd();
+        cmd.env("POPUG_NOW", d.tick("2026-11-25"));
+        let t = common::login_token(cmd, login, doc["password"].as_str().unwrap());
         assert!(t.starts_with("pgs_"), "login {login} failed");
         d.tokens.insert(login.into(), t);
     }

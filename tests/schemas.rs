@@ -131,22 +131,7 @@ fn every_event_of_a_day_and_of_the_v1_fixture_matches_its_schema() {
     l.ok(&["user", "set-role", "w2", "manager"]);
     l.ok(&["user", "set-role", "w2", "worker"]);
     l.ok(&["token", "create", "--name", "cron"]);
-    let mut child = l
-        .cmd()
-        .args(["login", "w1", "--password-stdin", "--print-token"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(
-        &mut child.stdin.take().unwrap(),
-        format!("{}\n", w1["password"].as_str().unwrap()).as_bytes(),
-    )
-    .unwrap();
-    let w1_token = String::from_utf8(child.wait_with_output().unwrap().stdout)
-        .unwrap()
-        .trim()
-        .to_owned();
+    let w1_token = common::login_token(l.cmd(), "w1", w1["password"].as_str().unwrap());
     for i in 0..6 {
         l.ok(&[
             "task",

@@ -57,22 +57,7 @@ fn ledger_on(fs_root: &Path) -> Ledger {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     l.admin_password = doc["admin"]["password"].as_str().unwrap().into();
-    let mut child = l
-        .cmd()
-        .args(["login", "admin", "--password-stdin", "--print-token"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(
-        &mut child.stdin.take().unwrap(),
-        format!("{}\n", l.admin_password).as_bytes(),
-    )
-    .unwrap();
-    l.admin_token = String::from_utf8(child.wait_with_output().unwrap().stdout)
-        .unwrap()
-        .trim()
-        .into();
+    l.admin_token = common::login_token(l.cmd(), "admin", &l.admin_password);
     l.ok(&["user", "add", "w1", "--role", "worker", "--notify", "file"]);
     l
 }

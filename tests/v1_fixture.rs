@@ -7,10 +7,8 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Stdio;
 
 use popug::events::{
     LedgerInitialized, MakeDailyPaymentsCommand, Notify, Payload, Role, TaskStatus, TaskStatusChanged,
@@ -117,18 +115,7 @@ fn a_v1_ledger_replays_verifies_and_reports() {
     let original = fs::read(&log).unwrap();
     assert!(String::from_utf8_lossy(&original).contains("\"type\":\"TaskCreated\",\"v\":1"));
 
-    let mut child = l
-        .cmd()
-        .args(["login", "admin", "--password-stdin", "--print-token"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    l.admin_token = String::from_utf8(child.wait_with_output().unwrap().stdout)
-        .unwrap()
-        .trim()
-        .to_owned();
+    l.admin_token = common::login_token(l.cmd(), "admin", PASSWORD);
     assert!(l.admin_token.starts_with("pgs_"));
     assert!(
         fs::read(&log).unwrap().starts_with(&original),

@@ -165,6 +165,13 @@ impl From<LedgerError> for AppError {
     }
 }
 
+/// An I/O failure outside the engine (session files, reading stdin, the ledger directory).
+impl From<std::io::Error> for AppError {
+    fn from(e: std::io::Error) -> AppError {
+        AppError::new(Kind::Failure, "io_error", "an input or output operation failed").source(e)
+    }
+}
+
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 enum FsTrouble {

@@ -84,9 +84,3 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
         "The password is shown only this once; sign in with `popug login` and change it with `popug passwd`.",
     )
 }
-
-impl From<std::io::Error> for AppError {
-    fn from(e: std::io::Error) -> AppError {
-        AppError::new(Kind::Failure, "io_error", "cannot read the ledger directory").source(e)
-    }
-}

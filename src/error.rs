@@ -55,6 +55,12 @@ impl AppError {
         self
     }
 
+    /// Says where the problem is: `row 3: the title is empty`.
+    pub fn context(mut self, place: &str) -> AppError {
+        self.message = format!("{place}: {}", self.message);
+        self
+    }
+
     pub fn exit_code(&self) -> u8 {
         self.kind as u8
     }

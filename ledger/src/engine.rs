@@ -715,6 +715,12 @@ impl WriteGuard<'_> {
         &self.appended
     }
 
+    /// Hands over the events appended so far and forgets them, so that a long session
+    /// (an import) does not keep every event in memory.
+    pub fn take_appended(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.appended)
+    }
+
     /// Appends one command's events as an atomic batch, durably, projects them, then runs
     /// every reaction to completion. Returns the batch as written.
     pub fn append(&mut self, batch: Vec<NewEvent>) -> Result<Vec<Event>, LedgerError> {

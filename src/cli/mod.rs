@@ -46,9 +46,9 @@ pub struct Global {
     /// Print exactly one JSON document on stdout (same as --format json)
     #[arg(long, global = true)]
     pub json: bool,
-    /// Output format
-    #[arg(long, global = true, env = "POPUG_FORMAT", value_enum, value_name = "FORMAT")]
-    pub format: Option<Format>,
+    /// Output format (also POPUG_FORMAT); for `task import`, the input's format (csv, jsonl)
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub format: Option<output::FormatArg>,
     /// Plain output without colour (also NO_COLOR)
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -116,18 +116,69 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return output::clap_error(e, wants_json),
     };
-    let format = if cli.global.json {
-        Format::Json
-    } else {
-        cli.global.format.unwrap_or(Format::Table)
-    };
     let color = !cli.global.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let (format, input_format) = match formats(&cli) {
+        Ok(f) => f,
+        Err(e) => {
+            let out = Out::new(if wants_json { Format::Json } else { Format::Table }, color);
+            return out.finish(Err(e));
+        }
+    };
     let mut out = Out::new(format, color);
-    let result = run(cli, &mut out);
+    let result = run(cli, &mut out, input_format);
     out.finish(result)
 }
 
-fn run(cli: Cli, out: &mut Out) -> Result<()> {
+/// The output format (`--json`, else `--format`, else POPUG_FORMAT, else table) and, for
+/// `task import`, the input format its `--format` names.
+fn formats(cli: &Cli) -> Result<(Format, Option<&'static str>)> {
+    use output::FormatArg;
+    let importing = matches!(cli.command, Command::Task(tasks::TaskCommand::Import { .. }));
+    let env_format = match std::env::var("POPUG_FORMAT") {
+        Ok(s) if !s.is_empty() => Some(match s.as_str() {
+            "table" => Format::Table,
+            "json" => Format::Json,
+            "csv" => Format::Csv,
+            _ => {
+                return Err(crate::error::AppError::usage(format!(
+                    "POPUG_FORMAT `{}` is not an output format",
+                    s.escape_default()
+                ))
+                .hint("use table, json or csv"));
+            }
+        }),
+        _ => None,
+    };
+    let (flag_output, input) = match (cli.global.format, importing) {
+        (None, _) => (None, None),
+        (Some(FormatArg::Csv), true) => (None, Some("csv")),
+        (Some(FormatArg::Jsonl), true) => (None, Some("jsonl")),
+        (Some(other), true) => {
+            return Err(crate::error::AppError::usage(format!(
+                "`task import --format` names the input's format (csv or jsonl), not `{}`",
+                format!("{other:?}").to_lowercase()
+            ))
+            .hint("use --json for a JSON answer"));
+        }
+        (Some(FormatArg::Jsonl), false) => {
+            return Err(crate::error::AppError::usage(
+                "jsonl is an input format of `task import`, not an output format",
+            )
+            .hint("use --format table, json or csv"));
+        }
+        (Some(FormatArg::Table), false) => (Some(Format::Table), None),
+        (Some(FormatArg::Json), false) => (Some(Format::Json), None),
+        (Some(FormatArg::Csv), false) => (Some(Format::Csv), None),
+    };
+    let output = if cli.global.json {
+        Format::Json
+    } else {
+        flag_output.or(env_format).unwrap_or(Format::Table)
+    };
+    Ok((output, input))
+}
+
+fn run(cli: Cli, out: &mut Out, input_format: Option<&'static str>) -> Result<()> {
     match cli.command {
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
@@ -153,6 +204,9 @@ fn run(cli: Cli, out: &mut Out) -> Result<()> {
                 Command::Passwd(args) => auth::passwd(&env, out, args),
                 Command::Token(cmd) => auth::token(&env, out, cmd),
                 Command::User(cmd) => users::run(&env, out, cmd),
+                Command::Task(tasks::TaskCommand::Import { file }) => {
+                    tasks::import(&env, out, &file, input_format)
+                }
                 Command::Task(cmd) => tasks::run(&env, out, cmd),
                 Command::Shuffle => tasks::shuffle(&env, out),
                 Command::PayDaily(args) => accounts::pay_daily(&env, out, args),

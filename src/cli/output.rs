@@ -16,6 +16,17 @@ pub enum Format {
     Csv,
 }
 
+/// What `--format` accepts: an output format, or (for `task import` only) the input's
+/// format, `csv` or `jsonl` (CLI.md gives `task import` its own `--format csv|jsonl`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Json,
+    Csv,
+    /// JSON lines (input of `task import` only)
+    Jsonl,
+}
+
 pub struct Out {
     pub format: Format,
     pub color: bool,

@@ -35,6 +35,14 @@ pub enum TaskCommand {
     },
     /// One task (its number or id)
     Show { task: String },
+    /// Create many tasks from a CSV or JSON-lines file (`-` for stdin), each priced and
+    /// assigned as by `task create`, in group-committed batches
+    Import {
+        /// The file of tasks, or `-` for stdin. Its format is `--format csv` (a header with
+        /// title and optionally jira_id, description) or `--format jsonl`; by default it
+        /// follows the file name (.csv, .jsonl), else the first character of the input
+        file: std::path::PathBuf,
+    },
 }
 
 pub fn task_json(t: &Task) -> Value {
@@ -170,6 +178,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
             }
             out.table(&HEADER, task_rows(&list))
         }
+        TaskCommand::Import { file } => import(env, out, &file, None),
         TaskCommand::Show { task } => {
             let ledger = env.open()?;
             let actor = session::actor(env, ledger.db())?;
@@ -236,4 +245,85 @@ pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
         out.table(&["#", "from", "to", "fee"], table)?;
     }
     session::print_notifications(out, w.db(), w.appended())
+}
+
+/// Tasks created per group commit by `task import`: one write and one fsync for the tasks,
+/// one for their reactions.
+pub const IMPORT_CHUNK: usize = 2_000;
+
+pub fn import(env: &Env, out: &mut Out, file: &std::path::Path, format: Option<&str>) -> Result<()> {
+    let bytes = if file.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut b)?;
+        b
+    } else {
+        std::fs::read(file).map_err(|e| {
+            let kind = if e.kind() == std::io::ErrorKind::NotFound {
+                Kind::NotFound
+            } else {
+                Kind::Usage
+            };
+            AppError::new(
+                kind,
+                "cannot_read",
+                format!("cannot read `{}`: {e}", file.display()),
+            )
+        })?
+    };
+    let format = match format {
+        Some(f) => f.to_owned(),
+        None => match file.extension().and_then(|e| e.to_str()) {
+            Some("csv") => "csv".into(),
+            Some("jsonl" | "ndjson") => "jsonl".into(),
+            _ if bytes.trim_ascii_start().starts_with(b"{") => "jsonl".into(),
+            _ => "csv".into(),
+        },
+    };
+    // every row is read and checked before the ledger is opened for writing
+    let inputs = if format == "jsonl" {
+        tasks::parse_jsonl(&bytes)?
+    } else {
+        tasks::parse_csv(&bytes)?
+    };
+    let mut ledger = env.open()?;
+    let mut w = ledger.write(env.clock)?;
+    let actor = session::actor(env, w.db())?;
+    let workers = auth::worker_ids(w.db()).map_err(db_error)?;
+    if workers.is_empty() && !inputs.is_empty() {
+        return Err(tasks::no_workers());
+    }
+    w.take_appended(); // recovered work was reported by whoever did it
+    let mut first: Option<String> = None;
+    let mut last: Option<String> = None;
+    let mut imported = 0usize;
+    let mut inputs = inputs.into_iter().peekable();
+    while inputs.peek().is_some() {
+        let mut batches = Vec::with_capacity(IMPORT_CHUNK);
+        for input in inputs.by_ref().take(IMPORT_CHUNK) {
+            let created = w.decide(|_, ctx| tasks::decide_create_among(&workers, input, ctx))?;
+            if first.is_none() {
+                first = Some(created.task_id.clone());
+            }
+            last = Some(created.task_id.clone());
+            batches.push(vec![created.to_event(&actor.user.user_id)]);
+        }
+        imported += batches.len();
+        w.append_batches(batches)?;
+        let appended = w.take_appended();
+        session::print_notifications(out, w.db(), &appended)?;
+    }
+    let number = |id: &Option<String>| -> Result<Option<i64>> {
+        id.as_ref()
+            .map(|id| tasks::find(w.db(), id).map(|t| t.number))
+            .transpose()
+    };
+    let (first_number, last_number) = (number(&first)?, number(&last)?);
+    if out.is_json() {
+        out.json(&json!({"imported": imported, "first_number": first_number, "last_number": last_number}))
+    } else {
+        match (first_number, last_number) {
+            (Some(a), Some(b)) => out.line(&format!("Imported {imported} tasks (#{a} to #{b})")),
+            _ => out.line("Imported 0 tasks"),
+        }
+    }
 }

@@ -104,7 +104,7 @@ fn valid_jira_id(j: &str) -> bool {
         && number.chars().all(|c| c.is_ascii_digit())
 }
 
-fn no_workers() -> AppError {
+pub fn no_workers() -> AppError {
     AppError::new(
         Kind::Conflict,
         "no_workers",
@@ -113,9 +113,86 @@ fn no_workers() -> AppError {
     .hint("add one with `popug user add LOGIN --role worker`")
 }
 
+/// One row of `task import`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportRow {
+    title: String,
+    #[serde(default)]
+    jira_id: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+impl ImportRow {
+    fn validated(self, row: &str) -> Result<NewTask> {
+        let empty_is_none = |s: Option<String>| s.filter(|s| !s.is_empty());
+        NewTask {
+            title: self.title,
+            jira_id: empty_is_none(self.jira_id),
+            description: empty_is_none(self.description),
+        }
+        .validated()
+        .map_err(|e| e.context(row))
+    }
+}
+
+fn bad_row(row: &str, why: impl std::fmt::Display) -> AppError {
+    AppError::usage(format!("{row}: {why}"))
+        .hint("each task needs a title; jira_id and description are optional; nothing was imported")
+}
+
+/// Reads and checks every row of a CSV file of tasks (a header with `title` and optionally
+/// `jira_id`, `description`). Any bad row refuses the whole file.
+pub fn parse_csv(bytes: &[u8]) -> Result<Vec<NewTask>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let headers = reader.headers().map_err(|e| bad_row("the header", e))?.clone();
+    if let Some(h) = headers
+        .iter()
+        .find(|h| !["title", "jira_id", "description"].contains(h))
+    {
+        return Err(bad_row(
+            "the header",
+            format!(
+                "unknown column `{}` (columns: title, jira_id, description)",
+                h.escape_default()
+            ),
+        ));
+    }
+    if !headers.iter().any(|h| h == "title") {
+        return Err(bad_row("the header", "there is no `title` column"));
+    }
+    let mut out = Vec::new();
+    for (i, record) in reader.deserialize::<ImportRow>().enumerate() {
+        let row = format!("row {} (line {})", i + 1, i + 2);
+        let record = record.map_err(|e| bad_row(&row, e))?;
+        out.push(record.validated(&row)?);
+    }
+    Ok(out)
+}
+
+/// Reads and checks every line of a JSON-lines file of tasks (`{"title": …, "jira_id": …,
+/// "description": …}`); blank lines are skipped. Any bad line refuses the whole file.
+pub fn parse_jsonl(bytes: &[u8]) -> Result<Vec<NewTask>> {
+    let mut out = Vec::new();
+    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        let row = format!("line {}", i + 1);
+        let record: ImportRow = serde_json::from_slice(line).map_err(|e| bad_row(&row, e))?;
+        out.push(record.validated(&row)?);
+    }
+    Ok(out)
+}
+
 /// Prices the task once and assigns it to a uniformly random worker.
 pub fn decide_create(db: &Connection, input: NewTask, ctx: &mut Context<'_>) -> Result<TaskCreated> {
-    let workers = worker_ids(db).map_err(db_error)?;
+    decide_create_among(&worker_ids(db).map_err(db_error)?, input, ctx)
+}
+
+/// [`decide_create`] with the workers already read (`worker_ids`), for many tasks at once.
+pub fn decide_create_among(workers: &[String], input: NewTask, ctx: &mut Context<'_>) -> Result<TaskCreated> {
     if workers.is_empty() {
         return Err(no_workers());
     }

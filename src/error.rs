@@ -86,6 +86,14 @@ impl fmt::Display for AppError {
     }
 }
 
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
 impl From<LedgerError> for AppError {
     fn from(e: LedgerError) -> AppError {
         let (kind, code, hint) = match &e {

@@ -19,7 +19,8 @@ pub struct Accounting;
 /// The ledger's timezone (UTC until `LedgerInitialized` is applied).
 pub fn timezone(db: &Connection) -> rusqlite::Result<String> {
     Ok(db
-        .query_row("SELECT timezone FROM settings WHERE id = 1", [], |r| r.get(0))
+        .prepare_cached("SELECT timezone FROM settings WHERE id = 1")?
+        .query_row([], |r| r.get(0))
         .optional()?
         .unwrap_or_else(|| "UTC".to_owned()))
 }

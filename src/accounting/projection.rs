@@ -16,7 +16,7 @@ impl Projection for Accounts {
     fn migrate(&self, db: &Connection) -> rusqlite::Result<()> {
         db.execute_batch(
             "CREATE TABLE accounts (account_id TEXT PRIMARY KEY, user_id TEXT UNIQUE, balance INTEGER NOT NULL) STRICT;
-             CREATE TABLE transactions (transaction_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, at TEXT NOT NULL,
+             CREATE TABLE transactions (seq INTEGER PRIMARY KEY, transaction_id TEXT NOT NULL, at TEXT NOT NULL,
                  account_id TEXT NOT NULL, counter_account_id TEXT NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL,
                  amount INTEGER NOT NULL, delta INTEGER NOT NULL, task_id TEXT, billing_date TEXT NOT NULL,
                  balance_after INTEGER NOT NULL) STRICT;
@@ -27,14 +27,12 @@ impl Projection for Accounts {
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        let at = popug_ledger::line::format_at(&event.at);
+        let at = || popug_ledger::line::format_at(&event.at);
         match event.event_type.as_str() {
             AccountCreated::TYPE => {
                 let a: AccountCreated = event.data_as()?;
-                db.execute(
-                    "INSERT INTO accounts (account_id, user_id, balance) VALUES (?1, ?2, 0)",
-                    (&a.account_id, &a.user_id),
-                )?;
+                db.prepare_cached("INSERT INTO accounts (account_id, user_id, balance) VALUES (?1, ?2, 0)")?
+                    .execute((&a.account_id, &a.user_id))?;
             }
             AccountBalanceUpdated::TYPE => {
                 let u: AccountBalanceUpdated = event.data_as()?;
@@ -48,7 +46,7 @@ impl Projection for Accounts {
                 .execute((
                     &t.id,
                     event.seq as i64,
-                    at,
+                    at(),
                     &t.account_id,
                     &t.counter_account_id,
                     t.kind.as_str(),
@@ -66,10 +64,8 @@ impl Projection for Accounts {
             }
             MakeDailyPaymentsCommand::TYPE => {
                 let c: MakeDailyPaymentsCommand = event.data_as()?;
-                db.execute(
-                    "INSERT INTO payment_days (date, seq, at) VALUES (?1, ?2, ?3)",
-                    (&c.date, event.seq as i64, at),
-                )?;
+                db.prepare_cached("INSERT INTO payment_days (date, seq, at) VALUES (?1, ?2, ?3)")?
+                    .execute((&c.date, event.seq as i64, at()))?;
             }
             _ => {}
         }

@@ -28,7 +28,7 @@ impl Projection for Users {
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        let at = popug_ledger::line::format_at(&event.at);
+        let at = || popug_ledger::line::format_at(&event.at);
         match event.event_type.as_str() {
             UserCreated::TYPE => {
                 let u: UserCreated = event.data_as()?;
@@ -44,37 +44,31 @@ impl Projection for Users {
                     u.role.as_str(),
                     &u.password_hash,
                     u.notify.as_str(),
-                    at,
+                    at(),
                 ))?;
             }
             UserRoleChanged::TYPE => {
                 let e: UserRoleChanged = event.data_as()?;
-                db.execute(
-                    "UPDATE users SET role = ?2 WHERE user_id = ?1",
-                    (&e.user_id, e.to.as_str()),
-                )?;
+                db.prepare_cached("UPDATE users SET role = ?2 WHERE user_id = ?1")?
+                    .execute((&e.user_id, e.to.as_str()))?;
             }
             PasswordChanged::TYPE => {
                 let e: PasswordChanged = event.data_as()?;
-                db.execute(
-                    "UPDATE users SET password_hash = ?2 WHERE user_id = ?1",
-                    (&e.user_id, &e.password_hash),
-                )?;
+                db.prepare_cached("UPDATE users SET password_hash = ?2 WHERE user_id = ?1")?
+                    .execute((&e.user_id, &e.password_hash))?;
             }
             CredentialIssued::TYPE => {
                 let e: CredentialIssued = event.data_as()?;
-                db.execute(
-                    "INSERT INTO credentials (credential_id, user_id, kind, name, token_sha256, created_at, expires_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    (&e.credential_id, &e.user_id, &e.kind, &e.name, &e.token_sha256, at, &e.expires_at),
-                )?;
+                db.prepare_cached("INSERT INTO credentials (credential_id, user_id, kind, name, token_sha256, created_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+                    .execute((&e.credential_id, &e.user_id, &e.kind, &e.name, &e.token_sha256, at(), &e.expires_at))?;
             }
             CredentialRevoked::TYPE => {
                 let e: CredentialRevoked = event.data_as()?;
-                db.execute(
+                db.prepare_cached(
                     "UPDATE credentials SET revoked_at = ?2 WHERE credential_id = ?1 AND revoked_at IS NULL",
-                    (&e.credential_id, at),
-                )?;
+                )?
+                .execute((&e.credential_id, at()))?;
             }
             _ => {}
         }

@@ -2,6 +2,7 @@
 //! POPUG_TOKEN; and what a command prints after its own output (stdout notifications).
 
 use std::fs;
+use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 
@@ -85,6 +86,7 @@ pub fn actor(env: &Env, db: &Connection) -> Result<Actor> {
 /// Prints the stdout-channel notifications among `events`: after the command's own output
 /// on stdout, or on stderr as JSON lines when stdout holds a machine-readable document.
 pub fn print_notifications(out: &mut Out, db: &Connection, events: &[Event]) -> Result<()> {
+    let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
     for e in events.iter().filter(|e| e.event_type == NotificationSent::TYPE) {
         let n: NotificationSent = e
             .data_as()
@@ -105,9 +107,11 @@ pub fn print_notifications(out: &mut Out, db: &Connection, events: &[Event]) -> 
             let doc = serde_json::json!({"notification": {
                 "notification_id": n.notification_id, "login": login, "subject": n.subject, "body": n.body,
             }});
-            eprintln!("{doc}");
+            // a closed stderr must not fail a command whose work is done
+            let _ = writeln!(stderr, "{doc}");
         }
     }
+    let _ = stderr.flush();
     Ok(())
 }
 

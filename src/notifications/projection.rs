@@ -14,8 +14,8 @@ impl Projection for Sent {
 
     fn migrate(&self, db: &Connection) -> rusqlite::Result<()> {
         db.execute_batch(
-            "CREATE TABLE notifications (notification_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, channel TEXT NOT NULL,
-                 subject TEXT NOT NULL, caused_by TEXT NOT NULL, seq INTEGER NOT NULL) STRICT;",
+            "CREATE TABLE notifications (seq INTEGER PRIMARY KEY, notification_id TEXT NOT NULL, user_id TEXT NOT NULL,
+                 channel TEXT NOT NULL, subject TEXT NOT NULL, caused_by TEXT NOT NULL) STRICT;",
         )
     }
 

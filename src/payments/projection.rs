@@ -23,24 +23,22 @@ impl Projection for PaymentsLog {
         match event.event_type.as_str() {
             SentPaymentCommand::TYPE => {
                 let c: SentPaymentCommand = event.data_as()?;
-                db.execute(
-                    "INSERT INTO payments (payment_id, user_id, amount, date, status, sent_at) VALUES (?1, ?2, ?3, ?4, 'sent', ?5)",
-                    (&c.payment_id, &c.user_id, c.amount, &c.date, popug_ledger::line::format_at(&event.at)),
-                )?;
+                db.prepare_cached("INSERT INTO payments (payment_id, user_id, amount, date, status, sent_at) VALUES (?1, ?2, ?3, ?4, 'sent', ?5)")?
+                    .execute((&c.payment_id, &c.user_id, c.amount, &c.date, popug_ledger::line::format_at(&event.at)))?;
             }
             PaymentSendingConfirmed::TYPE => {
                 let c: PaymentSendingConfirmed = event.data_as()?;
-                db.execute(
+                db.prepare_cached(
                     "UPDATE payments SET status = 'confirmed', provider_ref = ?2 WHERE payment_id = ?1",
-                    (&c.payment_id, &c.provider_ref),
-                )?;
+                )?
+                .execute((&c.payment_id, &c.provider_ref))?;
             }
             PaymentSendingFailed::TYPE => {
                 let f: PaymentSendingFailed = event.data_as()?;
-                db.execute(
+                db.prepare_cached(
                     "UPDATE payments SET status = 'failed', reason = ?2 WHERE payment_id = ?1",
-                    (&f.payment_id, &f.reason),
-                )?;
+                )?
+                .execute((&f.payment_id, &f.reason))?;
             }
             _ => {}
         }

@@ -24,14 +24,14 @@ impl Projection for Calendar {
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
         if event.event_type == LedgerInitialized::TYPE {
             let e: LedgerInitialized = event.data_as()?;
-            db.execute(
+            db.prepare_cached(
                 "INSERT INTO settings (id, ledger_id, timezone, created_at) VALUES (1, ?1, ?2, ?3)",
-                (
-                    &e.ledger_id,
-                    &e.timezone,
-                    popug_ledger::line::format_at(&event.at),
-                ),
-            )?;
+            )?
+            .execute((
+                &e.ledger_id,
+                &e.timezone,
+                popug_ledger::line::format_at(&event.at),
+            ))?;
         }
         Ok(())
     }

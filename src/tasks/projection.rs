@@ -24,7 +24,7 @@ impl Projection for Tasks {
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        let at = popug_ledger::line::format_at(&event.at);
+        let at = || popug_ledger::line::format_at(&event.at);
         match event.event_type.as_str() {
             TaskCreated::TYPE => {
                 let t = crate::events::task_created(event)?;
@@ -33,7 +33,7 @@ impl Projection for Tasks {
                          assign_fee, reward, created_at)
                      VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tasks), ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8)",
                 )?
-                .execute((&t.task_id, &t.title, &t.jira_id, &t.description, &t.assignee_id, t.assign_fee, t.reward, at))?;
+                .execute((&t.task_id, &t.title, &t.jira_id, &t.description, &t.assignee_id, t.assign_fee, t.reward, at()))?;
             }
             TaskStatusChanged::TYPE => {
                 let e: TaskStatusChanged = event.data_as()?;
@@ -42,7 +42,7 @@ impl Projection for Tasks {
                 db.prepare_cached(
                     "UPDATE tasks SET status = ?2, completed_at = ?3, completed_on = ?4 WHERE task_id = ?1",
                 )?
-                .execute((&e.task_id, e.to.as_str(), at, on))?;
+                .execute((&e.task_id, e.to.as_str(), at(), on))?;
             }
             TaskReassigned::TYPE => {
                 let e: TaskReassigned = event.data_as()?;

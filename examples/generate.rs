@@ -1,0 +1,254 @@
+//! The benchmark workload: a seeded, realistic ledger made by popug's own decisions and
+//! reactors (not by writing events by hand): workers, a manager and an accountant; every day
+//! tasks are created in the morning, most open tasks are done in the afternoon, the manager
+//! shuffles once a week, and the day is paid in the evening. It runs until the log holds
+//! about `--events` events or `--days` days have passed, whichever comes first... unless the
+//! days run out first, tasks per day are tuned so the target is reached on the last day.
+//!
+//! usage: cargo run --release --example generate -- DIR [--events 1000000] [--workers 1000]
+//!        [--days 365] [--seed 42] [--start 2025-11-27]
+//!
+//! Sign in afterwards with `popug login admin` and the password `bench-admin-pw` (workers:
+//! `bench-worker-pw`; every worker shares one password hash, to save 1,000 argon2 runs).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use popug::app::{DB_FILE, SCHEMA_VERSION, subscribers};
+use popug::auth::{self, Actor};
+use popug::events::{LedgerInitialized, Notify, Payload, Role, TaskStatus, UserCreated};
+use popug::tasks::{self, Filter, NewTask};
+use popug_ledger::{Clock, Ledger, Options};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+const CHUNK: usize = 2_000;
+
+struct Args {
+    dir: PathBuf,
+    events: u64,
+    workers: usize,
+    days: u32,
+    seed: u64,
+    start: NaiveDate,
+}
+
+fn parse_args() -> Args {
+    let mut it = std::env::args().skip(1);
+    let mut args = Args {
+        dir: PathBuf::new(),
+        events: 1_000_000,
+        workers: 1_000,
+        days: 365,
+        seed: 42,
+        start: NaiveDate::from_ymd_opt(2025, 11, 27).unwrap(),
+    };
+    let usage = "usage: generate DIR [--events N] [--workers N] [--days N] [--seed N] [--start YYYY-MM-DD]";
+    while let Some(a) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{a} needs a value\n{usage}"));
+        match a.as_str() {
+            "--events" => args.events = value().parse().expect("--events N"),
+            "--workers" => args.workers = value().parse().expect("--workers N"),
+            "--days" => args.days = value().parse().expect("--days N"),
+            "--seed" => args.seed = value().parse().expect("--seed N"),
+            "--start" => args.start = value().parse().expect("--start YYYY-MM-DD"),
+            "-h" | "--help" => {
+                println!("{usage}");
+                std::process::exit(0);
+            }
+            _ if args.dir.as_os_str().is_empty() => args.dir = PathBuf::from(&a),
+            _ => panic!("unexpected argument `{a}`\n{usage}"),
+        }
+    }
+    assert!(!args.dir.as_os_str().is_empty(), "{usage}");
+    args
+}
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn at(day: NaiveDate, h: u32, m: u32) -> Clock {
+    Clock::Fixed(Utc.from_utc_datetime(&day.and_hms_opt(h, m, 0).unwrap()))
+}
+
+fn main() -> Res<()> {
+    let args = parse_args();
+    let started = Instant::now();
+    let opts = Options {
+        db_file: DB_FILE.into(),
+        schema_version: SCHEMA_VERSION,
+        seed: Some(args.seed),
+    };
+    let mut ledger = Ledger::create(&args.dir, subscribers(&args.dir), opts)?;
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let admin_hash = auth::hash_password("bench-admin-pw")?;
+    let worker_hash = auth::hash_password("bench-worker-pw")?;
+
+    // day 0, 08:00: the ledger, its admin, a manager, an accountant and the workers
+    {
+        let mut w = ledger.write(at(args.start, 8, 0))?;
+        let user = |w: &mut popug_ledger::WriteGuard<'_>, login: String, role, notify, hash: &str| {
+            UserCreated {
+                user_id: w.new_id().to_string(),
+                login,
+                name: None,
+                email: None,
+                role,
+                password_hash: hash.to_owned(),
+                notify,
+            }
+            .to_event("system")
+        };
+        let ledger_id = w.new_id().to_string();
+        let init = vec![
+            LedgerInitialized {
+                ledger_id,
+                timezone: "UTC".into(),
+            }
+            .to_event("system"),
+            user(&mut w, "admin".into(), Role::Admin, Notify::Stdout, &admin_hash),
+        ];
+        w.append(init)?;
+        let mut batches = vec![
+            vec![user(
+                &mut w,
+                "manager".into(),
+                Role::Manager,
+                Notify::None,
+                &worker_hash,
+            )],
+            vec![user(
+                &mut w,
+                "accountant".into(),
+                Role::Accountant,
+                Notify::None,
+                &worker_hash,
+            )],
+        ];
+        for i in 0..args.workers {
+            let notify = match i % 100 {
+                0 => Notify::File,
+                1 => Notify::None,
+                _ => Notify::Stdout,
+            };
+            batches.push(vec![user(
+                &mut w,
+                format!("w{i:05}"),
+                Role::Worker,
+                notify,
+                &worker_hash,
+            )]);
+            if batches.len() == CHUNK {
+                w.append_batches(std::mem::take(&mut batches))?;
+                w.take_appended();
+            }
+        }
+        w.append_batches(batches)?;
+    }
+    let manager = actor(&ledger, "manager")?;
+
+    let mut overhead = 0u64; // events of yesterday's payment run and shuffle
+    let mut last_report = Instant::now();
+    for d in 0..args.days {
+        let day = args.start + Duration::days(d as i64);
+        let seq = ledger.head()?.seq;
+        if seq >= args.events {
+            break;
+        }
+        let per_day = (args.events - seq) / (args.days - d) as u64;
+        let n_tasks = (per_day.saturating_sub(overhead) / 6).max(1) as usize;
+        overhead = 0;
+
+        // 09:00 tasks arrive
+        {
+            let mut w = ledger.write(at(day, 9, 0))?;
+            let workers = auth::worker_ids(w.db())?;
+            let mut left = n_tasks;
+            while left > 0 {
+                let n = left.min(CHUNK);
+                left -= n;
+                let mut batches = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let input = NewTask {
+                        title: format!("Task {}", rng.random_range(1..1_000_000u32)),
+                        jira_id: rng
+                            .random_bool(0.3)
+                            .then(|| format!("POP-{}", rng.random_range(1..100_000u32))),
+                        description: None,
+                    };
+                    let t = w.decide(|_, ctx| tasks::decide_create_among(&workers, input, ctx))?;
+                    batches.push(vec![t.to_event(&manager.user.user_id)]);
+                }
+                w.append_batches(batches)?;
+                w.take_appended();
+            }
+        }
+        // Wednesdays 12:00, the manager shuffles every open task
+        if d % 7 == 3 {
+            let mut w = ledger.write(at(day, 12, 0))?;
+            let before = w.head()?.seq;
+            let (_, moves) = w.decide(tasks::decide_shuffle)?;
+            w.append(moves.iter().map(|m| m.to_event(&manager.user.user_id)).collect())?;
+            overhead += w.head()?.seq - before;
+        }
+        // 17:00 most open tasks are done by their assignees
+        {
+            let mut w = ledger.write(at(day, 17, 0))?;
+            let open = tasks::list(
+                w.db(),
+                &Filter {
+                    status: Some(TaskStatus::Open),
+                    assignee_id: None,
+                },
+            )?;
+            let mut batches = Vec::new();
+            for t in open.iter().filter(|_| rng.random_bool(0.85)) {
+                let who = Actor {
+                    user: auth::user_by_id(w.db(), &t.assignee_id)?.expect("assignee exists"),
+                    credential_id: String::new(),
+                };
+                let change = tasks::decide_done(t, &who)?;
+                batches.push(vec![change.to_event(&who.user.user_id)]);
+                if batches.len() == CHUNK {
+                    w.append_batches(std::mem::take(&mut batches))?;
+                    w.take_appended();
+                }
+            }
+            w.append_batches(batches)?;
+        }
+        // 23:30 the day is paid
+        {
+            let mut w = ledger.write(at(day, 23, 30))?;
+            let before = w.head()?.seq;
+            if let Some(cmd) = popug::scheduler::decide_pay_daily(w.db(), day, day)? {
+                w.append(vec![cmd.to_event(&manager.user.user_id)])?;
+            }
+            overhead += w.head()?.seq - before;
+        }
+        if last_report.elapsed().as_secs() >= 5 {
+            last_report = Instant::now();
+            eprintln!(
+                "day {d}: {} events, {:.0} s",
+                ledger.head()?.seq,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    let head = ledger.head()?;
+    let size = std::fs::metadata(ledger.events_path())?.len();
+    println!(
+        "{} events ({:.1} MB) in {:.1} s at {}",
+        head.seq,
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64(),
+        args.dir.display()
+    );
+    Ok(())
+}
+
+fn actor(ledger: &Ledger, login: &str) -> Res<Actor> {
+    Ok(Actor {
+        user: auth::user_by_login(ledger.db(), login)?.ok_or("no such user")?,
+        credential_id: String::new(),
+    })
+}

@@ -1,12 +1,11 @@
 //! The benchmark workload: a seeded, realistic ledger made by popug's own decisions and
 //! reactors (not by writing events by hand): workers, a manager and an accountant; every day
 //! tasks are created in the morning, most open tasks are done in the afternoon, the manager
-//! shuffles once a week, and the day is paid in the evening. It runs until the log holds
-//! about `--events` events or `--days` days have passed, whichever comes first... unless the
-//! days run out first, tasks per day are tuned so the target is reached on the last day.
+//! shuffles once a week, and the day is paid in the evening. Tasks per day are tuned so that
+//! the log holds about `--events` events after `--days` days.
 //!
 //! usage: cargo run --release --example generate -- DIR [--events 1000000] [--workers 1000]
-//!        [--days 365] [--seed 42] [--start 2025-11-27]
+//!        [--days 365] [--seed 42] [--start 2025-11-27] [--unpaid-last-day]
 //!
 //! Sign in afterwards with `popug login admin` and the password `bench-admin-pw` (workers:
 //! `bench-worker-pw`; every worker shares one password hash, to save 1,000 argon2 runs).
@@ -32,6 +31,8 @@ struct Args {
     days: u32,
     seed: u64,
     start: NaiveDate,
+    /// Leave the last day unpaid (for timing `pay-daily` on it).
+    unpaid_last_day: bool,
 }
 
 fn parse_args() -> Args {
@@ -43,8 +44,10 @@ fn parse_args() -> Args {
         days: 365,
         seed: 42,
         start: NaiveDate::from_ymd_opt(2025, 11, 27).unwrap(),
+        unpaid_last_day: false,
     };
-    let usage = "usage: generate DIR [--events N] [--workers N] [--days N] [--seed N] [--start YYYY-MM-DD]";
+    let usage = "usage: generate DIR [--events N] [--workers N] [--days N] [--seed N] [--start YYYY-MM-DD] \
+                 [--unpaid-last-day]";
     while let Some(a) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| panic!("{a} needs a value\n{usage}"));
         match a.as_str() {
@@ -53,6 +56,7 @@ fn parse_args() -> Args {
             "--days" => args.days = value().parse().expect("--days N"),
             "--seed" => args.seed = value().parse().expect("--seed N"),
             "--start" => args.start = value().parse().expect("--start YYYY-MM-DD"),
+            "--unpaid-last-day" => args.unpaid_last_day = true,
             "-h" | "--help" => {
                 println!("{usage}");
                 std::process::exit(0);
@@ -73,6 +77,11 @@ fn at(day: NaiveDate, h: u32, m: u32) -> Clock {
 
 fn main() -> Res<()> {
     let args = parse_args();
+    // private files, as popug makes them
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
     let started = Instant::now();
     let opts = Options {
         db_file: DB_FILE.into(),
@@ -217,7 +226,7 @@ fn main() -> Res<()> {
             w.append_batches(batches)?;
         }
         // 23:30 the day is paid
-        {
+        if !(args.unpaid_last_day && d + 1 == args.days) {
             let mut w = ledger.write(at(day, 23, 30))?;
             let before = w.head()?.seq;
             if let Some(cmd) = popug::scheduler::decide_pay_daily(w.db(), day, day)? {

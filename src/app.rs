@@ -114,9 +114,7 @@ pub fn subscribers(dir: &std::path::Path) -> Subscribers {
         reactors: vec![
             Box::new(crate::accounting::Accounting),
             Box::new(crate::payments::Payments {
-                provider: Box::new(crate::payments::FilePayouts {
-                    dir: dir.join("payouts"),
-                }),
+                provider: Box::new(crate::payments::FilePayouts::new(dir.join("payouts"))),
             }),
             Box::new(crate::notifications::Notifications {
                 maildir_root: dir.join("notifications"),

@@ -52,6 +52,13 @@ pub trait Reactor {
     fn name(&self) -> &str;
     fn react(&self, db: &Connection, event: &Event, ctx: &mut Context<'_>)
     -> Result<Vec<NewEvent>, BoxError>;
+
+    /// Makes the side effects of this round's `react` calls durable. The engine calls it
+    /// before it appends the round's events, so a reactor may write many files and sync
+    /// them once instead of once per event.
+    fn flush(&self) -> Result<(), BoxError> {
+        Ok(())
+    }
 }
 
 /// What a decision may use besides the projections: the clock and the random source, both
@@ -122,7 +129,8 @@ impl Clock {
 }
 
 /// Told (bytes read, log size) during long reads.
-type ProgressFn = Box<dyn FnMut(u64, u64)>;
+type ProgressFn = Box<dyn FnMut(u64, u64) + Send>;
+type ProgressCell = std::sync::Mutex<Option<ProgressFn>>;
 
 pub struct Ledger {
     dir: PathBuf,
@@ -133,7 +141,7 @@ pub struct Ledger {
     opts: Options,
     last_recovery: Recovery,
     /// Called now and then by long reads (rebuild, verify) with (bytes read, log size).
-    progress: std::cell::RefCell<Option<ProgressFn>>,
+    progress: ProgressCell,
 }
 
 /// What a write session did besides the caller's own batch.
@@ -245,15 +253,8 @@ impl Ledger {
     }
 
     /// Reports the progress of long reads (rebuild, verify): (bytes read, log size).
-    pub fn set_progress(&mut self, f: impl FnMut(u64, u64) + 'static) {
-        *self.progress.borrow_mut() = Some(Box::new(f));
-    }
-
-    fn report_progress(&self, done: u64) {
-        if let Some(f) = self.progress.borrow_mut().as_mut() {
-            let total = std::fs::metadata(&self.events).map_or(done, |m| m.len());
-            f(done, total);
-        }
+    pub fn set_progress(&mut self, f: impl FnMut(u64, u64) + Send + 'static) {
+        *self.progress.lock().expect("progress is never poisoned") = Some(Box::new(f));
     }
 
     pub fn dir(&self) -> &Path {
@@ -342,7 +343,7 @@ impl Ledger {
         dir: &Path,
         subs: Subscribers,
         opts: Options,
-        progress: impl FnMut(u64, u64) + 'static,
+        progress: impl FnMut(u64, u64) + Send + 'static,
     ) -> Result<(Ledger, RebuildReport), LedgerError> {
         let events = dir.join(EVENTS_FILE);
         if !events.is_file() {
@@ -418,41 +419,48 @@ impl Ledger {
         } else {
             Position::GENESIS
         };
-        let mut ids = HashSet::new();
-        let mut reader = LogReader::open(&self.events, Position::GENESIS)?;
-        let mut last = Position::GENESIS;
-        let mut events = 0u64;
-        let mut head_seen = live_head.seq == 0;
+        let reader = LogReader::open(&self.events, Position::GENESIS)?;
         let tx = fresh
             .unchecked_transaction()
             .map_err(|e| db_err(&scratch.path, e))?;
-        for item in reader.by_ref() {
-            let (ev, end) = item?;
-            if !ids.insert(ev.id) {
-                return Err(LedgerError::corrupt(ev.seq, end, Problem::DuplicateId(ev.id)));
-            }
-            for (p, cp) in self.subs.projections.iter().zip(&proj_cp) {
-                if ev.seq <= *cp {
-                    apply(p.as_ref(), &tx, &ev)?;
+        let subs = &self.subs;
+        let progress = &self.progress;
+        let events_path = &self.events;
+        let (scan, reader) = reader.read_ahead(|items| -> Result<_, LedgerError> {
+            let mut ids = HashSet::new();
+            let mut last = Position::GENESIS;
+            let mut events = 0u64;
+            let mut head_seen = live_head.seq == 0;
+            for item in items {
+                let (ev, end) = item?;
+                if !ids.insert(ev.id) {
+                    return Err(LedgerError::corrupt(ev.seq, end, Problem::DuplicateId(ev.id)));
+                }
+                for (p, cp) in subs.projections.iter().zip(&proj_cp) {
+                    if ev.seq <= *cp {
+                        apply(p.as_ref(), &tx, &ev)?;
+                    }
+                }
+                if ev.seq == live_head.seq {
+                    if ev.hash != live_head.hash {
+                        return Err(LedgerError::corrupt(ev.seq, end, Problem::CheckpointMismatch));
+                    }
+                    head_seen = true;
+                }
+                last = Position {
+                    seq: ev.seq,
+                    offset: end,
+                    hash: ev.hash,
+                    at: Some(ev.at),
+                };
+                events += 1;
+                if events.is_multiple_of(8192) {
+                    report_progress_to(progress, events_path, end);
                 }
             }
-            if ev.seq == live_head.seq {
-                if ev.hash != live_head.hash {
-                    return Err(LedgerError::corrupt(ev.seq, end, Problem::CheckpointMismatch));
-                }
-                head_seen = true;
-            }
-            last = Position {
-                seq: ev.seq,
-                offset: end,
-                hash: ev.hash,
-                at: Some(ev.at),
-            };
-            events += 1;
-            if events.is_multiple_of(8192) {
-                self.report_progress(end);
-            }
-        }
+            Ok((last, events, head_seen))
+        });
+        let (last, events, head_seen) = scan?;
         tx.commit().map_err(|e| db_err(&scratch.path, e))?;
         drop(fresh);
         if !head_seen {
@@ -606,39 +614,46 @@ impl Ledger {
         let db = open_db(&tmp)?;
         db.execute_batch(BULK_PRAGMAS).map_err(|e| db_err(&tmp, e))?;
         init_schema(&db, &tmp, &self.subs, self.opts.schema_version)?;
-        let mut reader = LogReader::open(&self.events, Position::GENESIS)?;
-        let mut before_last_root = Position::GENESIS;
-        let mut prev_pos = Position::GENESIS;
-        let mut prev_closed = true;
-        let mut in_tx = 0u64;
-        let mut events = 0u64;
-        let mut tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
-        for item in reader.by_ref() {
-            let (ev, end) = item?;
-            if ev.is_root() && prev_closed {
-                before_last_root = prev_pos;
+        let reader = LogReader::open(&self.events, Position::GENESIS)?;
+        let subs = &self.subs;
+        let progress = &self.progress;
+        let events_path = &self.events;
+        let (scan, reader) = reader.read_ahead(|items| -> Result<_, LedgerError> {
+            let mut before_last_root = Position::GENESIS;
+            let mut prev_pos = Position::GENESIS;
+            let mut prev_closed = true;
+            let mut in_tx = 0u64;
+            let mut events = 0u64;
+            let mut tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
+            for item in items {
+                let (ev, end) = item?;
+                if ev.is_root() && prev_closed {
+                    before_last_root = prev_pos;
+                }
+                for p in &subs.projections {
+                    apply(p.as_ref(), &tx, &ev)?;
+                }
+                events += 1;
+                if events.is_multiple_of(8192) {
+                    report_progress_to(progress, events_path, end);
+                }
+                prev_pos = Position {
+                    seq: ev.seq,
+                    offset: end,
+                    hash: ev.hash,
+                    at: Some(ev.at),
+                };
+                prev_closed = ev.seq == ev.batch_end;
+                in_tx += 1;
+                if in_tx >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {
+                    in_tx = 0;
+                    tx.commit().map_err(|e| db_err(&tmp, e))?;
+                    tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
+                }
             }
-            for p in &self.subs.projections {
-                apply(p.as_ref(), &tx, &ev)?;
-            }
-            events += 1;
-            if events.is_multiple_of(8192) {
-                self.report_progress(end);
-            }
-            prev_pos = Position {
-                seq: ev.seq,
-                offset: end,
-                hash: ev.hash,
-                at: Some(ev.at),
-            };
-            prev_closed = ev.seq == ev.batch_end;
-            in_tx += 1;
-            if in_tx >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {
-                in_tx = 0;
-                tx.commit().map_err(|e| db_err(&tmp, e))?;
-                tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
-            }
-        }
+            Ok((tx, before_last_root, events))
+        });
+        let (tx, before_last_root, events) = scan?;
         let last = reader.position();
         set_projection_positions(&tx, &self.subs, &last).map_err(|e| db_err(&tmp, e))?;
         for r in &self.subs.reactors {
@@ -846,6 +861,12 @@ impl WriteGuard<'_> {
                         }
                     }
                 }
+                reactor.flush().map_err(|source| LedgerError::React {
+                    name: reactor.name().to_owned(),
+                    seq: head.seq,
+                    event_type: String::new(),
+                    source,
+                })?;
                 set_position(&tx, reactor.name(), &head).map_err(|e| db_err(&l.db_path, e))?;
             }
             if !staging.events.is_empty() {
@@ -952,6 +973,13 @@ fn apply(p: &dyn Projection, db: &Connection, ev: &Event) -> Result<(), LedgerEr
         event_type: ev.event_type.clone(),
         source,
     })
+}
+
+fn report_progress_to(progress: &ProgressCell, events: &Path, done: u64) {
+    if let Some(f) = progress.lock().expect("progress is never poisoned").as_mut() {
+        let total = std::fs::metadata(events).map_or(done, |m| m.len());
+        f(done, total);
+    }
 }
 
 fn db_err(path: &Path, source: rusqlite::Error) -> LedgerError {

@@ -274,7 +274,7 @@ pub fn decode(line: &[u8]) -> Result<Event, LineError> {
         return Err(LineError::Malformed("`hash` is not the last field".into()));
     }
     let stored = Hash::from_hex(&line[n - 66..n - 2])
-        .filter(|h| h.to_string() == parsed.hash)
+        .filter(|_| parsed.hash.as_bytes() == &line[n - 66..n - 2])
         .ok_or_else(|| LineError::Malformed("`hash` is not 64 lowercase hex digits".into()))?;
     let computed = Hash::of_object_without_hash(&line[..n - HASH_SUFFIX_LEN]);
     if stored != computed {

@@ -234,6 +234,46 @@ impl LogReader {
     }
 }
 
+type Item = Result<(Event, u64), LedgerError>;
+
+/// Events handed from the reading thread to the applying one, per message.
+const READ_AHEAD_CHUNK: usize = 1024;
+
+impl LogReader {
+    /// Runs `consume` over this reader's items while a second thread reads, decodes and
+    /// hash-checks the log ahead of it (two cores: one parses, one applies). Gives back
+    /// the reader afterwards, for its position and torn tail. If `consume` stops early,
+    /// the reading thread stops too.
+    pub fn read_ahead<R>(self, consume: impl FnOnce(&mut dyn Iterator<Item = Item>) -> R) -> (R, LogReader) {
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(16);
+            let reading = s.spawn(move || {
+                let mut reader = self;
+                let mut chunk = Vec::with_capacity(READ_AHEAD_CHUNK);
+                for item in reader.by_ref() {
+                    let failed = item.is_err();
+                    chunk.push(item);
+                    if chunk.len() == READ_AHEAD_CHUNK || failed {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(READ_AHEAD_CHUNK));
+                        if tx.send(full).is_err() || failed {
+                            return reader;
+                        }
+                    }
+                }
+                if !chunk.is_empty() {
+                    let _ = tx.send(chunk);
+                }
+                reader
+            });
+            let mut items = rx.into_iter().flatten();
+            let result = consume(&mut items);
+            drop(items);
+            let reader = reading.join().expect("the log reading thread does not panic");
+            (result, reader)
+        })
+    }
+}
+
 impl Iterator for LogReader {
     type Item = Result<(Event, u64), LedgerError>;
 

@@ -152,11 +152,9 @@ impl Reactor for Accounting {
             }
             TaskReassigned::TYPE => {
                 let r: TaskReassigned = event.data_as()?;
-                let fee: i64 = db.query_row(
-                    "SELECT assign_fee FROM tasks WHERE task_id = ?1",
-                    [&r.task_id],
-                    |x| x.get(0),
-                )?;
+                let fee: i64 = db
+                    .prepare_cached("SELECT assign_fee FROM tasks WHERE task_id = ?1")?
+                    .query_row([&r.task_id], |x| x.get(0))?;
                 let tx = Self::transaction(
                     db,
                     ctx,
@@ -176,11 +174,9 @@ impl Reactor for Accounting {
                 if s.to != TaskStatus::Done {
                     return Ok(vec![]);
                 }
-                let (assignee, reward): (String, i64) = db.query_row(
-                    "SELECT assignee_id, reward FROM tasks WHERE task_id = ?1",
-                    [&s.task_id],
-                    |x| Ok((x.get(0)?, x.get(1)?)),
-                )?;
+                let (assignee, reward): (String, i64) = db
+                    .prepare_cached("SELECT assignee_id, reward FROM tasks WHERE task_id = ?1")?
+                    .query_row([&s.task_id], |x| Ok((x.get(0)?, x.get(1)?)))?;
                 let tx = Self::transaction(
                     db,
                     ctx,
@@ -197,16 +193,22 @@ impl Reactor for Accounting {
             }
             MakeDailyPaymentsCommand::TYPE => {
                 let cmd: MakeDailyPaymentsCommand = event.data_as()?;
-                let accounts: Vec<(String, String)> = db
+                // what each account held at the end of the day: its balance less what was
+                // billed on later days (one pass over the later transactions, not one sum
+                // per account)
+                let accounts: Vec<(String, i64)> = db
                     .prepare_cached(
-                        "SELECT a.account_id, a.user_id FROM accounts a JOIN users u ON u.user_id = a.user_id
+                        "SELECT a.user_id, a.balance - COALESCE(later.total, 0)
+                         FROM accounts a JOIN users u ON u.user_id = a.user_id
+                         LEFT JOIN (SELECT account_id, SUM(delta) AS total FROM transactions
+                                    WHERE billing_date > ?1 GROUP BY account_id) later
+                                ON later.account_id = a.account_id
                          ORDER BY u.login",
                     )?
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .query_map([&cmd.date], |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect::<rusqlite::Result<_>>()?;
                 let mut out = Vec::new();
-                for (account_id, user_id) in accounts {
-                    let due = balance_at_end_of(db, &account_id, &cmd.date)?;
+                for (user_id, due) in accounts {
                     if due <= 0 {
                         continue;
                     }

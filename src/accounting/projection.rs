@@ -15,7 +15,7 @@ impl Projection for Accounts {
 
     fn migrate(&self, db: &Connection) -> rusqlite::Result<()> {
         db.execute_batch(
-            "CREATE TABLE accounts (account_id TEXT PRIMARY KEY, user_id TEXT UNIQUE, balance INTEGER NOT NULL) STRICT;
+            "CREATE TABLE accounts (account_id TEXT PRIMARY KEY, user_id TEXT UNIQUE, balance INTEGER NOT NULL) STRICT, WITHOUT ROWID;
              CREATE TABLE transactions (seq INTEGER PRIMARY KEY, transaction_id TEXT NOT NULL, at TEXT NOT NULL,
                  account_id TEXT NOT NULL, counter_account_id TEXT NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL,
                  amount INTEGER NOT NULL, delta INTEGER NOT NULL, task_id TEXT, billing_date TEXT NOT NULL,

@@ -188,11 +188,13 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
         w.append(vec![cmd.to_event(&actor.user.user_id)])?;
     }
     let mut payments: Vec<(String, String, i64, String)> = Vec::new(); // payment_id, user_id, amount, status
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for e in w.appended() {
         match e.event_type.as_str() {
             SentPaymentCommand::TYPE => {
                 let c: SentPaymentCommand = e.data_as().map_err(internal)?;
                 if c.date == date.to_string() {
+                    index.insert(c.payment_id.clone(), payments.len());
                     payments.push((c.payment_id, c.user_id, c.amount, "sent".into()));
                 }
             }
@@ -210,8 +212,8 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
                         "failed",
                     )
                 };
-                if let Some(p) = payments.iter_mut().find(|p| p.0 == id) {
-                    p.3 = status.into();
+                if let Some(&i) = index.get(&id) {
+                    payments[i].3 = status.into();
                 }
             }
             _ => {}

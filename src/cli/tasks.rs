@@ -209,17 +209,34 @@ pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
     let actor = session::actor(env, w.db())?;
     actor.require(&[Role::Admin, Role::Manager], "shuffling tasks")?;
     let (shuffle_id, moves) = w.decide(tasks::decide_shuffle)?;
+    // the tasks as they were, and every login, read once (not one query per task)
+    let before: std::collections::HashMap<String, Task> = tasks::list(
+        w.db(),
+        &Filter {
+            status: Some(TaskStatus::Open),
+            assignee_id: None,
+        },
+    )
+    .map_err(db_error)?
+    .into_iter()
+    .map(|t| (t.task_id.clone(), t))
+    .collect();
     let before: Vec<Task> = moves
         .iter()
-        .map(|m| tasks::find(w.db(), &m.task_id))
+        .map(|m| {
+            before
+                .get(&m.task_id)
+                .cloned()
+                .ok_or_else(|| AppError::new(Kind::Failure, "internal", "a shuffled task is not open"))
+        })
         .collect::<Result<_>>()?;
     w.append(moves.iter().map(|m| m.to_event(&actor.user.user_id)).collect())?;
-    let login = |id: &str| -> Result<String> {
-        Ok(auth::user_by_id(w.db(), id)
-            .map_err(db_error)?
-            .map(|u| u.login)
-            .unwrap_or_default())
-    };
+    let logins: std::collections::HashMap<String, String> = auth::all_users(w.db())
+        .map_err(db_error)?
+        .into_iter()
+        .map(|u| (u.user_id, u.login))
+        .collect();
+    let login = |id: &str| -> Result<String> { Ok(logins.get(id).cloned().unwrap_or_default()) };
     let mut rows = Vec::new();
     for (m, t) in moves.iter().zip(&before) {
         rows.push(

@@ -36,15 +36,8 @@ struct Message {
 }
 
 fn task_number(db: &Connection, task_id: &str) -> rusqlite::Result<i64> {
-    db.query_row("SELECT number FROM tasks WHERE task_id = ?1", [task_id], |r| {
-        r.get(0)
-    })
-}
-
-fn task_title(db: &Connection, task_id: &str) -> rusqlite::Result<String> {
-    db.query_row("SELECT title FROM tasks WHERE task_id = ?1", [task_id], |r| {
-        r.get(0)
-    })
+    db.prepare_cached("SELECT number FROM tasks WHERE task_id = ?1")?
+        .query_row([task_id], |r| r.get(0))
 }
 
 /// What `event` tells whom.
@@ -85,18 +78,15 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
         }
         TaskReassigned::TYPE => {
             let r: TaskReassigned = event.data_as()?;
-            let n = task_number(db, &r.task_id)?;
-            let fee: i64 = db.query_row(
-                "SELECT assign_fee FROM tasks WHERE task_id = ?1",
-                [&r.task_id],
-                |x| x.get(0),
-            )?;
+            let (n, title, fee): (i64, String, i64) = db
+                .prepare_cached("SELECT number, title, assign_fee FROM tasks WHERE task_id = ?1")?
+                .query_row([&r.task_id], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?)))?;
             vec![m(
                 &r.assign_to,
                 format!("Task #{n} reassigned to you"),
                 format!(
                     "Task #{n}: {}\nThe shuffle gave it to you; assignment fee charged: {}.",
-                    task_title(db, &r.task_id)?,
+                    title,
                     Money(fee)
                 ),
             )]
@@ -106,11 +96,9 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
             if s.to != TaskStatus::Done {
                 return Ok(vec![]);
             }
-            let (n, assignee, reward): (i64, String, i64) = db.query_row(
-                "SELECT number, assignee_id, reward FROM tasks WHERE task_id = ?1",
-                [&s.task_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
+            let (n, assignee, reward): (i64, String, i64) = db
+                .prepare_cached("SELECT number, assignee_id, reward FROM tasks WHERE task_id = ?1")?
+                .query_row([&s.task_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             vec![m(
                 &assignee,
                 format!("Task #{n} done"),
@@ -119,11 +107,9 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
         }
         PaymentSendingConfirmed::TYPE => {
             let p: PaymentSendingConfirmed = event.data_as()?;
-            let date: String = db.query_row(
-                "SELECT date FROM payments WHERE payment_id = ?1",
-                [&p.payment_id],
-                |r| r.get(0),
-            )?;
+            let date: String = db
+                .prepare_cached("SELECT date FROM payments WHERE payment_id = ?1")?
+                .query_row([&p.payment_id], |r| r.get(0))?;
             vec![m(
                 &p.user_id,
                 format!("Payment of {} for {date}", Money(p.amount)),

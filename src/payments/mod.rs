@@ -29,51 +29,116 @@ pub struct Payout {
 pub trait PaymentProvider {
     /// The provider's reference for the payout, or why it failed.
     fn send(&self, payout: &Payout) -> Result<String, String>;
+
+    /// Makes every payout sent so far durable (called before their confirmations are
+    /// appended to the log).
+    fn flush(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Writes payouts to `payouts/DATE.csv` (header `payment_id,login,amount,date`), one row per
-/// payment id, fsynced.
+/// payment id; `flush` fsyncs the files written to.
 pub struct FilePayouts {
     pub dir: PathBuf,
+    /// Per day file: the payment ids already in it (with their row) and the open file.
+    open: std::cell::RefCell<std::collections::HashMap<String, PayoutFile>>,
+}
+
+struct PayoutFile {
+    rows: std::collections::HashMap<String, usize>,
+    lines: usize,
+    file: fs::File,
+    dirty: bool,
+}
+
+impl FilePayouts {
+    pub fn new(dir: PathBuf) -> FilePayouts {
+        FilePayouts {
+            dir,
+            open: Default::default(),
+        }
+    }
+
+    fn file_for(&self, date: &str) -> std::io::Result<std::cell::RefMut<'_, PayoutFile>> {
+        let mut open = self.open.borrow_mut();
+        if !open.contains_key(date) {
+            if !self.dir.exists() {
+                fs::create_dir(&self.dir)?;
+                fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))?;
+            }
+            let path = self.dir.join(format!("{date}.csv"));
+            let existing = match fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                Err(e) => return Err(e),
+            };
+            // a row cut short by a crash is not a payout: it is completed as a line of its
+            // own so the next row starts clean, and its payment is written again
+            let mut file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(&path)?;
+            if !existing.is_empty() && !existing.ends_with('\n') {
+                file.write_all(b"\n")?;
+            }
+            let mut rows = std::collections::HashMap::new();
+            let mut lines = 0;
+            for (i, line) in existing.split_inclusive('\n').enumerate() {
+                lines = i + 1;
+                if let Some(complete) = line.strip_suffix('\n')
+                    && let Some((id, _)) = complete.split_once(',')
+                {
+                    rows.insert(id.to_owned(), i + 1);
+                }
+            }
+            if lines == 0 {
+                file.write_all(b"payment_id,login,amount,date\n")?;
+                lines = 1;
+            }
+            open.insert(
+                date.to_owned(),
+                PayoutFile {
+                    rows,
+                    lines,
+                    file,
+                    dirty: true,
+                },
+            );
+        }
+        Ok(std::cell::RefMut::map(open, |o| {
+            o.get_mut(date).expect("just inserted")
+        }))
+    }
 }
 
 impl PaymentProvider for FilePayouts {
     fn send(&self, p: &Payout) -> Result<String, String> {
         let write = || -> std::io::Result<String> {
-            if !self.dir.exists() {
-                fs::create_dir(&self.dir)?;
-                fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))?;
+            let mut f = self.file_for(&p.date)?;
+            if let Some(row) = f.rows.get(&p.payment_id) {
+                return Ok(format!("payouts/{}.csv#{row}", p.date));
             }
-            let file = self.dir.join(format!("{}.csv", p.date));
-            let existing = fs::read_to_string(&file).unwrap_or_default();
-            if let Some(row) = existing
-                .lines()
-                .position(|l| l.starts_with(&format!("{},", p.payment_id)))
-            {
-                return Ok(format!("payouts/{}.csv#{}", p.date, row + 1));
-            }
-            let mut f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(0o600)
-                .open(&file)?;
-            let mut text = String::new();
-            if existing.is_empty() {
-                text.push_str("payment_id,login,amount,date\n");
-            }
-            text.push_str(&format!(
-                "{},{},{},{}\n",
-                p.payment_id,
-                p.login,
-                Money(p.amount),
-                p.date
-            ));
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            let rows = existing.lines().count().max(1) + 1;
-            Ok(format!("payouts/{}.csv#{}", p.date, rows))
+            let line = format!("{},{},{},{}\n", p.payment_id, p.login, Money(p.amount), p.date);
+            f.file.write_all(line.as_bytes())?;
+            f.lines += 1;
+            let row = f.lines;
+            f.rows.insert(p.payment_id.clone(), row);
+            f.dirty = true;
+            Ok(format!("payouts/{}.csv#{row}", p.date))
         };
         write().map_err(|e| format!("cannot write the payout file: {e}"))
+    }
+
+    fn flush(&self) -> Result<(), String> {
+        for f in self.open.borrow_mut().values_mut().filter(|f| f.dirty) {
+            f.file
+                .sync_all()
+                .map_err(|e| format!("cannot sync the payout file: {e}"))?;
+            f.dirty = false;
+        }
+        Ok(())
     }
 }
 
@@ -84,6 +149,10 @@ pub struct Payments {
 impl Reactor for Payments {
     fn name(&self) -> &str {
         "payments"
+    }
+
+    fn flush(&self) -> Result<(), BoxError> {
+        Ok(self.provider.flush()?)
     }
 
     fn react(
@@ -131,9 +200,7 @@ mod tests {
     #[test]
     fn the_file_provider_pays_each_payment_id_once() {
         let tmp = tempfile::tempdir().unwrap();
-        let p = FilePayouts {
-            dir: tmp.path().join("payouts"),
-        };
+        let p = FilePayouts::new(tmp.path().join("payouts"));
         let a = Payout {
             payment_id: "p1".into(),
             login: "w1".into(),
@@ -148,7 +215,14 @@ mod tests {
         };
         let r1 = p.send(&a).unwrap();
         let r2 = p.send(&b).unwrap();
-        assert_eq!(p.send(&a).unwrap(), r1, "resending after a crash changes nothing");
+        p.flush().unwrap();
+        assert_eq!(p.send(&a).unwrap(), r1, "resending changes nothing");
+        let after_restart = FilePayouts::new(tmp.path().join("payouts"));
+        assert_eq!(
+            after_restart.send(&b).unwrap(),
+            r2,
+            "nor does resending after a restart"
+        );
         assert_ne!(r1, r2);
         let text = std::fs::read_to_string(tmp.path().join("payouts/2026-11-27.csv")).unwrap();
         assert_eq!(

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Every figure of BENCHMARKS.md, side by side with ledger-cli, hledger and Taskwarrior.
+#
+# usage: bash benches/run.sh [EVENTS]          (default 1000000; results in $BENCH_DIR/results.md)
+#   BENCH_DIR      where ledgers and results go (default target/bench); generated ledgers
+#                  are kept there and reused by later runs with the same EVENTS
+#   BENCH_RUNS     runs of each long command (default 3; medians are reported)
+#   BENCH_PROFILE  release (default) or debug (CI's small smoke run: no release build)
+#   BENCH_REQUIRE_TOOLS=1  fail instead of skipping when ledger/hledger/task/hyperfine is missing
+#
+# Nothing here asserts a time: the script fails only when a command fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EVENTS=${1:-1000000}
+RUNS=${BENCH_RUNS:-3}
+PROFILE=${BENCH_PROFILE:-release}
+BENCH_DIR=${BENCH_DIR:-target/bench}
+mkdir -p "$BENCH_DIR"
+BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
+RESULTS=$BENCH_DIR/results.md
+
+if [ "$PROFILE" = release ]; then
+  cargo build --release --quiet --bin popug --example generate
+else
+  cargo build --quiet --bin popug --example generate
+fi
+BIN=$(pwd)/target/$PROFILE
+POPUG=$BIN/popug
+GENERATE=$BIN/examples/generate
+
+have() {
+  if command -v "$1" >/dev/null; then return 0; fi
+  echo "!!! SKIPPED: $1 is not installed (apt-get install -y $2)" >&2
+  if [ "${BENCH_REQUIRE_TOOLS:-0}" = 1 ]; then exit 1; fi
+  return 1
+}
+
+# median wall seconds and peak RSS (MB) of RUNS runs of a command
+measure() { # name runs cmd...
+  local name=$1 runs=$2
+  shift 2
+  local times=() peak=0
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f "%e %M" -o "$BENCH_DIR/time.out" "$@" >/dev/null 2>"$BENCH_DIR/stderr.out" || {
+      echo "FAILED: $*" >&2
+      cat "$BENCH_DIR/stderr.out" >&2
+      exit 1
+    }
+    read -r t m <"$BENCH_DIR/time.out"
+    times+=("$t")
+    ((m > peak)) && peak=$m
+  done
+  local median
+  median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  printf '%s\t%s\t%s\n' "$name" "$median" "$((peak / 1024))" | tee -a "$BENCH_DIR/raw.tsv"
+}
+
+# median milliseconds of one command run N times (process start to exit), via hyperfine
+quick() { # name runs cmd (one string)
+  local name=$1 runs=$2 cmd=$3
+  hyperfine --style none --warmup 2 --runs "$runs" --export-json "$BENCH_DIR/h.json" "$cmd" >/dev/null
+  local ms
+  ms=$(python3 -c "import json;r=json.load(open('$BENCH_DIR/h.json'))['results'][0];print(round(r['median']*1000,2))")
+  printf '%s\t%s ms\n' "$name" "$ms" | tee -a "$BENCH_DIR/raw.tsv"
+}
+
+generate() { # dir args...
+  local dir=$1
+  shift
+  if [ ! -f "$dir/.complete" ]; then
+    rm -rf "$dir"
+    "$GENERATE" "$dir" "$@" >&2
+    touch "$dir/.complete"
+  fi
+}
+
+: >"$BENCH_DIR/raw.tsv"
+export HOME=$BENCH_DIR/home
+mkdir -p "$HOME"
+BIG=$BENCH_DIR/ledger-$EVENTS
+SMALL=$BENCH_DIR/ledger-10000
+PAY=$BENCH_DIR/ledger-pay10k
+echo "== generating the workloads (seed 42)" >&2
+generate "$BIG" --events "$EVENTS"
+generate "$SMALL" --events 10000 --days 7
+# 10,000 workers, two days of work, the second day left unpaid for pay-daily
+PAY_WORKERS=$((EVENTS >= 1000000 ? 10000 : 500))
+generate "$PAY" --workers "$PAY_WORKERS" --events $((PAY_WORKERS * 30)) --days 2 --unpaid-last-day
+
+token() { # ledger login password
+  echo "$3" | POPUG_LEDGER=$1 "$POPUG" login "$2" --password-stdin --print-token
+}
+export POPUG_LEDGER=$BIG
+export POPUG_TOKEN
+POPUG_TOKEN=$(token "$BIG" admin bench-admin-pw)
+"$POPUG" rebuild >/dev/null # settle the projections of this build's schema
+EVENTS_REAL=$(tail -1 "$BIG/events.jsonl" | sed -n 's/^{"seq":\([0-9]*\),.*/\1/p')
+LOG_MB=$(($(stat -c %s "$BIG/events.jsonl") / 1000000))
+
+echo "== rebuild, verify, and ledger/hledger on the same history" >&2
+"$POPUG" export journal -o "$BENCH_DIR/journal-$EVENTS.ledger" >/dev/null
+TXNS=$(grep -c '^[0-9]' "$BENCH_DIR/journal-$EVENTS.ledger")
+measure "popug rebuild" "$RUNS" "$POPUG" rebuild
+measure "popug verify" "$RUNS" "$POPUG" verify
+if have ledger ledger; then
+  measure "ledger bal" "$RUNS" ledger -f "$BENCH_DIR/journal-$EVENTS.ledger" bal
+fi
+if have hledger hledger; then
+  measure "hledger bal" 1 hledger -f "$BENCH_DIR/journal-$EVENTS.ledger" bal
+fi
+
+echo "== queries" >&2
+LAST_DAY=$("$POPUG" earnings --json | python3 -c "import json,sys;print(json.load(sys.stdin)[-1]['date'])")
+if have hyperfine hyperfine; then
+  quick "popug balance --all" 20 "$POPUG balance --all --json"
+  quick "popug audit w00042" 20 "$POPUG audit w00042 --json"
+  quick "popug earnings" 20 "$POPUG earnings --json"
+  quick "popug analytics --date $LAST_DAY" 20 "$POPUG analytics --date $LAST_DAY --json"
+fi
+
+echo "== one command, 10k vs $EVENTS events, and Taskwarrior's task add" >&2
+NOW_BIG=$(date -u -d "$LAST_DAY + 1 day" +%Y-%m-%dT10:00:00Z)
+if have hyperfine hyperfine; then
+  quick "popug task create ($EVENTS events)" 30 "POPUG_NOW=$NOW_BIG $POPUG task create 'Bench task' --json"
+  SMALL_TOKEN=$(token "$SMALL" admin bench-admin-pw)
+  POPUG_LEDGER=$SMALL POPUG_TOKEN=$SMALL_TOKEN "$POPUG" rebuild >/dev/null
+  SMALL_LAST=$(POPUG_LEDGER=$SMALL POPUG_TOKEN=$SMALL_TOKEN "$POPUG" earnings --json |
+    python3 -c "import json,sys;print(json.load(sys.stdin)[-1]['date'])")
+  NOW_SMALL=$(date -u -d "$SMALL_LAST + 1 day" +%Y-%m-%dT10:00:00Z)
+  quick "popug task create (10k events)" 30 \
+    "POPUG_LEDGER=$SMALL POPUG_TOKEN=$SMALL_TOKEN POPUG_NOW=$NOW_SMALL $POPUG task create 'Bench task' --json"
+  # task done: the assignees of 30 open tasks sign in, then each finishes one
+  for L in "$BIG:$NOW_BIG:$EVENTS" "$SMALL:$NOW_SMALL:10k"; do
+    IFS=: read -r DIR NOW LABEL <<<"$L"
+    ADMIN=$(token "$DIR" admin bench-admin-pw)
+    POPUG_LEDGER=$DIR POPUG_TOKEN=$ADMIN "$POPUG" task list --all --status open --json |
+      python3 -c "import json,sys;[print(t['number'],t['assignee']) for t in json.load(sys.stdin)[-30:]]" >"$BENCH_DIR/open.txt"
+    : >"$BENCH_DIR/done.ms"
+    declare -A TOK=()
+    while read -r n who; do
+      [ -n "${TOK[$who]:-}" ] || TOK[$who]=$(token "$DIR" "$who" bench-worker-pw)
+      t0=$(date +%s%N)
+      POPUG_LEDGER=$DIR POPUG_TOKEN=${TOK[$who]} POPUG_NOW=${NOW/T10/T11} "$POPUG" task done "$n" --json >/dev/null
+      t1=$(date +%s%N)
+      echo $(((t1 - t0) / 1000)) >>"$BENCH_DIR/done.ms"
+    done <"$BENCH_DIR/open.txt"
+    unset TOK
+    printf '%s\t%s ms\n' "popug task done ($LABEL events)" \
+      "$(sort -n "$BENCH_DIR/done.ms" | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]/1000}')" |
+      tee -a "$BENCH_DIR/raw.tsv"
+  done
+fi
+if have task taskwarrior && have hyperfine hyperfine; then
+  TW=$BENCH_DIR/taskwarrior
+  if [ ! -f "$TW/.complete" ]; then
+    rm -rf "$TW" && mkdir -p "$TW/data"
+    printf 'data.location=%s\nconfirmation=off\nverbose=nothing\nhooks=off\nnews.version=2.6.2\n' "$TW/data" >"$TW/taskrc"
+    python3 -c "
+import json
+for i in range(10000): print(json.dumps({'description': 'Task %d' % i, 'status': 'pending', 'entry': '20261101T000000Z'}))
+" >"$TW/tasks.json"
+    TASKRC=$TW/taskrc task import "$TW/tasks.json" >/dev/null 2>&1
+    touch "$TW/.complete"
+  fi
+  quick "task add (Taskwarrior, 10k tasks)" 30 "TASKRC=$TW/taskrc task add 'Bench task'"
+fi
+
+echo "== batch work: import, shuffle of 100k open tasks, pay-daily for $PAY_WORKERS workers" >&2
+N_IMPORT=$((EVENTS >= 1000000 ? 100000 : 2000))
+python3 -c "
+import json
+for i in range($N_IMPORT): print(json.dumps({'title': 'Imported task %d' % i, 'jira_id': 'POP-%d' % i}))
+" >"$BENCH_DIR/import.jsonl"
+WORK=$BENCH_DIR/work
+rm -rf "$WORK" && cp -a "$SMALL" "$WORK"
+WORK_TOKEN=$(token "$WORK" admin bench-admin-pw)
+export POPUG_LEDGER=$WORK POPUG_TOKEN=$WORK_TOKEN POPUG_NOW=$NOW_SMALL
+"$POPUG" rebuild >/dev/null
+# the import's and the shuffle's notifications are printed, as they are for one task
+measure "popug task import ($N_IMPORT tasks)" 1 "$POPUG" task import "$BENCH_DIR/import.jsonl" --json
+measure "popug shuffle ($("$POPUG" task list --all --status open --json | python3 -c 'import json,sys;print(len(json.load(sys.stdin)))') open tasks)" 1 "$POPUG" shuffle --json
+"$POPUG" verify >/dev/null
+rm -rf "$WORK" && cp -a "$PAY" "$WORK"
+WORK_TOKEN=$(token "$WORK" admin bench-admin-pw)
+export POPUG_TOKEN=$WORK_TOKEN
+"$POPUG" rebuild >/dev/null
+PAY_DAY=$(tail -1 "$WORK/events.jsonl" | sed -n 's/.*"at":"\([0-9-]*\)T.*/\1/p')
+export POPUG_NOW=${PAY_DAY}T23:45:00Z
+measure "popug pay-daily ($PAY_WORKERS workers)" 1 "$POPUG" pay-daily --date "$PAY_DAY" --json
+"$POPUG" verify >/dev/null
+PAID=$(wc -l <"$WORK/payouts/$PAY_DAY.csv")
+echo "pay-daily paid $((PAID - 1)) workers" >&2
+unset POPUG_NOW
+
+{
+  echo "## Run of $(date -u +%Y-%m-%d) ($PROFILE build)"
+  echo
+  echo "- machine: $(nproc) cores, $(sed -n 's/model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME")"
+  echo "- ledger: $EVENTS_REAL events ($LOG_MB MB), journal: $TXNS transactions"
+  echo "- command: \`bash benches/run.sh $EVENTS\`"
+  echo
+  echo "| what | median | peak RSS (MB) |"
+  echo "|---|---|---|"
+  awk -F'\t' '{printf "| %s | %s | %s |\n", $1, ($2 ~ /ms/ ? $2 : $2 " s"), ($3 == "" ? "" : $3)}' "$BENCH_DIR/raw.tsv"
+} >"$RESULTS"
+cat "$RESULTS"

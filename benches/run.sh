@@ -85,7 +85,8 @@ generate "$BIG" --events "$EVENTS"
 generate "$SMALL" --events 10000 --days 7
 # 10,000 workers, two days of work, the second day left unpaid for pay-daily
 PAY_WORKERS=$((EVENTS >= 1000000 ? 10000 : 500))
-generate "$PAY" --workers "$PAY_WORKERS" --events $((PAY_WORKERS * 30)) --days 2 --unpaid-last-day
+generate "$PAY" --workers "$PAY_WORKERS" --events $((PAY_WORKERS * 30)) --days 2 --start 2025-11-27 --unpaid-last-day
+PAY_DAY=2025-11-28
 
 token() { # ledger login password
   echo "$3" | POPUG_LEDGER=$1 "$POPUG" login "$2" --password-stdin --print-token
@@ -119,19 +120,15 @@ if have hyperfine hyperfine; then
 fi
 
 echo "== one command, 10k vs $EVENTS events, and Taskwarrior's task add" >&2
-NOW_BIG=$(date -u -d "$LAST_DAY + 1 day" +%Y-%m-%dT10:00:00Z)
 if have hyperfine hyperfine; then
-  quick "popug task create ($EVENTS events)" 30 "POPUG_NOW=$NOW_BIG $POPUG task create 'Bench task' --json"
+  quick "popug task create ($EVENTS events)" 30 "$POPUG task create 'Bench task' --json"
   SMALL_TOKEN=$(token "$SMALL" admin bench-admin-pw)
   POPUG_LEDGER=$SMALL POPUG_TOKEN=$SMALL_TOKEN "$POPUG" rebuild >/dev/null
-  SMALL_LAST=$(POPUG_LEDGER=$SMALL POPUG_TOKEN=$SMALL_TOKEN "$POPUG" earnings --json |
-    python3 -c "import json,sys;print(json.load(sys.stdin)[-1]['date'])")
-  NOW_SMALL=$(date -u -d "$SMALL_LAST + 1 day" +%Y-%m-%dT10:00:00Z)
   quick "popug task create (10k events)" 30 \
-    "POPUG_LEDGER=$SMALL POPUG_TOKEN=$SMALL_TOKEN POPUG_NOW=$NOW_SMALL $POPUG task create 'Bench task' --json"
+    "POPUG_LEDGER=$SMALL POPUG_TOKEN=$SMALL_TOKEN $POPUG task create 'Bench task' --json"
   # task done: the assignees of 30 open tasks sign in, then each finishes one
-  for L in "$BIG:$NOW_BIG:$EVENTS" "$SMALL:$NOW_SMALL:10k"; do
-    IFS=: read -r DIR NOW LABEL <<<"$L"
+  for L in "$BIG:$EVENTS" "$SMALL:10k"; do
+    IFS=: read -r DIR LABEL <<<"$L"
     ADMIN=$(token "$DIR" admin bench-admin-pw)
     POPUG_LEDGER=$DIR POPUG_TOKEN=$ADMIN "$POPUG" task list --all --status open --json |
       python3 -c "import json,sys;[print(t['number'],t['assignee']) for t in json.load(sys.stdin)[-30:]]" >"$BENCH_DIR/open.txt"
@@ -140,7 +137,7 @@ if have hyperfine hyperfine; then
     while read -r n who; do
       [ -n "${TOK[$who]:-}" ] || TOK[$who]=$(token "$DIR" "$who" bench-worker-pw)
       t0=$(date +%s%N)
-      POPUG_LEDGER=$DIR POPUG_TOKEN=${TOK[$who]} POPUG_NOW=${NOW/T10/T11} "$POPUG" task done "$n" --json >/dev/null
+      POPUG_LEDGER=$DIR POPUG_TOKEN=${TOK[$who]} "$POPUG" task done "$n" --json >/dev/null
       t1=$(date +%s%N)
       echo $(((t1 - t0) / 1000)) >>"$BENCH_DIR/done.ms"
     done <"$BENCH_DIR/open.txt"
@@ -174,7 +171,7 @@ for i in range($N_IMPORT): print(json.dumps({'title': 'Imported task %d' % i, 'j
 WORK=$BENCH_DIR/work
 rm -rf "$WORK" && cp -a "$SMALL" "$WORK"
 WORK_TOKEN=$(token "$WORK" admin bench-admin-pw)
-export POPUG_LEDGER=$WORK POPUG_TOKEN=$WORK_TOKEN POPUG_NOW=$NOW_SMALL
+export POPUG_LEDGER=$WORK POPUG_TOKEN=$WORK_TOKEN
 "$POPUG" rebuild >/dev/null
 # the import's and the shuffle's notifications are printed, as they are for one task
 measure "popug task import ($N_IMPORT tasks)" 1 "$POPUG" task import "$BENCH_DIR/import.jsonl" --json
@@ -184,13 +181,10 @@ rm -rf "$WORK" && cp -a "$PAY" "$WORK"
 WORK_TOKEN=$(token "$WORK" admin bench-admin-pw)
 export POPUG_TOKEN=$WORK_TOKEN
 "$POPUG" rebuild >/dev/null
-PAY_DAY=$(tail -1 "$WORK/events.jsonl" | sed -n 's/.*"at":"\([0-9-]*\)T.*/\1/p')
-export POPUG_NOW=${PAY_DAY}T23:45:00Z
 measure "popug pay-daily ($PAY_WORKERS workers)" 1 "$POPUG" pay-daily --date "$PAY_DAY" --json
 "$POPUG" verify >/dev/null
 PAID=$(wc -l <"$WORK/payouts/$PAY_DAY.csv")
 echo "pay-daily paid $((PAID - 1)) workers" >&2
-unset POPUG_NOW
 
 {
   echo "## Run of $(date -u +%Y-%m-%d) ($PROFILE build)"

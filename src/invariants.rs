@@ -51,6 +51,16 @@ const CHECKS: &[(&str, &str)] = &[
         "SELECT p.task_id FROM task_postings p WHERE p.task_id NOT IN (SELECT task_id FROM tasks)",
     ),
     (
+        "each day's earnings are the sum of that day's fees and rewards",
+        "WITH sums AS (SELECT billing_date AS date,
+                              SUM(CASE WHEN reason IN ('assign_fee', 'reassign_fee') THEN amount ELSE 0 END) AS fees,
+                              SUM(CASE WHEN reason = 'reward' THEN amount ELSE 0 END) AS rewards
+                       FROM transactions WHERE reason IN ('assign_fee', 'reassign_fee', 'reward')
+                       GROUP BY billing_date)
+         SELECT COALESCE(s.date, e.date) FROM sums s FULL JOIN earnings_days e ON e.date = s.date
+         WHERE s.fees IS NOT e.fees OR s.rewards IS NOT e.rewards",
+    ),
+    (
         "one payment per worker per day",
         "SELECT account_id FROM transactions WHERE reason = 'daily_payment'
          GROUP BY account_id, billing_date HAVING count(*) > 1",
@@ -116,10 +126,13 @@ mod tests {
         db.execute_batch(
             "INSERT INTO accounts VALUES ('c', NULL, 500), ('w', 'u', -500);
              INSERT INTO transactions VALUES (5, 't1', 'x', 'w', 'c', 'debit', 'assign_fee', 500, -500, 'k', '2026-11-27', -500);
-             INSERT INTO tasks VALUES ('k', 1, 'T', NULL, NULL, 'open', 'u', 500, 2000, 'x', NULL, NULL, 0);",
+             INSERT INTO tasks VALUES ('k', 1, 'T', NULL, NULL, 'open', 'u', 500, 2000, 'x', NULL, NULL, 0);
+             INSERT INTO earnings_days VALUES ('2026-11-27', 500, 0);",
         )
         .unwrap();
         assert_eq!(check(&db, true).unwrap(), None);
+        db.execute_batch("UPDATE earnings_days SET fees = 400").unwrap();
+        assert!(check(&db, true).unwrap().unwrap().contains("each day's earnings"));
     }
 
     #[test]

@@ -201,6 +201,7 @@ impl Reactor for Accounting {
                         "SELECT a.user_id, a.balance - COALESCE(later.total, 0)
                          FROM accounts a JOIN users u ON u.user_id = a.user_id
                          LEFT JOIN (SELECT account_id, SUM(delta) AS total FROM transactions
+                                    INDEXED BY transactions_day
                                     WHERE billing_date > ?1 GROUP BY account_id) later
                                 ON later.account_id = a.account_id
                          ORDER BY u.login",

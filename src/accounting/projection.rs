@@ -22,7 +22,9 @@ impl Projection for Accounts {
                  balance_after INTEGER NOT NULL) STRICT;
              CREATE INDEX transactions_account ON transactions (account_id, seq);
              CREATE INDEX transactions_day ON transactions (billing_date);
-             CREATE TABLE payment_days (date TEXT PRIMARY KEY, seq INTEGER NOT NULL, at TEXT NOT NULL) STRICT;",
+             CREATE TABLE payment_days (date TEXT PRIMARY KEY, seq INTEGER NOT NULL, at TEXT NOT NULL) STRICT;
+             CREATE TABLE earnings_days (date TEXT PRIMARY KEY, fees INTEGER NOT NULL, rewards INTEGER NOT NULL)
+                 STRICT, WITHOUT ROWID;",
         )
     }
 
@@ -57,6 +59,19 @@ impl Projection for Accounts {
                     &t.billing_date,
                     u.balance_after,
                 ))?;
+                // management earnings per billing day, so that reports do not sum the history
+                let (fees, rewards) = match t.reason.as_str() {
+                    "assign_fee" | "reassign_fee" => (t.amount, 0),
+                    "reward" => (0, t.amount),
+                    _ => (0, 0),
+                };
+                if fees != 0 || rewards != 0 {
+                    db.prepare_cached(
+                        "INSERT INTO earnings_days (date, fees, rewards) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (date) DO UPDATE SET fees = fees + excluded.fees, rewards = rewards + excluded.rewards",
+                    )?
+                    .execute((&t.billing_date, fees, rewards))?;
+                }
                 db.prepare_cached("UPDATE accounts SET balance = balance + ?2 WHERE account_id = ?1")?
                     .execute((&t.account_id, delta))?;
                 db.prepare_cached("UPDATE accounts SET balance = balance - ?2 WHERE account_id = ?1")?

@@ -24,13 +24,8 @@ pub fn earnings(
     to: Option<NaiveDate>,
 ) -> rusqlite::Result<Vec<DayEarnings>> {
     let mut stmt = db.prepare_cached(
-        "SELECT billing_date,
-                COALESCE(SUM(CASE WHEN reason IN ('assign_fee', 'reassign_fee') THEN amount END), 0),
-                COALESCE(SUM(CASE WHEN reason = 'reward' THEN amount END), 0)
-         FROM transactions
-         WHERE (?1 IS NULL OR billing_date >= ?1) AND (?2 IS NULL OR billing_date <= ?2)
-           AND reason IN ('assign_fee', 'reassign_fee', 'reward')
-         GROUP BY billing_date ORDER BY billing_date",
+        "SELECT date, fees, rewards FROM earnings_days
+         WHERE (?1 IS NULL OR date >= ?1) AND (?2 IS NULL OR date <= ?2) ORDER BY date",
     )?;
     stmt.query_map((from.map(|d| d.to_string()), to.map(|d| d.to_string())), |r| {
         Ok(DayEarnings {
@@ -44,12 +39,13 @@ pub fn earnings(
 
 /// How many workers' balances were negative at the end of `date`.
 pub fn negative_workers(db: &Connection, date: NaiveDate) -> rusqlite::Result<i64> {
+    // a balance at the end of D is today's balance less what was billed after D: reading
+    // the (few) later transactions beats summing every account's history
     db.prepare_cached(
-        "SELECT count(*) FROM (
-            SELECT a.account_id, COALESCE(SUM(t.delta), 0) AS bal
-            FROM accounts a JOIN users u ON u.user_id = a.user_id AND u.role = 'worker'
-            LEFT JOIN transactions t ON t.account_id = a.account_id AND t.billing_date <= ?1
-            GROUP BY a.account_id) WHERE bal < 0",
+        "SELECT count(*) FROM accounts a JOIN users u ON u.user_id = a.user_id AND u.role = 'worker'
+         LEFT JOIN (SELECT account_id, SUM(delta) AS total FROM transactions INDEXED BY transactions_day WHERE billing_date > ?1
+                    GROUP BY account_id) later ON later.account_id = a.account_id
+         WHERE a.balance - COALESCE(later.total, 0) < 0",
     )?
     .query_row([date.to_string()], |r| r.get(0))
 }

@@ -237,7 +237,7 @@ impl LogReader {
 type Item = Result<(Event, u64), LedgerError>;
 
 /// Events handed from the reading thread to the applying one, per message.
-const READ_AHEAD_CHUNK: usize = 1024;
+const READ_AHEAD_CHUNK: usize = 512;
 
 impl LogReader {
     /// Runs `consume` over this reader's items while a second thread reads, decodes and
@@ -246,7 +246,7 @@ impl LogReader {
     /// the reading thread stops too.
     pub fn read_ahead<R>(self, consume: impl FnOnce(&mut dyn Iterator<Item = Item>) -> R) -> (R, LogReader) {
         std::thread::scope(|s| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(16);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(4);
             let reading = s.spawn(move || {
                 let mut reader = self;
                 let mut chunk = Vec::with_capacity(READ_AHEAD_CHUNK);

@@ -137,7 +137,7 @@ if have hyperfine hyperfine; then
     while read -r n who; do
       [ -n "${TOK[$who]:-}" ] || TOK[$who]=$(token "$DIR" "$who" bench-worker-pw)
       t0=$(date +%s%N)
-      POPUG_LEDGER=$DIR POPUG_TOKEN=${TOK[$who]} "$POPUG" task done "$n" --json >/dev/null
+      POPUG_LEDGER=$DIR POPUG_TOKEN=${TOK[$who]} "$POPUG" task done "$n" --json >/dev/null 2>&1
       t1=$(date +%s%N)
       echo $(((t1 - t0) / 1000)) >>"$BENCH_DIR/done.ms"
     done <"$BENCH_DIR/open.txt"

@@ -19,11 +19,11 @@ set edit:completion:arg-completer[popug] = {|@words|
     var completions = [
         &'popug'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand init 'Create a ledger and its first admin; prints the admin''s temporary password once'
@@ -53,54 +53,54 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand --admin 'Login of the first admin'
             cand --timezone 'IANA timezone in which a calendar day is counted (e.g. Europe/Berlin)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;login'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --password-stdin 'Read the password from the first line of standard input'
             cand --print-token 'Print the session token instead of saving it (for scripts)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;logout'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;whoami'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;passwd'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --password-stdin 'Read the new password from the first line of standard input'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;token'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand create 'Create an API token for automation (printed once, stored hashed)'
             cand list 'Your API tokens'
             cand revoke 'Revoke one of your API tokens'
@@ -110,27 +110,27 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand --name 'name'
             cand --expires-in 'Lifetime: a number and d, h or m (90d, 12h), or `never`'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;token;list'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;token;revoke'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;token;help'= {
             cand create 'Create an API token for automation (printed once, stored hashed)'
@@ -148,11 +148,11 @@ set edit:completion:arg-completer[popug] = {|@words|
         }
         &'popug;user'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand add 'Create a user and their account; prints the temporary password once'
             cand list 'Every user'
             cand show 'One user'
@@ -165,35 +165,35 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand --email 'email'
             cand --notify 'Where their notifications go'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;user;list'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;user;show'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;user;set-role'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;user;help'= {
             cand add 'Create a user and their account; prints the temporary password once'
@@ -214,59 +214,69 @@ set edit:completion:arg-completer[popug] = {|@words|
         }
         &'popug;task'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand create 'Create a task; it is priced once and assigned to a random worker'
             cand done 'Mark your task done (its number or id); the reward is credited at once'
             cand list 'Your open tasks; --all or --assignee for everyone''s (admins, managers)'
             cand show 'One task (its number or id)'
+            cand import 'Create many tasks from a CSV or JSON-lines file (`-` for stdin), each priced and assigned as by `task create`, in group-committed batches'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'popug;task;create'= {
             cand --jira-id 'jira-id'
             cand --description 'description'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;task;done'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;task;list'= {
             cand --status 'status'
             cand --assignee 'assignee'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --all 'all'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;task;show'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'popug;task;import'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;task;help'= {
             cand create 'Create a task; it is priced once and assigned to a random worker'
             cand done 'Mark your task done (its number or id); the reward is credited at once'
             cand list 'Your open tasks; --all or --assignee for everyone''s (admins, managers)'
             cand show 'One task (its number or id)'
+            cand import 'Create many tasks from a CSV or JSON-lines file (`-` for stdin), each priced and assigned as by `task create`, in group-committed batches'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'popug;task;help;create'= {
@@ -277,62 +287,64 @@ set edit:completion:arg-completer[popug] = {|@words|
         }
         &'popug;task;help;show'= {
         }
+        &'popug;task;help;import'= {
+        }
         &'popug;task;help;help'= {
         }
         &'popug;shuffle'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;pay-daily'= {
             cand --date 'The day to pay (default: today in the ledger''s timezone)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;balance'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --all 'Every user''s balance'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;audit'= {
             cand --from 'First billing date to show (YYYY-MM-DD)'
             cand --to 'Last billing date to show (YYYY-MM-DD)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;earnings'= {
             cand --from 'First day (YYYY-MM-DD)'
             cand --to 'Last day (YYYY-MM-DD)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;analytics'= {
             cand --date 'The day to report on (default: today in the ledger''s timezone)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;export'= {
             cand --from 'First day (YYYY-MM-DD)'
@@ -340,62 +352,62 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand -o 'Write to FILE instead of standard output'
             cand --output 'Write to FILE instead of standard output'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;events'= {
             cand --since 'Only events after this seq (pass the last seq you have seen)'
             cand --type 'Only events of this type (e.g. UserCreated); may be repeated'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --follow 'Keep printing new events as they are appended (until interrupted)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;verify'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;rebuild'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;schema'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;completions'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;man'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;help'= {
             cand init 'Create a ledger and its first admin; prints the admin''s temporary password once'
@@ -461,6 +473,7 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand done 'Mark your task done (its number or id); the reward is credited at once'
             cand list 'Your open tasks; --all or --assignee for everyone''s (admins, managers)'
             cand show 'One task (its number or id)'
+            cand import 'Create many tasks from a CSV or JSON-lines file (`-` for stdin), each priced and assigned as by `task create`, in group-committed batches'
         }
         &'popug;help;task;create'= {
         }
@@ -469,6 +482,8 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;help;task;list'= {
         }
         &'popug;help;task;show'= {
+        }
+        &'popug;help;task;import'= {
         }
         &'popug;help;shuffle'= {
         }

@@ -25,12 +25,13 @@ function __fish_popug_using_subcommand
 end
 
 complete -c popug -n "__fish_popug_needs_command" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_needs_command" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_needs_command" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_needs_command" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_needs_command" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_needs_command" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_needs_command" -s V -l version -d 'Print version'
 complete -c popug -n "__fish_popug_needs_command" -f -a "init" -d 'Create a ledger and its first admin; prints the admin\'s temporary password once'
 complete -c popug -n "__fish_popug_needs_command" -f -a "login" -d 'Sign in: checks the password and saves a session for this OS user and ledger'
@@ -57,50 +58,56 @@ complete -c popug -n "__fish_popug_needs_command" -f -a "help" -d 'Print this me
 complete -c popug -n "__fish_popug_using_subcommand init" -l admin -d 'Login of the first admin' -r
 complete -c popug -n "__fish_popug_using_subcommand init" -l timezone -d 'IANA timezone in which a calendar day is counted (e.g. Europe/Berlin)' -r
 complete -c popug -n "__fish_popug_using_subcommand init" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand init" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand init" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand init" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand init" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand init" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand login" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand login" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand login" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand login" -l password-stdin -d 'Read the password from the first line of standard input'
 complete -c popug -n "__fish_popug_using_subcommand login" -l print-token -d 'Print the session token instead of saving it (for scripts)'
 complete -c popug -n "__fish_popug_using_subcommand login" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand login" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand login" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand logout" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand logout" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand logout" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand logout" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand logout" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand logout" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand whoami" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand whoami" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand whoami" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand whoami" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand whoami" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand whoami" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand whoami" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand passwd" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand passwd" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand passwd" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand passwd" -l password-stdin -d 'Read the new password from the first line of standard input'
 complete -c popug -n "__fish_popug_using_subcommand passwd" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand passwd" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand passwd" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand passwd" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -f -a "create" -d 'Create an API token for automation (printed once, stored hashed)'
 complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -f -a "list" -d 'Your API tokens'
 complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -f -a "revoke" -d 'Revoke one of your API tokens'
@@ -108,37 +115,41 @@ complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_s
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l name -r
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l expires-in -d 'Lifetime: a number and d, h or m (90d, 12h), or `never`' -r
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from list" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from list" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from list" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from list" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from revoke" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from revoke" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from revoke" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from revoke" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from revoke" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create an API token for automation (printed once, stored hashed)'
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "list" -d 'Your API tokens'
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke one of your API tokens'
 complete -c popug -n "__fish_popug_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -f -a "add" -d 'Create a user and their account; prints the temporary password once'
 complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -f -a "list" -d 'Every user'
 complete -c popug -n "__fish_popug_using_subcommand user; and not __fish_seen_subcommand_from add list show set-role help" -f -a "show" -d 'One user'
@@ -154,193 +165,225 @@ complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcom
 file\t''
 none\t''"
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from list" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from list" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from list" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from list" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from show" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from show" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from show" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from set-role" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from set-role" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from set-role" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from set-role" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from set-role" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from set-role" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from set-role" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "add" -d 'Create a user and their account; prints the temporary password once'
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "list" -d 'Every user'
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "show" -d 'One user'
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "set-role" -d 'Change a user\'s role'
 complete -c popug -n "__fish_popug_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show import help" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show import help" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
-complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
-complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -s h -l help -d 'Print help'
-complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -f -a "create" -d 'Create a task; it is priced once and assigned to a random worker'
-complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -f -a "done" -d 'Mark your task done (its number or id); the reward is credited at once'
-complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -f -a "list" -d 'Your open tasks; --all or --assignee for everyone\'s (admins, managers)'
-complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -f -a "show" -d 'One task (its number or id)'
-complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show import help" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show import help" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show import help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show import help" -f -a "create" -d 'Create a task; it is priced once and assigned to a random worker'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show import help" -f -a "done" -d 'Mark your task done (its number or id); the reward is credited at once'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show import help" -f -a "list" -d 'Your open tasks; --all or --assignee for everyone\'s (admins, managers)'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show import help" -f -a "show" -d 'One task (its number or id)'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show import help" -f -a "import" -d 'Create many tasks from a CSV or JSON-lines file (`-` for stdin), each priced and assigned as by `task create`, in group-committed batches'
+complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l jira-id -r
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l description -r
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from done" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from done" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from done" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from done" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from done" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from done" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from done" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l status -r -f -a "open\t''
 done\t''"
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l assignee -r
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l all
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from import" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from import" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
+json\t''
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from import" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from import" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a task; it is priced once and assigned to a random worker'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "done" -d 'Mark your task done (its number or id); the reward is credited at once'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "list" -d 'Your open tasks; --all or --assignee for everyone\'s (admins, managers)'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "show" -d 'One task (its number or id)'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "import" -d 'Create many tasks from a CSV or JSON-lines file (`-` for stdin), each priced and assigned as by `task create`, in group-committed batches'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c popug -n "__fish_popug_using_subcommand shuffle" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand shuffle" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand shuffle" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand shuffle" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand shuffle" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand shuffle" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand shuffle" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l date -d 'The day to pay (default: today in the ledger\'s timezone)' -r
 complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand pay-daily" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand pay-daily" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand balance" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand balance" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand balance" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand balance" -l all -d 'Every user\'s balance'
 complete -c popug -n "__fish_popug_using_subcommand balance" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand balance" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand balance" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand balance" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand audit" -l from -d 'First billing date to show (YYYY-MM-DD)' -r
 complete -c popug -n "__fish_popug_using_subcommand audit" -l to -d 'Last billing date to show (YYYY-MM-DD)' -r
 complete -c popug -n "__fish_popug_using_subcommand audit" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand audit" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand audit" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand audit" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand audit" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand audit" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand earnings" -l from -d 'First day (YYYY-MM-DD)' -r
 complete -c popug -n "__fish_popug_using_subcommand earnings" -l to -d 'Last day (YYYY-MM-DD)' -r
 complete -c popug -n "__fish_popug_using_subcommand earnings" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand earnings" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand earnings" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand earnings" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand earnings" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand earnings" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand earnings" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand analytics" -l date -d 'The day to report on (default: today in the ledger\'s timezone)' -r
 complete -c popug -n "__fish_popug_using_subcommand analytics" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand analytics" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand analytics" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand analytics" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand analytics" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand analytics" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand analytics" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand export" -l from -d 'First day (YYYY-MM-DD)' -r
 complete -c popug -n "__fish_popug_using_subcommand export" -l to -d 'Last day (YYYY-MM-DD)' -r
 complete -c popug -n "__fish_popug_using_subcommand export" -s o -l output -d 'Write to FILE instead of standard output' -r -F
 complete -c popug -n "__fish_popug_using_subcommand export" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand export" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand export" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand export" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand export" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand export" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand events" -l since -d 'Only events after this seq (pass the last seq you have seen)' -r
 complete -c popug -n "__fish_popug_using_subcommand events" -l type -d 'Only events of this type (e.g. UserCreated); may be repeated' -r
 complete -c popug -n "__fish_popug_using_subcommand events" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand events" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand events" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand events" -l follow -d 'Keep printing new events as they are appended (until interrupted)'
 complete -c popug -n "__fish_popug_using_subcommand events" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand events" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand events" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand events" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand verify" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand verify" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand verify" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand verify" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand verify" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand rebuild" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand rebuild" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand rebuild" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand rebuild" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand rebuild" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand rebuild" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand rebuild" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand schema" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand schema" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand schema" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand schema" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand schema" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand schema" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand completions" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand completions" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand completions" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand completions" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand man" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
-complete -c popug -n "__fish_popug_using_subcommand man" -l format -d 'Output format' -r -f -a "table\t''
+complete -c popug -n "__fish_popug_using_subcommand man" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand man" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand man" -l no-color -d 'Plain output without colour (also NO_COLOR)'
-complete -c popug -n "__fish_popug_using_subcommand man" -s h -l help -d 'Print help'
+complete -c popug -n "__fish_popug_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "init" -d 'Create a ledger and its first admin; prints the admin\'s temporary password once'
 complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "login" -d 'Sign in: checks the password and saves a session for this OS user and ledger'
 complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "logout" -d 'Sign out: ends the saved session'
@@ -374,3 +417,4 @@ complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcom
 complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "done" -d 'Mark your task done (its number or id); the reward is credited at once'
 complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "list" -d 'Your open tasks; --all or --assignee for everyone\'s (admins, managers)'
 complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "show" -d 'One task (its number or id)'
+complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from task" -f -a "import" -d 'Create many tasks from a CSV or JSON-lines file (`-` for stdin), each priced and assigned as by `task create`, in group-committed batches'

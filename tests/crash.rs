@@ -88,7 +88,12 @@ enum Acked {
     Paid(String),
     /// A shuffle and how many tasks it moved.
     Shuffled(String, u64),
+    /// An import (its round) and how many tasks it created.
+    Imported(u32, u64),
 }
+
+/// Tasks per `task import` in the kill run: more than a moment's work in a debug build.
+const IMPORTED: usize = 40;
 
 #[test]
 fn kill_9_anywhere_loses_no_acknowledged_command_and_doubles_nothing() {
@@ -104,7 +109,21 @@ fn kill_9_anywhere_loses_no_acknowledged_command_and_doubles_nothing() {
     for round in 0..rounds {
         w.minute += 10;
         let roll = rng.random_range(0..100);
-        let (who, args): (String, Vec<String>) = if roll < 50 || open.is_empty() {
+        let (who, args): (String, Vec<String>) = if roll < 8 {
+            let file = w.l.home.join(format!("import-{round}.jsonl"));
+            let rows: String = (0..IMPORTED)
+                .map(|i| format!("{{\"title\":\"imp {round} {i}\"}}\n"))
+                .collect();
+            fs::write(&file, rows).unwrap();
+            (
+                "admin".into(),
+                vec![
+                    "task".into(),
+                    "import".into(),
+                    file.to_string_lossy().into_owned(),
+                ],
+            )
+        } else if roll < 50 || open.is_empty() {
             (
                 "admin".into(),
                 vec!["task".into(), "create".into(), format!("task {round}")],
@@ -138,6 +157,7 @@ fn kill_9_anywhere_loses_no_acknowledged_command_and_doubles_nothing() {
             let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
             acked.push(match args[0].as_str() {
                 "task" if args[1] == "create" => Acked::Created(doc["task_id"].as_str().unwrap().into()),
+                "task" if args[1] == "import" => Acked::Imported(round, doc["imported"].as_u64().unwrap()),
                 "task" => Acked::Done(doc["task_id"].as_str().unwrap().into()),
                 "pay-daily" => Acked::Paid(doc["date"].as_str().unwrap().into()),
                 _ => Acked::Shuffled(
@@ -178,6 +198,17 @@ fn kill_9_anywhere_loses_no_acknowledged_command_and_doubles_nothing() {
             Acked::Created(id) => has("TaskCreated", "task_id", id),
             Acked::Done(id) => has("TaskStatusChanged", "task_id", id),
             Acked::Paid(date) => has("MakeDailyPaymentsCommand", "date", date),
+            Acked::Imported(round, n) => {
+                let prefix = format!("imp {round} ");
+                let made = events
+                    .iter()
+                    .filter(|e| {
+                        e["type"] == "TaskCreated"
+                            && e["data"]["title"].as_str().unwrap().starts_with(&prefix)
+                    })
+                    .count();
+                made as u64 == *n && *n == IMPORTED as u64
+            }
             Acked::Shuffled(id, moved) => {
                 let n = events
                     .iter()
@@ -187,6 +218,26 @@ fn kill_9_anywhere_loses_no_acknowledged_command_and_doubles_nothing() {
             }
         };
         assert!(found, "acknowledged {a:?} is not in the log");
+    }
+
+    // a killed import leaves a prefix of whole tasks: rows 0..k, each once
+    let mut imported: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for e in events.iter().filter(|e| e["type"] == "TaskCreated") {
+        let title = e["data"]["title"].as_str().unwrap();
+        if let Some(rest) = title.strip_prefix("imp ") {
+            let (round, row) = rest.split_once(' ').unwrap();
+            imported
+                .entry(round.parse().unwrap())
+                .or_default()
+                .push(row.parse().unwrap());
+        }
+    }
+    for (round, rows) in &imported {
+        let expected: Vec<usize> = (0..rows.len()).collect();
+        assert_eq!(
+            rows, &expected,
+            "import of round {round} is not a prefix of its rows"
+        );
     }
 
     // nothing delivered twice: notification ids unique, one Maildir message each, payouts once

@@ -408,6 +408,9 @@ impl Ledger {
             .execute_batch(BULK_PRAGMAS)
             .map_err(|e| db_err(&scratch.path, e))?;
         init_schema(&fresh, &scratch.path, &self.subs, self.opts.schema_version)?;
+        // the replay is compared table by table, row by row: its secondary indexes would
+        // only be kept up to date for nothing
+        defer_indexes(&fresh).map_err(|e| db_err(&scratch.path, e))?;
 
         let proj_cp: Vec<u64> = self
             .subs

@@ -449,3 +449,105 @@ fn streaming_from_a_position_reads_only_what_follows() {
     };
     assert!(LogReader::open(&events_file(dir), wrong).is_err());
 }
+
+/// A reactor that answers every deposit, and records at each flush how many of its answers
+/// were already in the log; its flush fails when told to.
+struct Flushing {
+    log: std::path::PathBuf,
+    seen_at_flush: std::cell::RefCell<Vec<usize>>,
+    fail: std::cell::Cell<bool>,
+}
+
+impl popug_ledger::Reactor for Flushing {
+    fn name(&self) -> &str {
+        "flushing"
+    }
+    fn react(
+        &self,
+        _db: &rusqlite::Connection,
+        event: &popug_ledger::Event,
+        _ctx: &mut popug_ledger::Context<'_>,
+    ) -> Result<Vec<popug_ledger::NewEvent>, popug_ledger::BoxError> {
+        if event.event_type != "Deposited" {
+            return Ok(vec![]);
+        }
+        Ok(vec![popug_ledger::NewEvent::new("Answered", 1, "flushing", "system", &serde_json::json!({}))?])
+    }
+    fn flush(&self) -> Result<(), popug_ledger::BoxError> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        self.seen_at_flush.borrow_mut().push(text.matches("\"Answered\"").count());
+        if self.fail.get() {
+            return Err("the outside world is down".into());
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_reactor_is_flushed_before_its_events_are_appended_and_a_failed_flush_appends_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    let reactor = std::rc::Rc::new(Flushing {
+        log: dir.join(popug_ledger::EVENTS_FILE),
+        seen_at_flush: Default::default(),
+        fail: Default::default(),
+    });
+    struct Shared(std::rc::Rc<Flushing>);
+    impl popug_ledger::Reactor for Shared {
+        fn name(&self) -> &str {
+            self.0.name()
+        }
+        fn react(
+            &self,
+            db: &rusqlite::Connection,
+            event: &popug_ledger::Event,
+            ctx: &mut popug_ledger::Context<'_>,
+        ) -> Result<Vec<popug_ledger::NewEvent>, popug_ledger::BoxError> {
+            self.0.react(db, event, ctx)
+        }
+        fn flush(&self) -> Result<(), popug_ledger::BoxError> {
+            self.0.flush()
+        }
+    }
+    let subs = popug_ledger::Subscribers {
+        projections: vec![Box::new(support::Balances)],
+        reactors: vec![Box::new(Shared(reactor.clone()))],
+    };
+    let mut l = Ledger::create(&dir, subs, support::options(None)).unwrap();
+    {
+        let mut w = l.write(Clock::System).unwrap();
+        w.append_batches(vec![vec![support::deposit("a", 1)], vec![support::deposit("b", 2)]])
+            .unwrap();
+    }
+    // flushed once per round: with none of this round's answers in the log yet
+    assert_eq!(reactor.seen_at_flush.borrow()[0], 0);
+    let answered = |dir: &Path| {
+        std::fs::read_to_string(events_file(dir))
+            .unwrap()
+            .matches("\"Answered\"")
+            .count()
+    };
+    assert_eq!(answered(&dir), 2);
+
+    reactor.fail.set(true);
+    let before = std::fs::read(events_file(&dir)).unwrap();
+    let err = {
+        let mut w = l.write(Clock::System).unwrap();
+        w.append(vec![support::deposit("c", 3)]).unwrap_err()
+    };
+    assert!(err.to_string().contains("flushing"), "{err}");
+    let after = std::fs::read(events_file(&dir)).unwrap();
+    assert!(after.starts_with(&before));
+    let added = String::from_utf8(after[before.len()..].to_vec()).unwrap();
+    assert_eq!(added.lines().count(), 1, "the deposit only, no answer: {added}");
+    assert_eq!(answered(&dir), 2);
+
+    // once the outside world is back, the next writer answers the pending deposit once
+    reactor.fail.set(false);
+    drop(l.write(Clock::System).unwrap());
+    assert_eq!(answered(&dir), 3);
+    // rounds: [answers, then a round over the answers themselves], [the failed round],
+    // [the retried answer, then its round]: every flush came before its round's append
+    assert_eq!(*reactor.seen_at_flush.borrow(), [0, 2, 2, 2, 3]);
+    l.verify().unwrap();
+}

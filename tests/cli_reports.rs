@@ -1,5 +1,6 @@
 //! Reports and exports through the binary, checked against numbers computed independently
-//! from the same day's JSON outputs; the journal cross-checked with the real hledger.
+//! from the same day's JSON outputs; the journal cross-checked with the real hledger and
+//! ledger-cli.
 
 mod common;
 
@@ -328,4 +329,57 @@ fn the_journal_agrees_with_balance_all_in_hledger() {
         );
     }
     assert_eq!(hledger.get("company").copied().unwrap_or(0), -total, "{text}");
+}
+
+#[test]
+fn the_journal_agrees_with_balance_all_in_ledger_cli() {
+    let (d, _, _) = two_days();
+    let journal = d.raw("acc", &["export", "journal"]);
+    let path = d.l.dir.parent().unwrap().join("popug.ledger");
+    fs::write(&path, &journal).unwrap();
+    let Ok(out) = std::process::Command::new("ledger")
+        .args([
+            "-f",
+            path.to_str().unwrap(),
+            "bal",
+            "--flat",
+            "--no-total",
+            "--balance-format",
+            "%(account)\t%(quantity(scrub(display_total)))\n",
+        ])
+        .output()
+    else {
+        assert!(
+            std::env::var_os("POPUG_REQUIRE_LEDGER").is_none(),
+            "ledger-cli is required (POPUG_REQUIRE_LEDGER) but not installed"
+        );
+        eprintln!("SKIPPED: ledger-cli is not installed; the journal cross-check did not run");
+        return;
+    };
+    assert!(out.status.success(), "ledger: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let ledger: BTreeMap<String, i64> = text
+        .lines()
+        .map(|line| {
+            let (account, amount) = line.split_once('\t').unwrap_or_else(|| panic!("{text}"));
+            let units: f64 = amount.trim().parse().unwrap_or_else(|_| panic!("{text}"));
+            (account.trim().to_owned(), (units * 100.0).round() as i64)
+        })
+        .collect();
+    let balances = d.run("acc", "2026-11-26", &["balance", "--all"]);
+    let mut total = 0;
+    let mut nonzero = 0;
+    for b in balances.as_array().unwrap() {
+        let login = b["login"].as_str().unwrap();
+        let cents = b["balance_cents"].as_i64().unwrap();
+        total += cents;
+        nonzero += usize::from(cents != 0);
+        assert_eq!(
+            ledger.get(&format!("workers:{login}")).copied().unwrap_or(0),
+            cents,
+            "{login}: {text}"
+        );
+    }
+    assert!(nonzero > 0, "the two days leave some balance to compare");
+    assert_eq!(ledger.get("company").copied().unwrap_or(0), -total, "{text}");
 }

@@ -356,7 +356,11 @@ fn the_journal_agrees_with_balance_all_in_ledger_cli() {
         eprintln!("SKIPPED: ledger-cli is not installed; the journal cross-check did not run");
         return;
     };
-    assert!(out.status.success(), "ledger: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ledger: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let ledger: BTreeMap<String, i64> = text
         .lines()

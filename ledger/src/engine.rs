@@ -323,7 +323,7 @@ impl Ledger {
             now,
             rng,
             appended: Vec::new(),
-            unreacted: Vec::new(),
+            unreacted_from: None,
         };
         guard.run_reactions()?;
         Ok(guard)
@@ -385,7 +385,7 @@ impl Ledger {
             now: Clock::System.resolve(report.last.at)?,
             rng: StdRng::from_rng(&mut rand::rng()),
             appended: Vec::new(),
-            unreacted: Vec::new(),
+            unreacted_from: None,
         };
         guard.run_reactions()?;
         Ok(report)
@@ -692,9 +692,10 @@ pub struct WriteGuard<'l> {
     now: DateTime<Utc>,
     rng: StdRng,
     appended: Vec<Event>,
-    /// Events this session appended that some reactor may not have handled yet, so that
-    /// reaction rounds read them from memory rather than decoding the log again.
-    unreacted: Vec<Event>,
+    /// Where, in `appended`, the events begin that some reactor may not have handled yet:
+    /// reaction rounds read them from memory rather than decoding the log again. `None`
+    /// when they are not in memory (they are then read from the log).
+    unreacted_from: Option<usize>,
 }
 
 impl WriteGuard<'_> {
@@ -750,6 +751,7 @@ impl WriteGuard<'_> {
     /// Hands over the events appended so far and forgets them, so that a long session
     /// (an import) does not keep every event in memory.
     pub fn take_appended(&mut self) -> Vec<Event> {
+        self.unreacted_from = None;
         std::mem::take(&mut self.appended)
     }
 
@@ -769,13 +771,16 @@ impl WriteGuard<'_> {
         }
         let written = self.commit_staged(staging)?;
         self.run_reactions()?;
-        Ok(written)
+        // copied only now: during the reaction rounds the batch lives in `appended` alone
+        Ok(self.appended[written].to_vec())
     }
 
     /// Projects the staged events in one transaction, appends them durably, commits.
-    fn commit_staged(&mut self, staging: Staging) -> Result<Vec<Event>, LedgerError> {
+    /// Returns where they are in `appended`.
+    fn commit_staged(&mut self, staging: Staging) -> Result<std::ops::Range<usize>, LedgerError> {
+        let start = self.appended.len();
         if staging.events.is_empty() {
-            return Ok(Vec::new());
+            return Ok(start..start);
         }
         let l = &mut *self.ledger;
         let tx = l.db.unchecked_transaction().map_err(|e| db_err(&l.db_path, e))?;
@@ -789,25 +794,9 @@ impl WriteGuard<'_> {
         log::append_durably(&l.events, staging.start.offset, &staging.bytes)?;
         crate::crash_point("append.durable");
         tx.commit().map_err(|e| db_err(&l.db_path, e))?;
-        self.appended.extend(staging.events.iter().cloned());
-        self.unreacted.extend(staging.events.iter().cloned());
-        Ok(staging.events)
-    }
-
-    /// The events with `from < seq <= head`: from this session's memory when it appended
-    /// them, else read (once) from the log.
-    fn pending_events(&self, from: &Position, head: u64) -> Result<Vec<Event>, LedgerError> {
-        if let Some(first) = self.unreacted.first()
-            && first.seq <= from.seq + 1
-            && self.unreacted.last().is_some_and(|l| l.seq == head)
-        {
-            let skip = (from.seq + 1 - first.seq) as usize;
-            return Ok(self.unreacted[skip..].to_vec());
-        }
-        LogReader::open(&self.ledger.events, *from)?
-            .stop_after(head)
-            .map(|item| item.map(|(ev, _)| ev))
-            .collect()
+        self.unreacted_from.get_or_insert(start);
+        self.appended.extend(staging.events);
+        Ok(start..self.appended.len())
     }
 
     /// Runs reaction rounds until every reactor has handled every event.
@@ -820,16 +809,32 @@ impl WriteGuard<'_> {
                 .filter(|&i| position_of(self.ledger.subs.reactors[i].name()).seq < head.seq)
                 .collect();
             if behind.is_empty() {
-                self.unreacted.clear();
+                self.unreacted_from = None;
                 return Ok(());
             }
-            // one read of the range every lagging reactor still has to look at
+            // one read of the range every lagging reactor still has to look at: from this
+            // session's memory when it appended those events, else from the log
             let from = behind
                 .iter()
                 .map(|&i| position_of(self.ledger.subs.reactors[i].name()))
                 .min_by_key(|p| p.seq)
                 .expect("some reactor is behind");
-            let pending = self.pending_events(&from, head.seq)?;
+            let in_memory = self.unreacted_from.and_then(|k| {
+                let first = self.appended.get(k)?;
+                (first.seq <= from.seq + 1 && self.appended.last().is_some_and(|l| l.seq == head.seq))
+                    .then(|| k + (from.seq + 1 - first.seq) as usize)
+            });
+            let read: Vec<Event>;
+            let pending: &[Event] = match in_memory {
+                Some(i) => &self.appended[i..],
+                None => {
+                    read = LogReader::open(&self.ledger.events, from)?
+                        .stop_after(head.seq)
+                        .map(|item| item.map(|(ev, _)| ev))
+                        .collect::<Result<_, _>>()?;
+                    &read
+                }
+            };
             let l = &mut *self.ledger;
             let mut staging = Staging::new(head);
             let tx = l.db.unchecked_transaction().map_err(|e| db_err(&l.db_path, e))?;
@@ -884,9 +889,8 @@ impl WriteGuard<'_> {
                 crate::crash_point("react.durable");
             }
             tx.commit().map_err(|e| db_err(&l.db_path, e))?;
-            // what every reactor has now seen can go; this round's reactions are next
-            self.unreacted.clear();
-            self.unreacted.extend(staging.events.iter().cloned());
+            // what every reactor has now seen is done with; this round's reactions are next
+            self.unreacted_from = Some(self.appended.len());
             self.appended.extend(staging.events);
         }
         Err(LedgerError::React {

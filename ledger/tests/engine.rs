@@ -471,11 +471,19 @@ impl popug_ledger::Reactor for Flushing {
         if event.event_type != "Deposited" {
             return Ok(vec![]);
         }
-        Ok(vec![popug_ledger::NewEvent::new("Answered", 1, "flushing", "system", &serde_json::json!({}))?])
+        Ok(vec![popug_ledger::NewEvent::new(
+            "Answered",
+            1,
+            "flushing",
+            "system",
+            &serde_json::json!({}),
+        )?])
     }
     fn flush(&self) -> Result<(), popug_ledger::BoxError> {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        self.seen_at_flush.borrow_mut().push(text.matches("\"Answered\"").count());
+        self.seen_at_flush
+            .borrow_mut()
+            .push(text.matches("\"Answered\"").count());
         if self.fail.get() {
             return Err("the outside world is down".into());
         }
@@ -516,8 +524,11 @@ fn a_reactor_is_flushed_before_its_events_are_appended_and_a_failed_flush_append
     let mut l = Ledger::create(&dir, subs, support::options(None)).unwrap();
     {
         let mut w = l.write(Clock::System).unwrap();
-        w.append_batches(vec![vec![support::deposit("a", 1)], vec![support::deposit("b", 2)]])
-            .unwrap();
+        w.append_batches(vec![
+            vec![support::deposit("a", 1)],
+            vec![support::deposit("b", 2)],
+        ])
+        .unwrap();
     }
     // flushed once per round: with none of this round's answers in the log yet
     assert_eq!(reactor.seen_at_flush.borrow()[0], 0);

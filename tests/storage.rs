@@ -136,3 +136,82 @@ fn a_read_only_ledger_gives_a_clear_error_and_stays_valid() {
     assert_eq!(l.json(&["verify"])["ok"], true);
     l.ok(&["task", "create", "after"]);
 }
+
+#[test]
+fn an_import_that_fills_the_disk_keeps_whole_tasks_and_says_how_far_it_got() {
+    let Some(tmpfs) = Tmpfs::mount("24m") else { return };
+    let l = ledger_on(&tmpfs.path);
+    // leave ~8 MB free: room for the first chunk of 2,000 tasks, not for their Maildir
+    // messages (4 KB each on tmpfs) and certainly not for 20,000 tasks
+    let filler = tmpfs.path.join("filler");
+    let mut f = fs::File::create(&filler).unwrap();
+    let free = |p: &Path| {
+        let out = Command::new("df")
+            .args(["-B1", "--output=avail"])
+            .arg(p)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let chunk = vec![0u8; 1 << 16];
+    while free(&tmpfs.path) > 8 << 20 {
+        std::io::Write::write_all(&mut f, &chunk).unwrap();
+        f.sync_all().unwrap();
+    }
+    drop(f);
+    // ~3 events of ~700 bytes per task, plus the projections: 20,000 tasks need far more
+    // than the few MB left, so the disk fills somewhere after the first chunks
+    let rows: String = (0..20_000)
+        .map(|i| format!("{{\"title\":\"Task {i}\"}}\n"))
+        .collect();
+    let file = l.home.join("tasks.jsonl");
+    fs::write(&file, rows).unwrap();
+    let out = l
+        .admin()
+        .args(["task", "import", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    // free the space, then the ledger verifies and every task that made it is whole
+    fs::remove_file(&filler).unwrap();
+    // the next command finishes the fees and notifications of what was written
+    let tasks = l.json(&["task", "list", "--all"]);
+    let v = l.json(&["verify"]);
+    assert_eq!(v["projection_lag"], 0, "{v}");
+    assert_eq!(v["reaction_lag"], 0, "{v}");
+    let n = tasks.as_array().unwrap().len();
+    assert!(n < 20_000, "the disk was meant to fill: {n} tasks");
+    for (i, t) in tasks.as_array().unwrap().iter().enumerate() {
+        assert_eq!(t["title"], format!("Task {i}"), "a prefix of the rows, in order");
+    }
+    assert!(n > 0, "the first chunk was meant to fit: {err}");
+    assert!(
+        err.contains(&format!("{n} of 20000 tasks were written before this failure")),
+        "a failure after some tasks were written says how many: {err}"
+    );
+    let balance = l.json(&["balance", "--all"]);
+    let fees: i64 = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["assign_fee_cents"].as_i64().unwrap())
+        .sum();
+    let w1 = balance
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["login"] == "w1")
+        .unwrap();
+    assert_eq!(
+        w1["balance_cents"].as_i64().unwrap(),
+        -fees,
+        "one fee per task that made it"
+    );
+}

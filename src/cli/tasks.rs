@@ -313,6 +313,7 @@ pub fn import(env: &Env, out: &mut Out, file: &std::path::Path, format: Option<&
     let mut first: Option<String> = None;
     let mut last: Option<String> = None;
     let mut imported = 0usize;
+    let total = inputs.len();
     let mut inputs = inputs.into_iter().peekable();
     while inputs.peek().is_some() {
         let mut batches = Vec::with_capacity(IMPORT_CHUNK);
@@ -324,8 +325,25 @@ pub fn import(env: &Env, out: &mut Out, file: &std::path::Path, format: Option<&
             last = Some(created.task_id.clone());
             batches.push(vec![created.to_event(&actor.user.user_id)]);
         }
-        imported += batches.len();
-        w.append_batches(batches)?;
+        let chunk = batches.len();
+        if let Err(e) = w.append_batches(batches) {
+            // the chunks before this one are in the ledger, whole; this one's tasks too if
+            // only their reactions failed (the next command finishes those): say how far it got
+            let e = crate::error::AppError::from(e);
+            let written = imported
+                + w.appended()
+                    .iter()
+                    .filter(|e| e.event_type == crate::events::TaskCreated::TYPE)
+                    .count();
+            if written == 0 {
+                return Err(e);
+            }
+            return Err(e.context(&format!(
+                "{written} of {total} tasks were written before this failure (the next popug command \
+                 finishes their fees and notifications)"
+            )));
+        }
+        imported += chunk;
         let appended = w.take_appended();
         session::print_notifications(out, w.db(), &appended)?;
     }

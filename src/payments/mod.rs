@@ -128,7 +128,12 @@ impl PaymentProvider for FilePayouts {
             f.dirty = true;
             Ok(format!("payouts/{}.csv#{row}", p.date))
         };
-        write().map_err(|e| format!("cannot write the payout file: {e}"))
+        write().map_err(|e| {
+            // a row may be half written: reopen next time, which completes it as a line of
+            // its own (see `file_for`) instead of gluing the next row to it
+            self.open.borrow_mut().remove(&p.date);
+            format!("cannot write the payout file: {e}")
+        })
     }
 
     fn flush(&self) -> Result<(), String> {

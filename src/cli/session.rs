@@ -87,6 +87,7 @@ pub fn actor(env: &Env, db: &Connection) -> Result<Actor> {
 /// on stdout, or on stderr as JSON lines when stdout holds a machine-readable document.
 pub fn print_notifications(out: &mut Out, db: &Connection, events: &[Event]) -> Result<()> {
     let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
+    let mut logins: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for e in events.iter().filter(|e| e.event_type == NotificationSent::TYPE) {
         let n: NotificationSent = e
             .data_as()
@@ -94,10 +95,17 @@ pub fn print_notifications(out: &mut Out, db: &Connection, events: &[Event]) -> 
         if n.channel != Notify::Stdout {
             continue;
         }
-        let login = auth::user_by_id(db, &n.user_id)
-            .map_err(auth::db_error)?
-            .map(|u| u.login)
-            .unwrap_or_default();
+        let login = match logins.get(&n.user_id) {
+            Some(l) => l.clone(),
+            None => {
+                let l = auth::user_by_id(db, &n.user_id)
+                    .map_err(auth::db_error)?
+                    .map(|u| u.login)
+                    .unwrap_or_default();
+                logins.insert(n.user_id.clone(), l.clone());
+                l
+            }
+        };
         if out.format == crate::cli::output::Format::Table {
             out.line(&format!("notification for {login}: {}", n.subject))?;
             for l in n.body.lines() {

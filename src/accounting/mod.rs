@@ -37,14 +37,6 @@ pub fn account_of(db: &Connection, user_id: &str) -> rusqlite::Result<Option<(St
         .optional()
 }
 
-/// The balance made of the account's transactions billed up to the end of `date`.
-pub fn balance_at_end_of(db: &Connection, account_id: &str, date: &str) -> rusqlite::Result<i64> {
-    db.prepare_cached(
-        "SELECT COALESCE(SUM(delta), 0) FROM transactions WHERE account_id = ?1 AND billing_date <= ?2",
-    )?
-    .query_row((account_id, date), |r| r.get(0))
-}
-
 /// The last day that was paid, if any.
 pub fn last_paid_day(db: &Connection) -> rusqlite::Result<Option<String>> {
     db.query_row("SELECT MAX(date) FROM payment_days", [], |r| r.get(0))

@@ -275,101 +275,40 @@ fn earnings_and_analytics_match_the_day_and_exports_round_trip() {
     assert_eq!(refused.status.code(), Some(3));
 }
 
-#[test]
-fn the_journal_agrees_with_balance_all_in_hledger() {
+/// Runs `tool` with `args` on the day's exported journal and checks that every
+/// `workers:<login>` balance it reports (parsed from its output by `parse`, in cents) is that
+/// worker's `balance --all`, and `company` their opposite. Skips loudly when the tool is
+/// missing, unless `require_env` is set.
+fn journal_agrees_with_balances(
+    tool: &str,
+    args: &[&str],
+    require_env: &str,
+    parse: impl Fn(&str) -> BTreeMap<String, i64>,
+) {
     let (d, _, _) = two_days();
     let journal = d.raw("acc", &["export", "journal"]);
     let path = d.l.dir.parent().unwrap().join("popug.journal");
     fs::write(&path, &journal).unwrap();
-    let Ok(out) = std::process::Command::new("hledger")
-        .args([
-            "-f",
-            path.to_str().unwrap(),
-            "bal",
-            "--flat",
-            "--no-total",
-            "-O",
-            "csv",
-        ])
+    let Ok(out) = std::process::Command::new(tool)
+        .arg("-f")
+        .arg(&path)
+        .args(args)
         .output()
     else {
         assert!(
-            std::env::var_os("POPUG_REQUIRE_HLEDGER").is_none(),
-            "hledger is required (POPUG_REQUIRE_HLEDGER) but not installed"
+            std::env::var_os(require_env).is_none(),
+            "{tool} is required ({require_env}) but not installed"
         );
-        eprintln!("SKIPPED: hledger is not installed; the journal cross-check did not run");
+        eprintln!("SKIPPED: {tool} is not installed; the journal cross-check did not run");
         return;
     };
     assert!(
         out.status.success(),
-        "hledger: {}",
+        "{tool}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    let mut hledger: BTreeMap<String, i64> = BTreeMap::new();
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    for rec in r.records() {
-        let rec = rec.unwrap();
-        let cents: i64 = rec[1]
-            .replace([',', '.'], "")
-            .parse()
-            .unwrap_or_else(|_| panic!("{text}"));
-        hledger.insert(rec[0].to_owned(), cents);
-    }
-    let balances = d.run("acc", "2026-11-26", &["balance", "--all"]);
-    let mut total = 0;
-    for b in balances.as_array().unwrap() {
-        let login = b["login"].as_str().unwrap();
-        let cents = b["balance_cents"].as_i64().unwrap();
-        total += cents;
-        assert_eq!(
-            hledger.get(&format!("workers:{login}")).copied().unwrap_or(0),
-            cents,
-            "{login}: {text}"
-        );
-    }
-    assert_eq!(hledger.get("company").copied().unwrap_or(0), -total, "{text}");
-}
-
-#[test]
-fn the_journal_agrees_with_balance_all_in_ledger_cli() {
-    let (d, _, _) = two_days();
-    let journal = d.raw("acc", &["export", "journal"]);
-    let path = d.l.dir.parent().unwrap().join("popug.ledger");
-    fs::write(&path, &journal).unwrap();
-    let Ok(out) = std::process::Command::new("ledger")
-        .args([
-            "-f",
-            path.to_str().unwrap(),
-            "bal",
-            "--flat",
-            "--no-total",
-            "--balance-format",
-            "%(account)\t%(quantity(scrub(display_total)))\n",
-        ])
-        .output()
-    else {
-        assert!(
-            std::env::var_os("POPUG_REQUIRE_LEDGER").is_none(),
-            "ledger-cli is required (POPUG_REQUIRE_LEDGER) but not installed"
-        );
-        eprintln!("SKIPPED: ledger-cli is not installed; the journal cross-check did not run");
-        return;
-    };
-    assert!(
-        out.status.success(),
-        "ledger: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let ledger: BTreeMap<String, i64> = text
-        .lines()
-        .map(|line| {
-            let (account, amount) = line.split_once('\t').unwrap_or_else(|| panic!("{text}"));
-            let units: f64 = amount.trim().parse().unwrap_or_else(|_| panic!("{text}"));
-            (account.trim().to_owned(), (units * 100.0).round() as i64)
-        })
-        .collect();
+    let reported = parse(&text);
     let balances = d.run("acc", "2026-11-26", &["balance", "--all"]);
     let mut total = 0;
     let mut nonzero = 0;
@@ -379,11 +318,48 @@ fn the_journal_agrees_with_balance_all_in_ledger_cli() {
         total += cents;
         nonzero += usize::from(cents != 0);
         assert_eq!(
-            ledger.get(&format!("workers:{login}")).copied().unwrap_or(0),
+            reported.get(&format!("workers:{login}")).copied().unwrap_or(0),
             cents,
-            "{login}: {text}"
+            "{tool}, {login}: {text}"
         );
     }
     assert!(nonzero > 0, "the two days leave some balance to compare");
-    assert_eq!(ledger.get("company").copied().unwrap_or(0), -total, "{text}");
+    assert_eq!(
+        reported.get("company").copied().unwrap_or(0),
+        -total,
+        "{tool}: {text}"
+    );
+}
+
+#[test]
+fn the_journal_agrees_with_balance_all_in_hledger() {
+    let args = ["bal", "--flat", "--no-total", "-O", "csv"];
+    journal_agrees_with_balances("hledger", &args, "POPUG_REQUIRE_HLEDGER", |text| {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        r.records()
+            .map(|rec| {
+                let rec = rec.unwrap();
+                let cents: i64 = rec[1]
+                    .replace([',', '.'], "")
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{text}"));
+                (rec[0].to_owned(), cents)
+            })
+            .collect()
+    });
+}
+
+#[test]
+fn the_journal_agrees_with_balance_all_in_ledger_cli() {
+    let format = "%(account)\t%(quantity(scrub(display_total)))\n";
+    let args = ["bal", "--flat", "--no-total", "--balance-format", format];
+    journal_agrees_with_balances("ledger", &args, "POPUG_REQUIRE_LEDGER", |text| {
+        text.lines()
+            .map(|line| {
+                let (account, amount) = line.split_once('\t').unwrap_or_else(|| panic!("{text}"));
+                let units: f64 = amount.trim().parse().unwrap_or_else(|_| panic!("{text}"));
+                (account.trim().to_owned(), (units * 100.0).round() as i64)
+            })
+            .collect()
+    });
 }

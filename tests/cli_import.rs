@@ -264,6 +264,7 @@ fn a_bad_row_anywhere_refuses_the_whole_file_and_writes_nothing() {
         "longer than 200",
     );
     refused(&l, &["/nonexistent/tasks.csv"], b"", 4, "cannot read");
+    refused(&l, &[l.home.to_str().unwrap()], b"", 2, "cannot read");
     refused(&l, &["-", "--format", "json"], b"", 2, "names the input's format");
     let tasks = l.json(&["task", "list", "--all"]);
     assert_eq!(tasks.as_array().unwrap().len(), 1);

@@ -18,7 +18,8 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::app::Env;
-use crate::error::Result;
+use crate::error::{AppError, Result};
+use crate::tasks::ImportFormat;
 use output::{Format, Out};
 
 #[derive(Debug, Parser)]
@@ -131,8 +132,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 /// The output format (`--json`, else `--format`, else POPUG_FORMAT, else table) and, for
 /// `task import`, the input format its `--format` names.
-fn formats(cli: &Cli) -> Result<(Format, Option<&'static str>)> {
-    use output::FormatArg;
+fn formats(cli: &Cli) -> Result<(Format, Option<ImportFormat>)> {
     let importing = matches!(cli.command, Command::Task(tasks::TaskCommand::Import { .. }));
     let env_format = match std::env::var("POPUG_FORMAT") {
         Ok(s) if !s.is_empty() => Some(match s.as_str() {
@@ -140,7 +140,7 @@ fn formats(cli: &Cli) -> Result<(Format, Option<&'static str>)> {
             "json" => Format::Json,
             "csv" => Format::Csv,
             _ => {
-                return Err(crate::error::AppError::usage(format!(
+                return Err(AppError::usage(format!(
                     "POPUG_FORMAT `{}` is not an output format",
                     s.escape_default()
                 ))
@@ -149,26 +149,25 @@ fn formats(cli: &Cli) -> Result<(Format, Option<&'static str>)> {
         }),
         _ => None,
     };
-    let (flag_output, input) = match (cli.global.format, importing) {
-        (None, _) => (None, None),
-        (Some(FormatArg::Csv), true) => (None, Some("csv")),
-        (Some(FormatArg::Jsonl), true) => (None, Some("jsonl")),
-        (Some(other), true) => {
-            return Err(crate::error::AppError::usage(format!(
-                "`task import --format` names the input's format (csv or jsonl), not `{}`",
-                format!("{other:?}").to_lowercase()
-            ))
-            .hint("use --json for a JSON answer"));
+    let (flag_output, input) = match cli.global.format {
+        None => (None, None),
+        Some(f) if importing => {
+            let input = f.input().ok_or_else(|| {
+                AppError::usage(format!(
+                    "`task import --format` names the input's format (csv or jsonl), not `{}`",
+                    format!("{f:?}").to_lowercase()
+                ))
+                .hint("use --json for a JSON answer")
+            })?;
+            (None, Some(input))
         }
-        (Some(FormatArg::Jsonl), false) => {
-            return Err(crate::error::AppError::usage(
-                "jsonl is an input format of `task import`, not an output format",
-            )
-            .hint("use --format table, json or csv"));
+        Some(f) => {
+            let output = f.output().ok_or_else(|| {
+                AppError::usage("jsonl is an input format of `task import`, not an output format")
+                    .hint("use --format table, json or csv")
+            })?;
+            (Some(output), None)
         }
-        (Some(FormatArg::Table), false) => (Some(Format::Table), None),
-        (Some(FormatArg::Json), false) => (Some(Format::Json), None),
-        (Some(FormatArg::Csv), false) => (Some(Format::Csv), None),
     };
     let output = if cli.global.json {
         Format::Json
@@ -178,7 +177,7 @@ fn formats(cli: &Cli) -> Result<(Format, Option<&'static str>)> {
     Ok((output, input))
 }
 
-fn run(cli: Cli, out: &mut Out, input_format: Option<&'static str>) -> Result<()> {
+fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()> {
     match cli.command {
         Command::Completions { shell } => {
             let mut cmd = Cli::command();

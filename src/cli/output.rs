@@ -27,6 +27,27 @@ pub enum FormatArg {
     Jsonl,
 }
 
+impl FormatArg {
+    /// As an output format; `None` for `jsonl`, which is only ever an input.
+    pub fn output(self) -> Option<Format> {
+        match self {
+            FormatArg::Table => Some(Format::Table),
+            FormatArg::Json => Some(Format::Json),
+            FormatArg::Csv => Some(Format::Csv),
+            FormatArg::Jsonl => None,
+        }
+    }
+
+    /// As the input format of `task import`; `None` for `table` and `json`.
+    pub fn input(self) -> Option<crate::tasks::ImportFormat> {
+        match self {
+            FormatArg::Csv => Some(crate::tasks::ImportFormat::Csv),
+            FormatArg::Jsonl => Some(crate::tasks::ImportFormat::Jsonl),
+            FormatArg::Table | FormatArg::Json => None,
+        }
+    }
+}
+
 pub struct Out {
     pub format: Format,
     pub color: bool,

@@ -178,7 +178,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
             }
             out.table(&HEADER, task_rows(&list))
         }
-        TaskCommand::Import { file } => import(env, out, &file, None),
+        TaskCommand::Import { .. } => unreachable!("cli::run calls `import` with the --format it names"),
         TaskCommand::Show { task } => {
             let ledger = env.open()?;
             let actor = session::actor(env, ledger.db())?;
@@ -268,7 +268,12 @@ pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
 /// one for their reactions.
 pub const IMPORT_CHUNK: usize = 2_000;
 
-pub fn import(env: &Env, out: &mut Out, file: &std::path::Path, format: Option<&str>) -> Result<()> {
+pub fn import(
+    env: &Env,
+    out: &mut Out,
+    file: &std::path::Path,
+    format: Option<tasks::ImportFormat>,
+) -> Result<()> {
     let bytes = if file.as_os_str() == "-" {
         let mut b = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut b)?;
@@ -287,21 +292,9 @@ pub fn import(env: &Env, out: &mut Out, file: &std::path::Path, format: Option<&
             )
         })?
     };
-    let format = match format {
-        Some(f) => f.to_owned(),
-        None => match file.extension().and_then(|e| e.to_str()) {
-            Some("csv") => "csv".into(),
-            Some("jsonl" | "ndjson") => "jsonl".into(),
-            _ if bytes.trim_ascii_start().starts_with(b"{") => "jsonl".into(),
-            _ => "csv".into(),
-        },
-    };
     // every row is read and checked before the ledger is opened for writing
-    let inputs = if format == "jsonl" {
-        tasks::parse_jsonl(&bytes)?
-    } else {
-        tasks::parse_csv(&bytes)?
-    };
+    let format = format.unwrap_or_else(|| tasks::ImportFormat::guess(file, &bytes));
+    let inputs = format.parse(&bytes)?;
     let mut ledger = env.open()?;
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.db())?;
@@ -309,7 +302,6 @@ pub fn import(env: &Env, out: &mut Out, file: &std::path::Path, format: Option<&
     if workers.is_empty() && !inputs.is_empty() {
         return Err(tasks::no_workers());
     }
-    w.take_appended(); // recovered work was reported by whoever did it
     let mut first: Option<String> = None;
     let mut last: Option<String> = None;
     let mut imported = 0usize;

@@ -113,6 +113,35 @@ pub fn no_workers() -> AppError {
     .hint("add one with `popug user add LOGIN --role worker`")
 }
 
+/// The input of `task import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// A header with `title` and optionally `jira_id`, `description`.
+    Csv,
+    /// One JSON object per line with those fields.
+    Jsonl,
+}
+
+impl ImportFormat {
+    /// From the file's name, else from its first character (`{` is JSON lines).
+    pub fn guess(file: &std::path::Path, bytes: &[u8]) -> ImportFormat {
+        match file.extension().and_then(|e| e.to_str()) {
+            Some("csv") => ImportFormat::Csv,
+            Some("jsonl" | "ndjson") => ImportFormat::Jsonl,
+            _ if bytes.trim_ascii_start().starts_with(b"{") => ImportFormat::Jsonl,
+            _ => ImportFormat::Csv,
+        }
+    }
+
+    /// Reads and checks every row; any bad row refuses the whole input.
+    pub fn parse(self, bytes: &[u8]) -> Result<Vec<NewTask>> {
+        match self {
+            ImportFormat::Csv => parse_csv(bytes),
+            ImportFormat::Jsonl => parse_jsonl(bytes),
+        }
+    }
+}
+
 /// One row of `task import`.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,18 +162,26 @@ impl ImportRow {
             description: empty_is_none(self.description),
         }
         .validated()
-        .map_err(|e| e.context(row))
+        .map_err(|e| {
+            let e = e.context(row);
+            match e.hint {
+                Some(_) => e,
+                None => e.hint(NOTHING_IMPORTED),
+            }
+        })
     }
 }
 
+const NOTHING_IMPORTED: &str =
+    "each task needs a title; jira_id and description are optional; nothing was imported";
+
 fn bad_row(row: &str, why: impl std::fmt::Display) -> AppError {
-    AppError::usage(format!("{row}: {why}"))
-        .hint("each task needs a title; jira_id and description are optional; nothing was imported")
+    AppError::usage(format!("{row}: {why}")).hint(NOTHING_IMPORTED)
 }
 
 /// Reads and checks every row of a CSV file of tasks (a header with `title` and optionally
 /// `jira_id`, `description`). Any bad row refuses the whole file.
-pub fn parse_csv(bytes: &[u8]) -> Result<Vec<NewTask>> {
+fn parse_csv(bytes: &[u8]) -> Result<Vec<NewTask>> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
     let headers = reader.headers().map_err(|e| bad_row("the header", e))?.clone();
     if let Some(h) = headers
@@ -173,7 +210,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<NewTask>> {
 
 /// Reads and checks every line of a JSON-lines file of tasks (`{"title": …, "jira_id": …,
 /// "description": …}`); blank lines are skipped. Any bad line refuses the whole file.
-pub fn parse_jsonl(bytes: &[u8]) -> Result<Vec<NewTask>> {
+fn parse_jsonl(bytes: &[u8]) -> Result<Vec<NewTask>> {
     let mut out = Vec::new();
     for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
         if line.trim_ascii().is_empty() {

@@ -16,7 +16,7 @@ use std::time::Instant;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use popug::app::{DB_FILE, SCHEMA_VERSION, subscribers};
 use popug::auth::{self, Actor};
-use popug::events::{LedgerInitialized, Notify, Payload, Role, TaskStatus, UserCreated};
+use popug::events::{Notify, Payload, Role, TaskStatus, UserCreated};
 use popug::tasks::{self, Filter, NewTask};
 use popug_ledger::{Clock, Ledger, Options};
 use rand::rngs::StdRng;
@@ -108,16 +108,10 @@ fn main() -> Res<()> {
             }
             .to_event("system")
         };
-        let ledger_id = w.new_id().to_string();
-        let init = vec![
-            LedgerInitialized {
-                ledger_id,
-                timezone: "UTC".into(),
-            }
-            .to_event("system"),
-            user(&mut w, "admin".into(), Role::Admin, Notify::Stdout, &admin_hash),
-        ];
-        w.append(init)?;
+        let (ledger_id, admin_id) = (w.new_id().to_string(), w.new_id().to_string());
+        w.append(popug::app::genesis(
+            ledger_id, admin_id, "UTC", "admin", admin_hash,
+        ))?;
         let mut batches = vec![
             vec![user(
                 &mut w,
@@ -147,12 +141,8 @@ fn main() -> Res<()> {
                 notify,
                 &worker_hash,
             )]);
-            if batches.len() == CHUNK {
-                w.append_batches(std::mem::take(&mut batches))?;
-                w.take_appended();
-            }
         }
-        w.append_batches(batches)?;
+        w.append_in_chunks(batches, CHUNK, forget)?;
     }
     let manager = actor(&ledger, "manager")?;
 
@@ -172,25 +162,19 @@ fn main() -> Res<()> {
         {
             let mut w = ledger.write(at(day, 9, 0))?;
             let workers = auth::worker_ids(w.db())?;
-            let mut left = n_tasks;
-            while left > 0 {
-                let n = left.min(CHUNK);
-                left -= n;
-                let mut batches = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let input = NewTask {
-                        title: format!("Task {}", rng.random_range(1..1_000_000u32)),
-                        jira_id: rng
-                            .random_bool(0.3)
-                            .then(|| format!("POP-{}", rng.random_range(1..100_000u32))),
-                        description: None,
-                    };
-                    let t = w.decide(|_, ctx| tasks::decide_create_among(&workers, input, ctx))?;
-                    batches.push(vec![t.to_event(&manager.user.user_id)]);
-                }
-                w.append_batches(batches)?;
-                w.take_appended();
+            let mut batches = Vec::with_capacity(n_tasks);
+            for _ in 0..n_tasks {
+                let input = NewTask {
+                    title: format!("Task {}", rng.random_range(1..1_000_000u32)),
+                    jira_id: rng
+                        .random_bool(0.3)
+                        .then(|| format!("POP-{}", rng.random_range(1..100_000u32))),
+                    description: None,
+                };
+                let t = w.decide(|_, ctx| tasks::decide_create_among(&workers, input, ctx))?;
+                batches.push(vec![t.to_event(&manager.user.user_id)]);
             }
+            w.append_in_chunks(batches, CHUNK, forget)?;
         }
         // Wednesdays 12:00, the manager shuffles every open task
         if d % 7 == 3 {
@@ -218,12 +202,8 @@ fn main() -> Res<()> {
                 };
                 let change = tasks::decide_done(t, &who)?;
                 batches.push(vec![change.to_event(&who.user.user_id)]);
-                if batches.len() == CHUNK {
-                    w.append_batches(std::mem::take(&mut batches))?;
-                    w.take_appended();
-                }
             }
-            w.append_batches(batches)?;
+            w.append_in_chunks(batches, CHUNK, forget)?;
         }
         // 23:30 the day is paid
         if !(args.unpaid_last_day && d + 1 == args.days) {
@@ -252,6 +232,15 @@ fn main() -> Res<()> {
         started.elapsed().as_secs_f64(),
         args.dir.display()
     );
+    Ok(())
+}
+
+/// What the generator does with each group commit's events: nothing (it prints no
+/// notifications).
+fn forget(
+    _: &popug_ledger::WriteGuard<'_>,
+    _: Vec<popug_ledger::Event>,
+) -> Result<(), popug_ledger::LedgerError> {
     Ok(())
 }
 

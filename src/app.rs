@@ -100,6 +100,34 @@ fn default_ledger_dir() -> Result<PathBuf> {
     }
 }
 
+/// The first batch of every ledger: its settings (timezone, set once) and its first admin.
+pub fn genesis(
+    ledger_id: String,
+    admin_id: String,
+    timezone: &str,
+    admin: &str,
+    password_hash: String,
+) -> Vec<popug_ledger::NewEvent> {
+    use crate::events::{LedgerInitialized, Notify, Payload, Role, UserCreated};
+    vec![
+        LedgerInitialized {
+            ledger_id,
+            timezone: timezone.to_owned(),
+        }
+        .to_event("system"),
+        UserCreated {
+            user_id: admin_id,
+            login: admin.to_owned(),
+            name: None,
+            email: None,
+            role: Role::Admin,
+            password_hash,
+            notify: Notify::Stdout,
+        }
+        .to_event("system"),
+    ]
+}
+
 /// Every projection and reactor of popug, in the order they run, for the ledger at `dir`.
 pub fn subscribers(dir: &std::path::Path) -> Subscribers {
     Subscribers {

@@ -764,6 +764,36 @@ impl WriteGuard<'_> {
     /// Appends several batches with one write and one fsync (group commit). Each batch is
     /// atomic on its own.
     pub fn append_batches(&mut self, batches: Vec<Vec<NewEvent>>) -> Result<Vec<Event>, LedgerError> {
+        let written = self.commit_and_react(batches)?;
+        // copied only now: during the reaction rounds the batch lives in `appended` alone
+        Ok(self.appended[written].to_vec())
+    }
+
+    /// Appends many batches in group commits of `chunk` batches (one write and one fsync
+    /// each, then their reactions), handing each commit's events (with their reactions, and
+    /// for the first one whatever the session recovered) to `after` and forgetting them, so
+    /// that memory does not grow with the number of batches. On an error, the commits before
+    /// are durable and reacted to; `appended()` holds what the failing one got written.
+    pub fn append_in_chunks<E: From<LedgerError>>(
+        &mut self,
+        batches: impl IntoIterator<Item = Vec<NewEvent>>,
+        chunk: usize,
+        mut after: impl FnMut(&Self, Vec<Event>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut batches = batches.into_iter().peekable();
+        while batches.peek().is_some() {
+            self.commit_and_react(batches.by_ref().take(chunk.max(1)).collect())?;
+            let events = self.take_appended();
+            after(self, events)?;
+        }
+        Ok(())
+    }
+
+    /// Stages, commits and reacts to `batches`; returns where they are in `appended`.
+    fn commit_and_react(
+        &mut self,
+        batches: Vec<Vec<NewEvent>>,
+    ) -> Result<std::ops::Range<usize>, LedgerError> {
         let head = self.ledger.head()?;
         let mut staging = Staging::new(head);
         for batch in batches.into_iter().filter(|b| !b.is_empty()) {
@@ -771,8 +801,7 @@ impl WriteGuard<'_> {
         }
         let written = self.commit_staged(staging)?;
         self.run_reactions()?;
-        // copied only now: during the reaction rounds the batch lives in `appended` alone
-        Ok(self.appended[written].to_vec())
+        Ok(written)
     }
 
     /// Projects the staged events in one transaction, appends them durably, commits.

@@ -8,7 +8,6 @@ use crate::app::{Env, subscribers};
 use crate::auth;
 use crate::cli::output::Out;
 use crate::error::{AppError, Kind, Result};
-use crate::events::{LedgerInitialized, Notify, Payload, Role, UserCreated};
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -48,23 +47,7 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
     }
     let ledger_id = w.new_id().to_string();
     let user_id = w.new_id().to_string();
-    let batch = vec![
-        LedgerInitialized {
-            ledger_id,
-            timezone: tz.name().to_owned(),
-        }
-        .to_event("system"),
-        UserCreated {
-            user_id: user_id.clone(),
-            login: args.admin.clone(),
-            name: None,
-            email: None,
-            role: Role::Admin,
-            password_hash,
-            notify: Notify::Stdout,
-        }
-        .to_event("system"),
-    ];
+    let batch = crate::app::genesis(ledger_id, user_id.clone(), tz.name(), &args.admin, password_hash);
     w.append(batch)?;
     drop(w);
     let shown_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());

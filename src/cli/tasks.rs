@@ -302,42 +302,37 @@ pub fn import(
     if workers.is_empty() && !inputs.is_empty() {
         return Err(tasks::no_workers());
     }
-    let mut first: Option<String> = None;
-    let mut last: Option<String> = None;
-    let mut imported = 0usize;
     let total = inputs.len();
-    let mut inputs = inputs.into_iter().peekable();
-    while inputs.peek().is_some() {
-        let mut batches = Vec::with_capacity(IMPORT_CHUNK);
-        for input in inputs.by_ref().take(IMPORT_CHUNK) {
-            let created = w.decide(|_, ctx| tasks::decide_create_among(&workers, input, ctx))?;
-            if first.is_none() {
-                first = Some(created.task_id.clone());
-            }
-            last = Some(created.task_id.clone());
-            batches.push(vec![created.to_event(&actor.user.user_id)]);
-        }
-        let chunk = batches.len();
-        if let Err(e) = w.append_batches(batches) {
-            // the chunks before this one are in the ledger, whole; this one's tasks too if
-            // only their reactions failed (the next command finishes those): say how far it got
-            let e = crate::error::AppError::from(e);
-            let written = imported
-                + w.appended()
-                    .iter()
-                    .filter(|e| e.event_type == crate::events::TaskCreated::TYPE)
-                    .count();
-            if written == 0 {
-                return Err(e);
-            }
-            return Err(e.context(&format!(
+    let (mut first, mut last) = (None, None);
+    let mut batches = Vec::with_capacity(total);
+    for input in inputs {
+        let created = w.decide(|_, ctx| tasks::decide_create_among(&workers, input, ctx))?;
+        first.get_or_insert_with(|| created.task_id.clone());
+        last = Some(created.task_id.clone());
+        batches.push(vec![created.to_event(&actor.user.user_id)]);
+    }
+    let tasks_in = |events: &[popug_ledger::Event]| {
+        events
+            .iter()
+            .filter(|e| e.event_type == crate::events::TaskCreated::TYPE)
+            .count()
+    };
+    let mut imported = 0;
+    let done = w.append_in_chunks(batches, IMPORT_CHUNK, |w, events| {
+        imported += tasks_in(&events);
+        session::print_notifications(out, w.db(), &events)
+    });
+    if let Err(e) = done {
+        // the chunks before are in the ledger, whole; the failing one's tasks too if only
+        // their reactions failed (the next command finishes those): say how far it got
+        let written = imported + tasks_in(w.appended());
+        return Err(match written {
+            0 => e,
+            _ => e.context(&format!(
                 "{written} of {total} tasks were written before this failure (the next popug command \
                  finishes their fees and notifications)"
-            )));
-        }
-        imported += chunk;
-        let appended = w.take_appended();
-        session::print_notifications(out, w.db(), &appended)?;
+            )),
+        });
     }
     let number = |id: &Option<String>| -> Result<Option<i64>> {
         id.as_ref()

@@ -28,38 +28,31 @@ impl Day {
     }
 
     fn run(&self, who: &str, day: &str, args: &[&str]) -> Value {
-        let out = self
-            .l
-            .cmd()
-            .env("POPUG_NOW", self.tick(day))
-            .env("POPUG_TOKEN", &self.tokens[who])
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        let mut cmd = self.as_user(who);
+        cmd.env("POPUG_NOW", self.tick(day)).arg("--json");
+        serde_json::from_slice(&succeed(cmd, args)).unwrap()
     }
 
     fn raw(&self, who: &str, args: &[&str]) -> String {
-        let out = self
-            .l
-            .cmd()
-            .env("POPUG_TOKEN", &self.tokens[who])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        String::from_utf8(succeed(self.as_user(who), args)).unwrap()
     }
+
+    fn as_user(&self, who: &str) -> std::process::Command {
+        let mut cmd = self.l.cmd();
+        cmd.env("POPUG_TOKEN", &self.tokens[who]);
+        cmd
+    }
+}
+
+/// Runs `cmd args`, which must succeed; returns its stdout.
+fn succeed(mut cmd: std::process::Command, args: &[&str]) -> Vec<u8> {
+    let out = cmd.args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 /// Two days of activity; returns the ledger and, per day, (fees, rewards) and the rewards of

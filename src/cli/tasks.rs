@@ -208,42 +208,32 @@ pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.db())?;
     actor.require(&[Role::Admin, Role::Manager], "shuffling tasks")?;
-    let (shuffle_id, moves) = w.decide(tasks::decide_shuffle)?;
-    // the tasks as they were, and every login, read once (not one query per task)
-    let before: std::collections::HashMap<String, Task> = tasks::list(
+    // the open tasks (for the decision and the output) and every login, read once
+    let open = tasks::list(
         w.db(),
         &Filter {
             status: Some(TaskStatus::Open),
             assignee_id: None,
         },
     )
-    .map_err(db_error)?
-    .into_iter()
-    .map(|t| (t.task_id.clone(), t))
-    .collect();
-    let before: Vec<Task> = moves
-        .iter()
-        .map(|m| {
-            before
-                .get(&m.task_id)
-                .cloned()
-                .ok_or_else(|| AppError::new(Kind::Failure, "internal", "a shuffled task is not open"))
-        })
-        .collect::<Result<_>>()?;
+    .map_err(db_error)?;
+    let workers = auth::worker_ids(w.db()).map_err(db_error)?;
+    let (shuffle_id, moves) = w.decide(|_, ctx| tasks::decide_shuffle_of(&open, &workers, ctx))?;
     w.append(moves.iter().map(|m| m.to_event(&actor.user.user_id)).collect())?;
     let logins: std::collections::HashMap<String, String> = auth::all_users(w.db())
         .map_err(db_error)?
         .into_iter()
         .map(|u| (u.user_id, u.login))
         .collect();
-    let login = |id: &str| -> Result<String> { Ok(logins.get(id).cloned().unwrap_or_default()) };
-    let mut rows = Vec::new();
-    for (m, t) in moves.iter().zip(&before) {
-        rows.push(
-            json!({"task_id": m.task_id, "number": t.number, "assign_from": login(&m.assign_from)?,
-                         "assign_to": login(&m.assign_to)?, "assign_fee_cents": t.assign_fee}),
-        );
-    }
+    let rows: Vec<Value> = moves
+        .iter()
+        .zip(&open)
+        .map(|(m, t)| {
+            json!({"task_id": m.task_id, "number": t.number, "assign_from": t.assignee,
+                   "assign_to": logins.get(&m.assign_to).cloned().unwrap_or_default(),
+                   "assign_fee_cents": t.assign_fee})
+        })
+        .collect();
     if out.is_json() {
         out.json(&json!({"shuffle_id": shuffle_id, "reassigned": moves.len(), "tasks": rows}))?;
     } else {

@@ -276,7 +276,6 @@ pub fn decide_done(task: &Task, actor: &Actor) -> Result<TaskStatusChanged> {
 
 /// Every open task to a uniformly random worker (possibly the same one).
 pub fn decide_shuffle(db: &Connection, ctx: &mut Context<'_>) -> Result<(String, Vec<TaskReassigned>)> {
-    let shuffle_id = ctx.new_id().to_string();
     let open = list(
         db,
         &Filter {
@@ -285,18 +284,28 @@ pub fn decide_shuffle(db: &Connection, ctx: &mut Context<'_>) -> Result<(String,
         },
     )
     .map_err(db_error)?;
+    decide_shuffle_of(&open, &worker_ids(db).map_err(db_error)?, ctx)
+}
+
+/// [`decide_shuffle`] with the open tasks and the workers already read: one move per task,
+/// in the order given.
+pub fn decide_shuffle_of(
+    open: &[Task],
+    workers: &[String],
+    ctx: &mut Context<'_>,
+) -> Result<(String, Vec<TaskReassigned>)> {
+    let shuffle_id = ctx.new_id().to_string();
     if open.is_empty() {
         return Ok((shuffle_id, Vec::new()));
     }
-    let workers = worker_ids(db).map_err(db_error)?;
     if workers.is_empty() {
         return Err(no_workers());
     }
     let moves = open
-        .into_iter()
+        .iter()
         .map(|t| TaskReassigned {
-            task_id: t.task_id,
-            assign_from: t.assignee_id,
+            task_id: t.task_id.clone(),
+            assign_from: t.assignee_id.clone(),
             assign_to: workers[ctx.rng.random_range(0..workers.len())].clone(),
             shuffle_id: shuffle_id.clone(),
         })

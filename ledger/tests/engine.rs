@@ -552,6 +552,12 @@ fn a_reactor_is_flushed_before_its_events_are_appended_and_a_failed_flush_append
     let added = String::from_utf8(after[before.len()..].to_vec()).unwrap();
     assert_eq!(added.lines().count(), 1, "the deposit only, no answer: {added}");
     assert_eq!(answered(&dir), 2);
+    // the deposit is durable, so it stays projected although the session's transaction
+    // (the batch and its reaction rounds) was rolled back: its tail is projected again
+    assert!(totals(&l).contains(&("c".into(), 3, 0, 1, 0)), "{:?}", totals(&l));
+    let report = l.verify().unwrap();
+    assert_eq!(report.projection_lag, 0, "{report:?}");
+    assert!(report.reaction_lag > 0, "the answer is still owed: {report:?}");
 
     // once the outside world is back, the next writer answers the pending deposit once
     reactor.fail.set(false);

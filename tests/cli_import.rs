@@ -21,6 +21,8 @@ fn company() -> Ledger {
 fn import(l: &Ledger, args: &[&str], stdin: &[u8]) -> std::process::Output {
     let mut child = l
         .admin()
+        // chunks of 1,000 tasks (debug builds only) so that a test crosses chunk boundaries
+        .env("POPUG_IMPORT_CHUNK", "1000")
         .args(["task", "import"])
         .args(args)
         .stdin(Stdio::piped())
@@ -124,7 +126,7 @@ fn a_csv_file_creates_priced_and_assigned_tasks_with_their_fees_and_notification
 #[test]
 fn json_lines_from_stdin_in_several_group_commits_number_tasks_in_order() {
     let l = company();
-    let n = 2_500; // more than one chunk of 2,000
+    let n = 2_500; // three chunks of 1,000
     let mut input = String::new();
     for i in 0..n {
         input.push_str(&format!("{{\"title\":\"Task {i}\"}}\n"));

@@ -20,13 +20,14 @@ BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
 RESULTS=$BENCH_DIR/results.md
 
 if [ "$PROFILE" = release ]; then
-  cargo build --release --quiet --bin popug --example generate
+  cargo build --release --quiet --bin popug --example generate --example floors
 else
-  cargo build --quiet --bin popug --example generate
+  cargo build --quiet --bin popug --example generate --example floors
 fi
 BIN=$(pwd)/target/$PROFILE
 POPUG=$BIN/popug
 GENERATE=$BIN/examples/generate
+FLOORS=$BIN/examples/floors
 
 have() {
   if command -v "$1" >/dev/null; then return 0; fi
@@ -103,6 +104,8 @@ echo "== rebuild, verify, and ledger/hledger on the same history" >&2
 TXNS=$(grep -c '^[0-9]' "$BENCH_DIR/journal-$EVENTS.ledger")
 measure "popug rebuild" "$RUNS" "$POPUG" rebuild
 measure "popug verify" "$RUNS" "$POPUG" verify
+# what any rebuild must pay on this machine: read, hash, write the projections (see floors.rs)
+"$FLOORS" "$BIG" | tee "$BENCH_DIR/floors.md" >&2
 if have ledger ledger; then
   measure "ledger bal" "$RUNS" ledger -f "$BENCH_DIR/journal-$EVENTS.ledger" bal
 fi
@@ -196,5 +199,9 @@ echo "pay-daily paid $((PAID - 1)) workers" >&2
   echo "| what | median | peak RSS (MB) |"
   echo "|---|---|---|"
   awk -F'\t' '{printf "| %s | %s | %s |\n", $1, ($2 ~ /ms/ ? $2 : $2 " s"), ($3 == "" ? "" : $3)}' "$BENCH_DIR/raw.tsv"
+  echo
+  echo "### Floors on the $EVENTS-event ledger"
+  echo
+  cat "$BENCH_DIR/floors.md"
 } >"$RESULTS"
 cat "$RESULTS"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every figure of BENCHMARKS.md, side by side with ledger-cli, hledger and Taskwarrior.
+# Every figure of BENCHMARKS.md, side by side with ledger-cli, hledger and Taskwarrior, and
+# the machine's floors for a rebuild (examples/floors.rs).
 #
 # usage: bash benches/run.sh [EVENTS]          (default 1000000; results in $BENCH_DIR/results.md)
 #   BENCH_DIR      where ledgers and results go (default target/bench); generated ledgers

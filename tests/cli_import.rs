@@ -200,74 +200,30 @@ fn the_format_follows_the_flag_the_file_name_or_the_first_character() {
 fn a_bad_row_anywhere_refuses_the_whole_file_and_writes_nothing() {
     let l = company();
     l.ok(&["task", "create", "Already there"]);
-    refused(
-        &l,
-        &["-", "--format", "csv"],
-        b"title\nok\n\nfine\n\"\"\n",
-        2,
-        "the title is empty",
-    );
-    refused(
-        &l,
-        &["-", "--format", "csv"],
-        b"title,owner\nx,y\n",
-        2,
-        "unknown column `owner`",
-    );
-    refused(
-        &l,
-        &["-", "--format", "csv"],
-        b"jira_id\nPOP-1\n",
-        2,
-        "no `title` column",
-    );
-    refused(
-        &l,
-        &["-", "--format", "csv"],
-        b"title,jira_id\nx,not-a-jira-id\n",
-        2,
-        "is not a Jira id",
-    );
-    refused(
-        &l,
-        &["-", "--format", "csv"],
-        b"title\n[POP-1] old style\n",
-        2,
-        "may not contain `[`",
-    );
-    refused(
-        &l,
-        &["-", "--format", "jsonl"],
-        b"{\"title\":\"ok\"}\n{\"title\":\"x\"\n",
-        2,
-        "line 2",
-    );
-    refused(
-        &l,
-        &["-", "--format", "jsonl"],
-        b"{\"title\":\"ok\",\"assignee\":\"kesha\"}\n",
-        2,
-        "unknown field",
-    );
-    refused(
-        &l,
-        &["-", "--format", "jsonl"],
-        b"{\"jira_id\":\"POP-1\"}\n",
-        2,
-        "missing field `title`",
-    );
-    refused(&l, &["-", "--format", "jsonl"], b"\xff\xfe\n", 2, "line 1");
     let long = format!("{{\"title\":\"{}\"}}\n", "x".repeat(201));
-    refused(
-        &l,
-        &["-", "--format", "jsonl"],
-        long.as_bytes(),
-        2,
-        "longer than 200",
-    );
+    // (input format, input, what the error says): every one exit 2, nothing written
+    let bad_rows: [(&str, &[u8], &str); 11] = [
+        ("csv", b"title\nok\n\nfine\n\"\"\n", "the title is empty"),
+        ("csv", b"title,owner\nx,y\n", "unknown column `owner`"),
+        ("csv", b"jira_id\nPOP-1\n", "no `title` column"),
+        ("csv", b"title,jira_id\nx,not-a-jira-id\n", "is not a Jira id"),
+        ("csv", b"title\n[POP-1] old style\n", "may not contain `[`"),
+        ("jsonl", b"{\"title\":\"ok\"}\n{\"title\":\"x\"\n", "line 2"),
+        (
+            "jsonl",
+            b"{\"title\":\"ok\",\"assignee\":\"kesha\"}\n",
+            "unknown field",
+        ),
+        ("jsonl", b"{\"jira_id\":\"POP-1\"}\n", "missing field `title`"),
+        ("jsonl", b"\xff\xfe\n", "line 1"),
+        ("jsonl", long.as_bytes(), "longer than 200"),
+        ("json", b"", "names the input's format"),
+    ];
+    for (format, input, needle) in bad_rows {
+        refused(&l, &["-", "--format", format], input, 2, needle);
+    }
     refused(&l, &["/nonexistent/tasks.csv"], b"", 4, "cannot read");
     refused(&l, &[l.home.to_str().unwrap()], b"", 2, "cannot read");
-    refused(&l, &["-", "--format", "json"], b"", 2, "names the input's format");
     let tasks = l.json(&["task", "list", "--all"]);
     assert_eq!(tasks.as_array().unwrap().len(), 1);
 }

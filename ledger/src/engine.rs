@@ -452,12 +452,7 @@ impl Ledger {
                     }
                     head_seen = true;
                 }
-                last = Position {
-                    seq: ev.seq,
-                    offset: end,
-                    hash: ev.hash,
-                    at: Some(ev.at),
-                };
+                last = Position::after(&ev, end);
                 events += 1;
                 if events.is_multiple_of(8192) {
                     report_progress_to(progress, events_path, end);
@@ -584,12 +579,7 @@ impl Ledger {
             }
             applied += 1;
             if applied >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {
-                let pos = Position {
-                    seq: ev.seq,
-                    offset: end,
-                    hash: ev.hash,
-                    at: Some(ev.at),
-                };
+                let pos = Position::after(&ev, end);
                 set_projection_positions(&tx, &self.subs, &pos).map_err(|e| db_err(&self.db_path, e))?;
                 tx.commit().map_err(|e| db_err(&self.db_path, e))?;
                 tx = self
@@ -645,12 +635,7 @@ impl Ledger {
                 if events.is_multiple_of(8192) {
                     report_progress_to(progress, events_path, end);
                 }
-                prev_pos = Position {
-                    seq: ev.seq,
-                    offset: end,
-                    hash: ev.hash,
-                    at: Some(ev.at),
-                };
+                prev_pos = Position::after(&ev, end);
                 prev_closed = ev.seq == ev.batch_end;
                 in_tx += 1;
                 if in_tx >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {

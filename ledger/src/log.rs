@@ -32,7 +32,8 @@ impl Position {
         at: None,
     };
 
-    fn after(event: &Event, end_offset: u64) -> Position {
+    /// The position just after `event`, whose line ends at `end_offset`.
+    pub(crate) fn after(event: &Event, end_offset: u64) -> Position {
         Position {
             seq: event.seq,
             offset: end_offset,

@@ -451,11 +451,13 @@ fn streaming_from_a_position_reads_only_what_follows() {
 }
 
 /// A reactor that answers every deposit, and records at each flush how many of its answers
-/// were already in the log; its flush fails when told to.
+/// were already in the log; its flush fails when told to. Its clones share that state, so
+/// a test keeps one and gives the engine another.
+#[derive(Clone)]
 struct Flushing {
     log: std::path::PathBuf,
-    seen_at_flush: std::cell::RefCell<Vec<usize>>,
-    fail: std::cell::Cell<bool>,
+    seen_at_flush: std::rc::Rc<std::cell::RefCell<Vec<usize>>>,
+    fail: std::rc::Rc<std::cell::Cell<bool>>,
 }
 
 impl popug_ledger::Reactor for Flushing {
@@ -495,31 +497,14 @@ impl popug_ledger::Reactor for Flushing {
 fn a_reactor_is_flushed_before_its_events_are_appended_and_a_failed_flush_appends_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("l");
-    let reactor = std::rc::Rc::new(Flushing {
+    let reactor = Flushing {
         log: dir.join(popug_ledger::EVENTS_FILE),
         seen_at_flush: Default::default(),
         fail: Default::default(),
-    });
-    struct Shared(std::rc::Rc<Flushing>);
-    impl popug_ledger::Reactor for Shared {
-        fn name(&self) -> &str {
-            self.0.name()
-        }
-        fn react(
-            &self,
-            db: &rusqlite::Connection,
-            event: &popug_ledger::Event,
-            ctx: &mut popug_ledger::Context<'_>,
-        ) -> Result<Vec<popug_ledger::NewEvent>, popug_ledger::BoxError> {
-            self.0.react(db, event, ctx)
-        }
-        fn flush(&self) -> Result<(), popug_ledger::BoxError> {
-            self.0.flush()
-        }
-    }
+    };
     let subs = popug_ledger::Subscribers {
         projections: vec![Box::new(support::Balances)],
-        reactors: vec![Box::new(Shared(reactor.clone()))],
+        reactors: vec![Box::new(reactor.clone())],
     };
     let mut l = Ledger::create(&dir, subs, support::options(None)).unwrap();
     {

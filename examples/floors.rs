@@ -115,16 +115,9 @@ fn main() {
     let log = dir.join(popug_ledger::EVENTS_FILE);
     let db = dir.join(popug::app::DB_FILE);
 
-    let (read, bytes, lines) = read_floor(&log);
-    let (read, _, _) = {
-        // the first pass may have paged the log in; the second is what a rebuild meets
-        let again = read_floor(&log);
-        if again.0 < read {
-            again
-        } else {
-            (read, bytes, lines)
-        }
-    };
+    // the first pass may page the log in; the faster of two is what a rebuild meets
+    let (first, bytes, lines) = read_floor(&log);
+    let read = first.min(read_floor(&log).0);
     let hash = hash_floor(&log);
     let decode = decode_floor(&log);
     let (sqlite, db_size) = sqlite_floor(&db, &dir.join("floors-scratch.db"));

@@ -144,9 +144,9 @@ pub fn subscribers(dir: &std::path::Path) -> Subscribers {
             Box::new(crate::payments::Payments {
                 provider: Box::new(crate::payments::FilePayouts::new(dir.join("payouts"))),
             }),
-            Box::new(crate::notifications::Notifications {
-                maildir_root: dir.join("notifications"),
-            }),
+            Box::new(crate::notifications::Notifications::new(
+                dir.join("notifications"),
+            )),
         ],
     }
 }

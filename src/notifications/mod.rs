@@ -5,9 +5,15 @@
 //! Each notification is sent once: its id is derived from the causing event and the user, the
 //! engine never re-runs a reaction that is in the log, and the Maildir write is skipped when
 //! a message with that id is already there (a crash can come between the file and the event).
+//!
+//! Maildir messages are delivered per reaction round: `react` writes each one to `tmp/`,
+//! `flush` (before the round's events are appended) makes them durable, moves them to `new/`
+//! and makes the moves durable: two syncs per round, not two per message.
 
 pub mod projection;
 
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -26,7 +32,22 @@ use crate::money::Money;
 
 pub struct Notifications {
     /// `LEDGER/notifications`
-    pub maildir_root: PathBuf,
+    maildir_root: PathBuf,
+    /// Messages of this round written to `tmp/`, to move to `new/` on `flush`: the path in
+    /// `new/` and the one in `tmp/`.
+    staged: RefCell<HashMap<PathBuf, PathBuf>>,
+    /// The users' Maildirs known to exist, so each is checked once per process.
+    ready: RefCell<HashSet<PathBuf>>,
+}
+
+impl Notifications {
+    pub fn new(maildir_root: PathBuf) -> Notifications {
+        Notifications {
+            maildir_root,
+            staged: Default::default(),
+            ready: Default::default(),
+        }
+    }
 }
 
 struct Message {
@@ -156,7 +177,7 @@ impl Reactor for Notifications {
             }
             let notification_id = Uuid::new_v5(&event.id, msg.user_id.as_bytes()).to_string();
             if user.notify == Notify::File {
-                deliver_to_maildir(&self.maildir_root, &user, &notification_id, event, &msg)?;
+                self.stage_maildir(&user, &notification_id, event, &msg)?;
             }
             out.push(
                 crate::events::NotificationSent {
@@ -172,6 +193,48 @@ impl Reactor for Notifications {
         }
         Ok(out)
     }
+
+    /// Makes this round's Maildir messages durable, then visible in `new/`, then the moves
+    /// durable: a message in `new/` is always whole, and every message a `NotificationSent`
+    /// in the log speaks of is in `new/` (or was moved on to `cur/` by the reader).
+    fn flush(&self) -> Result<(), BoxError> {
+        let staged = std::mem::take(&mut *self.staged.borrow_mut());
+        if staged.is_empty() {
+            return Ok(());
+        }
+        let sync_err = |e: std::io::Error| format!("cannot sync the Maildir messages: {e}");
+        sync_all(&self.maildir_root, staged.values().map(PathBuf::as_path)).map_err(sync_err)?;
+        for (new, tmp) in &staged {
+            fs::rename(tmp, new).map_err(|e| format!("cannot deliver {}: {e}", new.display()))?;
+        }
+        let dirs: HashSet<&Path> = staged.keys().filter_map(|new| new.parent()).collect();
+        sync_all(&self.maildir_root, dirs.into_iter()).map_err(sync_err)?;
+        Ok(())
+    }
+}
+
+/// Makes `paths` (files or directories under `root`) durable. On Linux one `syncfs` of
+/// root's file system does it for any number of them; elsewhere, one fsync each.
+fn sync_all<'a>(root: &Path, paths: impl Iterator<Item = &'a Path>) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let _ = paths;
+        let dir = fs::File::open(root)?;
+        // SAFETY: syncfs only reads the descriptor, which `dir` keeps open for the call
+        if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = root;
+        for p in paths {
+            fs::File::open(p)?.sync_all()?;
+        }
+        Ok(())
+    }
 }
 
 fn private_dir(p: &Path) -> std::io::Result<()> {
@@ -182,49 +245,50 @@ fn private_dir(p: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes one RFC 5322 message into `root/<login>/new/` the Maildir way (tmp, fsync, rename),
-/// unless a message with this id is already in `new/` or `cur/`.
-fn deliver_to_maildir(
-    root: &Path,
-    user: &User,
-    id: &str,
-    event: &Event,
-    msg: &Message,
-) -> std::io::Result<()> {
-    let dir = root.join(&user.login);
-    for sub in ["tmp", "new", "cur"] {
-        private_dir(&dir.join(sub))?;
+impl Notifications {
+    /// Writes one RFC 5322 message into `root/<login>/tmp/` the Maildir way, to be moved to
+    /// `new/` by `flush`, unless a message with this id is already in `new/` or `cur/` (or
+    /// staged in this round).
+    fn stage_maildir(&self, user: &User, id: &str, event: &Event, msg: &Message) -> std::io::Result<()> {
+        let dir = self.maildir_root.join(&user.login);
+        if !self.ready.borrow().contains(&dir) {
+            for sub in ["tmp", "new", "cur"] {
+                private_dir(&dir.join(sub))?;
+            }
+            self.ready.borrow_mut().insert(dir.clone());
+        }
+        let name = format!("{}.{id}.popug", event.at.timestamp());
+        let new = dir.join("new").join(&name);
+        if new.exists()
+            || self.staged.borrow().contains_key(&new)
+            || fs::read_dir(dir.join("cur"))?
+                .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(&name)))
+        {
+            return Ok(());
+        }
+        let to = user
+            .email
+            .clone()
+            .unwrap_or_else(|| format!("{}@popug.invalid", user.login));
+        let text = format!(
+            "Date: {}\r\nFrom: popug <popug@popug.invalid>\r\nTo: {} <{to}>\r\nSubject: {}\r\nMessage-ID: <{id}@popug.invalid>\r\n\
+             MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
+            event.at.to_rfc2822(),
+            user.login,
+            msg.subject,
+            msg.body.replace('\n', "\r\n"),
+        );
+        let tmp = dir.join("tmp").join(&name);
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        self.staged.borrow_mut().insert(new, tmp);
+        Ok(())
     }
-    let name = format!("{}.{id}.popug", event.at.timestamp());
-    if dir.join("new").join(&name).exists()
-        || fs::read_dir(dir.join("cur"))?
-            .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(&name)))
-    {
-        return Ok(());
-    }
-    let to = user
-        .email
-        .clone()
-        .unwrap_or_else(|| format!("{}@popug.invalid", user.login));
-    let text = format!(
-        "Date: {}\r\nFrom: popug <popug@popug.invalid>\r\nTo: {} <{to}>\r\nSubject: {}\r\nMessage-ID: <{id}@popug.invalid>\r\n\
-         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
-        event.at.to_rfc2822(),
-        user.login,
-        msg.subject,
-        msg.body.replace('\n', "\r\n"),
-    );
-    let tmp = dir.join("tmp").join(&name);
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    fs::rename(&tmp, dir.join("new").join(&name))?;
-    fs::File::open(dir.join("new"))?.sync_all()
 }
 
 #[cfg(test)]
@@ -252,9 +316,7 @@ mod rules {
     #[test]
     fn given_a_file_user_when_a_task_is_assigned_then_one_maildir_message_is_written_even_if_asked_twice() {
         let tmp = tempfile::tempdir().unwrap();
-        let n = Notifications {
-            maildir_root: tmp.path().to_owned(),
-        };
+        let n = Notifications::new(tmp.path().to_owned());
         let mut g = Given::new();
         user(&mut g, "w2", Notify::File);
         let task = TaskCreated {
@@ -277,39 +339,49 @@ mod rules {
             task_id: "t2".into(),
             ..task.clone()
         });
-        let again = n
-            .react(
+        let react = |g: &mut Given, event: &Event| {
+            n.react(
                 &g.db,
-                &event,
+                event,
                 &mut Context {
                     now: g.now,
                     rng: &mut g.rng,
                 },
             )
-            .unwrap();
-        assert_eq!(again.len(), 1);
-        let files: Vec<_> = std::fs::read_dir(tmp.path().join("w2/new")).unwrap().collect();
-        assert_eq!(files.len(), 2, "two different events, two messages");
-        // the same event twice (a crash between the file and the log) writes one message
-        let _ = n
-            .react(
-                &g.db,
-                &event,
-                &mut Context {
-                    now: g.now,
-                    rng: &mut g.rng,
-                },
-            )
-            .unwrap();
-        assert_eq!(std::fs::read_dir(tmp.path().join("w2/new")).unwrap().count(), 2);
+            .unwrap()
+        };
+        let new_dir = tmp.path().join("w2/new");
+        let in_new = || std::fs::read_dir(&new_dir).unwrap().count();
+        assert_eq!(react(&mut g, &event).len(), 1);
+        // asked twice in one round (as after a crash between the file and the log)
+        assert_eq!(react(&mut g, &event).len(), 1);
+        assert_eq!(in_new(), 0, "nothing is visible before the round is flushed");
+        n.flush().unwrap();
+        assert_eq!(in_new(), 2, "two different events, two messages");
+        assert_eq!(std::fs::read_dir(tmp.path().join("w2/tmp")).unwrap().count(), 0);
+        let text = std::fs::read_to_string(
+            std::fs::read_dir(&new_dir)
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path(),
+        )
+        .unwrap();
+        assert!(
+            text.contains("Subject: Task #") && text.contains("Preen"),
+            "{text}"
+        );
+        // the same event again in a later round writes no second message
+        assert_eq!(react(&mut g, &event).len(), 1);
+        n.flush().unwrap();
+        assert_eq!(in_new(), 2);
     }
 
     #[test]
     fn given_a_user_who_wants_nothing_then_nothing_is_sent() {
         let tmp = tempfile::tempdir().unwrap();
-        let n = Notifications {
-            maildir_root: tmp.path().to_owned(),
-        };
+        let n = Notifications::new(tmp.path().to_owned());
         let mut g = Given::new();
         user(&mut g, "w3", Notify::None);
         let out = g.when(

@@ -92,10 +92,7 @@ impl Given {
     /// When `event` happens, what does `reactor` decide? (The event is applied first.)
     pub fn when<P: Payload>(&mut self, reactor: &dyn Reactor, p: &P) -> Vec<NewEvent> {
         let event = self.apply(p);
-        let mut ctx = Context {
-            now: self.now,
-            rng: &mut self.rng,
-        };
+        let mut ctx = Context::new(self.now, &mut self.rng);
         reactor.react(&self.db, &event, &mut ctx).unwrap()
     }
 

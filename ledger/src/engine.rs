@@ -68,12 +68,25 @@ pub trait Reactor {
 pub struct Context<'a> {
     pub now: DateTime<Utc>,
     pub rng: &'a mut StdRng,
+    /// The write session's last id, when the context belongs to one (ids then increase).
+    last_id: Option<&'a mut u128>,
 }
 
-impl Context<'_> {
-    /// A fresh UUIDv7 at this decision's instant, drawn from the injected random source.
+impl<'a> Context<'a> {
+    /// A context outside any write session (tests of a single decision): its ids are
+    /// random UUIDv7s at `now`, not ordered among themselves.
+    pub fn new(now: DateTime<Utc>, rng: &'a mut StdRng) -> Context<'a> {
+        Context {
+            now,
+            rng,
+            last_id: None,
+        }
+    }
+
+    /// A fresh UUIDv7 at this decision's instant, drawn from the injected random source;
+    /// within a write session, greater than every id the session made before.
     pub fn new_id(&mut self) -> Uuid {
-        new_id(self.now, self.rng)
+        new_id(self.now, self.rng, self.last_id.as_deref_mut())
     }
 }
 
@@ -323,6 +336,7 @@ impl Ledger {
             _lock: lock,
             now,
             rng,
+            last_id: 0,
             appended: Vec::new(),
             unreacted_from: None,
         };
@@ -385,6 +399,7 @@ impl Ledger {
             _lock: lock,
             now: Clock::System.resolve(report.last.at)?,
             rng: StdRng::from_rng(&mut rand::rng()),
+            last_id: 0,
             appended: Vec::new(),
             unreacted_from: None,
         };
@@ -677,6 +692,8 @@ pub struct WriteGuard<'l> {
     _lock: File,
     now: DateTime<Utc>,
     rng: StdRng,
+    /// The last id this session made (0 before the first): ids increase within a session.
+    last_id: u128,
     appended: Vec<Event>,
     /// Where, in `appended`, the events begin that some reactor may not have handled yet:
     /// reaction rounds read them from memory rather than decoding the log again. `None`
@@ -707,6 +724,7 @@ impl WriteGuard<'_> {
         let mut ctx = Context {
             now: self.now,
             rng: &mut self.rng,
+            last_id: Some(&mut self.last_id),
         };
         f(&self.ledger.db, &mut ctx)
     }
@@ -715,12 +733,13 @@ impl WriteGuard<'_> {
         Context {
             now: self.now,
             rng: &mut self.rng,
+            last_id: Some(&mut self.last_id),
         }
     }
 
-    /// A fresh UUIDv7 at this session's instant.
+    /// A fresh UUIDv7 at this session's instant, greater than the session's ids before it.
     pub fn new_id(&mut self) -> Uuid {
-        new_id(self.now, &mut self.rng)
+        new_id(self.now, &mut self.rng, Some(&mut self.last_id))
     }
 
     /// What this session recovered before the caller's decision.
@@ -790,7 +809,7 @@ impl WriteGuard<'_> {
             let head = g.ledger.head()?;
             let mut staging = Staging::new(head);
             for batch in batches.into_iter().filter(|b| !b.is_empty()) {
-                staging.stage(batch, None, g.now, &mut g.rng);
+                staging.stage(batch, None, g.now, &mut g.rng, &mut g.last_id);
             }
             let written = g.project_and_append(staging)?;
             g.run_reactions()?;
@@ -907,6 +926,7 @@ impl WriteGuard<'_> {
                     let mut ctx = Context {
                         now: self.now,
                         rng: &mut self.rng,
+                        last_id: Some(&mut self.last_id),
                     };
                     let out = reactor
                         .react(tx, ev, &mut ctx)
@@ -919,7 +939,14 @@ impl WriteGuard<'_> {
                     if out.is_empty() {
                         continue;
                     }
-                    let staged = staging.stage_reaction(out, ev, reactor.name(), self.now, &mut self.rng);
+                    let staged = staging.stage_reaction(
+                        out,
+                        ev,
+                        reactor.name(),
+                        self.now,
+                        &mut self.rng,
+                        &mut self.last_id,
+                    );
                     for e in &staging.events[staged] {
                         for p in &l.subs.projections {
                             apply(p.as_ref(), tx, e)?;
@@ -977,12 +1004,13 @@ impl Staging {
         cause: Option<(&Event, &str)>,
         now: DateTime<Utc>,
         rng: &mut StdRng,
+        last_id: &mut u128,
     ) -> std::ops::Range<usize> {
         let first = self.events.len();
         let batch_end = self.next.seq + batch.len() as u64;
         let mut correlation = cause.map(|(c, _)| c.correlation_id);
         for ne in batch {
-            let id = new_id(now, rng);
+            let id = new_id(now, rng, Some(&mut *last_id));
             let mut ev = Event {
                 seq: self.next.seq + 1,
                 id,
@@ -1018,15 +1046,41 @@ impl Staging {
         reactor: &str,
         now: DateTime<Utc>,
         rng: &mut StdRng,
+        last_id: &mut u128,
     ) -> std::ops::Range<usize> {
-        self.stage(batch, Some((cause, reactor)), now, rng)
+        self.stage(batch, Some((cause, reactor)), now, rng, last_id)
     }
 }
 
-fn new_id(now: DateTime<Utc>, rng: &mut StdRng) -> Uuid {
+/// A UUIDv7 at `now`. With `last` (a write session's last id), ids increase within the
+/// session (RFC 9562, 6.2, method 2): in the same millisecond the 74 random bits go on from
+/// the last id by a random step, so rows keyed by these ids are appended at the right edge
+/// of their B-tree instead of at random places (a session's ids share its one instant).
+fn new_id(now: DateTime<Utc>, rng: &mut StdRng, last: Option<&mut u128>) -> Uuid {
+    const RAND_B: u128 = (1 << 62) - 1;
+    let ms = now.timestamp_millis() as u64;
     let mut bytes = [0u8; 10];
     rng.fill_bytes(&mut bytes);
-    uuid::Builder::from_unix_timestamp_millis(now.timestamp_millis() as u64, &bytes).into_uuid()
+    let fresh = uuid::Builder::from_unix_timestamp_millis(ms, &bytes).into_uuid();
+    let Some(last) = last else { return fresh };
+    // the 74 random bits: rand_a (12 bits after the version) and rand_b (62 after the variant)
+    let random_bits = |u: u128| ((u >> 64) & 0xfff) << 62 | (u & RAND_B);
+    let same_ms = *last != 0 && (*last >> 80) as u64 == ms;
+    let counter = if same_ms {
+        random_bits(*last) + 1 + u128::from(rng.next_u32())
+    } else {
+        // a new millisecond: fresh bits with the top one clear, so the counter has room for
+        // 2^41 steps before it could run out
+        random_bits(fresh.as_u128()) & !(1 << 73)
+    };
+    if counter >> 74 != 0 {
+        // out of room (not reachable in practice): a fresh random id, still unique
+        *last = fresh.as_u128();
+        return fresh;
+    }
+    let id = u128::from(ms) << 80 | 0x7 << 76 | (counter >> 62) << 64 | 0b10 << 62 | (counter & RAND_B);
+    *last = id;
+    Uuid::from_u128(id)
 }
 
 fn apply(p: &dyn Projection, db: &Connection, ev: &Event) -> Result<(), LedgerError> {

@@ -431,6 +431,38 @@ fn a_seeded_ledger_is_reproducible_and_never_repeats_an_id() {
 }
 
 #[test]
+fn a_sessions_ids_increase_so_rows_keyed_by_them_are_appended_in_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    drop(new_ledger(&dir));
+    let mut l = open(&dir);
+    let t = "2026-11-27T10:00:00Z".parse().unwrap();
+    let mut w = l.write(Clock::Fixed(t)).unwrap();
+    // ids made by the caller, then the ids of the events and their reactions, all at one instant
+    let mut ids: Vec<uuid::Uuid> = (0..1000).map(|_| w.new_id()).collect();
+    let batch: Vec<_> = (0..500).map(|i| deposit("a", i)).collect();
+    w.append(batch).unwrap();
+    ids.extend(w.appended().iter().map(|e| e.id));
+    drop(w);
+    assert_eq!(ids.len(), 2000, "1,000 ids, 500 deposits and their 500 receipts");
+    assert!(
+        ids.windows(2).all(|p| p[0] < p[1]),
+        "every id is greater than the one before"
+    );
+    for id in &ids {
+        assert_eq!(id.get_version_num(), 7);
+        assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
+        let (secs, nanos) = id.get_timestamp().unwrap().to_unix();
+        assert_eq!((secs, nanos), (1_795_773_600, 0), "the session's instant");
+    }
+    // the next session goes on from a later instant, with a fresh random start
+    let mut w = l
+        .write(Clock::Fixed("2026-11-27T10:00:01Z".parse().unwrap()))
+        .unwrap();
+    assert!(w.new_id() > *ids.last().unwrap());
+}
+
+#[test]
 fn streaming_from_a_position_reads_only_what_follows() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();

@@ -340,15 +340,8 @@ mod rules {
             ..task.clone()
         });
         let react = |g: &mut Given, event: &Event| {
-            n.react(
-                &g.db,
-                event,
-                &mut Context {
-                    now: g.now,
-                    rng: &mut g.rng,
-                },
-            )
-            .unwrap()
+            n.react(&g.db, event, &mut Context::new(g.now, &mut g.rng))
+                .unwrap()
         };
         let new_dir = tmp.path().join("w2/new");
         let in_new = || std::fs::read_dir(&new_dir).unwrap().count();

@@ -422,15 +422,7 @@ mod rules {
             title: "T".into(),
             ..Default::default()
         };
-        let err = decide_create(
-            &g.db,
-            input,
-            &mut Context {
-                now: g.now,
-                rng: &mut g.rng,
-            },
-        )
-        .unwrap_err();
+        let err = decide_create(&g.db, input, &mut Context::new(g.now, &mut g.rng)).unwrap_err();
         assert_eq!(err.kind, Kind::Conflict);
     }
 
@@ -450,15 +442,7 @@ mod rules {
                 title: "T".into(),
                 ..Default::default()
             };
-            let t = decide_create(
-                &g.db,
-                input,
-                &mut Context {
-                    now: g.now,
-                    rng: &mut g.rng,
-                },
-            )
-            .unwrap();
+            let t = decide_create(&g.db, input, &mut Context::new(g.now, &mut g.rng)).unwrap();
             assert!(
                 ["id-w1", "id-w2"].contains(&t.assignee_id.as_str()),
                 "{}",
@@ -520,14 +504,7 @@ mod rules {
             from: TaskStatus::Open,
             to: TaskStatus::Done,
         });
-        let (shuffle_id, moves) = decide_shuffle(
-            &g.db,
-            &mut Context {
-                now: g.now,
-                rng: &mut g.rng,
-            },
-        )
-        .unwrap();
+        let (shuffle_id, moves) = decide_shuffle(&g.db, &mut Context::new(g.now, &mut g.rng)).unwrap();
         assert_eq!(moves.len(), 3);
         let moved: Vec<_> = moves.iter().map(|m| m.task_id.clone()).collect();
         for t in &open {

@@ -9,7 +9,7 @@ use popug_ledger::{Clock, Ledger, Options, Subscribers};
 use crate::error::{AppError, Result};
 
 /// Bump when a projection's tables change: older databases are rebuilt from the log on open.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 pub const DB_FILE: &str = "popug.db";
 
 /// What every command needs to know about where and when it runs.

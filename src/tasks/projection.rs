@@ -18,7 +18,7 @@ impl Projection for Tasks {
                  jira_id TEXT, description TEXT, status TEXT NOT NULL, assignee_id TEXT NOT NULL,
                  assign_fee INTEGER NOT NULL, reward INTEGER NOT NULL, created_at TEXT NOT NULL,
                  completed_at TEXT, completed_on TEXT, reassignments INTEGER NOT NULL DEFAULT 0) STRICT, WITHOUT ROWID;
-             CREATE INDEX tasks_completed_on ON tasks (completed_on, reward);
+             CREATE INDEX tasks_completed_on ON tasks (completed_on, reward) WHERE completed_on IS NOT NULL;
              CREATE INDEX tasks_open ON tasks (status, assignee_id);",
         )
     }

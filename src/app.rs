@@ -140,7 +140,7 @@ pub fn subscribers(dir: &std::path::Path) -> Subscribers {
             Box::new(crate::notifications::projection::Sent),
         ],
         reactors: vec![
-            Box::new(crate::accounting::Accounting),
+            Box::new(crate::accounting::Accounting::default()),
             Box::new(crate::payments::Payments {
                 provider: Box::new(crate::payments::FilePayouts::new(dir.join("payouts"))),
             }),

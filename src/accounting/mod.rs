@@ -14,7 +14,12 @@ use crate::events::{
 };
 use crate::money::day_of;
 
-pub struct Accounting;
+#[derive(Default)]
+pub struct Accounting {
+    /// The company's account and the ledger's timezone: both are set once, when the ledger
+    /// is initialized, and never change, so they are read once per process.
+    fixed: std::cell::OnceCell<(String, String)>,
+}
 
 /// The ledger's timezone (UTC until `LedgerInitialized` is applied).
 pub fn timezone(db: &Connection) -> rusqlite::Result<String> {
@@ -54,7 +59,18 @@ struct Posting<'a> {
 }
 
 impl Accounting {
+    /// The company's account and the ledger's timezone, once the ledger is initialized.
+    fn fixed(&self, db: &Connection) -> Result<&(String, String), BoxError> {
+        if let Some(f) = self.fixed.get() {
+            return Ok(f);
+        }
+        let company = company_account(db)?.ok_or("the company has no account")?;
+        let tz = timezone(db)?;
+        Ok(self.fixed.get_or_init(|| (company, tz)))
+    }
+
     fn transaction(
+        &self,
         db: &Connection,
         ctx: &mut Context<'_>,
         p: Posting<'_>,
@@ -69,10 +85,10 @@ impl Accounting {
         } = p;
         let (account_id, balance) =
             account_of(db, user_id)?.ok_or_else(|| format!("user {user_id} has no account"))?;
-        let counter_account_id = company_account(db)?.ok_or("the company has no account")?;
+        let (counter_account_id, tz) = self.fixed(db)?;
         let billing_date = match billing_date {
             Some(d) => d,
-            None => day_of(&ctx.now, &timezone(db)?).to_string(),
+            None => day_of(&ctx.now, tz).to_string(),
         };
         let balance_after = balance
             .checked_add(kind.delta(amount))
@@ -81,7 +97,7 @@ impl Accounting {
             transaction: Transaction {
                 id: ctx.new_id().to_string(),
                 account_id,
-                counter_account_id,
+                counter_account_id: counter_account_id.clone(),
                 kind,
                 reason: reason.to_owned(),
                 amount,
@@ -128,7 +144,7 @@ impl Reactor for Accounting {
             }
             TaskCreated::TYPE => {
                 let t = crate::events::task_created(event)?;
-                let tx = Self::transaction(
+                let tx = self.transaction(
                     db,
                     ctx,
                     Posting {
@@ -147,7 +163,7 @@ impl Reactor for Accounting {
                 let fee: i64 = db
                     .prepare_cached("SELECT assign_fee FROM tasks WHERE task_id = ?1")?
                     .query_row([&r.task_id], |x| x.get(0))?;
-                let tx = Self::transaction(
+                let tx = self.transaction(
                     db,
                     ctx,
                     Posting {
@@ -169,7 +185,7 @@ impl Reactor for Accounting {
                 let (assignee, reward): (String, i64) = db
                     .prepare_cached("SELECT assignee_id, reward FROM tasks WHERE task_id = ?1")?
                     .query_row([&s.task_id], |x| Ok((x.get(0)?, x.get(1)?)))?;
-                let tx = Self::transaction(
+                let tx = self.transaction(
                     db,
                     ctx,
                     Posting {
@@ -213,7 +229,7 @@ impl Reactor for Accounting {
                         task_id: None,
                         billing_date: Some(cmd.date.clone()),
                     };
-                    let tx = Self::transaction(db, ctx, posting)?;
+                    let tx = self.transaction(db, ctx, posting)?;
                     let payment_id = ctx.new_id().to_string();
                     out.push(tx.to_event(ACTOR));
                     out.push(
@@ -230,7 +246,7 @@ impl Reactor for Accounting {
             }
             PaymentSendingFailed::TYPE => {
                 let f: PaymentSendingFailed = event.data_as()?;
-                let tx = Self::transaction(
+                let tx = self.transaction(
                     db,
                     ctx,
                     Posting {
@@ -275,7 +291,7 @@ mod rules {
     fn given_a_user_when_created_then_accounting_opens_an_account() {
         let mut g = Given::new();
         let out = g.when(
-            &Accounting,
+            &Accounting::default(),
             &UserCreated {
                 user_id: "u".into(),
                 login: "u".into(),
@@ -294,7 +310,7 @@ mod rules {
     #[test]
     fn given_a_worker_when_a_task_is_assigned_then_the_fee_is_debited_against_the_company() {
         let mut g = Given::new().user("w1", Role::Worker);
-        let out = g.when(&Accounting, &created("w1", 1500, 3000));
+        let out = g.when(&Accounting::default(), &created("w1", 1500, 3000));
         assert_eq!(out.len(), 1);
         let u: AccountBalanceUpdated = payload(&out[0]);
         assert_eq!(u.transaction.kind, TxKind::Debit);
@@ -318,10 +334,10 @@ mod rules {
     fn given_an_assigned_task_when_done_then_the_reward_is_credited_once() {
         let mut g = Given::new().user("w1", Role::Worker);
         let t = created("w1", 1500, 3000);
-        let out = g.when(&Accounting, &t);
+        let out = g.when(&Accounting::default(), &t);
         g.then_apply(out);
         let out = g.when(
-            &Accounting,
+            &Accounting::default(),
             &TaskStatusChanged {
                 task_id: t.task_id.clone(),
                 from: TaskStatus::Open,
@@ -339,10 +355,10 @@ mod rules {
     fn given_a_task_when_reassigned_then_the_new_assignee_pays_the_same_fee_again() {
         let mut g = Given::new().user("w1", Role::Worker).user("w2", Role::Worker);
         let t = created("w1", 1200, 3000);
-        let out = g.when(&Accounting, &t);
+        let out = g.when(&Accounting::default(), &t);
         g.then_apply(out);
         let out = g.when(
-            &Accounting,
+            &Accounting::default(),
             &TaskReassigned {
                 task_id: t.task_id.clone(),
                 assign_from: "id-w1".into(),
@@ -372,11 +388,11 @@ mod rules {
         // w1 earns 3000 - 1500 on the 27th; w2 is negative; w3 earns only on the 28th
         for (w, fee, reward) in [("w1", 1500, 3000), ("w2", 2000, 2500)] {
             let t = created(w, fee, reward);
-            let out = g.when(&Accounting, &t);
+            let out = g.when(&Accounting::default(), &t);
             g.then_apply(out);
             if w == "w1" {
                 let out = g.when(
-                    &Accounting,
+                    &Accounting::default(),
                     &TaskStatusChanged {
                         task_id: t.task_id,
                         from: TaskStatus::Open,
@@ -388,10 +404,10 @@ mod rules {
         }
         g.now = "2026-11-28T10:00:00Z".parse().unwrap();
         let t = created("w3", 1000, 4000);
-        let out = g.when(&Accounting, &t);
+        let out = g.when(&Accounting::default(), &t);
         g.then_apply(out);
         let out = g.when(
-            &Accounting,
+            &Accounting::default(),
             &TaskStatusChanged {
                 task_id: t.task_id,
                 from: TaskStatus::Open,
@@ -401,7 +417,7 @@ mod rules {
         g.then_apply(out);
 
         let out = g.when(
-            &Accounting,
+            &Accounting::default(),
             &MakeDailyPaymentsCommand {
                 date: "2026-11-27".into(),
             },
@@ -429,7 +445,7 @@ mod rules {
     fn given_a_failed_payout_then_the_zeroing_is_reversed() {
         let mut g = Given::new().user("w1", Role::Worker);
         let out = g.when(
-            &Accounting,
+            &Accounting::default(),
             &PaymentSendingFailed {
                 payment_id: "p".into(),
                 user_id: "id-w1".into(),

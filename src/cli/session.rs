@@ -112,11 +112,29 @@ pub fn print_notifications(out: &mut Out, db: &Connection, events: &[Event]) -> 
                 out.line(&format!("    {l}"))?;
             }
         } else {
-            let doc = serde_json::json!({"notification": {
-                "notification_id": n.notification_id, "login": login, "subject": n.subject, "body": n.body,
-            }});
+            #[derive(serde::Serialize)]
+            struct Line<'a> {
+                notification: Doc<'a>,
+            }
+            // the fields in the order `json!` gave them (sorted), as scripts have seen them
+            #[derive(serde::Serialize)]
+            struct Doc<'a> {
+                body: &'a str,
+                login: &'a str,
+                notification_id: &'a str,
+                subject: &'a str,
+            }
+            let line = Line {
+                notification: Doc {
+                    body: &n.body,
+                    login: &login,
+                    notification_id: &n.notification_id,
+                    subject: &n.subject,
+                },
+            };
             // a closed stderr must not fail a command whose work is done
-            let _ = writeln!(stderr, "{doc}");
+            let _ = serde_json::to_writer(&mut stderr, &line);
+            let _ = writeln!(stderr);
         }
     }
     let _ = stderr.flush();

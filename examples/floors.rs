@@ -5,7 +5,8 @@
 //! write its lines durably.
 //!
 //! usage: cargo run --release --example floors -- LEDGER_DIR
-//!        cargo run --release --example floors -- --batch AFTER_SEQ LEDGER_DIR
+//!        cargo run --release --example floors -- --batch AFTER_SEQ [--without-index NAME]...
+//!            [--inserts-only] LEDGER_DIR
 //!
 //! Prints one line per part (seconds, MB/s), then the lower bounds they imply. Run it with
 //! nothing else on the machine; it writes scratch files in LEDGER_DIR and removes them.
@@ -14,7 +15,9 @@
 //! that appended the events after AFTER_SEQ: encoding those events (JSON + SHA-256), writing
 //! their bytes durably, and SQLite writing the rows they put in the projections (on a copy
 //! of the database, with the rows taken out first and put back timed: prepared statements, one
-//! transaction, no event decoded, no rule run, no read).
+//! transaction, no event decoded, no rule run, no read). `--without-index` drops an index of
+//! the copy first and `--inserts-only` leaves out the balance and day-total updates, to see
+//! what a leaner schema would save.
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -26,6 +29,8 @@ use rusqlite::types::Value;
 use sha2::{Digest, Sha256};
 
 const MB: f64 = 1024.0 * 1024.0;
+const USAGE: &str = "usage: floors [--batch AFTER_SEQ [--without-index NAME]... [--inserts-only]] LEDGER_DIR \
+                     (a ledger with its projections built)";
 
 fn secs(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
@@ -118,15 +123,10 @@ fn disk_floor(scratch: &Path, bytes: u64) -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [flag, after, dir] = &args[..]
-        && flag == "--batch"
-    {
-        let after = after.parse().expect("AFTER_SEQ is a number");
-        return batch_floors(Path::new(dir), after);
+    if args.first().is_some_and(|a| a == "--batch") {
+        return batch_floors(&args[1..]);
     }
-    let dir = args
-        .first()
-        .expect("usage: floors [--batch AFTER_SEQ] LEDGER_DIR (a ledger with its projections built)");
+    let dir = args.first().expect(USAGE);
     let dir = Path::new(&dir);
     let log = dir.join(popug_ledger::EVENTS_FILE);
     let db = dir.join(popug::app::DB_FILE);
@@ -184,9 +184,15 @@ fn main() {
     );
 }
 
-/// One projection write of the batch, in log order.
+/// One projection write of the batch, in log order: what the projections' statements do
+/// for each of the batch's events, with the values they wrote.
 enum Row {
     Task(Vec<Value>),
+    Reassigned {
+        task_id: Value,
+        from: Value,
+        to: Value,
+    },
     Transaction {
         row: Vec<Value>,
         account: Value,
@@ -199,6 +205,23 @@ enum Row {
     Notification(Vec<Value>),
 }
 
+impl Row {
+    fn kind(&self) -> usize {
+        match self {
+            Row::Task(_) => 0,
+            Row::Reassigned { .. } => 1,
+            Row::Transaction { .. } => 2,
+            Row::Notification(_) => 3,
+        }
+    }
+}
+
+const KINDS: [&str; 4] = [
+    "tasks created",
+    "tasks reassigned",
+    "transactions",
+    "notifications",
+];
 const TASK_COLUMNS: &str = "task_id, number, title, jira_id, description, status, assignee_id, assign_fee, reward, \
      created_at, completed_at, completed_on, reassignments";
 const TX_COLUMNS: &str = "seq, transaction_id, at, account_id, counter_account_id, kind, reason, amount, delta, task_id, \
@@ -214,8 +237,170 @@ fn rows_of(db: &Connection, sql: &str, key: &dyn rusqlite::ToSql) -> Vec<Vec<Val
         .expect("rows")
 }
 
-/// The floors of the batch work that appended the events after `after`: see the module doc.
-fn batch_floors(dir: &Path, after: u64) {
+/// The rows the batch's events put in the projections, read back from `db`, in log order.
+fn batch_rows(db: &Connection, events: &[popug_ledger::Event]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let text = |v: &serde_json::Value, k: &str| Value::Text(v[k].as_str().expect("a text field").to_owned());
+    for ev in events {
+        let seq = ev.seq as i64;
+        let data: serde_json::Value = ev.data_as().expect("a payload");
+        match ev.event_type.as_str() {
+            "TaskCreated" => {
+                let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE task_id = ?1");
+                rows.extend(
+                    rows_of(db, &sql, &text(&data, "task_id"))
+                        .into_iter()
+                        .map(Row::Task),
+                );
+            }
+            "TaskReassigned" => rows.push(Row::Reassigned {
+                task_id: text(&data, "task_id"),
+                from: text(&data, "assign_from"),
+                to: text(&data, "assign_to"),
+            }),
+            "AccountBalanceUpdated" => {
+                let sql = format!("SELECT {TX_COLUMNS} FROM transactions WHERE seq = ?1");
+                for r in rows_of(db, &sql, &seq) {
+                    let int = |v: &Value| if let Value::Integer(i) = v { *i } else { 0 };
+                    let (amount, delta) = (int(&r[7]), int(&r[8]));
+                    let (fees, rewards) = match &r[6] {
+                        Value::Text(t) if t == "assign_fee" || t == "reassign_fee" => (amount, 0),
+                        Value::Text(t) if t == "reward" => (0, amount),
+                        _ => (0, 0),
+                    };
+                    rows.push(Row::Transaction {
+                        account: r[3].clone(),
+                        counter: r[4].clone(),
+                        date: r[10].clone(),
+                        delta,
+                        fees,
+                        rewards,
+                        row: r,
+                    });
+                }
+            }
+            "NotificationSent" => {
+                let sql = format!("SELECT {NOTE_COLUMNS} FROM notifications WHERE seq = ?1");
+                rows.extend(rows_of(db, &sql, &seq).into_iter().map(Row::Notification));
+            }
+            _ => {}
+        }
+    }
+    rows
+}
+
+/// Takes the batch's rows out of `db` (and their effect on balances, day totals and
+/// assignees), so that they can be written again.
+fn take_out(db: &Connection, rows: &[Row]) {
+    db.execute_batch("BEGIN").expect("begin");
+    for r in rows.iter().rev() {
+        match r {
+            Row::Task(r) => db.execute("DELETE FROM tasks WHERE task_id = ?1", [&r[0]]),
+            Row::Reassigned { task_id, from, .. } => db.execute(
+                "UPDATE tasks SET assignee_id = ?2, reassignments = reassignments - 1 WHERE task_id = ?1",
+                (task_id, from),
+            ),
+            Row::Transaction {
+                row,
+                account,
+                counter,
+                delta,
+                date,
+                fees,
+                rewards,
+            } => db
+                .execute("DELETE FROM transactions WHERE seq = ?1", [&row[0]])
+                .and_then(|_| {
+                    db.execute(
+                        "UPDATE accounts SET balance = balance - ?2 WHERE account_id = ?1",
+                        (account, delta),
+                    )
+                })
+                .and_then(|_| {
+                    db.execute(
+                        "UPDATE accounts SET balance = balance + ?2 WHERE account_id = ?1",
+                        (counter, delta),
+                    )
+                })
+                .and_then(|_| {
+                    db.execute(
+                        "UPDATE earnings_days SET fees = fees - ?2, rewards = rewards - ?3 WHERE date = ?1",
+                        (date, fees, rewards),
+                    )
+                }),
+            Row::Notification(r) => db.execute("DELETE FROM notifications WHERE seq = ?1", [&r[0]]),
+        }
+        .expect("take a row out");
+    }
+    db.execute_batch("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);")
+        .expect("commit");
+}
+
+/// Writes the batch's rows with the projections' statements, prepared once, in one
+/// transaction; returns the seconds per kind of row and for the commit.
+fn put_back(db: &Connection, rows: &[Row], inserts_only: bool) -> ([f64; 4], f64) {
+    let mut kinds = [0f64; 4];
+    db.execute_batch("BEGIN").expect("begin");
+    let prepare = |sql: &str| db.prepare(sql).expect("prepare");
+    let mut task = prepare(&format!(
+        "INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    ));
+    let mut reassign =
+        prepare("UPDATE tasks SET assignee_id = ?2, reassignments = reassignments + 1 WHERE task_id = ?1");
+    let mut tx = prepare(&format!(
+        "INSERT INTO transactions ({TX_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ));
+    let mut day = prepare(
+        "INSERT INTO earnings_days (date, fees, rewards) VALUES (?1, ?2, ?3)
+         ON CONFLICT (date) DO UPDATE SET fees = fees + excluded.fees, rewards = rewards + excluded.rewards",
+    );
+    let mut credit = prepare("UPDATE accounts SET balance = balance + ?2 WHERE account_id = ?1");
+    let mut debit = prepare("UPDATE accounts SET balance = balance - ?2 WHERE account_id = ?1");
+    let mut note = prepare(&format!(
+        "INSERT INTO notifications ({NOTE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    ));
+    for r in rows {
+        let t = Instant::now();
+        match r {
+            Row::Task(r) => task.execute(rusqlite::params_from_iter(r)),
+            Row::Reassigned { task_id, to, .. } => reassign.execute((task_id, to)),
+            Row::Transaction { row, .. } if inserts_only => tx.execute(rusqlite::params_from_iter(row)),
+            Row::Transaction {
+                row,
+                account,
+                counter,
+                delta,
+                date,
+                fees,
+                rewards,
+            } => tx
+                .execute(rusqlite::params_from_iter(row))
+                .and_then(|_| day.execute((date, fees, rewards)))
+                .and_then(|_| credit.execute((account, delta)))
+                .and_then(|_| debit.execute((counter, delta))),
+            Row::Notification(r) => note.execute(rusqlite::params_from_iter(r)),
+        }
+        .expect("write a row");
+        kinds[r.kind()] += secs(t);
+    }
+    let t = Instant::now();
+    db.execute_batch("COMMIT").expect("commit");
+    (kinds, secs(t))
+}
+
+/// The floors of the batch work that appended the events after AFTER_SEQ: see the module doc.
+fn batch_floors(args: &[String]) {
+    let (mut after, mut without, mut inserts_only, mut dir) = (None, Vec::new(), false, None);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--without-index" => without.push(it.next().expect(USAGE).clone()),
+            "--inserts-only" => inserts_only = true,
+            _ if after.is_none() => after = Some(a.parse::<u64>().expect("AFTER_SEQ is a number")),
+            _ => dir = Some(Path::new(a)),
+        }
+    }
+    let (after, dir) = (after.expect(USAGE), dir.expect(USAGE));
     let log = dir.join(popug_ledger::EVENTS_FILE);
     let mut events = Vec::new();
     each_line(&log, |line| {
@@ -245,183 +430,17 @@ fn batch_floors(dir: &Path, after: u64) {
         .expect("copy the projections");
     drop(live);
     let db = Connection::open(&scratch).expect("open the copy");
+    // the live database's settings (app.rs)
     db.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;")
-        .expect("the live database's pragmas");
-    let mut rows = Vec::new();
-    let (mut tasks, mut txs, mut notes) = (0, 0, 0);
-    for ev in &events {
-        let seq = ev.seq as i64;
-        match ev.event_type.as_str() {
-            "TaskCreated" => {
-                let id = ev.data_as::<serde_json::Value>().expect("a payload")["task_id"].clone();
-                let id = id.as_str().expect("a task id").to_owned();
-                let r = rows_of(
-                    &db,
-                    &format!("SELECT {TASK_COLUMNS} FROM tasks WHERE task_id = ?1"),
-                    &id,
-                );
-                tasks += r.len();
-                rows.extend(r.into_iter().map(Row::Task));
-            }
-            "AccountBalanceUpdated" => {
-                for r in rows_of(
-                    &db,
-                    &format!("SELECT {TX_COLUMNS} FROM transactions WHERE seq = ?1"),
-                    &seq,
-                ) {
-                    let int = |v: &Value| if let Value::Integer(i) = v { *i } else { 0 };
-                    let (amount, delta) = (int(&r[7]), int(&r[8]));
-                    let reason = if let Value::Text(t) = &r[6] {
-                        t.clone()
-                    } else {
-                        String::new()
-                    };
-                    let (fees, rewards) = match reason.as_str() {
-                        "assign_fee" | "reassign_fee" => (amount, 0),
-                        "reward" => (0, amount),
-                        _ => (0, 0),
-                    };
-                    txs += 1;
-                    rows.push(Row::Transaction {
-                        account: r[3].clone(),
-                        counter: r[4].clone(),
-                        date: r[10].clone(),
-                        delta,
-                        fees,
-                        rewards,
-                        row: r,
-                    });
-                }
-            }
-            "NotificationSent" => {
-                let r = rows_of(
-                    &db,
-                    &format!("SELECT {NOTE_COLUMNS} FROM notifications WHERE seq = ?1"),
-                    &seq,
-                );
-                notes += r.len();
-                rows.extend(r.into_iter().map(Row::Notification));
-            }
-            _ => {}
-        }
+        .expect("pragmas");
+    let rows = batch_rows(&db, &events);
+    take_out(&db, &rows);
+    for name in &without {
+        db.execute_batch(&format!("DROP INDEX {name}"))
+            .expect("an index of the projections");
     }
-    // take them out (balances and day totals too), untimed
-    db.execute_batch("BEGIN").expect("begin");
-    for r in &rows {
-        match r {
-            Row::Task(r) => {
-                db.execute("DELETE FROM tasks WHERE task_id = ?1", [&r[0]])
-                    .expect("delete");
-            }
-            Row::Transaction {
-                row,
-                account,
-                counter,
-                delta,
-                date,
-                fees,
-                rewards,
-            } => {
-                db.execute("DELETE FROM transactions WHERE seq = ?1", [&row[0]])
-                    .expect("delete");
-                db.execute(
-                    "UPDATE accounts SET balance = balance - ?2 WHERE account_id = ?1",
-                    (account, delta),
-                )
-                .expect("update");
-                db.execute(
-                    "UPDATE accounts SET balance = balance + ?2 WHERE account_id = ?1",
-                    (counter, delta),
-                )
-                .expect("update");
-                db.execute(
-                    "UPDATE earnings_days SET fees = fees - ?2, rewards = rewards - ?3 WHERE date = ?1",
-                    (date, fees, rewards),
-                )
-                .expect("update");
-            }
-            Row::Notification(r) => {
-                db.execute("DELETE FROM notifications WHERE seq = ?1", [&r[0]])
-                    .expect("delete");
-            }
-        }
-    }
-    db.execute_batch("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);")
-        .expect("commit");
-
-    if std::env::var("FLOORS_MONO").is_ok() {
-        for (i, r) in rows.iter_mut().enumerate() {
-            if let Row::Task(r) = r {
-                r[0] = Value::Text(format!("ffffffff-0000-7000-8000-{i:012}"));
-            }
-        }
-    }
-    if let Ok(sql) = std::env::var("FLOORS_EXPERIMENT") {
-        db.execute_batch(&sql).expect("experiment");
-    }
-    let mut kinds = [0f64; 3];
     let t = Instant::now();
-    db.execute_batch("BEGIN").expect("begin");
-    {
-        let mut task = db
-            .prepare(&format!("INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"))
-            .expect("prepare");
-        let mut tx = db
-            .prepare(&format!("INSERT INTO transactions ({TX_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"))
-            .expect("prepare");
-        let mut day = db
-            .prepare(
-                "INSERT INTO earnings_days (date, fees, rewards) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (date) DO UPDATE SET fees = fees + excluded.fees, rewards = rewards + excluded.rewards",
-            )
-            .expect("prepare");
-        let mut credit = db
-            .prepare("UPDATE accounts SET balance = balance + ?2 WHERE account_id = ?1")
-            .expect("prepare");
-        let mut debit = db
-            .prepare("UPDATE accounts SET balance = balance - ?2 WHERE account_id = ?1")
-            .expect("prepare");
-        let mut note = db
-            .prepare(&format!(
-                "INSERT INTO notifications ({NOTE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-            ))
-            .expect("prepare");
-        for r in &rows {
-            let t0 = Instant::now();
-            let k = match r {
-                Row::Task(_) => 0,
-                Row::Transaction { .. } => 1,
-                Row::Notification(_) => 2,
-            };
-            match r {
-                Row::Task(r) => task.execute(rusqlite::params_from_iter(r)).map(drop),
-                Row::Transaction {
-                    row,
-                    account,
-                    counter,
-                    delta,
-                    date,
-                    fees,
-                    rewards,
-                } => tx
-                    .execute(rusqlite::params_from_iter(row))
-                    .and_then(|_| day.execute((date, fees, rewards)))
-                    .and_then(|_| credit.execute((account, delta)))
-                    .and_then(|_| debit.execute((counter, delta)))
-                    .map(drop),
-                Row::Notification(r) => note.execute(rusqlite::params_from_iter(r)).map(drop),
-            }
-            .expect("write a row");
-            kinds[k] += secs(t0);
-        }
-        eprintln!(
-            "tasks {:.2} transactions {:.2} notifications {:.2}",
-            kinds[0], kinds[1], kinds[2]
-        );
-    }
-    let tc = Instant::now();
-    db.execute_batch("COMMIT").expect("commit");
-    eprintln!("commit {:.2}", secs(tc));
+    let (kinds, commit) = put_back(&db, &rows, inserts_only);
     let sqlite = secs(t);
     drop(db);
     for suffix in ["", "-wal", "-shm"] {
@@ -430,9 +449,25 @@ fn batch_floors(dir: &Path, after: u64) {
 
     let n = events.len();
     let mb = size as f64 / MB;
-    println!(
-        "batch: {n} events after seq {after}, {mb:.1} MB of lines; rows: {tasks} tasks, {txs} transactions, {notes} notifications"
-    );
+    let mut counts = [0usize; 4];
+    rows.iter().for_each(|r| counts[r.kind()] += 1);
+    let schema = match (without.is_empty(), inserts_only) {
+        (true, false) => "the projections as they are".to_owned(),
+        _ => format!(
+            "without {}{}",
+            if without.is_empty() {
+                "-".into()
+            } else {
+                without.join(", ")
+            },
+            if inserts_only {
+                "; inserts only (no balance or day-total updates)"
+            } else {
+                ""
+            }
+        ),
+    };
+    println!("batch: {n} events after seq {after}, {mb:.1} MB of lines; schema: {schema}");
     println!("| part | seconds | per event |");
     println!("|---|---|---|");
     let per = |s: f64| s / n as f64 * 1e6;
@@ -448,9 +483,14 @@ fn batch_floors(dir: &Path, after: u64) {
         "| SQLite: write the batch's projection rows (prepared statements, one transaction, no read) | {sqlite:.2} | {:.2} us |",
         per(sqlite)
     );
+    for (k, name) in KINDS.iter().enumerate().filter(|(k, _)| counts[*k] > 0) {
+        println!("| - of which {} {name} | {:.2} | |", counts[k], kinds[k]);
+    }
+    println!("| - of which the commit | {commit:.2} | |");
     println!();
     println!(
-        "batch lower bound: SQLite's writes are one connection's, on one core: max(sqlite, disk, (encode + sqlite) / 2) = {:.2} s",
+        "batch lower bound (SQLite writes through one connection, so on one core): \
+         max(sqlite, disk, (encode + sqlite) / 2) = {:.2} s",
         sqlite.max(disk).max((encode + sqlite) / 2.0)
     );
 }

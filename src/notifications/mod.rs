@@ -8,7 +8,8 @@
 //!
 //! Maildir messages are delivered per reaction round: `react` writes each one to `tmp/`,
 //! `flush` (before the round's events are appended) makes them durable, moves them to `new/`
-//! and makes the moves durable: two syncs per round, not two per message.
+//! and makes the moves durable: for a round of many messages two `syncfs` calls, not two
+//! fsyncs per message.
 
 pub mod projection;
 
@@ -213,28 +214,30 @@ impl Reactor for Notifications {
     }
 }
 
-/// Makes `paths` (files or directories under `root`) durable. On Linux one `syncfs` of
-/// root's file system does it for any number of them; elsewhere, one fsync each.
-fn sync_all<'a>(root: &Path, paths: impl Iterator<Item = &'a Path>) -> std::io::Result<()> {
+/// Up to this many paths are synced one by one; more, with one `syncfs` (Linux).
+const SYNC_ONE_BY_ONE: usize = 8;
+
+/// Makes `paths` (files or directories under `root`) durable. A few are synced one by one,
+/// as a single command's message needs; for a round of many (an import, a shuffle, a payment
+/// run) one `syncfs` of root's file system replaces one fsync per path. `syncfs` also waits
+/// for whatever else is dirty on that file system, which is why a single message does not
+/// use it.
+fn sync_all<'a>(root: &Path, paths: impl ExactSizeIterator<Item = &'a Path>) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
-    {
+    if paths.len() > SYNC_ONE_BY_ONE {
         use std::os::fd::AsRawFd;
-        let _ = paths;
         let dir = fs::File::open(root)?;
         // SAFETY: syncfs only reads the descriptor, which `dir` keeps open for the call
         if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
             return Err(std::io::Error::last_os_error());
         }
-        Ok(())
+        return Ok(());
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = root;
-        for p in paths {
-            fs::File::open(p)?.sync_all()?;
-        }
-        Ok(())
+    let _ = root;
+    for p in paths {
+        fs::File::open(p)?.sync_all()?;
     }
+    Ok(())
 }
 
 fn private_dir(p: &Path) -> std::io::Result<()> {
@@ -369,6 +372,45 @@ mod rules {
         assert_eq!(react(&mut g, &event).len(), 1);
         n.flush().unwrap();
         assert_eq!(in_new(), 2);
+    }
+
+    #[test]
+    fn given_a_round_of_many_messages_when_flushed_then_every_one_is_in_new_and_none_in_tmp() {
+        // more than SYNC_ONE_BY_ONE messages: the round is synced with syncfs on Linux
+        let tmp = tempfile::tempdir().unwrap();
+        let n = Notifications::new(tmp.path().to_owned());
+        let mut g = Given::new();
+        user(&mut g, "w5", Notify::File);
+        user(&mut g, "w6", Notify::File);
+        for i in 0..2 * SYNC_ONE_BY_ONE {
+            let out = g.when(
+                &n,
+                &TaskCreated {
+                    task_id: format!("t{i}"),
+                    title: format!("Task {i}"),
+                    jira_id: None,
+                    description: None,
+                    assignee_id: if i % 2 == 0 { "id-w5" } else { "id-w6" }.into(),
+                    assign_fee: 1000,
+                    reward: 2000,
+                },
+            );
+            assert_eq!(out.len(), 1);
+        }
+        let count = |login: &str, sub: &str| {
+            std::fs::read_dir(tmp.path().join(login).join(sub))
+                .unwrap()
+                .count()
+        };
+        assert_eq!((count("w5", "new"), count("w5", "tmp")), (0, SYNC_ONE_BY_ONE));
+        n.flush().unwrap();
+        for login in ["w5", "w6"] {
+            assert_eq!(
+                (count(login, "new"), count(login, "tmp")),
+                (SYNC_ONE_BY_ONE, 0),
+                "{login}"
+            );
+        }
     }
 
     #[test]

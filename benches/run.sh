@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every figure of BENCHMARKS.md, side by side with ledger-cli, hledger and Taskwarrior, and
-# the machine's floors for a rebuild (examples/floors.rs).
+# the machine's floors for a rebuild, an import and a shuffle (examples/floors.rs).
 #
 # usage: bash benches/run.sh [EVENTS]          (default 1000000; results in $BENCH_DIR/results.md)
 #   BENCH_DIR      where ledgers and results go (default target/bench); generated ledgers
@@ -178,8 +178,27 @@ WORK_TOKEN=$(token "$WORK" admin bench-admin-pw)
 export POPUG_LEDGER=$WORK POPUG_TOKEN=$WORK_TOKEN
 "$POPUG" rebuild >/dev/null
 # the import's and the shuffle's notifications are printed, as they are for one task
+last_seq() { tail -1 "$WORK/events.jsonl" | sed -n 's/^{"seq":\([0-9]*\),.*/\1/p'; }
+BEFORE=$(last_seq)
 measure "popug task import ($N_IMPORT tasks)" 1 "$POPUG" task import "$BENCH_DIR/import.jsonl" --json
+# what the import's own work needs on this machine: its lines encoded and written, its rows
+# written by SQLite; then the same with only the index the audit target needs, inserts only
+{
+  echo "#### The import's floors"
+  echo
+  "$FLOORS" --batch "$BEFORE" "$WORK"
+  echo
+  "$FLOORS" --batch "$BEFORE" --without-index tasks_open --without-index tasks_completed_on \
+    --without-index transactions_day --inserts-only "$WORK" | grep -v '^| \(encode\|disk\)'
+} | tee "$BENCH_DIR/batch-floors.md" >&2
+BEFORE=$(last_seq)
 measure "popug shuffle ($("$POPUG" task list --all --status open --json | python3 -c 'import json,sys;print(len(json.load(sys.stdin)))') open tasks)" 1 "$POPUG" shuffle --json
+{
+  echo
+  echo "#### The shuffle's floors"
+  echo
+  "$FLOORS" --batch "$BEFORE" "$WORK"
+} | tee -a "$BENCH_DIR/batch-floors.md" >&2
 "$POPUG" verify >/dev/null
 rm -rf "$WORK" && cp -a "$PAY" "$WORK"
 WORK_TOKEN=$(token "$WORK" admin bench-admin-pw)
@@ -204,5 +223,9 @@ echo "pay-daily paid $((PAID - 1)) workers" >&2
   echo "### Floors on the $EVENTS-event ledger"
   echo
   cat "$BENCH_DIR/floors.md"
+  echo
+  echo "### Floors of the batch work"
+  echo
+  cat "$BENCH_DIR/batch-floors.md"
 } >"$RESULTS"
 cat "$RESULTS"

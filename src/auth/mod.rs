@@ -101,7 +101,13 @@ pub struct User {
     pub notify: Notify,
 }
 
-const USER_COLUMNS: &str = "user_id, login, name, email, role, notify";
+/// The columns `user_from_row` reads; a macro, so that the queries are constant strings
+/// (the statement cache is keyed by the SQL text: no string is built per lookup).
+macro_rules! select_user {
+    ($rest:literal) => {
+        concat!("SELECT user_id, login, name, email, role, notify FROM users ", $rest)
+    };
+}
 
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     let role: String = r.get(4)?;
@@ -117,19 +123,19 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
 }
 
 pub fn user_by_login(db: &Connection, login: &str) -> rusqlite::Result<Option<User>> {
-    db.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE login = ?1"))?
+    db.prepare_cached(select_user!("WHERE login = ?1"))?
         .query_row([login], user_from_row)
         .optional()
 }
 
 pub fn user_by_id(db: &Connection, user_id: &str) -> rusqlite::Result<Option<User>> {
-    db.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = ?1"))?
+    db.prepare_cached(select_user!("WHERE user_id = ?1"))?
         .query_row([user_id], user_from_row)
         .optional()
 }
 
 pub fn all_users(db: &Connection) -> rusqlite::Result<Vec<User>> {
-    let mut stmt = db.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY login"))?;
+    let mut stmt = db.prepare_cached(select_user!("ORDER BY login"))?;
     stmt.query_map([], user_from_row)?.collect()
 }
 

@@ -105,7 +105,10 @@ pub struct User {
 /// (the statement cache is keyed by the SQL text: no string is built per lookup).
 macro_rules! select_user {
     ($rest:literal) => {
-        concat!("SELECT user_id, login, name, email, role, notify FROM users ", $rest)
+        concat!(
+            "SELECT user_id, login, name, email, role, notify FROM users ",
+            $rest
+        )
     };
 }
 

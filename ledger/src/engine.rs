@@ -451,14 +451,14 @@ impl Ledger {
             let mut last = Position::GENESIS;
             let mut events = 0u64;
             let mut head_seen = live_head.seq == 0;
-            for item in items {
+            while let Some(item) = items.next() {
                 let (ev, end) = item?;
                 if !ids.insert(ev.id) {
                     return Err(LedgerError::corrupt(ev.seq, end, Problem::DuplicateId(ev.id)));
                 }
                 for (p, cp) in subs.projections.iter().zip(&proj_cp) {
                     if ev.seq <= *cp {
-                        apply(p.as_ref(), &tx, &ev)?;
+                        apply(p.as_ref(), &tx, ev)?;
                     }
                 }
                 if ev.seq == live_head.seq {
@@ -467,7 +467,7 @@ impl Ledger {
                     }
                     head_seen = true;
                 }
-                last = Position::after(&ev, end);
+                last = Position::after(ev, end);
                 events += 1;
                 if events.is_multiple_of(8192) {
                     report_progress_to(progress, events_path, end);
@@ -638,19 +638,19 @@ impl Ledger {
             let mut in_tx = 0u64;
             let mut events = 0u64;
             let mut tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
-            for item in items {
+            while let Some(item) = items.next() {
                 let (ev, end) = item?;
                 if ev.is_root() && prev_closed {
                     before_last_root = prev_pos;
                 }
                 for p in &subs.projections {
-                    apply(p.as_ref(), &tx, &ev)?;
+                    apply(p.as_ref(), &tx, ev)?;
                 }
                 events += 1;
                 if events.is_multiple_of(8192) {
                     report_progress_to(progress, events_path, end);
                 }
-                prev_pos = Position::after(&ev, end);
+                prev_pos = Position::after(ev, end);
                 prev_closed = ev.seq == ev.batch_end;
                 in_tx += 1;
                 if in_tx >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {

@@ -235,38 +235,93 @@ impl LogReader {
     }
 }
 
-type Item = Result<(Event, u64), LedgerError>;
-
 /// Events handed from the reading thread to the applying one, per message.
 const READ_AHEAD_CHUNK: usize = 512;
+
+/// A chunk of decoded events with the offset after each, and the error that stopped the
+/// reading after them, if one did.
+type Chunk = (Vec<(Event, u64)>, Option<LedgerError>);
+
+/// The applying side of [`LogReader::read_ahead`]: lends each event in turn. Spent chunks go
+/// back to the reading thread, which frees them: memory is freed by the thread that
+/// allocated it, and the applying thread (the rebuild's bottleneck) does not pay for it.
+pub struct ReadAhead {
+    chunks: std::sync::mpsc::Receiver<Chunk>,
+    spent: std::sync::mpsc::Sender<Vec<(Event, u64)>>,
+    current: Vec<(Event, u64)>,
+    next: usize,
+    error: Option<LedgerError>,
+}
+
+impl ReadAhead {
+    /// The next event and the byte offset just after its line, or the error that stopped
+    /// the reading; `None` at the end.
+    #[allow(clippy::should_implement_trait)] // lends: the event lives until the next call
+    pub fn next(&mut self) -> Option<Result<(&Event, u64), LedgerError>> {
+        while self.next >= self.current.len() {
+            if let Some(e) = self.error.take() {
+                return Some(Err(e));
+            }
+            let (events, error) = self.chunks.recv().ok()?;
+            let spent = std::mem::replace(&mut self.current, events);
+            // if the reading thread is gone, the chunk is freed here instead
+            let _ = self.spent.send(spent);
+            self.next = 0;
+            self.error = error;
+        }
+        let (ev, end) = &self.current[self.next];
+        self.next += 1;
+        Some(Ok((ev, *end)))
+    }
+}
 
 impl LogReader {
     /// Runs `consume` over this reader's items while a second thread reads, decodes and
     /// hash-checks the log ahead of it (two cores: one parses, one applies). Gives back
     /// the reader afterwards, for its position and torn tail. If `consume` stops early,
     /// the reading thread stops too.
-    pub fn read_ahead<R>(self, consume: impl FnOnce(&mut dyn Iterator<Item = Item>) -> R) -> (R, LogReader) {
+    pub fn read_ahead<R>(self, consume: impl FnOnce(&mut ReadAhead) -> R) -> (R, LogReader) {
         std::thread::scope(|s| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(4);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(4);
+            let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Vec<(Event, u64)>>();
             let reading = s.spawn(move || {
                 let mut reader = self;
                 let mut chunk = Vec::with_capacity(READ_AHEAD_CHUNK);
-                for item in reader.by_ref() {
-                    let failed = item.is_err();
-                    chunk.push(item);
-                    if chunk.len() == READ_AHEAD_CHUNK || failed {
-                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(READ_AHEAD_CHUNK));
-                        if tx.send(full).is_err() || failed {
+                loop {
+                    let (item, last) = match reader.next() {
+                        Some(Ok(item)) => (Some(item), false),
+                        Some(Err(e)) => {
+                            let _ = tx.send((std::mem::take(&mut chunk), Some(e)));
+                            return reader;
+                        }
+                        None => (None, true),
+                    };
+                    chunk.extend(item);
+                    if chunk.len() == READ_AHEAD_CHUNK || (last && !chunk.is_empty()) {
+                        // reuse a spent chunk's buffer, freeing its events on this thread
+                        let buffer = match spent_rx.try_recv() {
+                            Ok(mut spent) => {
+                                spent.clear();
+                                spent
+                            }
+                            Err(_) => Vec::with_capacity(READ_AHEAD_CHUNK),
+                        };
+                        if tx.send((std::mem::replace(&mut chunk, buffer), None)).is_err() {
                             return reader;
                         }
                     }
+                    if last {
+                        return reader;
+                    }
                 }
-                if !chunk.is_empty() {
-                    let _ = tx.send(chunk);
-                }
-                reader
             });
-            let mut items = rx.into_iter().flatten();
+            let mut items = ReadAhead {
+                chunks: rx,
+                spent: spent_tx,
+                current: Vec::new(),
+                next: 0,
+                error: None,
+            };
             let result = consume(&mut items);
             drop(items);
             let reader = reading.join().expect("the log reading thread does not panic");

@@ -809,7 +809,7 @@ impl WriteGuard<'_> {
             let head = g.ledger.head()?;
             let mut staging = Staging::new(head);
             for batch in batches.into_iter().filter(|b| !b.is_empty()) {
-                staging.stage(batch, None, g.now, &mut g.rng, &mut g.last_id);
+                staging.stage(batch, None, &mut g.context());
             }
             let written = g.project_and_append(staging)?;
             g.run_reactions()?;
@@ -939,14 +939,7 @@ impl WriteGuard<'_> {
                     if out.is_empty() {
                         continue;
                     }
-                    let staged = staging.stage_reaction(
-                        out,
-                        ev,
-                        reactor.name(),
-                        self.now,
-                        &mut self.rng,
-                        &mut self.last_id,
-                    );
+                    let staged = staging.stage(out, Some((ev, reactor.name())), &mut ctx);
                     for e in &staging.events[staged] {
                         for p in &l.subs.projections {
                             apply(p.as_ref(), tx, e)?;
@@ -998,19 +991,20 @@ impl Staging {
         }
     }
 
+    /// Stages one atomic batch, with its ids and instant from the session's `ctx`; `cause`
+    /// is the event and the reactor's name when the batch is a reaction.
     fn stage(
         &mut self,
         batch: Vec<NewEvent>,
         cause: Option<(&Event, &str)>,
-        now: DateTime<Utc>,
-        rng: &mut StdRng,
-        last_id: &mut u128,
+        ctx: &mut Context<'_>,
     ) -> std::ops::Range<usize> {
+        let now = ctx.now;
         let first = self.events.len();
         let batch_end = self.next.seq + batch.len() as u64;
         let mut correlation = cause.map(|(c, _)| c.correlation_id);
         for ne in batch {
-            let id = new_id(now, rng, Some(&mut *last_id));
+            let id = ctx.new_id();
             let mut ev = Event {
                 seq: self.next.seq + 1,
                 id,
@@ -1037,18 +1031,6 @@ impl Staging {
             self.events.push(ev);
         }
         first..self.events.len()
-    }
-
-    fn stage_reaction(
-        &mut self,
-        batch: Vec<NewEvent>,
-        cause: &Event,
-        reactor: &str,
-        now: DateTime<Utc>,
-        rng: &mut StdRng,
-        last_id: &mut u128,
-    ) -> std::ops::Range<usize> {
-        self.stage(batch, Some((cause, reactor)), now, rng, last_id)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod invariants;
 pub mod money;
 pub mod notifications;

@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use popug_ledger::Event;
@@ -40,12 +40,7 @@ pub fn save_session(env: &Env, token: &str) -> Result<PathBuf> {
     fs::create_dir_all(dir)?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
     let tmp = path.with_extension("tmp");
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
+    let mut f = crate::files::create_private(&tmp)?;
     std::io::Write::write_all(&mut f, token.as_bytes())?;
     f.sync_all()?;
     fs::rename(&tmp, &path)?;

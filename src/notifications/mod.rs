@@ -17,7 +17,6 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use popug_ledger::{BoxError, Context, Event, NewEvent, Reactor};
@@ -48,6 +47,44 @@ impl Notifications {
             staged: Default::default(),
             ready: Default::default(),
         }
+    }
+
+    /// Writes one RFC 5322 message into `root/<login>/tmp/` the Maildir way, to be moved to
+    /// `new/` by `flush`, unless a message with this id is already in `new/` or `cur/` (or
+    /// staged in this round).
+    fn stage_maildir(&self, user: &User, id: &str, event: &Event, msg: &Message) -> std::io::Result<()> {
+        let dir = self.maildir_root.join(&user.login);
+        if !self.ready.borrow().contains(&dir) {
+            for sub in ["tmp", "new", "cur"] {
+                crate::files::private_dir(&dir.join(sub))?;
+            }
+            self.ready.borrow_mut().insert(dir.clone());
+        }
+        let name = format!("{}.{id}.popug", event.at.timestamp());
+        let new = dir.join("new").join(&name);
+        if new.exists()
+            || self.staged.borrow().contains_key(&new)
+            || fs::read_dir(dir.join("cur"))?
+                .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(&name)))
+        {
+            return Ok(());
+        }
+        let to = user
+            .email
+            .clone()
+            .unwrap_or_else(|| format!("{}@popug.invalid", user.login));
+        let text = format!(
+            "Date: {}\r\nFrom: popug <popug@popug.invalid>\r\nTo: {} <{to}>\r\nSubject: {}\r\nMessage-ID: <{id}@popug.invalid>\r\n\
+             MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
+            event.at.to_rfc2822(),
+            user.login,
+            msg.subject,
+            msg.body.replace('\n', "\r\n"),
+        );
+        let tmp = dir.join("tmp").join(&name);
+        crate::files::create_private(&tmp)?.write_all(text.as_bytes())?;
+        self.staged.borrow_mut().insert(new, tmp);
+        Ok(())
     }
 }
 
@@ -223,75 +260,31 @@ const SYNC_ONE_BY_ONE: usize = 8;
 /// for whatever else is dirty on that file system, which is why a single message does not
 /// use it.
 fn sync_all<'a>(root: &Path, paths: impl ExactSizeIterator<Item = &'a Path>) -> std::io::Result<()> {
-    #[cfg(target_os = "linux")]
-    if paths.len() > SYNC_ONE_BY_ONE {
-        use std::os::fd::AsRawFd;
-        let dir = fs::File::open(root)?;
-        // SAFETY: syncfs only reads the descriptor, which `dir` keeps open for the call
-        if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        return Ok(());
+    if cfg!(target_os = "linux") && paths.len() > SYNC_ONE_BY_ONE {
+        return syncfs(root);
     }
-    let _ = root;
     for p in paths {
         fs::File::open(p)?.sync_all()?;
     }
     Ok(())
 }
 
-fn private_dir(p: &Path) -> std::io::Result<()> {
-    if !p.exists() {
-        fs::create_dir_all(p)?;
-        fs::set_permissions(p, fs::Permissions::from_mode(0o700))?;
+/// Makes everything written to the file system that holds `path` durable.
+#[cfg(target_os = "linux")]
+fn syncfs(path: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let dir = fs::File::open(path)?;
+    // SAFETY: syncfs only reads the descriptor, which `dir` keeps open for the call
+    if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+        return Err(std::io::Error::last_os_error());
     }
     Ok(())
 }
 
-impl Notifications {
-    /// Writes one RFC 5322 message into `root/<login>/tmp/` the Maildir way, to be moved to
-    /// `new/` by `flush`, unless a message with this id is already in `new/` or `cur/` (or
-    /// staged in this round).
-    fn stage_maildir(&self, user: &User, id: &str, event: &Event, msg: &Message) -> std::io::Result<()> {
-        let dir = self.maildir_root.join(&user.login);
-        if !self.ready.borrow().contains(&dir) {
-            for sub in ["tmp", "new", "cur"] {
-                private_dir(&dir.join(sub))?;
-            }
-            self.ready.borrow_mut().insert(dir.clone());
-        }
-        let name = format!("{}.{id}.popug", event.at.timestamp());
-        let new = dir.join("new").join(&name);
-        if new.exists()
-            || self.staged.borrow().contains_key(&new)
-            || fs::read_dir(dir.join("cur"))?
-                .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(&name)))
-        {
-            return Ok(());
-        }
-        let to = user
-            .email
-            .clone()
-            .unwrap_or_else(|| format!("{}@popug.invalid", user.login));
-        let text = format!(
-            "Date: {}\r\nFrom: popug <popug@popug.invalid>\r\nTo: {} <{to}>\r\nSubject: {}\r\nMessage-ID: <{id}@popug.invalid>\r\n\
-             MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
-            event.at.to_rfc2822(),
-            user.login,
-            msg.subject,
-            msg.body.replace('\n', "\r\n"),
-        );
-        let tmp = dir.join("tmp").join(&name);
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        self.staged.borrow_mut().insert(new, tmp);
-        Ok(())
-    }
+/// Not offered elsewhere: `sync_all` syncs path by path there.
+#[cfg(not(target_os = "linux"))]
+fn syncfs(_: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ pub mod projection;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use popug_ledger::{BoxError, Context, Event, NewEvent, Reactor};
@@ -63,10 +63,7 @@ impl FilePayouts {
     fn file_for(&self, date: &str) -> std::io::Result<std::cell::RefMut<'_, PayoutFile>> {
         let mut open = self.open.borrow_mut();
         if !open.contains_key(date) {
-            if !self.dir.exists() {
-                fs::create_dir(&self.dir)?;
-                fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))?;
-            }
+            crate::files::private_dir(&self.dir)?;
             let path = self.dir.join(format!("{date}.csv"));
             let existing = match fs::read_to_string(&path) {
                 Ok(t) => t,

@@ -147,6 +147,14 @@ impl From<LedgerError> for AppError {
                 ),
                 None => (Kind::Failure, "internal", None),
             },
+            LedgerError::React { .. } | LedgerError::Flush { .. } => (
+                Kind::Failure,
+                "internal",
+                Some(
+                    "what the command decided may already be in the log: fix the cause, and the next \
+                     command finishes the pending reactions, once (`popug verify` shows the reaction lag)",
+                ),
+            ),
             _ => (Kind::Failure, "internal", None),
         };
         let mut message = e.to_string();
@@ -165,7 +173,9 @@ impl From<LedgerError> for AppError {
                 Some(Box::new(source) as Box<dyn std::error::Error + Send + Sync>)
             }
             LedgerError::Db { source, .. } => Some(Box::new(source) as _),
-            LedgerError::Apply { source, .. } | LedgerError::React { source, .. } => Some(source),
+            LedgerError::Apply { source, .. }
+            | LedgerError::React { source, .. }
+            | LedgerError::Flush { source, .. } => Some(source),
             LedgerError::Encode(source) => Some(Box::new(source) as _),
             _ => None,
         };

@@ -743,3 +743,94 @@ fn an_interrupted_command_is_finished_by_the_next_one_exactly_once() {
     assert_eq!(fs::read_to_string(c.l.dir.join("events.jsonl")).unwrap(), again);
     assert_eq!(c.l.json(&["verify"])["ok"], true);
 }
+
+#[test]
+fn an_undeliverable_maildir_round_appends_no_notification_and_the_next_command_delivers_it_once() {
+    let c = Company::new();
+    let events = || fs::read_to_string(c.l.dir.join("events.jsonl")).unwrap();
+    // w2 reads mail, but their new/ is a file: a message can be written to tmp/, not delivered
+    let maildir = c.l.dir.join("notifications/w2");
+    fs::remove_dir_all(maildir.join("new")).unwrap();
+    fs::write(maildir.join("new"), b"in the way").unwrap();
+    // tasks go to a random worker (w1, w2 or w3); the first one for w2 fails
+    let (task_id, before) = (1..=30)
+        .find_map(|i| {
+            let before = events();
+            let title = format!("Task {i}");
+            let out = c
+                .cmd_as("admin")
+                .args(["--json", "task", "create", &title])
+                .output()
+                .unwrap();
+            if out.status.success() {
+                return None;
+            }
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{err}");
+            let doc: Value = serde_json::from_str(&err).unwrap();
+            let message = doc["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains("reactor `notifications` could not make its side effects durable"),
+                "{err}"
+            );
+            let cause = doc["error"]["causes"][0].as_str().unwrap();
+            assert!(
+                cause.starts_with("cannot deliver") && cause.contains("notifications/w2/new"),
+                "{err}"
+            );
+            assert!(
+                doc["error"]["hint"].as_str().unwrap().contains("next command"),
+                "{err}"
+            );
+            // the command's own batch is durable; the reaction round (its fee and its
+            // notification, decided together) was not appended
+            let added: Vec<Value> = events()[before.len()..]
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            let types: Vec<&str> = added.iter().map(|e| e["type"].as_str().unwrap()).collect();
+            assert_eq!(types, ["TaskCreated"], "{err}");
+            assert_eq!(added[0]["data"]["title"], title.as_str());
+            Some((added[0]["id"].as_str().unwrap().to_owned(), before))
+        })
+        .expect("one of 30 tasks goes to w2");
+    assert_eq!(
+        fs::read_dir(maildir.join("tmp")).unwrap().count(),
+        1,
+        "written, not delivered"
+    );
+    assert!(
+        !events()[before.len()..].contains("NotificationSent"),
+        "the notification is still owed"
+    );
+
+    // new/ is a folder again: the next command to open the ledger delivers it, once
+    fs::remove_file(maildir.join("new")).unwrap();
+    fs::create_dir(maildir.join("new")).unwrap();
+    c.l.json(&["balance", "--all"]);
+    let sent: Vec<Value> = events()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["type"] == "NotificationSent" && e["data"]["caused_by"] == task_id.as_str())
+        .collect();
+    assert_eq!(sent.len(), 1, "one notification for the task");
+    let fees = events()
+        .lines()
+        .filter(|l| l.contains("\"reason\":\"assign_fee\"") && l.contains(&task_id))
+        .count();
+    assert_eq!(fees, 1, "one fee for the task");
+    let id = sent[0]["data"]["notification_id"].as_str().unwrap();
+    let delivered: Vec<_> = fs::read_dir(maildir.join("new"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(id))
+        .collect();
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(fs::read_dir(maildir.join("tmp")).unwrap().count(), 0);
+    let v = c.l.json(&["verify"]);
+    assert_eq!(
+        (v["ok"].as_bool(), v["reaction_lag"].as_u64()),
+        (Some(true), Some(0)),
+        "{v}"
+    );
+}

@@ -946,10 +946,9 @@ impl WriteGuard<'_> {
                         }
                     }
                 }
-                reactor.flush().map_err(|source| LedgerError::React {
+                reactor.flush().map_err(|source| LedgerError::Flush {
                     name: reactor.name().to_owned(),
                     seq: head.seq,
-                    event_type: String::new(),
                     source,
                 })?;
                 set_position(tx, reactor.name(), &head).map_err(|e| db_err(&l.db_path, e))?;

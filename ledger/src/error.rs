@@ -57,6 +57,17 @@ pub enum LedgerError {
         source: BoxError,
     },
 
+    /// `Reactor::flush` failed: the round's reactions were not appended.
+    #[error(
+        "reactor `{name}` could not make its side effects durable: its reactions to the events up to {seq} are not in the log"
+    )]
+    Flush {
+        name: String,
+        seq: u64,
+        #[source]
+        source: BoxError,
+    },
+
     #[error("the projection database `{}` failed", path.display())]
     Db {
         path: PathBuf,

@@ -188,21 +188,30 @@ fn main() {
 /// for each of the batch's events, with the values they wrote.
 enum Row {
     Task(Vec<Value>),
-    Reassigned {
-        task_id: Value,
-        from: Value,
-        to: Value,
-    },
-    Transaction {
-        row: Vec<Value>,
-        account: Value,
-        counter: Value,
-        delta: i64,
-        date: Value,
-        fees: i64,
-        rewards: i64,
-    },
+    Reassigned { task_id: Value, from: Value, to: Value },
+    Transaction(Posting),
     Notification(Vec<Value>),
+}
+
+/// A `transactions` row (in `TX_COLUMNS` order) with what it adds to the balances and to
+/// its day's totals.
+struct Posting {
+    row: Vec<Value>,
+    delta: i64,
+    fees: i64,
+    rewards: i64,
+}
+
+impl Posting {
+    fn account(&self) -> &Value {
+        &self.row[3]
+    }
+    fn counter(&self) -> &Value {
+        &self.row[4]
+    }
+    fn date(&self) -> &Value {
+        &self.row[10]
+    }
 }
 
 impl Row {
@@ -210,7 +219,7 @@ impl Row {
         match self {
             Row::Task(_) => 0,
             Row::Reassigned { .. } => 1,
-            Row::Transaction { .. } => 2,
+            Row::Transaction(_) => 2,
             Row::Notification(_) => 3,
         }
     }
@@ -268,15 +277,12 @@ fn batch_rows(db: &Connection, events: &[popug_ledger::Event]) -> Vec<Row> {
                         Value::Text(t) if t == "reward" => (0, amount),
                         _ => (0, 0),
                     };
-                    rows.push(Row::Transaction {
-                        account: r[3].clone(),
-                        counter: r[4].clone(),
-                        date: r[10].clone(),
+                    rows.push(Row::Transaction(Posting {
+                        row: r,
                         delta,
                         fees,
                         rewards,
-                        row: r,
-                    });
+                    }));
                 }
             }
             "NotificationSent" => {
@@ -300,32 +306,24 @@ fn take_out(db: &Connection, rows: &[Row]) {
                 "UPDATE tasks SET assignee_id = ?2, reassignments = reassignments - 1 WHERE task_id = ?1",
                 (task_id, from),
             ),
-            Row::Transaction {
-                row,
-                account,
-                counter,
-                delta,
-                date,
-                fees,
-                rewards,
-            } => db
-                .execute("DELETE FROM transactions WHERE seq = ?1", [&row[0]])
+            Row::Transaction(p) => db
+                .execute("DELETE FROM transactions WHERE seq = ?1", [&p.row[0]])
                 .and_then(|_| {
                     db.execute(
                         "UPDATE accounts SET balance = balance - ?2 WHERE account_id = ?1",
-                        (account, delta),
+                        (p.account(), p.delta),
                     )
                 })
                 .and_then(|_| {
                     db.execute(
                         "UPDATE accounts SET balance = balance + ?2 WHERE account_id = ?1",
-                        (counter, delta),
+                        (p.counter(), p.delta),
                     )
                 })
                 .and_then(|_| {
                     db.execute(
                         "UPDATE earnings_days SET fees = fees - ?2, rewards = rewards - ?3 WHERE date = ?1",
-                        (date, fees, rewards),
+                        (p.date(), p.fees, p.rewards),
                     )
                 }),
             Row::Notification(r) => db.execute("DELETE FROM notifications WHERE seq = ?1", [&r[0]]),
@@ -364,20 +362,12 @@ fn put_back(db: &Connection, rows: &[Row], inserts_only: bool) -> ([f64; 4], f64
         match r {
             Row::Task(r) => task.execute(rusqlite::params_from_iter(r)),
             Row::Reassigned { task_id, to, .. } => reassign.execute((task_id, to)),
-            Row::Transaction { row, .. } if inserts_only => tx.execute(rusqlite::params_from_iter(row)),
-            Row::Transaction {
-                row,
-                account,
-                counter,
-                delta,
-                date,
-                fees,
-                rewards,
-            } => tx
-                .execute(rusqlite::params_from_iter(row))
-                .and_then(|_| day.execute((date, fees, rewards)))
-                .and_then(|_| credit.execute((account, delta)))
-                .and_then(|_| debit.execute((counter, delta))),
+            Row::Transaction(p) if inserts_only => tx.execute(rusqlite::params_from_iter(&p.row)),
+            Row::Transaction(p) => tx
+                .execute(rusqlite::params_from_iter(&p.row))
+                .and_then(|_| day.execute((p.date(), p.fees, p.rewards)))
+                .and_then(|_| credit.execute((p.account(), p.delta)))
+                .and_then(|_| debit.execute((p.counter(), p.delta))),
             Row::Notification(r) => note.execute(rusqlite::params_from_iter(r)),
         }
         .expect("write a row");

@@ -43,6 +43,23 @@ pub trait Projection {
     /// Creates this projection's tables (called on a new or rebuilt database).
     fn migrate(&self, db: &Connection) -> rusqlite::Result<()>;
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError>;
+
+    /// For a replay of the log from its first event into this projection's empty tables
+    /// (rebuild, verify): a fold that may keep in memory what `apply` updates row by row
+    /// (running totals, counters, read-only settings) and hold its statements prepared,
+    /// writing the rest in [`Replay::finish`]. It must leave exactly the rows that `apply`
+    /// leaves for the same events: `verify` compares a replay with the live tables that
+    /// `apply` kept. `None` (the default): the replay calls `apply` for every event.
+    fn replay<'db>(&self, _db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
+        Ok(None)
+    }
+}
+
+/// A projection's fold over a whole replay; see [`Projection::replay`].
+pub trait Replay {
+    fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError>;
+    /// Writes what the fold kept in memory; called once, after the last event.
+    fn finish(self: Box<Self>, db: &Connection) -> Result<(), BoxError>;
 }
 
 /// Reacts to events by deciding new ones. Its events are appended as one atomic batch per
@@ -446,7 +463,9 @@ impl Ledger {
         let subs = &self.subs;
         let progress = &self.progress;
         let events_path = &self.events;
+        let scratch_path = &scratch.path;
         let (scan, reader) = reader.read_ahead(|items| -> Result<_, LedgerError> {
+            let mut folds = Replaying::all(&subs.projections, &fresh, scratch_path)?;
             let mut ids = HashSet::new();
             let mut last = Position::GENESIS;
             let mut events = 0u64;
@@ -456,9 +475,9 @@ impl Ledger {
                 if !ids.insert(ev.id) {
                     return Err(LedgerError::corrupt(ev.seq, end, Problem::DuplicateId(ev.id)));
                 }
-                for (p, cp) in subs.projections.iter().zip(&proj_cp) {
+                for (f, cp) in folds.iter_mut().zip(&proj_cp) {
                     if ev.seq <= *cp {
-                        apply(p.as_ref(), &tx, ev)?;
+                        f.apply(&tx, ev)?;
                     }
                 }
                 if ev.seq == live_head.seq {
@@ -472,6 +491,9 @@ impl Ledger {
                 if events.is_multiple_of(8192) {
                     report_progress_to(progress, events_path, end);
                 }
+            }
+            for f in folds {
+                f.finish(&tx, last.seq)?;
             }
             Ok((last, events, head_seen))
         });
@@ -637,14 +659,15 @@ impl Ledger {
             let mut prev_closed = true;
             let mut in_tx = 0u64;
             let mut events = 0u64;
+            let mut folds = Replaying::all(&subs.projections, &db, &tmp)?;
             let mut tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
             while let Some(item) = items.next() {
                 let (ev, end) = item?;
                 if ev.is_root() && prev_closed {
                     before_last_root = prev_pos;
                 }
-                for p in &subs.projections {
-                    apply(p.as_ref(), &tx, ev)?;
+                for f in &mut folds {
+                    f.apply(&tx, ev)?;
                 }
                 events += 1;
                 if events.is_multiple_of(8192) {
@@ -658,6 +681,9 @@ impl Ledger {
                     tx.commit().map_err(|e| db_err(&tmp, e))?;
                     tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
                 }
+            }
+            for f in folds {
+                f.finish(&tx, prev_pos.seq)?;
             }
             Ok((tx, before_last_root, events))
         });
@@ -1065,12 +1091,60 @@ fn new_id(now: DateTime<Utc>, rng: &mut StdRng, last: Option<&mut u128>) -> Uuid
 }
 
 fn apply(p: &dyn Projection, db: &Connection, ev: &Event) -> Result<(), LedgerError> {
-    p.apply(db, ev).map_err(|source| LedgerError::Apply {
+    p.apply(db, ev)
+        .map_err(|source| apply_error(p, ev.seq, &ev.event_type, source))
+}
+
+fn apply_error(p: &dyn Projection, seq: u64, event_type: &str, source: BoxError) -> LedgerError {
+    LedgerError::Apply {
         name: p.name().to_owned(),
-        seq: ev.seq,
-        event_type: ev.event_type.clone(),
+        seq,
+        event_type: event_type.to_owned(),
         source,
-    })
+    }
+}
+
+/// One projection in a replay from the first event: its own fold, or `apply` per event.
+struct Replaying<'p, 'db> {
+    projection: &'p dyn Projection,
+    fold: Option<Box<dyn Replay + 'db>>,
+}
+
+impl<'p, 'db> Replaying<'p, 'db> {
+    fn all(
+        projections: &'p [Box<dyn Projection>],
+        db: &'db Connection,
+        path: &Path,
+    ) -> Result<Vec<Self>, LedgerError> {
+        projections
+            .iter()
+            .map(|p| {
+                Ok(Replaying {
+                    projection: p.as_ref(),
+                    fold: p.replay(db).map_err(|e| db_err(path, e))?,
+                })
+            })
+            .collect()
+    }
+
+    fn apply(&mut self, db: &Connection, ev: &Event) -> Result<(), LedgerError> {
+        match &mut self.fold {
+            Some(fold) => fold
+                .apply(db, ev)
+                .map_err(|source| apply_error(self.projection, ev.seq, &ev.event_type, source)),
+            None => apply(self.projection, db, ev),
+        }
+    }
+
+    /// `last_seq`: the last event replayed, named if writing the fold fails.
+    fn finish(self, db: &Connection, last_seq: u64) -> Result<(), LedgerError> {
+        match self.fold {
+            Some(fold) => fold
+                .finish(db)
+                .map_err(|source| apply_error(self.projection, last_seq, "end of the replay", source)),
+            None => Ok(()),
+        }
+    }
 }
 
 fn report_progress_to(progress: &ProgressCell, events: &Path, done: u64) {

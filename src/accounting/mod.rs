@@ -23,11 +23,17 @@ pub struct Accounting {
 
 /// The ledger's timezone (UTC until `LedgerInitialized` is applied).
 pub fn timezone(db: &Connection) -> rusqlite::Result<String> {
-    Ok(db
-        .prepare_cached("SELECT timezone FROM settings WHERE id = 1")?
+    Ok(configured_timezone(db)?.unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned()))
+}
+
+/// The timezone of a ledger before its settings exist.
+pub const DEFAULT_TIMEZONE: &str = "UTC";
+
+/// The timezone the ledger was initialized with; `None` before `LedgerInitialized`.
+pub fn configured_timezone(db: &Connection) -> rusqlite::Result<Option<String>> {
+    db.prepare_cached("SELECT timezone FROM settings WHERE id = 1")?
         .query_row([], |r| r.get(0))
-        .optional()?
-        .unwrap_or_else(|| "UTC".to_owned()))
+        .optional()
 }
 
 pub fn company_account(db: &Connection) -> rusqlite::Result<Option<String>> {

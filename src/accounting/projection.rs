@@ -1,10 +1,12 @@
 //! `accounts`, `transactions`, `payment_days`: balances, the audit trail and the days paid.
 //! The company account takes the opposite of every transaction, so all balances sum to zero.
 
-use popug_ledger::{BoxError, Event, Projection};
-use rusqlite::Connection;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::events::{AccountBalanceUpdated, AccountCreated, MakeDailyPaymentsCommand, Payload};
+use popug_ledger::{BoxError, Event, Projection, Replay};
+use rusqlite::{Connection, Statement};
+
+use crate::events::{AccountBalanceUpdated, AccountCreated, MakeDailyPaymentsCommand, Payload, Transaction};
 
 pub struct Accounts;
 
@@ -29,48 +31,21 @@ impl Projection for Accounts {
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        let at = || popug_ledger::line::format_at(&event.at);
         match event.event_type.as_str() {
             AccountCreated::TYPE => {
                 let a: AccountCreated = event.data_as()?;
-                db.prepare_cached("INSERT INTO accounts (account_id, user_id, balance) VALUES (?1, ?2, 0)")?
+                db.prepare_cached(INSERT_ACCOUNT)?
                     .execute((&a.account_id, &a.user_id))?;
             }
             AccountBalanceUpdated::TYPE => {
                 let u: AccountBalanceUpdated = event.data_as()?;
                 let t = &u.transaction;
-                let delta = t.kind.delta(t.amount);
-                db.prepare_cached(
-                    "INSERT INTO transactions (transaction_id, seq, at, account_id, counter_account_id, kind, reason,
-                         amount, delta, task_id, billing_date, balance_after)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                )?
-                .execute((
-                    &t.id,
-                    event.seq as i64,
-                    at(),
-                    &t.account_id,
-                    &t.counter_account_id,
-                    t.kind.as_str(),
-                    &t.reason,
-                    t.amount,
-                    delta,
-                    &t.task_id,
-                    &t.billing_date,
-                    u.balance_after,
-                ))?;
+                let delta = insert_transaction(&mut *db.prepare_cached(INSERT_TRANSACTION)?, event, &u)?;
                 // management earnings per billing day, so that reports do not sum the history
-                let (fees, rewards) = match t.reason.as_str() {
-                    "assign_fee" | "reassign_fee" => (t.amount, 0),
-                    "reward" => (0, t.amount),
-                    _ => (0, 0),
-                };
+                let (fees, rewards) = earnings(t);
                 if fees != 0 || rewards != 0 {
-                    db.prepare_cached(
-                        "INSERT INTO earnings_days (date, fees, rewards) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (date) DO UPDATE SET fees = fees + excluded.fees, rewards = rewards + excluded.rewards",
-                    )?
-                    .execute((&t.billing_date, fees, rewards))?;
+                    db.prepare_cached(ADD_EARNINGS)?
+                        .execute((&t.billing_date, fees, rewards))?;
                 }
                 db.prepare_cached("UPDATE accounts SET balance = balance + ?2 WHERE account_id = ?1")?
                     .execute((&t.account_id, delta))?;
@@ -79,10 +54,136 @@ impl Projection for Accounts {
             }
             MakeDailyPaymentsCommand::TYPE => {
                 let c: MakeDailyPaymentsCommand = event.data_as()?;
-                db.prepare_cached("INSERT INTO payment_days (date, seq, at) VALUES (?1, ?2, ?3)")?
-                    .execute((&c.date, event.seq as i64, at()))?;
+                insert_payment_day(&mut *db.prepare_cached(INSERT_PAYMENT_DAY)?, event, &c)?;
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    fn replay<'db>(&self, db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
+        Ok(Some(Box::new(AccountsReplay {
+            insert_account: db.prepare(INSERT_ACCOUNT)?,
+            insert_transaction: db.prepare(INSERT_TRANSACTION)?,
+            insert_payment_day: db.prepare(INSERT_PAYMENT_DAY)?,
+            balances: HashMap::new(),
+            earnings: BTreeMap::new(),
+        })))
+    }
+}
+
+const INSERT_ACCOUNT: &str = "INSERT INTO accounts (account_id, user_id, balance) VALUES (?1, ?2, 0)";
+const INSERT_TRANSACTION: &str =
+    "INSERT INTO transactions (transaction_id, seq, at, account_id, counter_account_id,
+         kind, reason, amount, delta, task_id, billing_date, balance_after)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+const ADD_EARNINGS: &str = "INSERT INTO earnings_days (date, fees, rewards) VALUES (?1, ?2, ?3)
+     ON CONFLICT (date) DO UPDATE SET fees = fees + excluded.fees, rewards = rewards + excluded.rewards";
+const INSERT_PAYMENT_DAY: &str = "INSERT INTO payment_days (date, seq, at) VALUES (?1, ?2, ?3)";
+
+/// Writes the transaction row of `u` and returns its signed effect on the worker's account.
+fn insert_transaction(
+    stmt: &mut Statement<'_>,
+    event: &Event,
+    u: &AccountBalanceUpdated,
+) -> rusqlite::Result<i64> {
+    let t = &u.transaction;
+    let delta = t.kind.delta(t.amount);
+    stmt.execute((
+        &t.id,
+        event.seq as i64,
+        popug_ledger::line::format_at(&event.at),
+        &t.account_id,
+        &t.counter_account_id,
+        t.kind.as_str(),
+        &t.reason,
+        t.amount,
+        delta,
+        &t.task_id,
+        &t.billing_date,
+        u.balance_after,
+    ))?;
+    Ok(delta)
+}
+
+fn insert_payment_day(
+    stmt: &mut Statement<'_>,
+    event: &Event,
+    c: &MakeDailyPaymentsCommand,
+) -> rusqlite::Result<()> {
+    stmt.execute((
+        &c.date,
+        event.seq as i64,
+        popug_ledger::line::format_at(&event.at),
+    ))?;
+    Ok(())
+}
+
+/// What a transaction adds to the management's earnings of its day: (fees, rewards).
+fn earnings(t: &Transaction) -> (i64, i64) {
+    match t.reason.as_str() {
+        "assign_fee" | "reassign_fee" => (t.amount, 0),
+        "reward" => (0, t.amount),
+        _ => (0, 0),
+    }
+}
+
+/// The replay's fold: balances and day totals are summed in memory (two updates and an
+/// upsert per transaction otherwise) and written once at the end; rows that only grow
+/// (accounts, transactions, days paid) are inserted as they come.
+struct AccountsReplay<'db> {
+    insert_account: Statement<'db>,
+    insert_transaction: Statement<'db>,
+    insert_payment_day: Statement<'db>,
+    /// Every account created so far and its balance; `apply` updates only existing rows.
+    balances: HashMap<String, i64>,
+    earnings: BTreeMap<String, (i64, i64)>,
+}
+
+impl Replay for AccountsReplay<'_> {
+    fn apply(&mut self, _db: &Connection, event: &Event) -> Result<(), BoxError> {
+        match event.event_type.as_str() {
+            AccountCreated::TYPE => {
+                let a: AccountCreated = event.data_as()?;
+                self.insert_account.execute((&a.account_id, &a.user_id))?;
+                self.balances.insert(a.account_id, 0);
+            }
+            AccountBalanceUpdated::TYPE => {
+                let u: AccountBalanceUpdated = event.data_as()?;
+                let t = &u.transaction;
+                let delta = insert_transaction(&mut self.insert_transaction, event, &u)?;
+                let (fees, rewards) = earnings(t);
+                if fees != 0 || rewards != 0 {
+                    let day = self.earnings.entry(t.billing_date.clone()).or_default();
+                    day.0 += fees;
+                    day.1 += rewards;
+                }
+                if let Some(b) = self.balances.get_mut(&t.account_id) {
+                    *b += delta;
+                }
+                if let Some(b) = self.balances.get_mut(&t.counter_account_id) {
+                    *b -= delta;
+                }
+            }
+            MakeDailyPaymentsCommand::TYPE => {
+                let c: MakeDailyPaymentsCommand = event.data_as()?;
+                insert_payment_day(&mut self.insert_payment_day, event, &c)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, db: &Connection) -> Result<(), BoxError> {
+        let mut set = db.prepare("UPDATE accounts SET balance = ?2 WHERE account_id = ?1")?;
+        for (account, balance) in &self.balances {
+            if *balance != 0 {
+                set.execute((account, balance))?;
+            }
+        }
+        let mut add = db.prepare(ADD_EARNINGS)?;
+        for (date, (fees, rewards)) in &self.earnings {
+            add.execute((date, fees, rewards))?;
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! `tasks`: every task with its price, status and current assignee.
 
-use popug_ledger::{BoxError, Event, Projection};
-use rusqlite::Connection;
+use popug_ledger::{BoxError, Event, Projection, Replay};
+use rusqlite::{Connection, Statement};
 
 use crate::events::{Payload, TaskCreated, TaskReassigned, TaskStatusChanged};
 
@@ -24,35 +24,115 @@ impl Projection for Tasks {
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        let at = || popug_ledger::line::format_at(&event.at);
         match event.event_type.as_str() {
             TaskCreated::TYPE => {
-                let t = crate::events::task_created(event)?;
-                db.prepare_cached(
-                    "INSERT INTO tasks (task_id, number, title, jira_id, description, status, assignee_id,
-                         assign_fee, reward, created_at)
-                     VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tasks), ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8)",
-                )?
-                .execute((&t.task_id, &t.title, &t.jira_id, &t.description, &t.assignee_id, t.assign_fee, t.reward, at()))?;
+                let number: i64 = db
+                    .prepare_cached("SELECT COALESCE(MAX(number), 0) + 1 FROM tasks")?
+                    .query_row([], |r| r.get(0))?;
+                insert_task(&mut *db.prepare_cached(INSERT_TASK)?, event, number)?;
             }
             TaskStatusChanged::TYPE => {
-                let e: TaskStatusChanged = event.data_as()?;
                 // the calendar day of completion, in the ledger's timezone (for analytics)
-                let on = crate::money::day_of(&event.at, &crate::accounting::timezone(db)?).to_string();
-                db.prepare_cached(
-                    "UPDATE tasks SET status = ?2, completed_at = ?3, completed_on = ?4 WHERE task_id = ?1",
-                )?
-                .execute((&e.task_id, e.to.as_str(), at(), on))?;
+                let tz = crate::accounting::timezone(db)?;
+                change_status(&mut *db.prepare_cached(CHANGE_STATUS)?, event, &tz)?;
             }
-            TaskReassigned::TYPE => {
-                let e: TaskReassigned = event.data_as()?;
-                db.prepare_cached(
-                    "UPDATE tasks SET assignee_id = ?2, reassignments = reassignments + 1 WHERE task_id = ?1",
-                )?
-                .execute((&e.task_id, &e.assign_to))?;
-            }
+            TaskReassigned::TYPE => reassign(&mut *db.prepare_cached(REASSIGN)?, event)?,
             _ => {}
         }
+        Ok(())
+    }
+
+    fn replay<'db>(&self, db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
+        Ok(Some(Box::new(TasksReplay {
+            insert: db.prepare(INSERT_TASK)?,
+            change_status: db.prepare(CHANGE_STATUS)?,
+            reassign: db.prepare(REASSIGN)?,
+            tasks: 0,
+            timezone: None,
+        })))
+    }
+}
+
+const INSERT_TASK: &str =
+    "INSERT INTO tasks (task_id, number, title, jira_id, description, status, assignee_id,
+         assign_fee, reward, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9)";
+const CHANGE_STATUS: &str =
+    "UPDATE tasks SET status = ?2, completed_at = ?3, completed_on = ?4 WHERE task_id = ?1";
+const REASSIGN: &str =
+    "UPDATE tasks SET assignee_id = ?2, reassignments = reassignments + 1 WHERE task_id = ?1";
+
+/// Inserts the task of a `TaskCreated` as the `number`-th task.
+fn insert_task(stmt: &mut Statement<'_>, event: &Event, number: i64) -> Result<(), BoxError> {
+    let t = crate::events::task_created(event)?;
+    let at = popug_ledger::line::format_at(&event.at);
+    stmt.execute((
+        &t.task_id,
+        number,
+        &t.title,
+        &t.jira_id,
+        &t.description,
+        &t.assignee_id,
+        t.assign_fee,
+        t.reward,
+        at,
+    ))?;
+    Ok(())
+}
+
+fn change_status(stmt: &mut Statement<'_>, event: &Event, timezone: &str) -> Result<(), BoxError> {
+    let e: TaskStatusChanged = event.data_as()?;
+    let on = crate::money::day_of(&event.at, timezone).to_string();
+    stmt.execute((
+        &e.task_id,
+        e.to.as_str(),
+        popug_ledger::line::format_at(&event.at),
+        on,
+    ))?;
+    Ok(())
+}
+
+fn reassign(stmt: &mut Statement<'_>, event: &Event) -> Result<(), BoxError> {
+    let e: TaskReassigned = event.data_as()?;
+    stmt.execute((&e.task_id, &e.assign_to))?;
+    Ok(())
+}
+
+/// The replay's fold: the task count gives the next number (tasks are never deleted, so it
+/// is the greatest number) and the ledger's timezone is read once it is set (it never
+/// changes), instead of a query each; the statements stay prepared.
+struct TasksReplay<'db> {
+    insert: Statement<'db>,
+    change_status: Statement<'db>,
+    reassign: Statement<'db>,
+    tasks: i64,
+    timezone: Option<String>,
+}
+
+impl Replay for TasksReplay<'_> {
+    fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError> {
+        match event.event_type.as_str() {
+            TaskCreated::TYPE => {
+                insert_task(&mut self.insert, event, self.tasks + 1)?;
+                self.tasks += 1;
+            }
+            TaskStatusChanged::TYPE => {
+                if self.timezone.is_none() {
+                    self.timezone = crate::accounting::configured_timezone(db)?;
+                }
+                let tz = self
+                    .timezone
+                    .as_deref()
+                    .unwrap_or(crate::accounting::DEFAULT_TIMEZONE);
+                change_status(&mut self.change_status, event, tz)?;
+            }
+            TaskReassigned::TYPE => reassign(&mut self.reassign, event)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, _db: &Connection) -> Result<(), BoxError> {
         Ok(())
     }
 }

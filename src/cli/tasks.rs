@@ -225,33 +225,68 @@ pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
         .into_iter()
         .map(|u| (u.user_id, u.login))
         .collect();
-    let rows: Vec<Value> = moves
-        .iter()
-        .zip(&open)
-        .map(|(m, t)| {
-            json!({"task_id": m.task_id, "number": t.number, "assign_from": t.assignee,
-                   "assign_to": logins.get(&m.assign_to).cloned().unwrap_or_default(),
-                   "assign_fee_cents": t.assign_fee})
-        })
-        .collect();
+    // one row per move, borrowed from the decision: a shuffle of 100,000 tasks prints
+    // without building a JSON tree of them first
+    let rows = moves.iter().zip(&open).map(|(m, t)| ShuffledRow {
+        task_id: &m.task_id,
+        number: t.number,
+        assign_from: &t.assignee,
+        assign_to: logins.get(&m.assign_to).map_or("", String::as_str),
+        assign_fee_cents: t.assign_fee,
+    });
     if out.is_json() {
-        out.json(&json!({"shuffle_id": shuffle_id, "reassigned": moves.len(), "tasks": rows}))?;
+        out.json(&Shuffled {
+            shuffle_id: &shuffle_id,
+            reassigned: moves.len(),
+            tasks: SerializeIter(std::cell::Cell::new(Some(rows))),
+        })?;
     } else {
         out.line(&format!("Shuffled {} open tasks ({shuffle_id})", moves.len()))?;
         let table = rows
-            .iter()
             .map(|r| {
                 vec![
-                    r["number"].to_string(),
-                    r["assign_from"].as_str().unwrap_or("").into(),
-                    r["assign_to"].as_str().unwrap_or("").into(),
-                    Money(r["assign_fee_cents"].as_i64().unwrap_or(0)).to_string(),
+                    r.number.to_string(),
+                    r.assign_from.to_owned(),
+                    r.assign_to.to_owned(),
+                    Money(r.assign_fee_cents).to_string(),
                 ]
             })
             .collect();
         out.table(&["#", "from", "to", "fee"], table)?;
     }
     session::print_notifications(out, w.db(), w.appended())
+}
+
+/// `shuffle --json`: `{"shuffle_id","reassigned","tasks":[...]}` (CLI.md).
+#[derive(serde::Serialize)]
+#[serde(bound = "")]
+/// Keys in the order `json!` gave them before (sorted), so the output is unchanged.
+struct Shuffled<'a, I: Iterator<Item = ShuffledRow<'a>>> {
+    reassigned: usize,
+    shuffle_id: &'a str,
+    tasks: SerializeIter<I>,
+}
+
+#[derive(serde::Serialize)]
+struct ShuffledRow<'a> {
+    assign_fee_cents: i64,
+    assign_from: &'a str,
+    assign_to: &'a str,
+    number: i64,
+    task_id: &'a str,
+}
+
+/// A JSON array written from an iterator as it goes (serialized once).
+struct SerializeIter<I>(std::cell::Cell<Option<I>>);
+
+impl<I: Iterator<Item = T>, T: serde::Serialize> serde::Serialize for SerializeIter<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let items = self
+            .0
+            .take()
+            .ok_or_else(|| serde::ser::Error::custom("rows already written"))?;
+        s.collect_seq(items)
+    }
 }
 
 /// Tasks created per group commit by `task import`: one write and one fsync for the tasks,

@@ -87,6 +87,7 @@ fn main() -> Res<()> {
         db_file: DB_FILE.into(),
         schema_version: SCHEMA_VERSION,
         seed: Some(args.seed),
+        ..Options::default()
     };
     let mut ledger = Ledger::create(&args.dir, subscribers(&args.dir), opts)?;
     let mut rng = StdRng::seed_from_u64(args.seed);

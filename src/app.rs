@@ -65,6 +65,7 @@ impl Env {
             db_file: DB_FILE.into(),
             schema_version: SCHEMA_VERSION,
             seed: self.seed,
+            clock: self.clock,
         }
     }
 

@@ -738,9 +738,22 @@ fn an_interrupted_command_is_finished_by_the_next_one_exactly_once() {
         .count();
     assert_eq!(fees, 1, "one fee for one assignment");
     assert_eq!(count("TaskCreated"), 1);
+    // the reactions are stamped with the clock of the command that finished them
+    // (POPUG_NOW, on 2026-11-27), not the system's, so that clock can go on writing
+    let finished: Vec<&str> = again[full[..before.len()].len() + added[0].len() + 1..]
+        .lines()
+        .collect();
+    assert!(!finished.is_empty());
+    for line in &finished {
+        assert!(
+            line.contains("\"at\":\"2026-11-27T09:"),
+            "stamped by POPUG_NOW: {line}"
+        );
+    }
     // and a later command does not repeat them
     c.json_as("admin", &["balance", "--all"]);
     assert_eq!(fs::read_to_string(c.l.dir.join("events.jsonl")).unwrap(), again);
+    c.json_as("admin", &["task", "create", "After the recovery"]);
     assert_eq!(c.l.json(&["verify"])["ok"], true);
 }
 

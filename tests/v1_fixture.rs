@@ -35,6 +35,7 @@ fn regenerate_v1_fixture() {
         db_file: "popug.db".into(),
         schema_version: 1,
         seed: Some(42),
+        ..Options::default()
     };
     let mut l = Ledger::create(&dir, popug::app::subscribers(&dir), opts).unwrap();
     let at = |s: &str| Clock::Fixed(s.parse().unwrap());

@@ -123,6 +123,11 @@ pub struct Options {
     /// Seed for ids and decisions (reproducible runs). The stream is derived from the seed
     /// and the hash of the last event, so two commands never draw the same numbers.
     pub seed: Option<u64>,
+    /// The clock of what the engine writes on its own: the reactions an interrupted command
+    /// left behind, finished when the ledger is opened or rebuilt. A fixed clock earlier than
+    /// the last event is taken as that event's instant (opening never fails for it).
+    /// Commands pass their clock to [`Ledger::write`].
+    pub clock: Clock,
 }
 
 impl Default for Options {
@@ -131,6 +136,7 @@ impl Default for Options {
             db_file: "projections.db".into(),
             schema_version: 1,
             seed: None,
+            clock: Clock::System,
         }
     }
 }
@@ -156,6 +162,14 @@ impl Clock {
             (Clock::Fixed(_), Some(last)) if now < last => Err(LedgerError::ClockBehind { now, last }),
             (Clock::System, Some(last)) if now < last => Ok(last),
             _ => Ok(now),
+        }
+    }
+
+    /// For the engine's own writes: never earlier than the last event, never an error.
+    fn resolve_at_least(self, last: Option<DateTime<Utc>>) -> DateTime<Utc> {
+        match self.resolve(last) {
+            Ok(now) => now,
+            Err(_) => last.expect("only a clock behind a last event is refused"),
         }
     }
 }
@@ -248,7 +262,7 @@ impl Ledger {
         }
         let mut ledger = Ledger::open_unchecked(dir, subs, opts)?;
         if !ledger.schema_is_current()? || ledger.is_behind()? {
-            drop(ledger.write(Clock::System)?);
+            drop(ledger.write_as(None)?);
         }
         Ok(ledger)
     }
@@ -323,6 +337,12 @@ impl Ledger {
     /// Takes the writer lock, recovers a torn tail, catches up projections and pending
     /// reactions, and hands back a session in which the caller decides and appends.
     pub fn write(&mut self, clock: Clock) -> Result<WriteGuard<'_>, LedgerError> {
+        self.write_as(Some(clock))
+    }
+
+    /// [`Ledger::write`] for a command's `clock`, or for the engine's own recovery (`None`:
+    /// the options' clock, never behind the last event).
+    fn write_as(&mut self, clock: Option<Clock>) -> Result<WriteGuard<'_>, LedgerError> {
         let lock_path = self.dir.join(LOCK_FILE);
         let lock = open_lock(&lock_path)?;
         lock.lock().map_err(|e| LedgerError::io("lock", &lock_path, e))?;
@@ -334,16 +354,14 @@ impl Ledger {
         let (projected, torn) = self.catch_up_projections()?;
         recovery.projected = projected;
         let tail = self.head()?;
-        let now = clock.resolve(tail.at)?;
+        let now = match clock {
+            Some(clock) => clock.resolve(tail.at)?,
+            None => self.opts.clock.resolve_at_least(tail.at),
+        };
         if let Some(torn) = torn {
             recovery.torn_moved_to = Some(log::recover_torn(&self.events, torn, now)?);
         }
-        let rng = match self.opts.seed {
-            Some(seed) => {
-                StdRng::seed_from_u64(seed ^ u64::from_le_bytes(tail.hash.0[..8].try_into().unwrap()))
-            }
-            None => StdRng::from_rng(&mut rand::rng()),
-        };
+        let rng = self.session_rng(&tail);
         self.last_recovery = Recovery {
             torn_moved_to: recovery.torn_moved_to.clone(),
             ..recovery
@@ -359,6 +377,17 @@ impl Ledger {
         };
         guard.in_transaction(|g| g.run_reactions())?;
         Ok(guard)
+    }
+
+    /// The random source of a write session after `tail`: from the seed and the last
+    /// event's hash when seeded (reproducible, never the same stream twice), else the OS's.
+    fn session_rng(&self, tail: &Position) -> StdRng {
+        match self.opts.seed {
+            Some(seed) => {
+                StdRng::seed_from_u64(seed ^ u64::from_le_bytes(tail.hash.0[..8].try_into().unwrap()))
+            }
+            None => StdRng::from_rng(&mut rand::rng()),
+        }
     }
 
     /// Recreates the projection database of the ledger at `dir` from its log, whatever
@@ -411,11 +440,12 @@ impl Ledger {
 
     fn rebuild_with(&mut self, lock: File) -> Result<RebuildReport, LedgerError> {
         let report = self.rebuild_locked()?;
+        let rng = self.session_rng(&report.last);
         let mut guard = WriteGuard {
+            now: self.opts.clock.resolve_at_least(report.last.at),
             ledger: self,
             _lock: lock,
-            now: Clock::System.resolve(report.last.at)?,
-            rng: StdRng::from_rng(&mut rand::rng()),
+            rng,
             last_id: 0,
             appended: Vec::new(),
             unreacted_from: None,

@@ -100,6 +100,7 @@ pub fn options(seed: Option<u64>) -> Options {
         db_file: "test.db".into(),
         schema_version: 1,
         seed,
+        ..Options::default()
     }
 }
 

@@ -14,6 +14,7 @@
 pub mod projection;
 
 use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
@@ -36,8 +37,12 @@ pub struct Notifications {
     /// Messages of this round written to `tmp/`, to move to `new/` on `flush`: the path in
     /// `new/` and the one in `tmp/`.
     staged: RefCell<HashMap<PathBuf, PathBuf>>,
-    /// The users' Maildirs known to exist, so each is checked once per process.
-    ready: RefCell<HashSet<PathBuf>>,
+    /// For each user's Maildir this process wrote to: the names of the messages already in
+    /// it (listed from `new/`, then `cur/`, when the process first writes there: a message
+    /// the reader moves between the two listings is seen in `cur/`), and those this process
+    /// delivered since. A message is never written twice, and a Maildir is listed once per
+    /// process instead of once per message.
+    delivered: RefCell<HashMap<PathBuf, HashSet<String>>>,
 }
 
 impl Notifications {
@@ -45,7 +50,7 @@ impl Notifications {
         Notifications {
             maildir_root,
             staged: Default::default(),
-            ready: Default::default(),
+            delivered: Default::default(),
         }
     }
 
@@ -54,20 +59,17 @@ impl Notifications {
     /// staged in this round).
     fn stage_maildir(&self, user: &User, id: &str, event: &Event, msg: &Message) -> std::io::Result<()> {
         let dir = self.maildir_root.join(&user.login);
-        if !self.ready.borrow().contains(&dir) {
-            for sub in ["tmp", "new", "cur"] {
-                crate::files::private_dir(&dir.join(sub))?;
-            }
-            self.ready.borrow_mut().insert(dir.clone());
-        }
-        let name = format!("{}.{id}.popug", event.at.timestamp());
+        let name = format!("{}.{id}{MESSAGE_SUFFIX}", event.at.timestamp());
         let new = dir.join("new").join(&name);
-        if new.exists()
-            || self.staged.borrow().contains_key(&new)
-            || fs::read_dir(dir.join("cur"))?
-                .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(&name)))
         {
-            return Ok(());
+            let mut delivered = self.delivered.borrow_mut();
+            let known = match delivered.entry(dir.clone()) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(maildir_names(&dir)?),
+            };
+            if known.contains(&name) || self.staged.borrow().contains_key(&new) {
+                return Ok(());
+            }
         }
         let to = user
             .email
@@ -87,6 +89,29 @@ impl Notifications {
         Ok(())
     }
 }
+
+/// Makes the Maildir `dir` (`tmp/`, `new/`, `cur/`, private) and returns the names of
+/// popug's messages in `new/` and then in `cur/`, without what a reader appends to a name
+/// it has seen (`:2,FLAGS`).
+fn maildir_names(dir: &Path) -> std::io::Result<HashSet<String>> {
+    for sub in ["tmp", "new", "cur"] {
+        crate::files::private_dir(&dir.join(sub))?;
+    }
+    let mut names = HashSet::new();
+    for sub in ["new", "cur"] {
+        for entry in fs::read_dir(dir.join(sub))? {
+            let file = entry?.file_name();
+            let file = file.to_string_lossy();
+            if let Some(end) = file.find(MESSAGE_SUFFIX) {
+                names.insert(file[..end + MESSAGE_SUFFIX.len()].to_owned());
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// How the name of every message popug writes ends (before a reader's flags).
+const MESSAGE_SUFFIX: &str = ".popug";
 
 struct Message {
     user_id: String,
@@ -244,6 +269,11 @@ impl Reactor for Notifications {
         sync_all(&self.maildir_root, staged.values().map(PathBuf::as_path)).map_err(sync_err)?;
         for (new, tmp) in &staged {
             fs::rename(tmp, new).map_err(|e| format!("cannot deliver {}: {e}", new.display()))?;
+            if let (Some(dir), Some(name)) = (new.parent().and_then(Path::parent), new.file_name())
+                && let Some(known) = self.delivered.borrow_mut().get_mut(dir)
+            {
+                known.insert(name.to_string_lossy().into_owned());
+            }
         }
         let dirs: HashSet<&Path> = staged.keys().filter_map(|new| new.parent()).collect();
         sync_all(&self.maildir_root, dirs.into_iter()).map_err(sync_err)?;
@@ -365,6 +395,27 @@ mod rules {
         assert_eq!(react(&mut g, &event).len(), 1);
         n.flush().unwrap();
         assert_eq!(in_new(), 2);
+
+        // the reader moves the messages to cur/ with its flags; a new process (after a crash
+        // before the log had the notification) asked again writes none of them again
+        let cur = tmp.path().join("w2/cur");
+        for e in std::fs::read_dir(&new_dir).unwrap() {
+            let from = e.unwrap().path();
+            let seen = format!("{}:2,S", from.file_name().unwrap().to_string_lossy());
+            std::fs::rename(&from, cur.join(seen)).unwrap();
+        }
+        let again = Notifications::new(tmp.path().to_owned());
+        assert_eq!(
+            again
+                .react(&g.db, &event, &mut Context::new(g.now, &mut g.rng))
+                .unwrap()
+                .len(),
+            1
+        );
+        again.flush().unwrap();
+        assert_eq!(in_new(), 0, "a message already read is not delivered again");
+        assert_eq!(std::fs::read_dir(&cur).unwrap().count(), 2);
+        assert_eq!(std::fs::read_dir(tmp.path().join("w2/tmp")).unwrap().count(), 0);
     }
 
     #[test]

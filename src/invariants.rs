@@ -9,7 +9,10 @@ use rusqlite::Connection;
 /// interrupted command may leave a task whose fee the next command will charge).
 const ALWAYS: usize = 3;
 // Every query is a scan or a GROUP BY (no correlated subquery over `transactions`), so the
-// checks take time proportional to the ledger, not to its square.
+// checks take time proportional to the ledger, not to its square. `NOT INDEXED` where SQLite
+// would walk `transactions_account` to skip a sort: that visits the table's rows in random
+// order (a page read per row); one pass in order and a sort is 1.4x (the running balances)
+// to 8x (the payments per day) faster on the 1M-event ledger.
 const CHECKS: &[(&str, &str)] = &[
     (
         "every account's balance equals the sum of its transactions",
@@ -29,7 +32,7 @@ const CHECKS: &[(&str, &str)] = &[
         "SELECT transaction_id FROM (
             SELECT transaction_id, balance_after,
                    SUM(delta) OVER (PARTITION BY account_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS running
-            FROM transactions) WHERE running != balance_after",
+            FROM transactions NOT INDEXED) WHERE running != balance_after",
     ),
     (
         "one assignment fee per task creation",
@@ -62,7 +65,7 @@ const CHECKS: &[(&str, &str)] = &[
     ),
     (
         "one payment per worker per day",
-        "SELECT account_id FROM transactions WHERE reason = 'daily_payment'
+        "SELECT account_id FROM transactions NOT INDEXED WHERE reason = 'daily_payment'
          GROUP BY account_id, billing_date HAVING count(*) > 1",
     ),
     (

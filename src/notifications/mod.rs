@@ -55,8 +55,9 @@ impl Notifications {
     }
 
     /// Writes one RFC 5322 message into `root/<login>/tmp/` the Maildir way, to be moved to
-    /// `new/` by `flush`, unless a message with this id is already in `new/` or `cur/` (or
-    /// staged in this round).
+    /// `new/` by `flush`, unless a message with this id was in `new/` or `cur/` when this
+    /// process first wrote to the Maildir, was delivered by it since, or is staged in this
+    /// round. A Maildir that cannot be listed fails the reaction (nothing is written).
     fn stage_maildir(&self, user: &User, id: &str, event: &Event, msg: &Message) -> std::io::Result<()> {
         let dir = self.maildir_root.join(&user.login);
         let name = format!("{}.{id}{MESSAGE_SUFFIX}", event.at.timestamp());
@@ -99,8 +100,11 @@ fn maildir_names(dir: &Path) -> std::io::Result<HashSet<String>> {
     }
     let mut names = HashSet::new();
     for sub in ["new", "cur"] {
-        for entry in fs::read_dir(dir.join(sub))? {
-            let file = entry?.file_name();
+        let path = dir.join(sub);
+        let listing =
+            |e: std::io::Error| std::io::Error::new(e.kind(), format!("cannot list {}: {e}", path.display()));
+        for entry in fs::read_dir(&path).map_err(listing)? {
+            let file = entry.map_err(listing)?.file_name();
             let file = file.to_string_lossy();
             if let Some(end) = file.find(MESSAGE_SUFFIX) {
                 names.insert(file[..end + MESSAGE_SUFFIX.len()].to_owned());

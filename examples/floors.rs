@@ -109,7 +109,7 @@ fn sqlite_floor(db: &Path, scratch: &Path) -> (f64, u64) {
 
 /// The rebuild's own SQLite work with nothing else: every row of the projections, already
 /// decoded and in memory, inserted into an empty database through prepared statements in
-/// one transaction, with the rebuild's pragmas (engine.rs `BULK_PRAGMAS`) and its secondary
+/// one transaction, with the rebuild's pragmas (`BULK_PRAGMAS`) and its secondary
 /// indexes built at the end, then synced. No log is read, no event decoded, no row updated;
 /// each table's rows go in key order, one table after the other. The indexes named in
 /// `without` are left out. Returns the seconds of the inserts, of the indexes, of the sync,
@@ -136,33 +136,25 @@ fn rows_floor(db: &Path, scratch: &Path, without: &[String]) -> (f64, f64, f64, 
     indexes.retain(|(n, _)| !without.contains(n));
     let mut data = Vec::new();
     for (name, _) in &tables {
-        let mut st = live
-            .prepare(&format!("SELECT * FROM \"{name}\""))
-            .expect("prepare");
-        let n = st.column_count();
-        let rows: Vec<Vec<Value>> = st
-            .query_map([], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect())
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
-        data.push((name.clone(), n, rows));
+        let rows = rows_of(&live, &format!("SELECT * FROM \"{name}\""), []);
+        data.push((name.clone(), rows));
     }
     drop(live);
 
     let out = Connection::open(scratch).expect("create the scratch database");
-    out.execute_batch(
-        "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-40960;
-         PRAGMA temp_store=MEMORY; PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=2;",
-    )
-    .expect("pragmas");
+    out.execute_batch(popug_ledger::engine::BULK_PRAGMAS)
+        .expect("pragmas");
     for (_, sql) in &tables {
         out.execute_batch(sql).expect("create a table");
     }
     let t = Instant::now();
     out.execute_batch("BEGIN").expect("begin");
     let mut written = 0u64;
-    for (name, n, rows) in &data {
-        let params = (1..=*n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+    for (name, rows) in &data {
+        let Some(n) = rows.first().map(Vec::len) else {
+            continue;
+        };
+        let params = (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
         let mut st = out
             .prepare(&format!("INSERT INTO \"{name}\" VALUES ({params})"))
             .expect("prepare an insert");
@@ -345,10 +337,11 @@ const TX_COLUMNS: &str = "seq, transaction_id, at, account_id, counter_account_i
      billing_date, balance_after";
 const NOTE_COLUMNS: &str = "seq, notification_id, user_id, channel, subject, caused_by";
 
-fn rows_of(db: &Connection, sql: &str, key: &dyn rusqlite::ToSql) -> Vec<Vec<Value>> {
+/// Every row `sql` returns for `params`, each as the values of all its columns.
+fn rows_of(db: &Connection, sql: &str, params: impl rusqlite::Params) -> Vec<Vec<Value>> {
     let mut st = db.prepare(sql).expect("prepare");
     let n = st.column_count();
-    st.query_map([key], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect())
+    st.query_map(params, |r| (0..n).map(|i| r.get::<_, Value>(i)).collect())
         .expect("query")
         .collect::<Result<_, _>>()
         .expect("rows")
@@ -365,7 +358,7 @@ fn batch_rows(db: &Connection, events: &[popug_ledger::Event]) -> Vec<Row> {
             "TaskCreated" => {
                 let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE task_id = ?1");
                 rows.extend(
-                    rows_of(db, &sql, &text(&data, "task_id"))
+                    rows_of(db, &sql, [text(&data, "task_id")])
                         .into_iter()
                         .map(Row::Task),
                 );
@@ -377,7 +370,7 @@ fn batch_rows(db: &Connection, events: &[popug_ledger::Event]) -> Vec<Row> {
             }),
             "AccountBalanceUpdated" => {
                 let sql = format!("SELECT {TX_COLUMNS} FROM transactions WHERE seq = ?1");
-                for r in rows_of(db, &sql, &seq) {
+                for r in rows_of(db, &sql, [seq]) {
                     let int = |v: &Value| if let Value::Integer(i) = v { *i } else { 0 };
                     let (amount, delta) = (int(&r[7]), int(&r[8]));
                     let (fees, rewards) = match &r[6] {
@@ -395,7 +388,7 @@ fn batch_rows(db: &Connection, events: &[popug_ledger::Event]) -> Vec<Row> {
             }
             "NotificationSent" => {
                 let sql = format!("SELECT {NOTE_COLUMNS} FROM notifications WHERE seq = ?1");
-                rows.extend(rows_of(db, &sql, &seq).into_iter().map(Row::Notification));
+                rows.extend(rows_of(db, &sql, [seq]).into_iter().map(Row::Notification));
             }
             _ => {}
         }

@@ -31,7 +31,7 @@ const MAX_ROUNDS: usize = 64;
 /// table in memory (the default 2 MB spills to disk constantly); sorts for the indexes
 /// built at the end stay in memory too, and may use a second thread (the log reader is done
 /// by then); the peak stays under 100 MB.
-const BULK_PRAGMAS: &str = "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-40960;
+pub const BULK_PRAGMAS: &str = "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-40960;
      PRAGMA temp_store=MEMORY; PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=2;";
 /// Events applied per SQLite transaction while catching up or rebuilding.
 const CATCH_UP_CHUNK: u64 = 20_000;

@@ -288,29 +288,31 @@ impl LogReader {
                 let mut reader = self;
                 let mut chunk = Vec::with_capacity(READ_AHEAD_CHUNK);
                 loop {
-                    let (item, last) = match reader.next() {
-                        Some(Ok(item)) => (Some(item), false),
+                    match reader.next() {
+                        Some(Ok(item)) => chunk.push(item),
                         Some(Err(e)) => {
-                            let _ = tx.send((std::mem::take(&mut chunk), Some(e)));
+                            let _ = tx.send((chunk, Some(e)));
                             return reader;
                         }
-                        None => (None, true),
-                    };
-                    chunk.extend(item);
-                    if chunk.len() == READ_AHEAD_CHUNK || (last && !chunk.is_empty()) {
-                        // reuse a spent chunk's buffer, freeing its events on this thread
-                        let buffer = match spent_rx.try_recv() {
-                            Ok(mut spent) => {
-                                spent.clear();
-                                spent
+                        None => {
+                            if !chunk.is_empty() {
+                                let _ = tx.send((chunk, None));
                             }
-                            Err(_) => Vec::with_capacity(READ_AHEAD_CHUNK),
-                        };
-                        if tx.send((std::mem::replace(&mut chunk, buffer), None)).is_err() {
                             return reader;
                         }
                     }
-                    if last {
+                    if chunk.len() < READ_AHEAD_CHUNK {
+                        continue;
+                    }
+                    // reuse a spent chunk's buffer, freeing its events on this thread
+                    let buffer = match spent_rx.try_recv() {
+                        Ok(mut spent) => {
+                            spent.clear();
+                            spent
+                        }
+                        Err(_) => Vec::with_capacity(READ_AHEAD_CHUNK),
+                    };
+                    if tx.send((std::mem::replace(&mut chunk, buffer), None)).is_err() {
                         return reader;
                     }
                 }

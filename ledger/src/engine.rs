@@ -59,7 +59,9 @@ pub trait Projection {
 pub trait Replay {
     fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError>;
     /// Writes what the fold kept in memory; called once, after the last event.
-    fn finish(self: Box<Self>, db: &Connection) -> Result<(), BoxError>;
+    fn finish(self: Box<Self>, _db: &Connection) -> Result<(), BoxError> {
+        Ok(())
+    }
 }
 
 /// Reacts to events by deciding new ones. Its events are appended as one atomic batch per

@@ -31,34 +31,7 @@ impl Projection for Accounts {
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        match event.event_type.as_str() {
-            AccountCreated::TYPE => {
-                let a: AccountCreated = event.data_as()?;
-                db.prepare_cached(INSERT_ACCOUNT)?
-                    .execute((&a.account_id, &a.user_id))?;
-            }
-            AccountBalanceUpdated::TYPE => {
-                let u: AccountBalanceUpdated = event.data_as()?;
-                let t = &u.transaction;
-                let delta = insert_transaction(&mut *db.prepare_cached(INSERT_TRANSACTION)?, event, &u)?;
-                // management earnings per billing day, so that reports do not sum the history
-                let (fees, rewards) = earnings(t);
-                if fees != 0 || rewards != 0 {
-                    db.prepare_cached(ADD_EARNINGS)?
-                        .execute((&t.billing_date, fees, rewards))?;
-                }
-                db.prepare_cached("UPDATE accounts SET balance = balance + ?2 WHERE account_id = ?1")?
-                    .execute((&t.account_id, delta))?;
-                db.prepare_cached("UPDATE accounts SET balance = balance - ?2 WHERE account_id = ?1")?
-                    .execute((&t.counter_account_id, delta))?;
-            }
-            MakeDailyPaymentsCommand::TYPE => {
-                let c: MakeDailyPaymentsCommand = event.data_as()?;
-                insert_payment_day(&mut *db.prepare_cached(INSERT_PAYMENT_DAY)?, event, &c)?;
-            }
-            _ => {}
-        }
-        Ok(())
+        project(event, &mut Live(db))
     }
 
     fn replay<'db>(&self, db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
@@ -119,12 +92,66 @@ fn insert_payment_day(
     Ok(())
 }
 
-/// What a transaction adds to the management's earnings of its day: (fees, rewards).
-fn earnings(t: &Transaction) -> (i64, i64) {
+/// What a transaction adds to the management's earnings of its day, (fees, rewards); `None`
+/// for a transaction that is neither (a payout, a reversal).
+fn earnings(t: &Transaction) -> Option<(i64, i64)> {
     match t.reason.as_str() {
-        "assign_fee" | "reassign_fee" => (t.amount, 0),
-        "reward" => (0, t.amount),
-        _ => (0, 0),
+        "assign_fee" | "reassign_fee" => Some((t.amount, 0)),
+        "reward" => Some((0, t.amount)),
+        _ => None,
+    }
+}
+
+/// Where the rows of the accounting events go: [`Live`] writes each change as it comes (the
+/// commands' `apply`), [`AccountsReplay`] sums balances and day totals for a replay. One
+/// reading of the events, [`project`], serves both.
+trait Sink {
+    fn account_created(&mut self, a: AccountCreated) -> rusqlite::Result<()>;
+    fn transaction(&mut self, event: &Event, u: &AccountBalanceUpdated) -> rusqlite::Result<()>;
+    fn day_paid(&mut self, event: &Event, c: &MakeDailyPaymentsCommand) -> rusqlite::Result<()>;
+}
+
+fn project(event: &Event, sink: &mut impl Sink) -> Result<(), BoxError> {
+    match event.event_type.as_str() {
+        AccountCreated::TYPE => sink.account_created(event.data_as()?)?,
+        AccountBalanceUpdated::TYPE => sink.transaction(event, &event.data_as()?)?,
+        MakeDailyPaymentsCommand::TYPE => sink.day_paid(event, &event.data_as()?)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Every change written to its row at once, with cached statements.
+struct Live<'a>(&'a Connection);
+
+impl Sink for Live<'_> {
+    fn account_created(&mut self, a: AccountCreated) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(INSERT_ACCOUNT)?
+            .execute((&a.account_id, &a.user_id))?;
+        Ok(())
+    }
+
+    fn transaction(&mut self, event: &Event, u: &AccountBalanceUpdated) -> rusqlite::Result<()> {
+        let t = &u.transaction;
+        let delta = insert_transaction(&mut *self.0.prepare_cached(INSERT_TRANSACTION)?, event, u)?;
+        // management earnings per billing day, so that reports do not sum the history
+        if let Some((fees, rewards)) = earnings(t) {
+            self.0
+                .prepare_cached(ADD_EARNINGS)?
+                .execute((&t.billing_date, fees, rewards))?;
+        }
+        self.0
+            .prepare_cached("UPDATE accounts SET balance = balance + ?2 WHERE account_id = ?1")?
+            .execute((&t.account_id, delta))?;
+        self.0
+            .prepare_cached("UPDATE accounts SET balance = balance - ?2 WHERE account_id = ?1")?
+            .execute((&t.counter_account_id, delta))?;
+        Ok(())
+    }
+
+    fn day_paid(&mut self, event: &Event, c: &MakeDailyPaymentsCommand) -> rusqlite::Result<()> {
+        insert_payment_day(&mut *self.0.prepare_cached(INSERT_PAYMENT_DAY)?, event, c)
     }
 }
 
@@ -140,38 +167,38 @@ struct AccountsReplay<'db> {
     earnings: BTreeMap<String, (i64, i64)>,
 }
 
-impl Replay for AccountsReplay<'_> {
-    fn apply(&mut self, _db: &Connection, event: &Event) -> Result<(), BoxError> {
-        match event.event_type.as_str() {
-            AccountCreated::TYPE => {
-                let a: AccountCreated = event.data_as()?;
-                self.insert_account.execute((&a.account_id, &a.user_id))?;
-                self.balances.insert(a.account_id, 0);
-            }
-            AccountBalanceUpdated::TYPE => {
-                let u: AccountBalanceUpdated = event.data_as()?;
-                let t = &u.transaction;
-                let delta = insert_transaction(&mut self.insert_transaction, event, &u)?;
-                let (fees, rewards) = earnings(t);
-                if fees != 0 || rewards != 0 {
-                    let day = self.earnings.entry(t.billing_date.clone()).or_default();
-                    day.0 += fees;
-                    day.1 += rewards;
-                }
-                if let Some(b) = self.balances.get_mut(&t.account_id) {
-                    *b += delta;
-                }
-                if let Some(b) = self.balances.get_mut(&t.counter_account_id) {
-                    *b -= delta;
-                }
-            }
-            MakeDailyPaymentsCommand::TYPE => {
-                let c: MakeDailyPaymentsCommand = event.data_as()?;
-                insert_payment_day(&mut self.insert_payment_day, event, &c)?;
-            }
-            _ => {}
+impl Sink for AccountsReplay<'_> {
+    fn account_created(&mut self, a: AccountCreated) -> rusqlite::Result<()> {
+        self.insert_account.execute((&a.account_id, &a.user_id))?;
+        self.balances.insert(a.account_id, 0);
+        Ok(())
+    }
+
+    fn transaction(&mut self, event: &Event, u: &AccountBalanceUpdated) -> rusqlite::Result<()> {
+        let t = &u.transaction;
+        let delta = insert_transaction(&mut self.insert_transaction, event, u)?;
+        if let Some((fees, rewards)) = earnings(t) {
+            let day = self.earnings.entry(t.billing_date.clone()).or_default();
+            day.0 += fees;
+            day.1 += rewards;
+        }
+        if let Some(b) = self.balances.get_mut(&t.account_id) {
+            *b += delta;
+        }
+        if let Some(b) = self.balances.get_mut(&t.counter_account_id) {
+            *b -= delta;
         }
         Ok(())
+    }
+
+    fn day_paid(&mut self, event: &Event, c: &MakeDailyPaymentsCommand) -> rusqlite::Result<()> {
+        insert_payment_day(&mut self.insert_payment_day, event, c)
+    }
+}
+
+impl Replay for AccountsReplay<'_> {
+    fn apply(&mut self, _db: &Connection, event: &Event) -> Result<(), BoxError> {
+        project(event, self)
     }
 
     fn finish(self: Box<Self>, db: &Connection) -> Result<(), BoxError> {

@@ -131,8 +131,4 @@ impl Replay for TasksReplay<'_> {
         }
         Ok(())
     }
-
-    fn finish(self: Box<Self>, _db: &Connection) -> Result<(), BoxError> {
-        Ok(())
-    }
 }

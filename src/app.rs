@@ -9,19 +9,26 @@ use popug_ledger::{Clock, Ledger, Options, Subscribers};
 use crate::error::{AppError, Result};
 
 /// Bump when a projection's tables change: older databases are rebuilt from the log on open.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 pub const DB_FILE: &str = "popug.db";
+
+/// How far ahead of the real clock `POPUG_NOW` may be (CLI.md): a backfill may name any
+/// past instant after the last event, never a day that has not begun.
+pub const MAX_CLOCK_AHEAD: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// What every command needs to know about where and when it runs.
 #[derive(Debug, Clone)]
 pub struct Env {
     pub ledger_dir: PathBuf,
     pub clock: Clock,
-    pub seed: Option<u64>,
+    /// `POPUG_SEED` as the caller gave it: read by `init` (a seeded ledger), and on any other
+    /// command only checked against the ledger's own seed (see [`Env::options`]).
+    pub requested_seed: Option<u64>,
 }
 
 impl Env {
     /// Reads `POPUG_NOW` and `POPUG_SEED`; `ledger` comes from `--ledger`/`POPUG_LEDGER`.
+    /// `POPUG_NOW` more than [`MAX_CLOCK_AHEAD`] ahead of the real clock is exit 2.
     pub fn new(ledger: Option<PathBuf>) -> Result<Env> {
         let ledger_dir = match ledger {
             Some(dir) => dir,
@@ -33,7 +40,7 @@ impl Env {
                     .map_err(|e| {
                         AppError::usage(format!(
                             "POPUG_NOW `{}` is not an RFC 3339 instant",
-                            s.escape_default()
+                            crate::text::shown(&s)
                         ))
                         .source(e)
                         .hint("for example POPUG_NOW=2026-11-27T09:00:00Z")
@@ -42,11 +49,22 @@ impl Env {
             ),
             _ => Clock::System,
         };
+        if let Clock::Fixed(t) = clock {
+            let real = Utc::now();
+            if t > real + MAX_CLOCK_AHEAD {
+                return Err(AppError::usage(format!(
+                    "POPUG_NOW {} is ahead of the real clock ({}): a day that has not begun cannot be written",
+                    popug_ledger::line::format_at(&t),
+                    popug_ledger::line::format_at(&real),
+                ))
+                .hint("POPUG_NOW may be at most 5 minutes ahead of the real clock; unset it to use the system clock"));
+            }
+        }
         let seed = match std::env::var("POPUG_SEED") {
             Ok(s) if !s.is_empty() => Some(s.parse::<u64>().map_err(|e| {
                 AppError::usage(format!(
                     "POPUG_SEED `{}` is not a whole number",
-                    s.escape_default()
+                    crate::text::shown(&s)
                 ))
                 .source(e)
                 .hint("POPUG_SEED takes an unsigned 64-bit integer, e.g. POPUG_SEED=42")
@@ -56,17 +74,66 @@ impl Env {
         Ok(Env {
             ledger_dir,
             clock,
-            seed,
+            requested_seed: seed,
         })
     }
 
-    pub fn options(&self) -> Options {
+    /// The options of a new ledger (`init`): seeded when `POPUG_SEED` is set.
+    pub fn init_options(&self) -> Options {
+        self.options_with(self.requested_seed)
+    }
+
+    /// The options of the existing ledger: its own seed (recorded at `init`, never the
+    /// caller's), after checking `POPUG_SEED` against it: any other value, or any value on
+    /// an unseeded ledger, is exit 2 (CLI.md), so no caller can steer a real ledger's draws.
+    pub fn options(&self) -> Result<Options> {
+        let seed = self.ledger_seed()?;
+        if let Some(asked) = self.requested_seed
+            && seed != Some(asked)
+        {
+            return Err(AppError::usage(match seed {
+                Some(_) => format!("POPUG_SEED={asked} is not this ledger's seed"),
+                None => format!("this ledger is not seeded: POPUG_SEED={asked} cannot steer its draws"),
+            })
+            .hint("a ledger's seed is fixed at `popug init` (tests and demos); unset POPUG_SEED"));
+        }
+        Ok(self.options_with(seed))
+    }
+
+    fn options_with(&self, seed: Option<u64>) -> Options {
         Options {
             db_file: DB_FILE.into(),
             schema_version: SCHEMA_VERSION,
-            seed: self.seed,
+            seed,
             clock: self.clock,
         }
+    }
+
+    /// The seed the ledger was created with, from its first event (`LedgerInitialized`);
+    /// `None` for an unseeded ledger, or one that does not exist or is still empty.
+    pub fn ledger_seed(&self) -> Result<Option<u64>> {
+        use std::io::{BufRead, Read};
+        let path = self.ledger_dir.join(popug_ledger::EVENTS_FILE);
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let mut first = Vec::new();
+        std::io::BufReader::new(file.take(64 * 1024)).read_until(b'\n', &mut first)?;
+        if !first.ends_with(b"\n") {
+            return Ok(None);
+        }
+        let event = popug_ledger::line::decode(&first[..first.len() - 1]).map_err(|e| {
+            AppError::new(
+                crate::error::Kind::Damaged,
+                "ledger_damaged",
+                format!("the first line of {} is not an event: {e}", path.display()),
+            )
+        })?;
+        Ok(crate::events::ledger_initialized(&event)
+            .ok()
+            .and_then(|init| init.seed))
     }
 
     /// Opens the ledger, finishing whatever an interrupted command left behind.
@@ -74,11 +141,12 @@ impl Env {
         Ok(Ledger::open(
             &self.ledger_dir,
             subscribers(&self.ledger_dir),
-            self.options(),
+            self.options()?,
         )?)
     }
 
-    /// "Now" for checks that do not write (token expiry, today's date).
+    /// "Now" of the business (today's date, the day a report is for): `POPUG_NOW` or the
+    /// system clock. Never used for credentials: they live by the real clock (CLI.md).
     pub fn now(&self) -> DateTime<Utc> {
         match self.clock {
             Clock::Fixed(t) => t,
@@ -106,6 +174,7 @@ pub fn genesis(
     ledger_id: String,
     admin_id: String,
     timezone: &str,
+    seed: Option<u64>,
     admin: &str,
     password_hash: String,
 ) -> Vec<popug_ledger::NewEvent> {
@@ -114,6 +183,7 @@ pub fn genesis(
         LedgerInitialized {
             ledger_id,
             timezone: timezone.to_owned(),
+            seed,
         }
         .to_event("system"),
         UserCreated {

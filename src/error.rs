@@ -114,6 +114,11 @@ impl From<LedgerError> for AppError {
                 "ledger_exists",
                 Some("choose another directory with --ledger DIR"),
             ),
+            LedgerError::NotEmpty(_) => (
+                Kind::Conflict,
+                "directory_not_empty",
+                Some("give --ledger a new or empty directory; popug creates it private (0700)"),
+            ),
             LedgerError::ClockBehind { .. } => (
                 Kind::Usage,
                 "clock_behind",

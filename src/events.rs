@@ -20,19 +20,46 @@ pub trait Payload: Serialize {
     }
 }
 
-/// The ledger's first event: settings that hold for its whole life.
+/// The ledger's first event (v2): settings that hold for its whole life.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerInitialized {
     pub ledger_id: String,
     /// IANA name of the timezone in which a calendar day is counted.
     pub timezone: String,
+    /// The seed every draw (prices, assignees, ids) of this ledger comes from, for tests and
+    /// reproducible demos (`POPUG_SEED` at `init`); null for a real ledger, whose draws come
+    /// from the OS. Fixed here, so no later caller can choose it (CLI.md, `POPUG_SEED`).
+    pub seed: Option<u64>,
 }
 
 impl Payload for LedgerInitialized {
     const TYPE: &'static str = "LedgerInitialized";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     const PRODUCER: &'static str = "scheduler";
+}
+
+/// LedgerInitialized v1, as older ledgers hold it: no seed (they were never seeded at
+/// `init`). Frozen; read only through [`ledger_initialized`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerInitializedV1 {
+    pub ledger_id: String,
+    pub timezone: String,
+}
+
+/// Reads a `LedgerInitialized` of any version as the current one (v1: unseeded).
+pub fn ledger_initialized(event: &popug_ledger::Event) -> serde_json::Result<LedgerInitialized> {
+    match event.version {
+        1 => event
+            .data_as::<LedgerInitializedV1>()
+            .map(|v1| LedgerInitialized {
+                ledger_id: v1.ledger_id,
+                timezone: v1.timezone,
+                seed: None,
+            }),
+        _ => event.data_as(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -83,7 +110,7 @@ impl std::str::FromStr for Role {
             "worker" => Ok(Role::Worker),
             _ => Err(format!(
                 "`{}` is not a role (admin, manager, accountant, worker)",
-                s.escape_default()
+                crate::text::shown(&s)
             )),
         }
     }
@@ -98,7 +125,7 @@ impl std::str::FromStr for Notify {
             "none" => Ok(Notify::None),
             _ => Err(format!(
                 "`{}` is not a channel (stdout, file, none)",
-                s.escape_default()
+                crate::text::shown(&s)
             )),
         }
     }
@@ -146,6 +173,20 @@ pub struct PasswordChanged {
 
 impl Payload for PasswordChanged {
     const TYPE: &'static str = "PasswordChanged";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "auth";
+}
+
+/// An admin ended someone's work here (`popug user deactivate`): they can no longer sign
+/// in and are never assigned a task again; their account stays, and is still paid out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserDeactivated {
+    pub user_id: String,
+}
+
+impl Payload for UserDeactivated {
+    const TYPE: &'static str = "UserDeactivated";
     const VERSION: u32 = 1;
     const PRODUCER: &'static str = "auth";
 }
@@ -266,6 +307,7 @@ pub fn catalogue() -> Vec<(&'static str, u32, schemars::Schema)> {
         UserCreated,
         UserRoleChanged,
         PasswordChanged,
+        UserDeactivated,
         CredentialIssued,
         CredentialRevoked,
         AccountCreated,
@@ -280,6 +322,7 @@ pub fn catalogue() -> Vec<(&'static str, u32, schemars::Schema)> {
         NotificationSent,
     ];
     all.push(("TaskCreated", 1, schemars::schema_for!(TaskCreatedV1)));
+    all.push(("LedgerInitialized", 1, schemars::schema_for!(LedgerInitializedV1)));
     all.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     all
 }

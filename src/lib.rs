@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod payments;
 pub mod scheduler;
 pub mod tasks;
+pub mod text;
 #[cfg(test)]
 pub(crate) mod testkit;
 

@@ -35,6 +35,7 @@ impl Given {
         g.apply(&LedgerInitialized {
             ledger_id: "l".into(),
             timezone: "UTC".into(),
+            seed: None,
         });
         g.apply(&AccountCreated {
             account_id: "company".into(),

@@ -232,9 +232,21 @@ impl Ledger {
         if events.exists() {
             return Err(LedgerError::AlreadyExists(dir.to_owned()));
         }
-        fs::create_dir_all(dir).map_err(|e| LedgerError::io("create", dir, e))?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| LedgerError::io("set permissions of", dir, e))?;
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(|e| LedgerError::io("create", parent, e))?;
+        }
+        match fs::create_dir(dir) {
+            // a directory this call made is private; one that was there keeps its mode
+            Ok(()) => fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| LedgerError::io("set permissions of", dir, e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {
+                let mut entries = fs::read_dir(dir).map_err(|e| LedgerError::io("list", dir, e))?;
+                if entries.next().is_some() {
+                    return Err(LedgerError::NotEmpty(dir.to_owned()));
+                }
+            }
+            Err(e) => return Err(LedgerError::io("create", dir, e)),
+        }
         let lock_path = dir.join(LOCK_FILE);
         let lock = open_lock(&lock_path)?;
         lock.lock().map_err(|e| LedgerError::io("lock", &lock_path, e))?;

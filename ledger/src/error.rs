@@ -36,6 +36,11 @@ pub enum LedgerError {
     #[error("a ledger already exists at `{}`", .0.display())]
     AlreadyExists(PathBuf),
 
+    /// `create` on a directory that holds something else: a ledger never takes over (or
+    /// changes the mode of) a directory it did not create.
+    #[error("`{}` is not empty and holds no ledger", .0.display())]
+    NotEmpty(PathBuf),
+
     #[error("the clock ({now}) is earlier than the last event ({last})")]
     ClockBehind { now: DateTime<Utc>, last: DateTime<Utc> },
 

@@ -46,27 +46,40 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// argon2id with the crate's default parameters and a random salt; a PHC string.
+/// A password as it is hashed and checked: RFC 8265's OpaqueString profile normalizes to
+/// NFC, so the same password typed on a keyboard or OS that sends NFD (decomposed accents)
+/// is the same password.
+pub fn normalize_password(password: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    password.nfc().collect()
+}
+
+/// argon2id of the NFC form, with the crate's default parameters and a random salt; a PHC
+/// string.
 pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default()
-        .hash_password(password.as_bytes())
+        .hash_password(normalize_password(password).as_bytes())
         .map(|h| h.to_string())
         .map_err(|e| AppError::new(Kind::Failure, "internal", format!("cannot hash a password: {e}")))
 }
 
+/// Whether `password` is the one hashed in `phc`: its NFC form (every hash made since
+/// passwords are normalized), else the bytes as typed, for a hash made before, from a
+/// password typed in another form (checked only when the two forms differ).
 pub fn password_matches(password: &str, phc: &str) -> bool {
-    match argon2::password_hash::phc::PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    }
+    let Ok(parsed) = argon2::password_hash::phc::PasswordHash::new(phc) else {
+        return false;
+    };
+    let check = |p: &str| Argon2::default().verify_password(p.as_bytes(), &parsed).is_ok();
+    let nfc = normalize_password(password);
+    check(&nfc) || (nfc != password && check(password))
 }
 
-/// A password a person chose: 8 to 1024 characters, no control characters.
+/// A password a person chose: 8 to 1024 characters, no control or invisible format
+/// characters.
 pub fn validate_new_password(password: &str) -> Result<()> {
     let n = password.chars().count();
-    if !(8..=1024).contains(&n) || password.chars().any(char::is_control) {
+    if !(8..=1024).contains(&n) || password.chars().any(crate::text::is_forbidden) {
         return Err(AppError::usage(
             "the new password must be 8 to 1024 characters without control characters",
         ));
@@ -85,7 +98,7 @@ pub fn validate_login(login: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(AppError::usage(format!("`{}` is not a valid login", login.escape_default()))
+        Err(AppError::usage(format!("`{}` is not a valid login", crate::text::shown(&login)))
             .hint("a login is 1 to 32 characters: lowercase letters, digits, `.`, `_` or `-`, starting with a letter"))
     }
 }
@@ -99,6 +112,8 @@ pub struct User {
     pub email: Option<String>,
     pub role: Role,
     pub notify: Notify,
+    /// False once an admin deactivated them (`popug user deactivate`).
+    pub active: bool,
 }
 
 /// The columns `user_from_row` reads; a macro, so that the queries are constant strings
@@ -106,7 +121,7 @@ pub struct User {
 macro_rules! select_user {
     ($rest:literal) => {
         concat!(
-            "SELECT user_id, login, name, email, role, notify FROM users ",
+            "SELECT user_id, login, name, email, role, notify, active FROM users ",
             $rest
         )
     };
@@ -122,6 +137,7 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         email: r.get(3)?,
         role: role.parse().unwrap_or(Role::Worker),
         notify: notify.parse().unwrap_or(Notify::None),
+        active: r.get(6)?,
     })
 }
 
@@ -142,9 +158,11 @@ pub fn all_users(db: &Connection) -> rusqlite::Result<Vec<User>> {
     stmt.query_map([], user_from_row)?.collect()
 }
 
-/// The ids of every worker, in a stable order (the random pick indexes into it).
+/// The ids of every active worker, in a stable order (the random pick indexes into it):
+/// the only people a task may be assigned to (DESIGN §5).
 pub fn worker_ids(db: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = db.prepare_cached("SELECT user_id FROM users WHERE role = 'worker' ORDER BY user_id")?;
+    let mut stmt =
+        db.prepare_cached("SELECT user_id FROM users WHERE role = 'worker' AND active ORDER BY user_id")?;
     stmt.query_map([], |r| r.get(0))?.collect()
 }
 
@@ -159,6 +177,10 @@ pub fn password_hash_of(db: &Connection, user_id: &str) -> rusqlite::Result<Opti
 pub struct Actor {
     pub user: User,
     pub credential_id: String,
+    /// `session` (signed in with a password) or `api` (an API token).
+    pub credential_kind: String,
+    /// When the credential in use expires (real clock); `None`: never.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl Actor {
@@ -185,18 +207,20 @@ impl Actor {
     }
 }
 
-/// Resolves a session or API token to its user: unknown, revoked or expired is exit 3.
-pub fn authenticate(db: &Connection, token: &str, now: DateTime<Utc>) -> Result<Actor> {
+/// Resolves a session or API token to its user: unknown, revoked or expired is exit 3, as
+/// is a deactivated user. Expiry is checked against the real clock, never `POPUG_NOW`
+/// (CLI.md): moving the business clock back cannot revive a credential.
+pub fn authenticate(db: &Connection, token: &str) -> Result<Actor> {
     let digest = token_sha256(token);
-    type CredentialRow = (String, String, String, Option<String>, Option<String>);
+    type CredentialRow = (String, String, String, String, Option<String>, Option<String>);
     let row: Option<CredentialRow> = db
         .prepare_cached(
-            "SELECT credential_id, user_id, token_sha256, expires_at, revoked_at FROM credentials
+            "SELECT credential_id, user_id, kind, token_sha256, expires_at, revoked_at FROM credentials
              WHERE token_sha256 = ?1",
         )
         .and_then(|mut s| {
             s.query_row([&digest], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
             })
             .optional()
         })
@@ -205,7 +229,7 @@ pub fn authenticate(db: &Connection, token: &str, now: DateTime<Utc>) -> Result<
         AppError::new(Kind::Denied, "bad_token", format!("your session or token {why}"))
             .hint("sign in with `popug login LOGIN`, or set POPUG_TOKEN to a valid API token")
     };
-    let Some((credential_id, user_id, stored, expires_at, revoked_at)) = row else {
+    let Some((credential_id, user_id, kind, stored, expires_at, revoked_at)) = row else {
         return Err(denied("is not known to this ledger"));
     };
     if !constant_time_eq(stored.as_bytes(), digest.as_bytes()) {
@@ -214,17 +238,41 @@ pub fn authenticate(db: &Connection, token: &str, now: DateTime<Utc>) -> Result<
     if revoked_at.is_some() {
         return Err(denied("was revoked"));
     }
-    if let Some(exp) = expires_at
-        && DateTime::parse_from_rfc3339(&exp)
-            .map(|e| e <= now)
-            .unwrap_or(true)
-    {
-        return Err(denied("has expired"));
-    }
+    let expires_at = match expires_at {
+        None => None,
+        Some(exp) => match DateTime::parse_from_rfc3339(&exp) {
+            Ok(e) if e > Utc::now() => Some(e.with_timezone(&Utc)),
+            _ => return Err(denied("has expired")),
+        },
+    };
     let user = user_by_id(db, &user_id)
         .map_err(db_error)?
         .ok_or_else(|| denied("belongs to no user"))?;
-    Ok(Actor { user, credential_id })
+    if !user.active {
+        return Err(denied("belongs to a deactivated user"));
+    }
+    Ok(Actor {
+        user,
+        credential_id,
+        credential_kind: kind,
+        expires_at,
+    })
+}
+
+/// The ids of the user's credentials that still work (not revoked; expired ones too, which
+/// cost nothing to revoke and can never come back), oldest first.
+pub fn live_credentials(db: &Connection, user_id: &str, kind: Option<&str>) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT credential_id FROM credentials WHERE user_id = ?1 AND revoked_at IS NULL
+         AND (?2 IS NULL OR kind = ?2) ORDER BY created_at, credential_id",
+    )?;
+    stmt.query_map((user_id, kind), |r| r.get(0))?.collect()
+}
+
+/// How many active admins there are (the last one cannot be demoted or deactivated).
+pub fn active_admins(db: &Connection) -> rusqlite::Result<i64> {
+    db.prepare_cached("SELECT count(*) FROM users WHERE role = 'admin' AND active")?
+        .query_row([], |r| r.get(0))
 }
 
 pub fn db_error(e: rusqlite::Error) -> AppError {

@@ -5,7 +5,7 @@ use popug_ledger::{BoxError, Event, Projection};
 use rusqlite::Connection;
 
 use crate::events::{
-    CredentialIssued, CredentialRevoked, PasswordChanged, Payload, UserCreated, UserRoleChanged,
+    CredentialIssued, CredentialRevoked, PasswordChanged, Payload, UserCreated, UserDeactivated, UserRoleChanged,
 };
 
 pub struct Users;
@@ -19,7 +19,7 @@ impl Projection for Users {
         db.execute_batch(
             "CREATE TABLE users (user_id TEXT PRIMARY KEY, login TEXT NOT NULL UNIQUE, name TEXT,
                  email TEXT, role TEXT NOT NULL, password_hash TEXT NOT NULL, notify TEXT NOT NULL,
-                 created_at TEXT NOT NULL) STRICT;
+                 created_at TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1) STRICT;
              CREATE INDEX users_role ON users (role, user_id);
              CREATE TABLE credentials (credential_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
                  kind TEXT NOT NULL, name TEXT, token_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
@@ -56,6 +56,11 @@ impl Projection for Users {
                 let e: PasswordChanged = event.data_as()?;
                 db.prepare_cached("UPDATE users SET password_hash = ?2 WHERE user_id = ?1")?
                     .execute((&e.user_id, &e.password_hash))?;
+            }
+            UserDeactivated::TYPE => {
+                let e: UserDeactivated = event.data_as()?;
+                db.prepare_cached("UPDATE users SET active = 0 WHERE user_id = ?1")?
+                    .execute([&e.user_id])?;
             }
             CredentialIssued::TYPE => {
                 let e: CredentialIssued = event.data_as()?;

@@ -41,10 +41,18 @@ pub struct PayDailyArgs {
 }
 
 pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .filter(|_| s.len() == 10)
-        .ok_or_else(|| format!("`{}` is not a date: use YYYY-MM-DD", s.escape_default()))
+    if let Some(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|_| s.len() == 10) {
+        return Ok(d);
+    }
+    let shaped = s.len() == 10
+        && s.bytes()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    Err(if shaped {
+        format!("`{s}` is not a day of the calendar")
+    } else {
+        format!("`{}` is not a date: use YYYY-MM-DD", crate::text::shown(s))
+    })
 }
 
 /// Resolves whose account a command is about: yourself, or anyone for `roles`.
@@ -62,7 +70,7 @@ fn subject(
         AppError::new(
             Kind::NotFound,
             "no_user",
-            format!("there is no user `{}`", login.escape_default()),
+            format!("there is no user `{}`", crate::text::shown(&login)),
         )
         .hint("`popug user list` shows every user")
     })

@@ -43,7 +43,7 @@ pub fn events(env: &Env, out: &mut Out, args: EventsArgs) -> Result<()> {
             line.clear();
             raw.read_until(b'\n', &mut line)?;
             if event.seq > args.since && (args.types.is_empty() || args.types.contains(&event.event_type)) {
-                out.raw(&line)?;
+                out.raw(&redact_password_hashes(&line))?;
             }
         }
         from = reader.position();
@@ -55,8 +55,33 @@ pub fn events(env: &Env, out: &mut Out, args: EventsArgs) -> Result<()> {
     }
 }
 
+/// The key whose value `events` never shows (CLI.md): an argon2 hash can be attacked offline.
+const PASSWORD_HASH_KEY: &[u8] = b"\"password_hash\":\"";
+
+/// `line` with every `"password_hash":"…"` value shown as `"<redacted>"`. The key can only
+/// appear unescaped as a key: inside a JSON string its quotes are escaped.
+fn redact_password_hashes(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let find = |hay: &[u8]| hay.windows(PASSWORD_HASH_KEY.len()).position(|w| w == PASSWORD_HASH_KEY);
+    if find(line).is_none() {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = Vec::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = find(rest) {
+        let value = at + PASSWORD_HASH_KEY.len();
+        out.extend_from_slice(&rest[..value]);
+        out.extend_from_slice(b"<redacted>");
+        // a PHC string holds no quote or backslash; stop at the closing quote
+        let end = rest[value..].iter().position(|&b| b == b'"').map_or(rest.len(), |n| value + n);
+        rest = &rest[end..];
+    }
+    out.extend_from_slice(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
-    let mut ledger = Ledger::open_unchecked(&env.ledger_dir, subscribers(&env.ledger_dir), env.options())?;
+    let seed = env.ledger_seed()?;
+    let mut ledger = Ledger::open_unchecked(&env.ledger_dir, subscribers(&env.ledger_dir), env.options()?)?;
     let bar = out.progress_bar("verifying");
     let b = bar.clone();
     ledger.set_progress(move |done, total| {
@@ -88,6 +113,7 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
             "reaction_lag": report.reaction_lag,
             "torn_bytes": report.torn_bytes,
             "tables_compared": report.tables_compared,
+            "seed": seed,
             "elapsed_ms": elapsed.as_millis() as u64,
         }));
     }
@@ -97,6 +123,11 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
         report.last.seq,
         &report.last.hash.to_string()[..16]
     ))?;
+    if let Some(seed) = seed {
+        out.line(&format!(
+            "note: this ledger is seeded (POPUG_SEED={seed}): its prices and assignees are reproducible, for tests and demos only"
+        ))?;
+    }
     if report.tables_compared.is_empty() {
         out.line(
             "note: the projection database is missing or from another version; the next command rebuilds it",
@@ -133,7 +164,7 @@ pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
     let rebuilt = Ledger::rebuild_at_with_progress(
         &env.ledger_dir,
         subscribers(&env.ledger_dir),
-        env.options(),
+        env.options()?,
         move |done, total| {
             b.set_length(total);
             b.set_position(done);
@@ -176,7 +207,7 @@ pub fn schema(out: &mut Out, which: Option<String>) -> Result<()> {
             Some((n, v)) => (
                 n,
                 Some(v.parse::<u32>().map_err(|_| {
-                    AppError::usage(format!("`{}` is not a version number", v.escape_default()))
+                    AppError::usage(format!("`{}` is not a version number", crate::text::shown(&v)))
                 })?),
             ),
             None => (which.as_str(), None),
@@ -197,7 +228,7 @@ pub fn schema(out: &mut Out, which: Option<String>) -> Result<()> {
         None => Err(AppError::new(
             Kind::NotFound,
             "no_schema",
-            format!("there is no event type `{}`", which.escape_default()),
+            format!("there is no event type `{}`", crate::text::shown(&which)),
         )
         .hint("`popug schema` lists every event type and version")),
     }

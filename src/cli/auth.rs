@@ -1,6 +1,6 @@
 //! `login`, `logout`, `whoami`, `passwd`, `token create|list|revoke`.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Read};
 
 use chrono::Duration;
 use clap::{Args, Subcommand};
@@ -11,7 +11,8 @@ use crate::auth::{self, db_error};
 use crate::cli::output::Out;
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
-use crate::events::{CredentialIssued, CredentialRevoked, PasswordChanged, Payload};
+use crate::events::{CredentialIssued, CredentialRevoked, PasswordChanged, Payload, Role};
+use rusqlite::OptionalExtension;
 
 /// A session lasts this long after `popug login`.
 const SESSION_DAYS: i64 = 30;
@@ -29,7 +30,7 @@ pub struct LoginArgs {
 
 #[derive(Debug, Args)]
 pub struct PasswdArgs {
-    /// Read the new password from the first line of standard input
+    /// Read the current password, then the new one, from the first two lines of standard input
     #[arg(long)]
     pub password_stdin: bool,
 }
@@ -40,20 +41,39 @@ pub enum TokenCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// Lifetime: a number and d, h or m (90d, 12h), or `never`
+        /// Lifetime: a number and s, m, h or d (90d, 12h), or `never`; a token made with
+        /// an API token never outlives it
         #[arg(long, default_value = "90d", value_name = "DURATION")]
         expires_in: String,
     },
-    /// Your API tokens
-    List,
-    /// Revoke one of your API tokens
+    /// Your API tokens (`--all`: everyone's, admins)
+    List {
+        /// Every user's API tokens (admins)
+        #[arg(long)]
+        all: bool,
+    },
+    /// Revoke one of your API tokens (admins: anyone's)
     Revoke { id: String },
 }
 
+/// The longest line `--password-stdin` reads: a password is at most 1024 characters, of at
+/// most 4 bytes each. A longer line is refused without being read whole into memory.
+const MAX_SECRET_LINE: u64 = 4 * 1024;
+
+/// One secret: the next line of standard input (`--password-stdin`), else asked for on the
+/// terminal without echo.
 fn read_secret(from_stdin: bool, prompt: &str) -> Result<String> {
     if from_stdin {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line)?;
+        let mut line = Vec::new();
+        let mut stdin = std::io::stdin().lock();
+        (&mut stdin).take(MAX_SECRET_LINE + 2).read_until(b'\n', &mut line)?;
+        if line.len() as u64 > MAX_SECRET_LINE + 1 {
+            return Err(AppError::usage(format!(
+                "a line of standard input is longer than {MAX_SECRET_LINE} bytes: no password is that long"
+            )));
+        }
+        let line = String::from_utf8(line)
+            .map_err(|_| AppError::usage("the password on standard input is not UTF-8"))?;
         return Ok(line.trim_end_matches(['\n', '\r']).to_owned());
     }
     if !std::io::stdin().is_terminal() {
@@ -61,6 +81,10 @@ fn read_secret(from_stdin: bool, prompt: &str) -> Result<String> {
             .hint("pass --password-stdin and pipe it in"));
     }
     rpassword::prompt_password(prompt).map_err(Into::into)
+}
+
+fn bad_credentials() -> AppError {
+    AppError::new(Kind::Denied, "bad_credentials", "wrong login or password")
 }
 
 /// A dummy hash checked when the login is unknown, so both failures take the same time.
@@ -78,16 +102,17 @@ pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
         None => DUMMY_PHC.to_owned(),
     };
     let matches = auth::password_matches(&password, &hash);
+    // a deactivated user is told nothing more than a wrong password would tell
     let (Some(user), true) = (user, matches) else {
-        return Err(AppError::new(
-            Kind::Denied,
-            "bad_credentials",
-            "wrong login or password",
-        ));
+        return Err(bad_credentials());
     };
+    if !user.active {
+        return Err(bad_credentials());
+    }
     let token = auth::generate_token("pgs");
     let mut w = ledger.write(env.clock)?;
-    let expires_at = w.now() + Duration::days(SESSION_DAYS);
+    // a credential lives by the real clock, whatever POPUG_NOW says (CLI.md)
+    let expires_at = chrono::Utc::now() + Duration::days(SESSION_DAYS);
     let credential_id = w.new_id().to_string();
     w.append(vec![
         CredentialIssued {
@@ -148,168 +173,231 @@ pub fn whoami(env: &Env, out: &mut Out) -> Result<()> {
     out.line(&format!("{} ({})", actor.user.login, actor.user.role.as_str()))
 }
 
+/// `passwd`: the current password first, then the new one (`--password-stdin`: two lines);
+/// the user's other sessions end (a leaked session cannot keep the account).
 pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
     let mut ledger = env.open()?;
     let actor = session::actor(env, ledger.db())?;
+    let current = read_secret(args.password_stdin, "Current password: ")?;
     let password = read_secret(args.password_stdin, "New password: ")?;
     if !args.password_stdin && read_secret(false, "Again: ")? != password {
         return Err(AppError::usage("the two passwords differ"));
     }
     auth::validate_new_password(&password)?;
+    let stored = auth::password_hash_of(ledger.db(), &actor.user.user_id)
+        .map_err(db_error)?
+        .unwrap_or_default();
+    if !auth::password_matches(&current, &stored) {
+        return Err(AppError::new(
+            Kind::Denied,
+            "bad_credentials",
+            "the current password is wrong",
+        ));
+    }
     let password_hash = auth::hash_password(&password)?;
     drop(actor);
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.db())?;
-    w.append(vec![
+    let mut batch = vec![
         PasswordChanged {
             user_id: actor.user.user_id.clone(),
             password_hash,
         }
         .to_event(&actor.user.user_id),
-    ])?;
+    ];
+    let others: Vec<String> = auth::live_credentials(w.db(), &actor.user.user_id, Some("session"))
+        .map_err(db_error)?
+        .into_iter()
+        .filter(|id| *id != actor.credential_id)
+        .collect();
+    batch.extend(others.iter().map(|id| {
+        CredentialRevoked {
+            credential_id: id.clone(),
+        }
+        .to_event(&actor.user.user_id)
+    }));
+    w.append(batch)?;
     if out.is_json() {
-        return out.json(&json!({"login": actor.user.login, "password_changed": true}));
+        return out.json(&json!({"login": actor.user.login, "password_changed": true, "sessions_ended": others.len()}));
     }
-    out.line(&format!("Password changed for {}", actor.user.login))
+    out.line(&format!(
+        "Password changed for {}; {} other session(s) ended",
+        actor.user.login,
+        others.len()
+    ))
 }
 
+/// A lifetime: a whole number and `s`, `m`, `h` or `d` (`90d`, `12h`), or `never` (`None`).
 fn parse_lifetime(s: &str) -> Result<Option<Duration>> {
     if s == "never" {
         return Ok(None);
     }
     let bad = || {
-        AppError::usage(format!("`{}` is not a lifetime", s.escape_default()))
-            .hint("use a number followed by d, h or m (90d, 12h, 30m), or `never`")
+        AppError::usage(format!("`{}` is not a lifetime", crate::text::shown(s)))
+            .hint("use a number followed by s, m, h or d (90d, 12h, 30m, 45s), or `never`")
     };
-    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = s.split_at(split);
     let n: i64 = n.parse().map_err(|_| bad())?;
-    if !(1..=36_500).contains(&n) {
+    let lifetime = match unit {
+        "d" => Duration::try_days(n),
+        "h" => Duration::try_hours(n),
+        "m" => Duration::try_minutes(n),
+        "s" => Duration::try_seconds(n),
+        _ => None,
+    }
+    .ok_or_else(bad)?;
+    if n < 1 || lifetime > Duration::days(36_500) {
         return Err(bad());
     }
-    Ok(Some(match unit {
-        "d" => Duration::days(n),
-        "h" => Duration::hours(n),
-        "m" => Duration::minutes(n),
-        _ => return Err(bad()),
-    }))
+    Ok(Some(lifetime))
 }
 
 pub fn token(env: &Env, out: &mut Out, cmd: TokenCommand) -> Result<()> {
     match cmd {
-        TokenCommand::Create { name, expires_in } => {
-            let lifetime = parse_lifetime(&expires_in)?;
-            let name = name.trim().to_owned();
-            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-                return Err(AppError::usage(
-                    "a token name is 1 to 100 characters without control characters",
-                ));
-            }
-            let mut ledger = env.open()?;
-            let mut w = ledger.write(env.clock)?;
-            let actor = session::actor(env, w.db())?;
-            let token = auth::generate_token("pgt");
-            let credential_id = w.new_id().to_string();
-            let expires_at = lifetime.map(|d| popug_ledger::line::format_at(&(w.now() + d)));
+        TokenCommand::Create { name, expires_in } => token_create(env, out, name, &expires_in),
+        TokenCommand::List { all } => token_list(env, out, all),
+        TokenCommand::Revoke { id } => token_revoke(env, out, id),
+    }
+}
+
+fn token_create(env: &Env, out: &mut Out, name: String, expires_in: &str) -> Result<()> {
+    let lifetime = parse_lifetime(expires_in)?;
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(crate::text::is_forbidden) {
+        return Err(AppError::usage(
+            "a token name is 1 to 100 characters without control characters",
+        ));
+    }
+    let mut ledger = env.open()?;
+    let mut w = ledger.write(env.clock)?;
+    let actor = session::actor(env, w.db())?;
+    let token = auth::generate_token("pgt");
+    let credential_id = w.new_id().to_string();
+    // the real clock, as for every credential; a token made with an API token never outlives
+    // it, so a leaked short-lived token cannot mint a lasting one (CLI.md)
+    let asked = lifetime.map(|d| chrono::Utc::now() + d);
+    let ceiling = (actor.credential_kind == "api").then_some(actor.expires_at).flatten();
+    let expires = match (asked, ceiling) {
+        (Some(a), Some(c)) => Some(a.min(c)),
+        (a, c) => a.or(c),
+    };
+    let capped = expires != asked;
+    let expires_at = expires.map(|e| popug_ledger::line::format_at(&e));
+    w.append(vec![
+        CredentialIssued {
+            credential_id: credential_id.clone(),
+            user_id: actor.user.user_id.clone(),
+            kind: "api".into(),
+            name: Some(name.clone()),
+            token_sha256: auth::token_sha256(&token),
+            expires_at: expires_at.clone(),
+        }
+        .to_event(&actor.user.user_id),
+    ])?;
+    if capped {
+        eprintln!(
+            "note: the token expires at {} with the API token that made it",
+            expires_at.as_deref().unwrap_or("never")
+        );
+    }
+    if out.is_json() {
+        return out.json(&json!({"token_id": credential_id, "name": name, "token": token, "expires_at": expires_at}));
+    }
+    out.line(&token)?;
+    eprintln!(
+        "token `{name}` ({credential_id}) for {}; shown only this once",
+        actor.user.login
+    );
+    Ok(())
+}
+
+fn token_list(env: &Env, out: &mut Out, all: bool) -> Result<()> {
+    let ledger = env.open()?;
+    let actor = session::actor(env, ledger.db())?;
+    if all {
+        actor.require(&[Role::Admin], "listing everyone's tokens")?;
+    }
+    let mut stmt = ledger
+        .db()
+        .prepare_cached(
+            "SELECT c.credential_id, u.login, c.name, c.created_at, c.expires_at, c.revoked_at
+             FROM credentials c JOIN users u ON u.user_id = c.user_id
+             WHERE c.kind = 'api' AND (?2 OR c.user_id = ?1)
+             ORDER BY c.created_at, c.credential_id",
+        )
+        .map_err(db_error)?;
+    type Row = (String, String, Option<String>, String, Option<String>, Option<String>);
+    let rows: Vec<Row> = stmt
+        .query_map((&actor.user.user_id, all), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })
+        .and_then(|m| m.collect())
+        .map_err(db_error)?;
+    if out.is_json() {
+        let docs: Vec<_> = rows
+            .iter()
+            .map(|(id, login, name, created, exp, rev)| {
+                json!({"token_id": id, "login": login, "name": name, "created_at": created, "expires_at": exp, "revoked": rev.is_some()})
+            })
+            .collect();
+        return out.json(&docs);
+    }
+    let table = rows
+        .into_iter()
+        .map(|(id, login, name, created, exp, rev)| {
+            vec![
+                id,
+                login,
+                name.unwrap_or_default(),
+                created,
+                exp.unwrap_or("never".into()),
+                rev.map_or("".into(), |r| format!("revoked {r}")),
+            ]
+        })
+        .collect();
+    out.table(&["id", "login", "name", "created", "expires", "state"], table)
+}
+
+/// Revokes an API token: one's own, or anyone's for an admin. Someone else's token is "not
+/// found" to a non-admin, so its existence is not told.
+fn token_revoke(env: &Env, out: &mut Out, id: String) -> Result<()> {
+    let mut ledger = env.open()?;
+    let mut w = ledger.write(env.clock)?;
+    let actor = session::actor(env, w.db())?;
+    let found: Option<Option<String>> = w
+        .db()
+        .query_row(
+            "SELECT revoked_at FROM credentials WHERE credential_id = ?1 AND kind = 'api'
+             AND (?3 OR user_id = ?2)",
+            (&id, &actor.user.user_id, actor.is(&[Role::Admin])),
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_error)?;
+    match found {
+        None => Err(AppError::new(
+            Kind::NotFound,
+            "no_token",
+            format!("there is no API token `{}` you may revoke", crate::text::shown(&id)),
+        )
+        .hint("`popug token list` shows your tokens")),
+        Some(Some(_)) => Err(AppError::new(
+            Kind::Conflict,
+            "token_revoked",
+            format!("token `{}` is already revoked", crate::text::shown(&id)),
+        )),
+        Some(None) => {
             w.append(vec![
-                CredentialIssued {
-                    credential_id: credential_id.clone(),
-                    user_id: actor.user.user_id.clone(),
-                    kind: "api".into(),
-                    name: Some(name.clone()),
-                    token_sha256: auth::token_sha256(&token),
-                    expires_at: expires_at.clone(),
+                CredentialRevoked {
+                    credential_id: id.clone(),
                 }
                 .to_event(&actor.user.user_id),
             ])?;
             if out.is_json() {
-                return out.json(&json!({"token_id": credential_id, "name": name, "token": token, "expires_at": expires_at}));
+                return out.json(&json!({"token_id": id, "revoked": true}));
             }
-            out.line(&token)?;
-            eprintln!(
-                "token `{name}` ({credential_id}) for {}; shown only this once",
-                actor.user.login
-            );
-            Ok(())
-        }
-        TokenCommand::List => {
-            let ledger = env.open()?;
-            let actor = session::actor(env, ledger.db())?;
-            let mut stmt = ledger
-                .db()
-                .prepare(
-                    "SELECT credential_id, name, created_at, expires_at, revoked_at FROM credentials
-                     WHERE user_id = ?1 AND kind = 'api' ORDER BY created_at, credential_id",
-                )
-                .map_err(db_error)?;
-            type Row = (String, Option<String>, String, Option<String>, Option<String>);
-            let rows: Vec<Row> = stmt
-                .query_map([&actor.user.user_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })
-                .and_then(|m| m.collect())
-                .map_err(db_error)?;
-            if out.is_json() {
-                let docs: Vec<_> = rows
-                    .iter()
-                    .map(|(id, name, created, exp, rev)| {
-                        json!({"token_id": id, "name": name, "created_at": created, "expires_at": exp, "revoked": rev.is_some()})
-                    })
-                    .collect();
-                return out.json(&docs);
-            }
-            let table = rows
-                .into_iter()
-                .map(|(id, name, created, exp, rev)| {
-                    vec![
-                        id,
-                        name.unwrap_or_default(),
-                        created,
-                        exp.unwrap_or("never".into()),
-                        rev.map_or("".into(), |r| format!("revoked {r}")),
-                    ]
-                })
-                .collect();
-            out.table(&["id", "name", "created", "expires", "state"], table)
-        }
-        TokenCommand::Revoke { id } => {
-            let mut ledger = env.open()?;
-            let mut w = ledger.write(env.clock)?;
-            let actor = session::actor(env, w.db())?;
-            let found: Option<Option<String>> = w
-                .db()
-                .query_row(
-                    "SELECT revoked_at FROM credentials WHERE credential_id = ?1 AND user_id = ?2 AND kind = 'api'",
-                    (&id, &actor.user.user_id),
-                    |r| r.get(0),
-                )
-                .map(Some)
-                .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
-                .map_err(db_error)?;
-            match found {
-                None => Err(AppError::new(
-                    Kind::NotFound,
-                    "no_token",
-                    format!("you have no API token `{}`", id.escape_default()),
-                )
-                .hint("`popug token list` shows your tokens")),
-                Some(Some(_)) => Err(AppError::new(
-                    Kind::Conflict,
-                    "token_revoked",
-                    format!("token `{id}` is already revoked"),
-                )),
-                Some(None) => {
-                    w.append(vec![
-                        CredentialRevoked {
-                            credential_id: id.clone(),
-                        }
-                        .to_event(&actor.user.user_id),
-                    ])?;
-                    if out.is_json() {
-                        return out.json(&json!({"token_id": id, "revoked": true}));
-                    }
-                    out.line(&format!("Revoked token {id}"))
-                }
-            }
+            out.line(&format!("Revoked token {id}"))
         }
     }
 }

@@ -142,7 +142,7 @@ fn formats(cli: &Cli) -> Result<(Format, Option<ImportFormat>)> {
             _ => {
                 return Err(AppError::usage(format!(
                     "POPUG_FORMAT `{}` is not an output format",
-                    s.escape_default()
+                    crate::text::shown(&s)
                 ))
                 .hint("use table, json or csv"));
             }

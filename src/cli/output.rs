@@ -121,7 +121,7 @@ impl Out {
             };
             w.write_record(header).map_err(csv_err)?;
             for r in rows {
-                w.write_record(&r).map_err(csv_err)?;
+                w.write_record(csv_record(&r)).map_err(csv_err)?;
             }
             return w.flush().map_err(io_error);
         }
@@ -152,6 +152,40 @@ impl Out {
     }
 }
 
+/// A CSV cell as written (CLI.md, "CSV"): text that a spreadsheet would read as a formula
+/// (it begins with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, so
+/// a title such as `=HYPERLINK(…)` is shown, never run (OWASP's CSV injection advice).
+/// Numbers (`-12.50`, `+3`) are written as they are: amounts stay numeric.
+pub fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_number(cell) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// A row's cells as [`csv_cell`] writes them, for `csv::Writer::write_record`.
+pub fn csv_record(row: &[String]) -> impl Iterator<Item = CsvCell<'_>> {
+    row.iter().map(|c| CsvCell(csv_cell(c)))
+}
+
+/// One cell of [`csv_record`].
+pub struct CsvCell<'a>(std::borrow::Cow<'a, str>);
+
+impl AsRef<[u8]> for CsvCell<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// A plain decimal number, signed or not: `-12`, `+3.50`, `0.5`.
+fn is_number(s: &str) -> bool {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    !int.is_empty() && !frac.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
 pub fn print_error(e: &AppError, json: bool) {
     let mut err = io::stderr().lock();
     if json {
@@ -165,12 +199,15 @@ pub fn print_error(e: &AppError, json: bool) {
         }
         let _ = writeln!(err, "{}", serde_json::json!({ "error": body }));
     } else {
-        let _ = writeln!(err, "error: {}", e.message);
+        // a message may quote input (a file's cell, a login): whatever it holds, it cannot
+        // drive the terminal (JSON escapes control characters by itself)
+        use crate::text::shown;
+        let _ = writeln!(err, "error: {}", shown(&e.message));
         for c in e.causes() {
-            let _ = writeln!(err, "  caused by: {c}");
+            let _ = writeln!(err, "  caused by: {}", shown(&c));
         }
         if let Some(h) = &e.hint {
-            let _ = writeln!(err, "hint: {h}");
+            let _ = writeln!(err, "hint: {}", shown(h));
         }
     }
 }
@@ -202,6 +239,30 @@ pub fn clap_error(e: clap::Error, json: bool) -> ExitCode {
         _ => {
             let _ = e.print();
             ExitCode::from(Kind::Usage as u8)
+        }
+    }
+}
+
+#[cfg(test)]
+mod csv_cells {
+    use super::csv_cell;
+
+    #[test]
+    fn formulas_are_defused_and_numbers_kept() {
+        for (cell, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+2", "'+1+2"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("-12.50", "-12.50"),
+            ("+3", "+3"),
+            ("-", "'-"),
+            ("Fix the beak", "Fix the beak"),
+            ("2026-11-27", "2026-11-27"),
+        ] {
+            assert_eq!(csv_cell(cell), written, "{cell:?}");
         }
     }
 }

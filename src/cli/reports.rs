@@ -314,6 +314,22 @@ fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write, out: &Ou
     Ok(())
 }
 
+/// Writes `bytes` to `path` whole or not at all: a new private temporary file beside it
+/// (`tempfile`: an unpredictable name, `O_EXCL`, so a link planted there cannot redirect
+/// the write), synced, then renamed over `path`.
+fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new().prefix(".popug-export-").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
     check_range(&args.range)?;
     let ledger = env.open()?;
@@ -335,7 +351,8 @@ pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
             |e: csv::Error| AppError::new(Kind::Failure, "internal", format!("cannot write CSV: {e}"));
         w.write_record(&header).map_err(csv_err)?;
         for r in rows {
-            w.write_record(&r).map_err(csv_err)?;
+            w.write_record(crate::cli::output::csv_record(&r))
+                .map_err(csv_err)?;
             bar.inc(1);
         }
         w.flush().map_err(io_error)?;
@@ -343,18 +360,16 @@ pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
     }
     match &args.output {
         None => out.raw(&buf),
+        Some(path) if path.as_os_str() == "-" => out.raw(&buf),
         Some(path) => {
-            let tmp = path.with_extension("popug-tmp");
-            std::fs::write(&tmp, &buf)
-                .and_then(|_| std::fs::rename(&tmp, path))
-                .map_err(|e| {
-                    AppError::new(
-                        Kind::Failure,
-                        "io_error",
-                        format!("cannot write `{}`", path.display()),
-                    )
-                    .source(e)
-                })?;
+            write_file_atomically(path, &buf).map_err(|e| {
+                AppError::new(
+                    Kind::Failure,
+                    "io_error",
+                    format!("cannot write `{}`", path.display()),
+                )
+                .source(e)
+            })?;
             eprintln!("wrote {} bytes to {}", buf.len(), path.display());
             Ok(())
         }

@@ -75,7 +75,7 @@ pub fn token(env: &Env) -> Result<String> {
 
 /// The signed-in actor, checked against the projections (a hash and a lookup, no argon2).
 pub fn actor(env: &Env, db: &Connection) -> Result<Actor> {
-    auth::authenticate(db, &token(env)?, env.now())
+    auth::authenticate(db, &token(env)?)
 }
 
 /// Prints the stdout-channel notifications among `events`: after the command's own output

@@ -158,7 +158,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                                 AppError::new(
                                     Kind::NotFound,
                                     "no_user",
-                                    format!("there is no user `{}`", login.escape_default()),
+                                    format!("there is no user `{}`", crate::text::shown(&login)),
                                 )
                             })?
                             .user_id,

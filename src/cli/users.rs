@@ -8,7 +8,9 @@ use crate::auth::{self, User, db_error};
 use crate::cli::output::Out;
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
-use crate::events::{Notify, Payload, Role, UserCreated, UserRoleChanged};
+use crate::events::{
+    CredentialRevoked, Notify, PasswordChanged, Payload, Role, UserCreated, UserDeactivated, UserRoleChanged,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -29,8 +31,13 @@ pub enum UserCommand {
     List,
     /// One user
     Show { login: String },
-    /// Change a user's role
+    /// Change a user's role; a worker's open tasks go to other workers
     SetRole { login: String, role: Role },
+    /// End someone's work here: no sign-in, credentials revoked, open tasks handed over;
+    /// their balance is still paid out
+    Deactivate { login: String },
+    /// A new temporary password for someone, printed once; their sessions and tokens end
+    ResetPassword { login: String },
 }
 
 impl clap::ValueEnum for Role {
@@ -53,7 +60,7 @@ impl clap::ValueEnum for Notify {
 
 pub fn user_json(u: &User) -> Value {
     json!({"user_id": u.user_id, "login": u.login, "name": u.name, "email": u.email,
-           "role": u.role.as_str(), "notify": u.notify.as_str()})
+           "role": u.role.as_str(), "notify": u.notify.as_str(), "active": u.active})
 }
 
 fn user_row(u: &User) -> Vec<String> {
@@ -63,16 +70,69 @@ fn user_row(u: &User) -> Vec<String> {
         u.name.clone().unwrap_or_default(),
         u.email.clone().unwrap_or_default(),
         u.notify.as_str().into(),
+        if u.active { "yes" } else { "no" }.into(),
         u.user_id.clone(),
     ]
 }
 
-const HEADER: [&str; 6] = ["login", "role", "name", "email", "notify", "id"];
+const HEADER: [&str; 7] = ["login", "role", "name", "email", "notify", "active", "id"];
+
+/// The events that hand `user`'s open tasks to other workers, and their JSON (CLI.md:
+/// `[{"task_id","number","assign_to","assign_fee_cents"}]`).
+fn hand_over(w: &mut popug_ledger::WriteGuard<'_>, user: &User, actor: &str) -> Result<(Vec<popug_ledger::NewEvent>, Vec<Value>)> {
+    let moves = w.decide(|db, ctx| crate::tasks::decide_hand_over(db, &user.user_id, ctx))?;
+    let mut events = Vec::with_capacity(moves.len());
+    let mut docs = Vec::with_capacity(moves.len());
+    for (task, m) in moves {
+        let to = auth::user_by_id(w.db(), &m.assign_to)
+            .map_err(db_error)?
+            .map(|u| u.login)
+            .unwrap_or_default();
+        docs.push(json!({"task_id": task.task_id, "number": task.number, "assign_to": to,
+                         "assign_fee_cents": task.assign_fee}));
+        events.push(m.to_event(actor));
+    }
+    Ok((events, docs))
+}
+
+/// Revocations of every credential of `user` still in force.
+fn revoke_all(w: &popug_ledger::WriteGuard<'_>, user: &User, actor: &str) -> Result<Vec<popug_ledger::NewEvent>> {
+    Ok(auth::live_credentials(w.db(), &user.user_id, None)
+        .map_err(db_error)?
+        .into_iter()
+        .map(|credential_id| CredentialRevoked { credential_id }.to_event(actor))
+        .collect())
+}
+
+/// Refuses (exit 5) to take the admin role from the last active admin.
+fn keep_an_admin(db: &rusqlite::Connection, user: &User) -> Result<()> {
+    if user.role == Role::Admin && user.active && auth::active_admins(db).map_err(db_error)? <= 1 {
+        return Err(AppError::new(
+            Kind::Conflict,
+            "last_admin",
+            format!("`{}` is the last admin", user.login),
+        )
+        .hint("make someone else an admin first"));
+    }
+    Ok(())
+}
+
+fn reassigned_lines(out: &mut Out, docs: &[Value]) -> Result<()> {
+    for d in docs {
+        out.line(&format!(
+            "  task #{} -> {} (fee {})",
+            d["number"],
+            d["assign_to"].as_str().unwrap_or_default(),
+            crate::money::Money(d["assign_fee_cents"].as_i64().unwrap_or_default())
+        ))?;
+    }
+    Ok(())
+}
 
 fn text_field(what: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
     match v.map(|s| s.trim().to_owned()) {
-        Some(s) if s.chars().count() > max || s.chars().any(char::is_control) => Err(AppError::usage(
-            format!("the {what} must be at most {max} characters without control characters"),
+        Some(s) if s.chars().count() > max || s.chars().any(crate::text::is_forbidden) => Err(AppError::usage(
+            format!("the {what} must be at most {max} characters without control or invisible format characters"),
         )),
         Some(s) if s.is_empty() => Ok(None),
         v => Ok(v),
@@ -90,7 +150,7 @@ fn validate_email(e: &Option<String>) -> Result<()> {
         if !ok {
             return Err(AppError::usage(format!(
                 "`{}` is not an email address",
-                e.escape_default()
+                crate::text::shown(&e)
             )));
         }
     }
@@ -101,7 +161,7 @@ fn unknown_user(login: &str) -> AppError {
     AppError::new(
         Kind::NotFound,
         "no_user",
-        format!("there is no user `{}`", login.escape_default()),
+        format!("there is no user `{}`", crate::text::shown(&login)),
     )
     .hint("`popug user list` shows every user")
 }
@@ -193,37 +253,96 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             let user = auth::user_by_login(w.db(), &login)
                 .map_err(db_error)?
                 .ok_or_else(|| unknown_user(&login))?;
+            let mut reassigned = Vec::new();
             if user.role != role {
-                if user.role == Role::Admin {
-                    let admins: i64 = w
-                        .db()
-                        .query_row("SELECT count(*) FROM users WHERE role = 'admin'", [], |r| {
-                            r.get(0)
-                        })
-                        .map_err(db_error)?;
-                    if admins == 1 {
-                        return Err(AppError::new(
-                            Kind::Conflict,
-                            "last_admin",
-                            format!("`{login}` is the last admin"),
-                        )
-                        .hint("make someone else an admin first"));
-                    }
-                }
-                w.append(vec![
+                keep_an_admin(w.db(), &user)?;
+                let (moves, docs) = match role {
+                    Role::Worker => Default::default(),
+                    _ => hand_over(&mut w, &user, &actor.user.user_id)?,
+                };
+                reassigned = docs;
+                let mut batch = vec![
                     UserRoleChanged {
                         user_id: user.user_id.clone(),
                         from: user.role,
                         to: role,
                     }
                     .to_event(&actor.user.user_id),
-                ])?;
+                ];
+                batch.extend(moves);
+                w.append(batch)?;
             }
-            let doc = json!({"user_id": user.user_id, "login": login, "from": user.role.as_str(), "role": role.as_str(), "changed": user.role != role});
+            let doc = json!({"user_id": user.user_id, "login": login, "from": user.role.as_str(), "to": role.as_str(),
+                             "role": role.as_str(), "changed": user.role != role, "reassigned": reassigned});
             if out.is_json() {
-                return out.json(&doc);
+                out.json(&doc)?;
+            } else {
+                out.line(&format!("{login}: {} -> {}", user.role.as_str(), role.as_str()))?;
+                reassigned_lines(out, &reassigned)?;
             }
-            out.line(&format!("{login}: {} -> {}", user.role.as_str(), role.as_str()))
+            session::print_notifications(out, w.db(), w.appended())
+        }
+        UserCommand::Deactivate { login } => {
+            let mut ledger = env.open()?;
+            let mut w = ledger.write(env.clock)?;
+            let actor = session::actor(env, w.db())?;
+            actor.require(&[Role::Admin], "deactivating users")?;
+            let user = auth::user_by_login(w.db(), &login)
+                .map_err(db_error)?
+                .ok_or_else(|| unknown_user(&login))?;
+            let mut reassigned = Vec::new();
+            if user.active {
+                keep_an_admin(w.db(), &user)?;
+                let (moves, docs) = hand_over(&mut w, &user, &actor.user.user_id)?;
+                reassigned = docs;
+                let mut batch = vec![
+                    UserDeactivated {
+                        user_id: user.user_id.clone(),
+                    }
+                    .to_event(&actor.user.user_id),
+                ];
+                batch.extend(revoke_all(&w, &user, &actor.user.user_id)?);
+                batch.extend(moves);
+                w.append(batch)?;
+            }
+            if out.is_json() {
+                out.json(&json!({"login": login, "reassigned": reassigned, "changed": user.active}))?;
+            } else if user.active {
+                out.line(&format!(
+                    "Deactivated {login}: no sign-in, every credential revoked, {} open tasks handed over",
+                    reassigned.len()
+                ))?;
+                reassigned_lines(out, &reassigned)?;
+            } else {
+                out.line(&format!("{login} was already deactivated"))?;
+            }
+            session::print_notifications(out, w.db(), w.appended())
+        }
+        UserCommand::ResetPassword { login } => {
+            let mut ledger = env.open()?;
+            session::actor(env, ledger.db())?.require(&[Role::Admin], "resetting passwords")?;
+            let password = auth::generate_password();
+            let password_hash = auth::hash_password(&password)?;
+            let mut w = ledger.write(env.clock)?;
+            let actor = session::actor(env, w.db())?;
+            actor.require(&[Role::Admin], "resetting passwords")?;
+            let user = auth::user_by_login(w.db(), &login)
+                .map_err(db_error)?
+                .ok_or_else(|| unknown_user(&login))?;
+            let mut batch = vec![
+                PasswordChanged {
+                    user_id: user.user_id.clone(),
+                    password_hash,
+                }
+                .to_event(&actor.user.user_id),
+            ];
+            batch.extend(revoke_all(&w, &user, &actor.user.user_id)?);
+            w.append(batch)?;
+            if out.is_json() {
+                return out.json(&json!({"login": login, "password": password}));
+            }
+            out.line(&format!("New temporary password for {login}: {password}"))?;
+            out.line("It is shown only this once; every session and token of theirs has ended.")
         }
     }
 }

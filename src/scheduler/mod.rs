@@ -23,7 +23,7 @@ impl Projection for Calendar {
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
         if event.event_type == LedgerInitialized::TYPE {
-            let e: LedgerInitialized = event.data_as()?;
+            let e = crate::events::ledger_initialized(event)?;
             db.prepare_cached(
                 "INSERT INTO settings (id, ledger_id, timezone, created_at) VALUES (1, ?1, ?2, ?3)",
             )?

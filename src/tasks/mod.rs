@@ -54,8 +54,10 @@ impl NewTask {
                 "the title is longer than {MAX_TITLE} characters"
             )));
         }
-        if title.chars().any(char::is_control) {
-            return Err(AppError::usage("the title contains control characters"));
+        if title.chars().any(crate::text::is_forbidden) {
+            return Err(AppError::usage(
+                "the title contains control characters or invisible format characters (such as U+202E)",
+            ));
         }
         if title.contains(['[', ']']) {
             return Err(AppError::usage("a title may not contain `[` or `]`").hint(
@@ -65,7 +67,7 @@ impl NewTask {
         let jira_id = match self.jira_id.map(|j| j.trim().to_owned()) {
             Some(j) if !valid_jira_id(&j) => {
                 return Err(
-                    AppError::usage(format!("`{}` is not a Jira id", j.escape_default()))
+                    AppError::usage(format!("`{}` is not a Jira id", crate::text::shown(&j)))
                         .hint("a Jira id looks like POP-42: capital letters, a dash, a number"),
                 );
             }
@@ -77,8 +79,10 @@ impl NewTask {
                     "the description is longer than {MAX_DESCRIPTION} characters"
                 )));
             }
-            Some(d) if d.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
-                return Err(AppError::usage("the description contains control characters"));
+            Some(d) if d.chars().any(|c| crate::text::is_forbidden(c) && c != '\n' && c != '\t') => {
+                return Err(AppError::usage(
+                    "the description contains control characters or invisible format characters (such as U+202E)",
+                ));
             }
             Some(d) if d.trim().is_empty() => None,
             d => d,
@@ -175,8 +179,10 @@ impl ImportRow {
 const NOTHING_IMPORTED: &str =
     "each task needs a title; jira_id and description are optional; nothing was imported";
 
+/// A refused row; `why` may quote the input (a parser's message), escaped as
+/// [`crate::text::shown`] does wherever the message is printed.
 fn bad_row(row: &str, why: impl std::fmt::Display) -> AppError {
-    AppError::usage(format!("{row}: {why}")).hint(NOTHING_IMPORTED)
+    AppError::usage(format!("{row}: {}", crate::text::shown(&why.to_string()))).hint(NOTHING_IMPORTED)
 }
 
 /// Reads and checks every row of a CSV file of tasks (a header with `title` and optionally
@@ -192,7 +198,7 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<NewTask>> {
             "the header",
             format!(
                 "unknown column `{}` (columns: title, jira_id, description)",
-                h.escape_default()
+                crate::text::shown(&h)
             ),
         ));
     }
@@ -313,6 +319,41 @@ pub fn decide_shuffle_of(
     Ok((shuffle_id, moves))
 }
 
+/// The open tasks of `user_id`, each handed to a uniformly random active worker other than
+/// them: for a worker who leaves (`user deactivate`) or stops being a worker (`user
+/// set-role`), since only workers are assigned tasks (DESIGN §5). Accounting charges each
+/// new assignee the task's fee, as for a shuffle. Exit 5 when there are open tasks and no
+/// other worker to take them. Returns the moves with the tasks they move, in task order.
+pub fn decide_hand_over(
+    db: &Connection,
+    user_id: &str,
+    ctx: &mut Context<'_>,
+) -> Result<Vec<(Task, TaskReassigned)>> {
+    let open = list(
+        db,
+        &Filter {
+            status: Some(TaskStatus::Open),
+            assignee_id: Some(user_id.to_owned()),
+        },
+    )
+    .map_err(db_error)?;
+    let others: Vec<String> = worker_ids(db)
+        .map_err(db_error)?
+        .into_iter()
+        .filter(|w| w != user_id)
+        .collect();
+    if !open.is_empty() && others.is_empty() {
+        return Err(AppError::new(
+            Kind::Conflict,
+            "no_workers",
+            format!("{} open tasks would have no worker to go to", open.len()),
+        )
+        .hint("add a worker first with `popug user add LOGIN --role worker`"));
+    }
+    let (_, moves) = decide_shuffle_of(&open, &others, ctx)?;
+    Ok(open.into_iter().zip(moves).collect())
+}
+
 /// Who may see a task: its assignee, and admins, managers and accountants.
 pub fn may_see(task: &Task, actor: &Actor) -> bool {
     task.assignee_id == actor.user.user_id || actor.is(&[Role::Admin, Role::Manager, Role::Accountant])
@@ -374,7 +415,7 @@ pub fn find(db: &Connection, key: &str) -> Result<Task> {
         AppError::new(
             Kind::NotFound,
             "no_task",
-            format!("there is no task `{}`", key.escape_default()),
+            format!("there is no task `{}`", crate::text::shown(&key)),
         )
         .hint("`popug task list` shows your tasks; a task is named by its number or id")
     })

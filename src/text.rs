@@ -1,0 +1,74 @@
+//! Text that people type and other people read: which characters popug refuses in what it
+//! stores (titles, names, token names, passwords), and how input is echoed in messages.
+//!
+//! A stored text that holds a control character or an invisible format character can make
+//! a table or a terminal lie about what it shows: a right-to-left override (U+202E) reverses
+//! what follows it (the "Trojan Source" characters of CVE-2021-42574), a zero-width space
+//! hides a difference between two titles. Those are refused wherever control characters are.
+//! Zero-width joiners (U+200C, U+200D) stay allowed: scripts and emoji sequences need them.
+
+/// Whether `c` may not appear in a stored text: a control character (Unicode Cc), a bidi
+/// control (Unicode's Bidi_Control property: U+061C, U+200E, U+200F, U+202A–U+202E,
+/// U+2066–U+2069), or another invisible format character (U+00AD, U+180E, U+200B,
+/// U+2060–U+2064, U+FEFF, U+FFF9–U+FFFB).
+pub fn is_forbidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{00AD}'
+                | '\u{180E}'
+                | '\u{200B}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+/// `s` as typed, for an error message: printable characters (accents, any script) as they
+/// are, and every character [`is_forbidden`] escaped (`\u{202e}`, `\n`, `\u{1b}`), so input
+/// can never drive the terminal that shows the message.
+pub fn shown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if is_forbidden(c) || c == '\\' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Bytes that may not be UTF-8 (an input file's cell), shown as [`shown`] does; invalid
+/// sequences as U+FFFD.
+pub fn shown_bytes(b: &[u8]) -> String {
+    shown(&String::from_utf8_lossy(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_and_invisible_characters_are_refused_joiners_are_not() {
+        for c in ['\u{202E}', '\u{2066}', '\u{200B}', '\u{FEFF}', '\u{1b}', '\n', '\u{7f}'] {
+            assert!(is_forbidden(c), "{c:?}");
+        }
+        for c in ['é', 'ж', '中', '\u{200D}', '\u{200C}', ' ', '🦜'] {
+            assert!(!is_forbidden(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn input_is_shown_as_typed_with_controls_escaped() {
+        assert_eq!(shown("kesha é"), "kesha é");
+        assert_eq!(shown("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(shown("x\u{202E}y"), "x\\u{202e}y");
+        assert_eq!(shown("back\\slash"), "back\\\\slash");
+    }
+}

@@ -320,6 +320,7 @@ pub fn catalogue() -> Vec<(&'static str, u32, schemars::Schema)> {
         PaymentSendingConfirmed,
         PaymentSendingFailed,
         NotificationSent,
+        NotificationDeferred,
     ];
     all.push(("TaskCreated", 1, schemars::schema_for!(TaskCreatedV1)));
     all.push(("LedgerInitialized", 1, schemars::schema_for!(LedgerInitializedV1)));
@@ -503,6 +504,30 @@ pub struct NotificationSent {
     pub body: String,
     /// The id of the event this notification is about.
     pub caused_by: String,
+}
+
+/// A notification that could not be delivered (the user's Maildir is broken): recorded so
+/// that later commands deliver it, once, when they can (then a `NotificationSent` with the
+/// same `notification_id` follows), and so that `verify` can say it is pending. The command
+/// that caused it does not fail (CLI.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationDeferred {
+    pub notification_id: String,
+    pub user_id: String,
+    pub channel: Notify,
+    pub subject: String,
+    pub body: String,
+    /// The id of the event this notification is about.
+    pub caused_by: String,
+    /// Why it could not be delivered (for the operator).
+    pub reason: String,
+}
+
+impl Payload for NotificationDeferred {
+    const TYPE: &'static str = "NotificationDeferred";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "notifications";
 }
 
 impl Payload for NotificationSent {

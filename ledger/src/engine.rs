@@ -80,6 +80,25 @@ pub trait Reactor {
     fn flush(&self) -> Result<(), BoxError> {
         Ok(())
     }
+
+    /// Side effects this reactor deferred earlier because they could not be delivered (one
+    /// user's broken mailbox) and tries again now: called once per write session, after the
+    /// reactions have caught up. Each [`Retried`] batch is appended like a reaction (its
+    /// `causation_id` the event that recorded the deferral, `producer` this reactor), after
+    /// [`Reactor::flush`]. A delivery that fails again gives no batch and stays deferred: an
+    /// undeliverable side effect must never fail or block a command (CLI.md, exit codes).
+    fn retry(&self, _db: &Connection, _ctx: &mut Context<'_>) -> Result<Vec<Retried>, BoxError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A batch [`Reactor::retry`] delivered at last, and the event that deferred it.
+pub struct Retried {
+    /// The id of the event that recorded the deferral (the new batch's `causation_id`).
+    pub causation_id: Uuid,
+    /// That event's `correlation_id`, which the new batch keeps.
+    pub correlation_id: Uuid,
+    pub events: Vec<NewEvent>,
 }
 
 /// What a decision may use besides the projections: the clock and the random source, both
@@ -389,7 +408,10 @@ impl Ledger {
             appended: Vec::new(),
             unreacted_from: None,
         };
-        guard.in_transaction(|g| g.run_reactions())?;
+        guard.in_transaction(|g| {
+            g.run_reactions()?;
+            g.run_retries()
+        })?;
         Ok(guard)
     }
 
@@ -1009,7 +1031,12 @@ impl WriteGuard<'_> {
                     if out.is_empty() {
                         continue;
                     }
-                    let staged = staging.stage(out, Some((ev, reactor.name())), &mut ctx);
+                    let cause = Cause {
+                        causation_id: ev.id,
+                        correlation_id: ev.correlation_id,
+                        reactor: reactor.name(),
+                    };
+                    let staged = staging.stage(out, Some(cause), &mut ctx);
                     for e in &staging.events[staged] {
                         for p in &l.subs.projections {
                             apply(p.as_ref(), tx, e)?;
@@ -1040,6 +1067,66 @@ impl WriteGuard<'_> {
             source: format!("reactions did not settle after {MAX_ROUNDS} rounds").into(),
         })
     }
+
+    /// Asks every reactor for the deferred side effects it can deliver now
+    /// ([`Reactor::retry`]), appends what they delivered as one write, and lets every
+    /// reactor see it. Run once per write session, after [`WriteGuard::run_reactions`].
+    fn run_retries(&mut self) -> Result<(), LedgerError> {
+        let head = self.ledger.head()?;
+        let l = &mut *self.ledger;
+        let mut staging = Staging::new(head);
+        for reactor in &l.subs.reactors {
+            let mut ctx = Context {
+                now: self.now,
+                rng: &mut self.rng,
+                last_id: Some(&mut self.last_id),
+            };
+            let delivered = reactor
+                .retry(&l.db, &mut ctx)
+                .map_err(|source| LedgerError::React {
+                    name: reactor.name().to_owned(),
+                    seq: head.seq,
+                    event_type: "(a deferred delivery)".into(),
+                    source,
+                })?;
+            for r in delivered.into_iter().filter(|r| !r.events.is_empty()) {
+                let cause = Cause {
+                    causation_id: r.causation_id,
+                    correlation_id: r.correlation_id,
+                    reactor: reactor.name(),
+                };
+                let staged = staging.stage(r.events, Some(cause), &mut ctx);
+                for e in &staging.events[staged] {
+                    for p in &l.subs.projections {
+                        apply(p.as_ref(), &l.db, e)?;
+                    }
+                }
+            }
+            reactor.flush().map_err(|source| LedgerError::Flush {
+                name: reactor.name().to_owned(),
+                seq: head.seq,
+                source,
+            })?;
+        }
+        if staging.events.is_empty() {
+            return Ok(());
+        }
+        set_projection_positions(&l.db, &l.subs, &staging.next).map_err(|e| db_err(&l.db_path, e))?;
+        crate::crash_point("react");
+        log::append_durably(&l.events, staging.start.offset, &staging.bytes)?;
+        crate::crash_point("react.durable");
+        self.unreacted_from = Some(self.appended.len());
+        self.appended.extend(staging.events);
+        self.run_reactions()
+    }
+}
+
+/// What a reaction's batch comes from: the event it answers and the reactor that made it.
+#[derive(Clone, Copy)]
+struct Cause<'a> {
+    causation_id: Uuid,
+    correlation_id: Uuid,
+    reactor: &'a str,
 }
 
 /// Events encoded in memory, ready for one write.
@@ -1065,13 +1152,13 @@ impl Staging {
     fn stage(
         &mut self,
         batch: Vec<NewEvent>,
-        cause: Option<(&Event, &str)>,
+        cause: Option<Cause<'_>>,
         ctx: &mut Context<'_>,
     ) -> std::ops::Range<usize> {
         let now = ctx.now;
         let first = self.events.len();
         let batch_end = self.next.seq + batch.len() as u64;
-        let mut correlation = cause.map(|(c, _)| c.correlation_id);
+        let mut correlation = cause.map(|c| c.correlation_id);
         for ne in batch {
             let id = ctx.new_id();
             let mut ev = Event {
@@ -1080,9 +1167,9 @@ impl Staging {
                 event_type: ne.event_type,
                 version: ne.version,
                 at: now,
-                producer: cause.map_or(ne.producer, |(_, name)| name.to_owned()),
+                producer: cause.map_or(ne.producer, |c| c.reactor.to_owned()),
                 actor: ne.actor,
-                causation_id: cause.map(|(c, _)| c.id),
+                causation_id: cause.map(|c| c.causation_id),
                 correlation_id: *correlation.get_or_insert(id),
                 data: ne.data,
                 batch_end,

@@ -102,10 +102,17 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
         return Err(AppError::new(Kind::Damaged, "invariant_broken", problem)
             .hint("the log itself is intact; report this as a bug with `popug events` attached"));
     }
+    // deliveries waiting for a broken Maildir: not damage, but an operator must hear of them
+    let deferred = if report.tables_compared.is_empty() {
+        Vec::new()
+    } else {
+        crate::notifications::projection::deferred(ledger.db()).map_err(crate::auth::db_error)?
+    };
     let elapsed = started.elapsed();
     if out.is_json() {
         return out.json(&json!({
             "ok": true,
+            "deferred_notifications": deferred.len(),
             "events": report.events,
             "last_seq": report.last.seq,
             "last_hash": report.last.hash.to_string(),
@@ -142,6 +149,13 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
         out.line(&format!(
             "note: an interrupted command left {} events unprojected and {} unreacted; the next command finishes them",
             report.projection_lag, report.reaction_lag
+        ))?;
+    }
+    if let Some(first) = deferred.first() {
+        out.line(&format!(
+            "note: {} notifications wait for a Maildir that cannot be written (first: {}); later commands deliver them",
+            deferred.len(),
+            crate::text::shown(&first.reason)
         ))?;
     }
     if report.torn_bytes > 0 {

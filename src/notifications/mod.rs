@@ -20,7 +20,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use popug_ledger::{BoxError, Context, Event, NewEvent, Reactor};
+use popug_ledger::{BoxError, Context, Event, NewEvent, Reactor, Retried};
 use rusqlite::Connection;
 use uuid::Uuid;
 
@@ -43,6 +43,8 @@ pub struct Notifications {
     /// delivered since. A message is never written twice, and a Maildir is listed once per
     /// process instead of once per message.
     delivered: RefCell<HashMap<PathBuf, HashSet<String>>>,
+    /// The users whose Maildir this process already warned about (one warning each).
+    warned: RefCell<HashSet<String>>,
 }
 
 impl Notifications {
@@ -51,6 +53,18 @@ impl Notifications {
             maildir_root,
             staged: Default::default(),
             delivered: Default::default(),
+            warned: Default::default(),
+        }
+    }
+
+    /// Tells the operator, once per user and process, on stderr (never stdout, which may
+    /// hold a machine-readable document), that a delivery is pending.
+    fn warn(&self, login: &str, reason: &str) {
+        if self.warned.borrow_mut().insert(login.to_owned()) {
+            eprintln!(
+                "warning: a notification for {login} could not be delivered ({}); later commands deliver it once the Maildir works",
+                crate::text::shown(reason)
+            );
         }
     }
 
@@ -58,15 +72,22 @@ impl Notifications {
     /// `new/` by `flush`, unless a message with this id was in `new/` or `cur/` when this
     /// process first wrote to the Maildir, was delivered by it since, or is staged in this
     /// round. A Maildir that cannot be listed fails the reaction (nothing is written).
-    fn stage_maildir(&self, user: &User, id: &str, event: &Event, msg: &Message) -> std::io::Result<()> {
+    fn stage_maildir(
+        &self,
+        user: &User,
+        id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        subject: &str,
+        body: &str,
+    ) -> std::io::Result<()> {
         let dir = self.maildir_root.join(&user.login);
-        let name = format!("{}.{id}{MESSAGE_SUFFIX}", event.at.timestamp());
+        let name = format!("{}.{id}{MESSAGE_SUFFIX}", at.timestamp());
         let new = dir.join("new").join(&name);
         {
             let mut delivered = self.delivered.borrow_mut();
             let known = match delivered.entry(dir.clone()) {
                 Entry::Occupied(e) => e.into_mut(),
-                Entry::Vacant(e) => e.insert(maildir_names(&dir)?),
+                Entry::Vacant(e) => e.insert(maildir_names(&self.maildir_root, &dir)?),
             };
             if known.contains(&name) || self.staged.borrow().contains_key(&new) {
                 return Ok(());
@@ -79,24 +100,28 @@ impl Notifications {
         let text = format!(
             "Date: {}\r\nFrom: popug <popug@popug.invalid>\r\nTo: {} <{to}>\r\nSubject: {}\r\nMessage-ID: <{id}@popug.invalid>\r\n\
              MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
-            event.at.to_rfc2822(),
+            at.to_rfc2822(),
             user.login,
-            msg.subject,
-            msg.body.replace('\n', "\r\n"),
+            subject,
+            body.replace('\n', "\r\n"),
         );
         let tmp = dir.join("tmp").join(&name);
-        crate::files::create_private(&tmp)?.write_all(text.as_bytes())?;
+        crate::files::create_new_private(&tmp)?.write_all(text.as_bytes())?;
         self.staged.borrow_mut().insert(new, tmp);
         Ok(())
     }
 }
 
-/// Makes the Maildir `dir` (`tmp/`, `new/`, `cur/`, private) and returns the names of
-/// popug's messages in `new/` and then in `cur/`, without what a reader appends to a name
-/// it has seen (`:2,FLAGS`).
-fn maildir_names(dir: &Path) -> std::io::Result<HashSet<String>> {
+/// Makes the Maildir `dir` under `root` (`tmp/`, `new/`, `cur/`, private) and returns the
+/// names of popug's messages in `new/` and then in `cur/`, without what a reader appends to
+/// a name it has seen (`:2,FLAGS`). Every folder on the way must be a real directory owned
+/// by this user, never a symbolic link (a link planted there could send the messages
+/// elsewhere), and is made private if its mode was loosened.
+fn maildir_names(root: &Path, dir: &Path) -> std::io::Result<HashSet<String>> {
+    crate::files::own_private_dir(root)?;
+    crate::files::own_private_dir(dir)?;
     for sub in ["tmp", "new", "cur"] {
-        crate::files::private_dir(&dir.join(sub))?;
+        crate::files::own_private_dir(&dir.join(sub))?;
     }
     let mut names = HashSet::new();
     for sub in ["new", "cur"] {
@@ -243,8 +268,26 @@ impl Reactor for Notifications {
                 continue;
             }
             let notification_id = Uuid::new_v5(&event.id, msg.user_id.as_bytes()).to_string();
-            if user.notify == Notify::File {
-                self.stage_maildir(&user, &notification_id, event, &msg)?;
+            if user.notify == Notify::File
+                && let Err(e) = self.stage_maildir(&user, &notification_id, event.at, &msg.subject, &msg.body)
+            {
+                // one user's broken Maildir must not fail anyone's command: deferred, and
+                // delivered by a later command once it can be (`retry`)
+                let reason = e.to_string();
+                self.warn(&user.login, &reason);
+                out.push(
+                    crate::events::NotificationDeferred {
+                        notification_id,
+                        user_id: msg.user_id,
+                        channel: user.notify,
+                        subject: msg.subject,
+                        body: msg.body,
+                        caused_by: event.id.to_string(),
+                        reason,
+                    }
+                    .to_event("system"),
+                );
+                continue;
             }
             out.push(
                 crate::events::NotificationSent {
@@ -257,6 +300,42 @@ impl Reactor for Notifications {
                 }
                 .to_event("system"),
             );
+        }
+        Ok(out)
+    }
+
+    /// Delivers the notifications deferred earlier whose Maildir works again: each one's
+    /// `NotificationSent` is appended with the deferral as its cause. One that fails again
+    /// stays deferred, with a warning.
+    fn retry(&self, db: &Connection, _ctx: &mut Context<'_>) -> Result<Vec<Retried>, BoxError> {
+        let pending = projection::deferred(db)?;
+        let mut out = Vec::new();
+        for d in pending {
+            let Some(user) = user_by_id(db, &d.user_id)? else {
+                continue;
+            };
+            let at = chrono::DateTime::parse_from_rfc3339(&d.at)?.with_timezone(&chrono::Utc);
+            if user.notify == Notify::File
+                && let Err(e) = self.stage_maildir(&user, &d.notification_id, at, &d.subject, &d.body)
+            {
+                self.warn(&user.login, &e.to_string());
+                continue;
+            }
+            out.push(Retried {
+                causation_id: d.event_id.parse()?,
+                correlation_id: d.correlation_id.parse()?,
+                events: vec![
+                    crate::events::NotificationSent {
+                        notification_id: d.notification_id,
+                        user_id: d.user_id,
+                        channel: user.notify,
+                        subject: d.subject,
+                        body: d.body,
+                        caused_by: d.caused_by,
+                    }
+                    .to_event("system"),
+                ],
+            });
         }
         Ok(out)
     }

@@ -1,9 +1,10 @@
-//! `notifications`: every notification sent, for the record.
+//! `notifications`: every notification sent, for the record, and `notifications_deferred`:
+//! those that could not be delivered yet (removed when their `NotificationSent` comes).
 
 use popug_ledger::{BoxError, Event, Projection};
 use rusqlite::Connection;
 
-use crate::events::{NotificationSent, Payload};
+use crate::events::{NotificationDeferred, NotificationSent, Payload};
 
 pub struct Sent;
 
@@ -15,7 +16,10 @@ impl Projection for Sent {
     fn migrate(&self, db: &Connection) -> rusqlite::Result<()> {
         db.execute_batch(
             "CREATE TABLE notifications (seq INTEGER PRIMARY KEY, notification_id TEXT NOT NULL, user_id TEXT NOT NULL,
-                 channel TEXT NOT NULL, subject TEXT NOT NULL, caused_by TEXT NOT NULL) STRICT;",
+                 channel TEXT NOT NULL, subject TEXT NOT NULL, caused_by TEXT NOT NULL) STRICT;
+             CREATE TABLE notifications_deferred (notification_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+                 subject TEXT NOT NULL, body TEXT NOT NULL, caused_by TEXT NOT NULL, reason TEXT NOT NULL,
+                 event_id TEXT NOT NULL, correlation_id TEXT NOT NULL, at TEXT NOT NULL) STRICT;",
         )
     }
 
@@ -34,7 +38,63 @@ impl Projection for Sent {
                 &n.caused_by,
                 event.seq as i64,
             ))?;
+            db.prepare_cached("DELETE FROM notifications_deferred WHERE notification_id = ?1")?
+                .execute([&n.notification_id])?;
+        } else if event.event_type == NotificationDeferred::TYPE {
+            let n: NotificationDeferred = event.data_as()?;
+            db.prepare_cached(
+                "INSERT INTO notifications_deferred (notification_id, user_id, subject, body, caused_by, reason,
+                     event_id, correlation_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (notification_id) DO UPDATE SET reason = excluded.reason",
+            )?
+            .execute((
+                &n.notification_id,
+                &n.user_id,
+                &n.subject,
+                &n.body,
+                &n.caused_by,
+                &n.reason,
+                event.id.to_string(),
+                event.correlation_id.to_string(),
+                popug_ledger::line::format_at(&event.at),
+            ))?;
         }
         Ok(())
     }
+}
+
+/// A notification waiting to be delivered (see [`crate::events::NotificationDeferred`]).
+pub struct Deferred {
+    pub notification_id: String,
+    pub user_id: String,
+    pub subject: String,
+    pub body: String,
+    pub caused_by: String,
+    pub reason: String,
+    /// The deferral event's id and correlation id, and its instant (the message's date).
+    pub event_id: String,
+    pub correlation_id: String,
+    pub at: String,
+}
+
+/// Every notification still waiting to be delivered, oldest first.
+pub fn deferred(db: &Connection) -> rusqlite::Result<Vec<Deferred>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT notification_id, user_id, subject, body, caused_by, reason, event_id, correlation_id, at
+         FROM notifications_deferred ORDER BY at, notification_id",
+    )?;
+    stmt.query_map([], |r| {
+        Ok(Deferred {
+            notification_id: r.get(0)?,
+            user_id: r.get(1)?,
+            subject: r.get(2)?,
+            body: r.get(3)?,
+            caused_by: r.get(4)?,
+            reason: r.get(5)?,
+            event_id: r.get(6)?,
+            correlation_id: r.get(7)?,
+            at: r.get(8)?,
+        })
+    })?
+    .collect()
 }

@@ -96,7 +96,7 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
         'popug;passwd' {
             [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
-            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the new password from the first line of standard input')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the current password, then the new one, from the first two lines of standard input')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Plain output without colour (also NO_COLOR)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -111,14 +111,14 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create an API token for automation (printed once, stored hashed)')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Your API tokens')
-            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke one of your API tokens')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Your API tokens (`--all`: everyone''s, admins)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke one of your API tokens (admins: anyone''s)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'popug;token;create' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'name')
-            [CompletionResult]::new('--expires-in', '--expires-in', [CompletionResultType]::ParameterName, 'Lifetime: a number and d, h or m (90d, 12h), or `never`')
+            [CompletionResult]::new('--expires-in', '--expires-in', [CompletionResultType]::ParameterName, 'Lifetime: a number and s, m, h or d (90d, 12h), or `never`; a token made with an API token never outlives it')
             [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
@@ -130,6 +130,7 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
         'popug;token;list' {
             [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every user''s API tokens (admins)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Plain output without colour (also NO_COLOR)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -147,8 +148,8 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
         }
         'popug;token;help' {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create an API token for automation (printed once, stored hashed)')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Your API tokens')
-            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke one of your API tokens')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Your API tokens (`--all`: everyone''s, admins)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke one of your API tokens (admins: anyone''s)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -174,7 +175,9 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Create a user and their account; prints the temporary password once')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every user')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One user')
-            [CompletionResult]::new('set-role', 'set-role', [CompletionResultType]::ParameterValue, 'Change a user''s role')
+            [CompletionResult]::new('set-role', 'set-role', [CompletionResultType]::ParameterValue, 'Change a user''s role; a worker''s open tasks go to other workers')
+            [CompletionResult]::new('deactivate', 'deactivate', [CompletionResultType]::ParameterValue, 'End someone''s work here: no sign-in, credentials revoked, open tasks handed over; their balance is still paid out')
+            [CompletionResult]::new('reset-password', 'reset-password', [CompletionResultType]::ParameterValue, 'A new temporary password for someone, printed once; their sessions and tokens end')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -218,11 +221,31 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'popug;user;deactivate' {
+            [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Plain output without colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'popug;user;reset-password' {
+            [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Plain output without colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'popug;user;help' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Create a user and their account; prints the temporary password once')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every user')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One user')
-            [CompletionResult]::new('set-role', 'set-role', [CompletionResultType]::ParameterValue, 'Change a user''s role')
+            [CompletionResult]::new('set-role', 'set-role', [CompletionResultType]::ParameterValue, 'Change a user''s role; a worker''s open tasks go to other workers')
+            [CompletionResult]::new('deactivate', 'deactivate', [CompletionResultType]::ParameterValue, 'End someone''s work here: no sign-in, credentials revoked, open tasks handed over; their balance is still paid out')
+            [CompletionResult]::new('reset-password', 'reset-password', [CompletionResultType]::ParameterValue, 'A new temporary password for someone, printed once; their sessions and tokens end')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -236,6 +259,12 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             break
         }
         'popug;user;help;set-role' {
+            break
+        }
+        'popug;user;help;deactivate' {
+            break
+        }
+        'popug;user;help;reset-password' {
             break
         }
         'popug;user;help;help' {
@@ -506,8 +535,8 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
         }
         'popug;help;token' {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create an API token for automation (printed once, stored hashed)')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Your API tokens')
-            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke one of your API tokens')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Your API tokens (`--all`: everyone''s, admins)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke one of your API tokens (admins: anyone''s)')
             break
         }
         'popug;help;token;create' {
@@ -523,7 +552,9 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Create a user and their account; prints the temporary password once')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every user')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'One user')
-            [CompletionResult]::new('set-role', 'set-role', [CompletionResultType]::ParameterValue, 'Change a user''s role')
+            [CompletionResult]::new('set-role', 'set-role', [CompletionResultType]::ParameterValue, 'Change a user''s role; a worker''s open tasks go to other workers')
+            [CompletionResult]::new('deactivate', 'deactivate', [CompletionResultType]::ParameterValue, 'End someone''s work here: no sign-in, credentials revoked, open tasks handed over; their balance is still paid out')
+            [CompletionResult]::new('reset-password', 'reset-password', [CompletionResultType]::ParameterValue, 'A new temporary password for someone, printed once; their sessions and tokens end')
             break
         }
         'popug;help;user;add' {
@@ -536,6 +567,12 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             break
         }
         'popug;help;user;set-role' {
+            break
+        }
+        'popug;help;user;deactivate' {
+            break
+        }
+        'popug;help;user;reset-password' {
             break
         }
         'popug;help;task' {

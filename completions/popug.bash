@@ -175,8 +175,14 @@ _popug() {
             popug__subcmd__help__subcmd__user,add)
                 cmd="popug__subcmd__help__subcmd__user__subcmd__add"
                 ;;
+            popug__subcmd__help__subcmd__user,deactivate)
+                cmd="popug__subcmd__help__subcmd__user__subcmd__deactivate"
+                ;;
             popug__subcmd__help__subcmd__user,list)
                 cmd="popug__subcmd__help__subcmd__user__subcmd__list"
+                ;;
+            popug__subcmd__help__subcmd__user,reset-password)
+                cmd="popug__subcmd__help__subcmd__user__subcmd__reset__subcmd__password"
                 ;;
             popug__subcmd__help__subcmd__user,set-role)
                 cmd="popug__subcmd__help__subcmd__user__subcmd__set__subcmd__role"
@@ -247,11 +253,17 @@ _popug() {
             popug__subcmd__user,add)
                 cmd="popug__subcmd__user__subcmd__add"
                 ;;
+            popug__subcmd__user,deactivate)
+                cmd="popug__subcmd__user__subcmd__deactivate"
+                ;;
             popug__subcmd__user,help)
                 cmd="popug__subcmd__user__subcmd__help"
                 ;;
             popug__subcmd__user,list)
                 cmd="popug__subcmd__user__subcmd__list"
+                ;;
+            popug__subcmd__user,reset-password)
+                cmd="popug__subcmd__user__subcmd__reset__subcmd__password"
                 ;;
             popug__subcmd__user,set-role)
                 cmd="popug__subcmd__user__subcmd__set__subcmd__role"
@@ -262,11 +274,17 @@ _popug() {
             popug__subcmd__user__subcmd__help,add)
                 cmd="popug__subcmd__user__subcmd__help__subcmd__add"
                 ;;
+            popug__subcmd__user__subcmd__help,deactivate)
+                cmd="popug__subcmd__user__subcmd__help__subcmd__deactivate"
+                ;;
             popug__subcmd__user__subcmd__help,help)
                 cmd="popug__subcmd__user__subcmd__help__subcmd__help"
                 ;;
             popug__subcmd__user__subcmd__help,list)
                 cmd="popug__subcmd__user__subcmd__help__subcmd__list"
+                ;;
+            popug__subcmd__user__subcmd__help,reset-password)
+                cmd="popug__subcmd__user__subcmd__help__subcmd__reset__subcmd__password"
                 ;;
             popug__subcmd__user__subcmd__help,set-role)
                 cmd="popug__subcmd__user__subcmd__help__subcmd__set__subcmd__role"
@@ -893,7 +911,7 @@ _popug() {
             return 0
             ;;
         popug__subcmd__help__subcmd__user)
-            opts="add list show set-role"
+            opts="add list show set-role deactivate reset-password"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -920,7 +938,35 @@ _popug() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        popug__subcmd__help__subcmd__user__subcmd__deactivate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         popug__subcmd__help__subcmd__user__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__help__subcmd__user__subcmd__reset__subcmd__password)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1569,7 +1615,7 @@ _popug() {
             return 0
             ;;
         popug__subcmd__token__subcmd__list)
-            opts="-h --ledger --json --format --no-color --help"
+            opts="-h --all --ledger --json --format --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1613,7 +1659,7 @@ _popug() {
             return 0
             ;;
         popug__subcmd__user)
-            opts="-h --ledger --json --format --no-color --help add list show set-role help"
+            opts="-h --ledger --json --format --no-color --help add list show set-role deactivate reset-password help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1672,8 +1718,30 @@ _popug() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        popug__subcmd__user__subcmd__deactivate)
+            opts="-h --ledger --json --format --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         popug__subcmd__user__subcmd__help)
-            opts="add list show set-role help"
+            opts="add list show set-role deactivate reset-password help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1687,6 +1755,20 @@ _popug() {
             return 0
             ;;
         popug__subcmd__user__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__user__subcmd__help__subcmd__deactivate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1715,6 +1797,20 @@ _popug() {
             return 0
             ;;
         popug__subcmd__user__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__user__subcmd__help__subcmd__reset__subcmd__password)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1757,6 +1853,28 @@ _popug() {
             return 0
             ;;
         popug__subcmd__user__subcmd__list)
+            opts="-h --ledger --json --format --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__user__subcmd__reset__subcmd__password)
             opts="-h --ledger --json --format --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -88,7 +88,7 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;passwd'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
-            cand --password-stdin 'Read the new password from the first line of standard input'
+            cand --password-stdin 'Read the current password, then the new one, from the first two lines of standard input'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
             cand -h 'Print help (see more with ''--help'')'
@@ -102,13 +102,13 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand create 'Create an API token for automation (printed once, stored hashed)'
-            cand list 'Your API tokens'
-            cand revoke 'Revoke one of your API tokens'
+            cand list 'Your API tokens (`--all`: everyone''s, admins)'
+            cand revoke 'Revoke one of your API tokens (admins: anyone''s)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'popug;token;create'= {
             cand --name 'name'
-            cand --expires-in 'Lifetime: a number and d, h or m (90d, 12h), or `never`'
+            cand --expires-in 'Lifetime: a number and s, m, h or d (90d, 12h), or `never`; a token made with an API token never outlives it'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
@@ -119,6 +119,7 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;token;list'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --all 'Every user''s API tokens (admins)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
             cand -h 'Print help (see more with ''--help'')'
@@ -134,8 +135,8 @@ set edit:completion:arg-completer[popug] = {|@words|
         }
         &'popug;token;help'= {
             cand create 'Create an API token for automation (printed once, stored hashed)'
-            cand list 'Your API tokens'
-            cand revoke 'Revoke one of your API tokens'
+            cand list 'Your API tokens (`--all`: everyone''s, admins)'
+            cand revoke 'Revoke one of your API tokens (admins: anyone''s)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'popug;token;help;create'= {
@@ -156,7 +157,9 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand add 'Create a user and their account; prints the temporary password once'
             cand list 'Every user'
             cand show 'One user'
-            cand set-role 'Change a user''s role'
+            cand set-role 'Change a user''s role; a worker''s open tasks go to other workers'
+            cand deactivate 'End someone''s work here: no sign-in, credentials revoked, open tasks handed over; their balance is still paid out'
+            cand reset-password 'A new temporary password for someone, printed once; their sessions and tokens end'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'popug;user;add'= {
@@ -195,11 +198,29 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'popug;user;deactivate'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'popug;user;reset-password'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'popug;user;help'= {
             cand add 'Create a user and their account; prints the temporary password once'
             cand list 'Every user'
             cand show 'One user'
-            cand set-role 'Change a user''s role'
+            cand set-role 'Change a user''s role; a worker''s open tasks go to other workers'
+            cand deactivate 'End someone''s work here: no sign-in, credentials revoked, open tasks handed over; their balance is still paid out'
+            cand reset-password 'A new temporary password for someone, printed once; their sessions and tokens end'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'popug;user;help;add'= {
@@ -209,6 +230,10 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;user;help;show'= {
         }
         &'popug;user;help;set-role'= {
+        }
+        &'popug;user;help;deactivate'= {
+        }
+        &'popug;user;help;reset-password'= {
         }
         &'popug;user;help;help'= {
         }
@@ -445,8 +470,8 @@ set edit:completion:arg-completer[popug] = {|@words|
         }
         &'popug;help;token'= {
             cand create 'Create an API token for automation (printed once, stored hashed)'
-            cand list 'Your API tokens'
-            cand revoke 'Revoke one of your API tokens'
+            cand list 'Your API tokens (`--all`: everyone''s, admins)'
+            cand revoke 'Revoke one of your API tokens (admins: anyone''s)'
         }
         &'popug;help;token;create'= {
         }
@@ -458,7 +483,9 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand add 'Create a user and their account; prints the temporary password once'
             cand list 'Every user'
             cand show 'One user'
-            cand set-role 'Change a user''s role'
+            cand set-role 'Change a user''s role; a worker''s open tasks go to other workers'
+            cand deactivate 'End someone''s work here: no sign-in, credentials revoked, open tasks handed over; their balance is still paid out'
+            cand reset-password 'A new temporary password for someone, printed once; their sessions and tokens end'
         }
         &'popug;help;user;add'= {
         }
@@ -467,6 +494,10 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;help;user;show'= {
         }
         &'popug;help;user;set-role'= {
+        }
+        &'popug;help;user;deactivate'= {
+        }
+        &'popug;help;user;reset-password'= {
         }
         &'popug;help;task'= {
             cand create 'Create a task; it is priced once and assigned to a random worker'

@@ -111,7 +111,7 @@ fn main() -> Res<()> {
         };
         let (ledger_id, admin_id) = (w.new_id().to_string(), w.new_id().to_string());
         w.append(popug::app::genesis(
-            ledger_id, admin_id, "UTC", "admin", admin_hash,
+            ledger_id, admin_id, "UTC", Some(args.seed), "admin", admin_hash,
         ))?;
         let mut batches = vec![
             vec![user(
@@ -200,6 +200,8 @@ fn main() -> Res<()> {
                 let who = Actor {
                     user: auth::user_by_id(w.db(), &t.assignee_id)?.expect("assignee exists"),
                     credential_id: String::new(),
+                    credential_kind: "session".into(),
+                    expires_at: None,
                 };
                 let change = tasks::decide_done(t, &who)?;
                 batches.push(vec![change.to_event(&who.user.user_id)]);
@@ -249,5 +251,7 @@ fn actor(ledger: &Ledger, login: &str) -> Res<Actor> {
     Ok(Actor {
         user: auth::user_by_login(ledger.db(), login)?.ok_or("no such user")?,
         credential_id: String::new(),
+        credential_kind: "session".into(),
+        expires_at: None,
     })
 }

@@ -124,13 +124,13 @@ impl Env {
         if !first.ends_with(b"\n") {
             return Ok(None);
         }
-        let event = popug_ledger::line::decode(&first[..first.len() - 1]).map_err(|e| {
-            AppError::new(
-                crate::error::Kind::Damaged,
-                "ledger_damaged",
-                format!("the first line of {} is not an event: {e}", path.display()),
-            )
-        })?;
+        // a damaged first line is the engine's to report (exit 6, the line named)
+        let Ok(event) = popug_ledger::line::decode(&first[..first.len() - 1]) else {
+            return Ok(None);
+        };
+        if event.event_type != "LedgerInitialized" {
+            return Ok(None);
+        }
         Ok(crate::events::ledger_initialized(&event)
             .ok()
             .and_then(|init| init.seed))

@@ -39,12 +39,16 @@ impl Payload for LedgerInitialized {
     const PRODUCER: &'static str = "scheduler";
 }
 
-/// LedgerInitialized v1, as older ledgers hold it: no seed (they were never seeded at
-/// `init`). Frozen; read only through [`ledger_initialized`].
+// LedgerInitialized v1, as older ledgers hold it: no seed (they were never seeded at
+// `init`). Frozen, its schema too (the doc comments below are its schema's words); read
+// only through `ledger_initialized`.
+/// The ledger's first event: settings that hold for its whole life.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "LedgerInitialized")]
 pub struct LedgerInitializedV1 {
     pub ledger_id: String,
+    /// IANA name of the timezone in which a calendar day is counted.
     pub timezone: String,
 }
 

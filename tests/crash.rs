@@ -22,7 +22,7 @@ use serde_json::Value;
 struct World {
     l: Ledger,
     tokens: BTreeMap<String, String>,
-    /// Minutes since 2026-12-01T00:00Z: each command runs a little later (sessions last 30
+    /// Minutes since 2026-10-01T00:00Z (in the past: POPUG_NOW may not run ahead of the real clock): each command runs a little later (sessions last 30
     /// days, so even a long run stays inside them).
     minute: u32,
 }
@@ -32,7 +32,7 @@ impl World {
         let day = 1 + self.minute / 1440;
         assert!(day <= 28, "the crash run outgrew its month; use fewer rounds");
         format!(
-            "2026-12-{day:02}T{:02}:{:02}:00Z",
+            "2026-10-{day:02}T{:02}:{:02}:00Z",
             self.minute / 60 % 24,
             self.minute % 60
         )
@@ -57,7 +57,7 @@ impl World {
 }
 
 fn setup() -> World {
-    let l = Ledger::init_with(&[("POPUG_NOW", "2026-11-30T00:00:00Z")]);
+    let l = Ledger::init_with(&[("POPUG_NOW", "2026-09-30T00:00:00Z")]);
     let mut w = World {
         tokens: BTreeMap::new(),
         l,

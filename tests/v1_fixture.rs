@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use popug::events::{
-    LedgerInitialized, MakeDailyPaymentsCommand, Notify, Payload, Role, TaskStatus, TaskStatusChanged,
+    LedgerInitializedV1, MakeDailyPaymentsCommand, Notify, Payload, Role, TaskStatus, TaskStatusChanged,
     UserCreated,
 };
 use popug_ledger::{Clock, Ledger, NewEvent, Options};
@@ -55,11 +55,18 @@ fn regenerate_v1_fixture() {
     l.write(at("2026-11-02T09:00:00Z"))
         .unwrap()
         .append(vec![
-            LedgerInitialized {
-                ledger_id: "v1-fixture".into(),
-                timezone: "UTC".into(),
-            }
-            .to_event("system"),
+            // the fixture is an old ledger: its genesis is LedgerInitialized v1
+            NewEvent::new(
+                "LedgerInitialized",
+                1,
+                "scheduler",
+                "system",
+                &LedgerInitializedV1 {
+                    ledger_id: "v1-fixture".into(),
+                    timezone: "UTC".into(),
+                },
+            )
+            .unwrap(),
             user("u-admin", "admin", Role::Admin, &hash),
         ])
         .unwrap();

@@ -1089,6 +1089,9 @@ impl WriteGuard<'_> {
                     event_type: "(a deferred delivery)".into(),
                     source,
                 })?;
+            if delivered.is_empty() {
+                continue;
+            }
             for r in delivered.into_iter().filter(|r| !r.events.is_empty()) {
                 let cause = Cause {
                     causation_id: r.causation_id,

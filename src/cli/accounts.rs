@@ -49,7 +49,7 @@ pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
             .enumerate()
             .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
     Err(if shaped {
-        format!("`{s}` is not a day of the calendar")
+        format!("`{s}` is not a date: that day does not exist in the calendar")
     } else {
         format!("`{}` is not a date: use YYYY-MM-DD", crate::text::shown(s))
     })

@@ -449,10 +449,13 @@ mod rules {
             email: None,
             role,
             notify: crate::events::Notify::None,
+            active: true,
         };
         Actor {
             user,
             credential_id: "c".into(),
+            credential_kind: "session".into(),
+            expires_at: None,
         }
     }
 

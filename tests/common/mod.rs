@@ -5,8 +5,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The binary under test: this build's, or `POPUG_TEST_BIN` (to show that a test fails on
+/// an older binary: `POPUG_TEST_BIN=/tmp/popug-old cargo test --test trust`).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_popug"))
+    match std::env::var_os("POPUG_TEST_BIN").filter(|b| !b.is_empty()) {
+        Some(b) => PathBuf::from(b),
+        None => PathBuf::from(env!("CARGO_BIN_EXE_popug")),
+    }
 }
 
 /// A `popug` command with a clean environment: no saved session, no inherited POPUG_*.

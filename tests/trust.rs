@@ -1,0 +1,366 @@
+//! Trust at the edges, through the real binary: nobody can steer the clock, the draws or
+//! someone else's credentials; admins can help when a credential leaks or someone leaves;
+//! hostile text cannot lie in a table, run in a spreadsheet or drive a terminal; files go
+//! only where they should. Each refusal writes nothing.
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Output, Stdio};
+
+use common::Ledger;
+use serde_json::Value;
+
+/// A ledger with workers w1, w2 (file channel), w3 and a manager, each signed in.
+struct Company {
+    l: Ledger,
+    passwords: std::collections::BTreeMap<String, String>,
+    tokens: std::collections::BTreeMap<String, String>,
+}
+
+impl Company {
+    fn new() -> Company {
+        Company::with(&[])
+    }
+
+    fn with(env: &[(&str, &str)]) -> Company {
+        let l = Ledger::init_with(env);
+        let mut c = Company {
+            l,
+            passwords: Default::default(),
+            tokens: Default::default(),
+        };
+        c.tokens.insert("admin".into(), c.l.admin_token.clone());
+        for (login, role, notify) in [
+            ("w1", "worker", "none"),
+            ("w2", "worker", "file"),
+            ("w3", "worker", "none"),
+            ("boss", "manager", "none"),
+        ] {
+            let doc = c.l.json(&["user", "add", login, "--role", role, "--notify", notify]);
+            let pw = doc["password"].as_str().unwrap().to_owned();
+            let token = common::login_token(c.l.cmd(), login, &pw);
+            c.passwords.insert(login.into(), pw);
+            c.tokens.insert(login.into(), token);
+        }
+        c
+    }
+
+    fn cmd(&self, who: &str) -> Command {
+        let mut c = self.l.cmd();
+        c.env("POPUG_TOKEN", &self.tokens[who]);
+        c
+    }
+
+    fn json(&self, who: &str, args: &[&str]) -> Value {
+        let out = self.cmd(who).arg("--json").args(args).output().unwrap();
+        assert!(out.status.success(), "{who} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// `cmd` fails with `code` and `needle` on stderr, and the ledger is unchanged.
+    fn refused(&self, mut cmd: Command, code: i32, needle: &str) -> String {
+        let before = self.l.snapshot();
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(code), "{cmd:?}: {err}");
+        assert!(err.contains(needle), "{cmd:?}: expected `{needle}` in {err}");
+        assert_eq!(self.l.snapshot(), before, "{cmd:?} changed the ledger");
+        err
+    }
+
+    fn events(&self) -> Vec<Value> {
+        fs::read_to_string(self.l.dir.join("events.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+fn with_stdin(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // the child may stop reading early (a refused line): a broken pipe is expected then
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[test]
+fn popug_now_may_not_run_ahead_of_the_real_clock() {
+    let c = Company::new();
+    let ahead = iso(chrono::Utc::now() + chrono::Duration::days(2));
+    let mut cmd = c.cmd("boss");
+    cmd.env("POPUG_NOW", &ahead).args(["task", "create", "From the future"]);
+    c.refused(cmd, 2, "ahead of the real clock");
+    let mut cmd = c.cmd("admin");
+    cmd.env("POPUG_NOW", &ahead).arg("pay-daily");
+    c.refused(cmd, 2, "ahead of the real clock");
+    // a minute ahead (clocks differ a little between hosts) is fine
+    let near = iso(chrono::Utc::now() + chrono::Duration::minutes(1));
+    let out = c.cmd("boss").env("POPUG_NOW", &near).args(["task", "create", "Soon"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // and the real clock goes on writing afterwards
+    c.json("boss", &["task", "create", "Later"]);
+    assert_eq!(c.l.json(&["verify"])["ok"], true);
+}
+
+#[test]
+fn lifetimes_are_parsed_strictly_and_a_token_never_outlives_the_token_that_made_it() {
+    let c = Company::new();
+    for bad in ["5é", "é", "5", "d", "0d", "-1d", "1w", "99999999999999999d", ""] {
+        let mut cmd = c.cmd("w1");
+        cmd.args(["token", "create", "--name", "x", &format!("--expires-in={bad}")]);
+        c.refused(cmd, 2, "is not a lifetime");
+    }
+    let short = c.json("w1", &["token", "create", "--name", "short", "--expires-in", "1h"]);
+    let short_exp: chrono::DateTime<chrono::Utc> = short["expires_at"].as_str().unwrap().parse().unwrap();
+    let hour = short_exp - chrono::Utc::now();
+    assert!(hour > chrono::Duration::minutes(59) && hour <= chrono::Duration::hours(1), "{short}");
+    let secs = c.json("w1", &["token", "create", "--name", "secs", "--expires-in", "45s"]);
+    assert!(secs["expires_at"].is_string());
+    // made with the 1-hour token: `never` and `90d` both end with it
+    for asked in ["never", "90d"] {
+        let out = c
+            .l
+            .cmd()
+            .env("POPUG_TOKEN", short["token"].as_str().unwrap())
+            .args(["--json", "token", "create", "--name", "child", "--expires-in", asked])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let child: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(child["expires_at"], short["expires_at"], "{asked}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("expires at"));
+    }
+    // made in a password session, `never` is never
+    let forever = c.json("w1", &["token", "create", "--name", "cron", "--expires-in", "never"]);
+    assert!(forever["expires_at"].is_null());
+}
+
+#[test]
+fn the_seed_is_fixed_at_init_and_no_caller_can_choose_it() {
+    // a real ledger: any POPUG_SEED is refused, nothing written
+    let c = Company::new();
+    let mut cmd = c.cmd("w1");
+    cmd.env("POPUG_SEED", "3").args(["task", "create", "Cheap and mine"]);
+    c.refused(cmd, 2, "not seeded");
+    let v = c.l.json(&["verify"]);
+    assert!(v["seed"].is_null(), "{v}");
+
+    // a seeded ledger (tests, demos): its own seed is accepted, any other refused
+    let s = Company::with(&[("POPUG_SEED", "42")]);
+    let v = s.l.json(&["verify"]);
+    assert_eq!(v["seed"], 42);
+    assert!(s.l.ok(&["verify"]).contains("seeded (POPUG_SEED=42)"));
+    let mut cmd = s.cmd("w1");
+    cmd.env("POPUG_SEED", "43").args(["task", "create", "Steered"]);
+    s.refused(cmd, 2, "not this ledger's seed");
+    let out = s.cmd("w1").env("POPUG_SEED", "42").args(["task", "create", "Same seed"]).output().unwrap();
+    assert!(out.status.success());
+    // and without POPUG_SEED a seeded ledger still draws from its own seed
+    let out = s.cmd("w1").args(["task", "create", "No seed given"]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(s.l.json(&["verify"])["ok"], true);
+}
+
+#[test]
+fn passwords_are_compared_in_nfc_and_stdin_lines_are_capped() {
+    let c = Company::new();
+    let old = c.passwords["w1"].clone();
+    // set a password typed in NFD (e + combining acute), sign in with it typed in NFC
+    let nfd = "cafe\u{301} au lait, s'il vous plai\u{302}t";
+    let nfc = "caf\u{e9} au lait, s'il vous pla\u{ee}t";
+    let mut cmd = c.cmd("w1");
+    cmd.args(["passwd", "--password-stdin"]);
+    let out = with_stdin(cmd, format!("{old}\n{nfd}\n").as_bytes());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for typed in [nfc, nfd] {
+        let t = common::login_token(c.l.cmd(), "w1", typed);
+        assert!(t.starts_with("pgs_"));
+    }
+    // a 10 MB line on --password-stdin is refused (exit 2) and nothing is written
+    let before = c.l.snapshot();
+    let mut cmd = c.l.cmd();
+    cmd.args(["login", "w1", "--password-stdin", "--print-token"]);
+    let out = with_stdin(cmd, &vec![b'a'; 10 << 20]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("longer than 4096 bytes"));
+    assert_eq!(c.l.snapshot(), before);
+}
+
+#[test]
+fn admins_list_and_revoke_anyones_tokens_and_reset_passwords() {
+    let c = Company::new();
+    let t = c.json("w1", &["token", "create", "--name", "w1-cron"]);
+    let id = t["token_id"].as_str().unwrap().to_owned();
+    // everyone's tokens: admins only
+    let mut cmd = c.cmd("boss");
+    cmd.args(["token", "list", "--all"]);
+    c.refused(cmd, 3, "is for admin");
+    let all = c.json("admin", &["token", "list", "--all"]);
+    let row = all.as_array().unwrap().iter().find(|r| r["token_id"] == id.as_str()).unwrap();
+    assert_eq!(row["login"], "w1");
+    assert!(!all.to_string().contains(&t["token"].as_str().unwrap()[4..]));
+    // someone else's token is not found for a non-admin
+    let mut cmd = c.cmd("w2");
+    cmd.args(["token", "revoke", &id]);
+    c.refused(cmd, 4, "no API token");
+    c.json("admin", &["token", "revoke", &id]);
+    let out = c.l.cmd().env("POPUG_TOKEN", t["token"].as_str().unwrap()).arg("whoami").output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+
+    // reset-password: admins only; a new password printed once, every credential ended
+    let mut cmd = c.cmd("boss");
+    cmd.args(["user", "reset-password", "w2"]);
+    c.refused(cmd, 3, "is for admin");
+    let mut cmd = c.cmd("admin");
+    cmd.args(["user", "reset-password", "nobody"]);
+    c.refused(cmd, 4, "no user");
+    let w2_token = c.json("w2", &["token", "create", "--name", "w2-cron", "--expires-in", "never"]);
+    let doc = c.json("admin", &["user", "reset-password", "w2"]);
+    assert_eq!(doc["login"], "w2");
+    let fresh = doc["password"].as_str().unwrap();
+    for token in [&c.tokens["w2"], w2_token["token"].as_str().unwrap()] {
+        let out = c.l.cmd().env("POPUG_TOKEN", token).arg("whoami").output().unwrap();
+        assert_eq!(out.status.code(), Some(3));
+    }
+    assert!(common::login_token(c.l.cmd(), "w2", fresh).starts_with("pgs_"));
+    let out = with_stdin(
+        {
+            let mut cmd = c.l.cmd();
+            cmd.args(["login", "w2", "--password-stdin", "--print-token"]);
+            cmd
+        },
+        format!("{}\n", c.passwords["w2"]).as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(3), "the old password is gone");
+    assert_eq!(c.l.json(&["verify"])["ok"], true);
+}
+
+#[test]
+fn hostile_text_is_refused_or_defused() {
+    let c = Company::new();
+    // a right-to-left override (or any invisible format character) makes a table lie
+    for title in ["Pay \u{202E}00.01", "Zero\u{200B}width", "Bell\u{7}"] {
+        let mut cmd = c.cmd("boss");
+        cmd.args(["task", "create", title]);
+        c.refused(cmd, 2, "control characters or invisible format characters");
+    }
+    let mut cmd = c.cmd("admin");
+    cmd.args(["user", "add", "eve", "--role", "worker", "--name", "Eve\u{202E}lyn"]);
+    c.refused(cmd, 2, "invisible format characters");
+    // an import error quotes the input: terminal escapes are shown escaped, never sent
+    let file = c.l.home.join("evil.jsonl");
+    fs::write(&file, b"{\"title\": 7, \"x\": \"\x1b]0;pwned\x07\x1b[31m\"}\n").unwrap();
+    let mut cmd = c.cmd("boss");
+    cmd.args(["task", "import"]).arg(&file);
+    let err = c.refused(cmd, 2, "line 1");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    // a formula in a title is shown, never run, in every CSV; amounts stay numbers
+    let t = c.json("boss", &["task", "create", "=HYPERLINK(\"http://evil.example\",\"x\")"]);
+    let n = t["number"].to_string();
+    let export = c.l.ok(&["export", "tasks"]);
+    assert!(export.contains("'=HYPERLINK("), "{export}");
+    assert!(!export.contains(",=HYPERLINK("), "{export}");
+    let listed = c.l.ok(&["--format", "csv", "task", "show", &n]);
+    assert!(listed.contains("'=HYPERLINK("), "{listed}");
+    let tx = c.l.ok(&["export", "transactions"]);
+    assert!(tx.lines().skip(1).any(|l| l.contains(",-1") || l.contains(",-2")), "{tx}");
+    assert!(!tx.contains("'-"), "an amount was defused: {tx}");
+}
+
+#[test]
+fn export_writes_through_a_private_temporary_file_and_dash_is_stdout() {
+    let c = Company::new();
+    c.json("boss", &["task", "create", "One"]);
+    let dir = c.l.home.join("out");
+    fs::create_dir(&dir).unwrap();
+    // the name the old code used for its temporary file: a link planted there is not followed
+    let target = c.l.home.join("victim");
+    fs::write(&target, b"keep me").unwrap();
+    std::os::unix::fs::symlink(&target, dir.join("tasks.popug-tmp")).unwrap();
+    let file = dir.join("tasks.csv");
+    c.l.ok(&["export", "tasks", "-o", file.to_str().unwrap()]);
+    assert_eq!(fs::read(&target).unwrap(), b"keep me");
+    assert!(fs::read_to_string(&file).unwrap().starts_with("number,"));
+    assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+    // `-o -` is standard output, as `task import -` is standard input
+    let out = c.l.admin().current_dir(&dir).args(["export", "tasks", "-o", "-"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("number,"));
+    assert!(!dir.join("-").exists());
+}
+
+#[test]
+fn init_refuses_a_directory_that_holds_something_and_never_chmods_one_it_did_not_make() {
+    let l = Ledger::new();
+    fs::create_dir_all(&l.dir).unwrap();
+    fs::set_permissions(&l.dir, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(l.dir.join("thesis.tex"), b"mine").unwrap();
+    let before = common::snapshot(&l.dir);
+    let out = l.cmd().arg("init").output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+    assert_eq!(common::snapshot(&l.dir), before);
+    assert_eq!(fs::metadata(&l.dir).unwrap().permissions().mode() & 0o777, 0o755);
+    // an empty directory is taken as it is: its mode stays the owner's choice
+    fs::remove_file(l.dir.join("thesis.tex")).unwrap();
+    let out = l.cmd().arg("init").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(fs::metadata(&l.dir).unwrap().permissions().mode() & 0o777, 0o755);
+    assert_eq!(
+        fs::metadata(l.dir.join("events.jsonl")).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // a directory init makes is private
+    let fresh = l.home.join("fresh/ledger");
+    let out = l.cmd().env("POPUG_LEDGER", &fresh).arg("init").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o700);
+}
+
+#[test]
+fn a_maildir_is_never_followed_through_a_link_and_kept_private() {
+    let c = Company::new();
+    let elsewhere = c.l.home.join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    let maildir = c.l.dir.join("notifications/w2");
+    fs::remove_dir_all(&maildir).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &maildir).unwrap();
+    // tasks for w2 are created, charged and deferred; nothing lands in the link's target
+    let mut to_w2 = 0;
+    for i in 0..30 {
+        let d = c.json("boss", &["task", "create", &format!("T{i}")]);
+        to_w2 += (d["assignee"] == "w2") as usize;
+    }
+    assert!(to_w2 > 0);
+    assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0, "written through the link");
+    let deferred = c.events().iter().filter(|e| e["type"] == "NotificationDeferred").count();
+    assert_eq!(deferred, to_w2);
+    // once the link is replaced by a real folder, each is delivered once, in a private Maildir
+    fs::remove_file(&maildir).unwrap();
+    fs::create_dir(&maildir).unwrap();
+    fs::set_permissions(&maildir, fs::Permissions::from_mode(0o755)).unwrap();
+    c.json("boss", &["task", "create", "After"]);
+    let new = fs::read_dir(maildir.join("new")).unwrap().count();
+    let sent_to_w2 = c.events().iter().filter(|e| e["type"] == "NotificationSent").count();
+    assert!(new >= to_w2 && sent_to_w2 >= to_w2, "{new} messages, {sent_to_w2} sent");
+    assert_eq!(fs::metadata(&maildir).unwrap().permissions().mode() & 0o777, 0o700);
+    let v = c.l.json(&["verify"]);
+    assert_eq!(v["deferred_notifications"], 0, "{v}");
+}

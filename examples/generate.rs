@@ -111,7 +111,12 @@ fn main() -> Res<()> {
         };
         let (ledger_id, admin_id) = (w.new_id().to_string(), w.new_id().to_string());
         w.append(popug::app::genesis(
-            ledger_id, admin_id, "UTC", Some(args.seed), "admin", admin_hash,
+            ledger_id,
+            admin_id,
+            "UTC",
+            Some(args.seed),
+            "admin",
+            admin_hash,
         ))?;
         let mut batches = vec![
             vec![user(

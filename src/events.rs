@@ -114,7 +114,7 @@ impl std::str::FromStr for Role {
             "worker" => Ok(Role::Worker),
             _ => Err(format!(
                 "`{}` is not a role (admin, manager, accountant, worker)",
-                crate::text::shown(&s)
+                crate::text::shown(s)
             )),
         }
     }
@@ -129,7 +129,7 @@ impl std::str::FromStr for Notify {
             "none" => Ok(Notify::None),
             _ => Err(format!(
                 "`{}` is not a channel (stdout, file, none)",
-                crate::text::shown(&s)
+                crate::text::shown(s)
             )),
         }
     }

@@ -18,9 +18,9 @@ pub mod notifications;
 pub mod payments;
 pub mod scheduler;
 pub mod tasks;
-pub mod text;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod text;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -56,7 +56,9 @@ mod tests {
 
     #[test]
     fn bidi_and_invisible_characters_are_refused_joiners_are_not() {
-        for c in ['\u{202E}', '\u{2066}', '\u{200B}', '\u{FEFF}', '\u{1b}', '\n', '\u{7f}'] {
+        for c in [
+            '\u{202E}', '\u{2066}', '\u{200B}', '\u{FEFF}', '\u{1b}', '\n', '\u{7f}',
+        ] {
             assert!(is_forbidden(c), "{c:?}");
         }
         for c in ['é', 'ж', '中', '\u{200D}', '\u{200C}', ' ', '🦜'] {

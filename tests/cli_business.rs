@@ -657,13 +657,24 @@ fn passwd_asks_for_the_current_password_and_ends_the_other_sessions() {
     let c = Company::new();
     let old = c.passwords["w1"].clone();
     let other_session = c.login("w1", &old);
-    let whoami = |token: &str| c.l.cmd().env("POPUG_TOKEN", token).arg("whoami").output().unwrap();
+    let whoami = |token: &str| {
+        c.l.cmd()
+            .env("POPUG_TOKEN", token)
+            .arg("whoami")
+            .output()
+            .unwrap()
+    };
     assert!(whoami(&other_session).status.success());
 
     // a wrong current password: exit 3, nothing written
     let before = c.l.snapshot();
     let out = passwd(&c, "w1", &["not the password", "a new long password"]);
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("current password is wrong"));
     assert_eq!(c.l.snapshot(), before, "a refused passwd wrote");
     // a new password that is too short: exit 2, nothing written
@@ -843,13 +854,21 @@ fn an_undeliverable_maildir_fails_no_command_and_a_later_command_delivers_it_onc
             Some(added[0]["id"].as_str().unwrap().to_owned())
         })
         .expect("one of 30 tasks goes to w2");
-    assert_eq!(fs::read_dir(maildir.join("tmp")).unwrap().count(), 0, "nothing written");
+    assert_eq!(
+        fs::read_dir(maildir.join("tmp")).unwrap().count(),
+        0,
+        "nothing written"
+    );
     // nobody is blocked meanwhile: reads and other users' writes work, verify says it waits
     c.l.json(&["balance", "--all"]);
     let out = c.cmd_as("w1").args(["--json", "balance"]).output().unwrap();
     assert!(out.status.success());
     let v = c.l.json(&["verify"]);
-    assert_eq!((v["ok"].as_bool(), v["deferred_notifications"].as_u64()), (Some(true), Some(1)), "{v}");
+    assert_eq!(
+        (v["ok"].as_bool(), v["deferred_notifications"].as_u64()),
+        (Some(true), Some(1)),
+        "{v}"
+    );
     let text = c.l.ok(&["verify"]);
     assert!(text.contains("1 notifications wait for a Maildir"), "{text}");
 
@@ -879,7 +898,11 @@ fn an_undeliverable_maildir_fails_no_command_and_a_later_command_delivers_it_onc
     assert_eq!(fs::read_dir(maildir.join("tmp")).unwrap().count(), 0);
     let v = c.l.json(&["verify"]);
     assert_eq!(
-        (v["ok"].as_bool(), v["reaction_lag"].as_u64(), v["deferred_notifications"].as_u64()),
+        (
+            v["ok"].as_bool(),
+            v["reaction_lag"].as_u64(),
+            v["deferred_notifications"].as_u64()
+        ),
         (Some(true), Some(0), Some(0)),
         "{v}"
     );

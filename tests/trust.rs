@@ -39,7 +39,8 @@ impl Company {
             ("w3", "worker", "none"),
             ("boss", "manager", "none"),
         ] {
-            let doc = c.l.json(&["user", "add", login, "--role", role, "--notify", notify]);
+            let doc =
+                c.l.json(&["user", "add", login, "--role", role, "--notify", notify]);
             let pw = doc["password"].as_str().unwrap().to_owned();
             let token = common::login_token(c.l.cmd(), login, &pw);
             c.passwords.insert(login.into(), pw);
@@ -56,7 +57,11 @@ impl Company {
 
     fn json(&self, who: &str, args: &[&str]) -> Value {
         let out = self.cmd(who).arg("--json").args(args).output().unwrap();
-        assert!(out.status.success(), "{who} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{who} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
@@ -103,14 +108,20 @@ fn popug_now_may_not_run_ahead_of_the_real_clock() {
     let c = Company::new();
     let ahead = iso(chrono::Utc::now() + chrono::Duration::days(2));
     let mut cmd = c.cmd("boss");
-    cmd.env("POPUG_NOW", &ahead).args(["task", "create", "From the future"]);
+    cmd.env("POPUG_NOW", &ahead)
+        .args(["task", "create", "From the future"]);
     c.refused(cmd, 2, "ahead of the real clock");
     let mut cmd = c.cmd("admin");
     cmd.env("POPUG_NOW", &ahead).arg("pay-daily");
     c.refused(cmd, 2, "ahead of the real clock");
     // a minute ahead (clocks differ a little between hosts) is fine
     let near = iso(chrono::Utc::now() + chrono::Duration::minutes(1));
-    let out = c.cmd("boss").env("POPUG_NOW", &near).args(["task", "create", "Soon"]).output().unwrap();
+    let out = c
+        .cmd("boss")
+        .env("POPUG_NOW", &near)
+        .args(["task", "create", "Soon"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // and the real clock goes on writing afterwards
     c.json("boss", &["task", "create", "Later"]);
@@ -125,28 +136,47 @@ fn lifetimes_are_parsed_strictly_and_a_token_never_outlives_the_token_that_made_
         cmd.args(["token", "create", "--name", "x", &format!("--expires-in={bad}")]);
         c.refused(cmd, 2, "is not a lifetime");
     }
-    let short = c.json("w1", &["token", "create", "--name", "short", "--expires-in", "1h"]);
+    let short = c.json(
+        "w1",
+        &["token", "create", "--name", "short", "--expires-in", "1h"],
+    );
     let short_exp: chrono::DateTime<chrono::Utc> = short["expires_at"].as_str().unwrap().parse().unwrap();
     let hour = short_exp - chrono::Utc::now();
-    assert!(hour > chrono::Duration::minutes(59) && hour <= chrono::Duration::hours(1), "{short}");
-    let secs = c.json("w1", &["token", "create", "--name", "secs", "--expires-in", "45s"]);
+    assert!(
+        hour > chrono::Duration::minutes(59) && hour <= chrono::Duration::hours(1),
+        "{short}"
+    );
+    let secs = c.json(
+        "w1",
+        &["token", "create", "--name", "secs", "--expires-in", "45s"],
+    );
     assert!(secs["expires_at"].is_string());
     // made with the 1-hour token: `never` and `90d` both end with it
     for asked in ["never", "90d"] {
-        let out = c
-            .l
-            .cmd()
-            .env("POPUG_TOKEN", short["token"].as_str().unwrap())
-            .args(["--json", "token", "create", "--name", "child", "--expires-in", asked])
-            .output()
-            .unwrap();
+        let out =
+            c.l.cmd()
+                .env("POPUG_TOKEN", short["token"].as_str().unwrap())
+                .args([
+                    "--json",
+                    "token",
+                    "create",
+                    "--name",
+                    "child",
+                    "--expires-in",
+                    asked,
+                ])
+                .output()
+                .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let child: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(child["expires_at"], short["expires_at"], "{asked}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("expires at"));
     }
     // made in a password session, `never` is never
-    let forever = c.json("w1", &["token", "create", "--name", "cron", "--expires-in", "never"]);
+    let forever = c.json(
+        "w1",
+        &["token", "create", "--name", "cron", "--expires-in", "never"],
+    );
     assert!(forever["expires_at"].is_null());
 }
 
@@ -155,7 +185,8 @@ fn the_seed_is_fixed_at_init_and_no_caller_can_choose_it() {
     // a real ledger: any POPUG_SEED is refused, nothing written
     let c = Company::new();
     let mut cmd = c.cmd("w1");
-    cmd.env("POPUG_SEED", "3").args(["task", "create", "Cheap and mine"]);
+    cmd.env("POPUG_SEED", "3")
+        .args(["task", "create", "Cheap and mine"]);
     c.refused(cmd, 2, "not seeded");
     let v = c.l.json(&["verify"]);
     assert!(v["seed"].is_null(), "{v}");
@@ -168,10 +199,19 @@ fn the_seed_is_fixed_at_init_and_no_caller_can_choose_it() {
     let mut cmd = s.cmd("w1");
     cmd.env("POPUG_SEED", "43").args(["task", "create", "Steered"]);
     s.refused(cmd, 2, "not this ledger's seed");
-    let out = s.cmd("w1").env("POPUG_SEED", "42").args(["task", "create", "Same seed"]).output().unwrap();
+    let out = s
+        .cmd("w1")
+        .env("POPUG_SEED", "42")
+        .args(["task", "create", "Same seed"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     // and without POPUG_SEED a seeded ledger still draws from its own seed
-    let out = s.cmd("w1").args(["task", "create", "No seed given"]).output().unwrap();
+    let out = s
+        .cmd("w1")
+        .args(["task", "create", "No seed given"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(s.l.json(&["verify"])["ok"], true);
 }
@@ -196,7 +236,12 @@ fn passwords_are_compared_in_nfc_and_stdin_lines_are_capped() {
     let mut cmd = c.l.cmd();
     cmd.args(["login", "w1", "--password-stdin", "--print-token"]);
     let out = with_stdin(cmd, &vec![b'a'; 10 << 20]);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("longer than 4096 bytes"));
     assert_eq!(c.l.snapshot(), before);
 }
@@ -211,7 +256,12 @@ fn admins_list_and_revoke_anyones_tokens_and_reset_passwords() {
     cmd.args(["token", "list", "--all"]);
     c.refused(cmd, 3, "is for admin");
     let all = c.json("admin", &["token", "list", "--all"]);
-    let row = all.as_array().unwrap().iter().find(|r| r["token_id"] == id.as_str()).unwrap();
+    let row = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["token_id"] == id.as_str())
+        .unwrap();
     assert_eq!(row["login"], "w1");
     assert!(!all.to_string().contains(&t["token"].as_str().unwrap()[4..]));
     // someone else's token is not found for a non-admin
@@ -219,7 +269,12 @@ fn admins_list_and_revoke_anyones_tokens_and_reset_passwords() {
     cmd.args(["token", "revoke", &id]);
     c.refused(cmd, 4, "no API token");
     c.json("admin", &["token", "revoke", &id]);
-    let out = c.l.cmd().env("POPUG_TOKEN", t["token"].as_str().unwrap()).arg("whoami").output().unwrap();
+    let out =
+        c.l.cmd()
+            .env("POPUG_TOKEN", t["token"].as_str().unwrap())
+            .arg("whoami")
+            .output()
+            .unwrap();
     assert_eq!(out.status.code(), Some(3));
 
     // reset-password: admins only; a new password printed once, every credential ended
@@ -229,12 +284,20 @@ fn admins_list_and_revoke_anyones_tokens_and_reset_passwords() {
     let mut cmd = c.cmd("admin");
     cmd.args(["user", "reset-password", "nobody"]);
     c.refused(cmd, 4, "no user");
-    let w2_token = c.json("w2", &["token", "create", "--name", "w2-cron", "--expires-in", "never"]);
+    let w2_token = c.json(
+        "w2",
+        &["token", "create", "--name", "w2-cron", "--expires-in", "never"],
+    );
     let doc = c.json("admin", &["user", "reset-password", "w2"]);
     assert_eq!(doc["login"], "w2");
     let fresh = doc["password"].as_str().unwrap();
     for token in [&c.tokens["w2"], w2_token["token"].as_str().unwrap()] {
-        let out = c.l.cmd().env("POPUG_TOKEN", token).arg("whoami").output().unwrap();
+        let out =
+            c.l.cmd()
+                .env("POPUG_TOKEN", token)
+                .arg("whoami")
+                .output()
+                .unwrap();
         assert_eq!(out.status.code(), Some(3));
     }
     assert!(common::login_token(c.l.cmd(), "w2", fresh).starts_with("pgs_"));
@@ -260,7 +323,15 @@ fn hostile_text_is_refused_or_defused() {
         c.refused(cmd, 2, "control characters or invisible format characters");
     }
     let mut cmd = c.cmd("admin");
-    cmd.args(["user", "add", "eve", "--role", "worker", "--name", "Eve\u{202E}lyn"]);
+    cmd.args([
+        "user",
+        "add",
+        "eve",
+        "--role",
+        "worker",
+        "--name",
+        "Eve\u{202E}lyn",
+    ]);
     c.refused(cmd, 2, "invisible format characters");
     // an import error quotes the input: terminal escapes are shown escaped, never sent
     let file = c.l.home.join("evil.jsonl");
@@ -270,7 +341,10 @@ fn hostile_text_is_refused_or_defused() {
     let err = c.refused(cmd, 2, "line 1");
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
     // a formula in a title is shown, never run, in every CSV; amounts stay numbers
-    let t = c.json("boss", &["task", "create", "=HYPERLINK(\"http://evil.example\",\"x\")"]);
+    let t = c.json(
+        "boss",
+        &["task", "create", "=HYPERLINK(\"http://evil.example\",\"x\")"],
+    );
     let n = t["number"].to_string();
     let export = c.l.ok(&["export", "tasks"]);
     assert!(export.contains("'=HYPERLINK("), "{export}");
@@ -278,7 +352,10 @@ fn hostile_text_is_refused_or_defused() {
     let listed = c.l.ok(&["--format", "csv", "task", "show", &n]);
     assert!(listed.contains("'=HYPERLINK("), "{listed}");
     let tx = c.l.ok(&["export", "transactions"]);
-    assert!(tx.lines().skip(1).any(|l| l.contains(",-1") || l.contains(",-2")), "{tx}");
+    assert!(
+        tx.lines().skip(1).any(|l| l.contains(",-1") || l.contains(",-2")),
+        "{tx}"
+    );
     assert!(!tx.contains("'-"), "an amount was defused: {tx}");
 }
 
@@ -297,10 +374,18 @@ fn export_writes_through_a_private_temporary_file_and_dash_is_stdout() {
     assert_eq!(fs::read(&target).unwrap(), b"keep me");
     assert!(fs::read_to_string(&file).unwrap().starts_with("number,"));
     assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
-    let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 2, "{leftovers:?}");
     // `-o -` is standard output, as `task import -` is standard input
-    let out = c.l.admin().current_dir(&dir).args(["export", "tasks", "-o", "-"]).output().unwrap();
+    let out =
+        c.l.admin()
+            .current_dir(&dir)
+            .args(["export", "tasks", "-o", "-"])
+            .output()
+            .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("number,"));
     assert!(!dir.join("-").exists());
@@ -314,7 +399,12 @@ fn init_refuses_a_directory_that_holds_something_and_never_chmods_one_it_did_not
     fs::write(l.dir.join("thesis.tex"), b"mine").unwrap();
     let before = common::snapshot(&l.dir);
     let out = l.cmd().arg("init").output().unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
     assert_eq!(common::snapshot(&l.dir), before);
     assert_eq!(fs::metadata(&l.dir).unwrap().permissions().mode() & 0o777, 0o755);
@@ -324,7 +414,11 @@ fn init_refuses_a_directory_that_holds_something_and_never_chmods_one_it_did_not
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(fs::metadata(&l.dir).unwrap().permissions().mode() & 0o777, 0o755);
     assert_eq!(
-        fs::metadata(l.dir.join("events.jsonl")).unwrap().permissions().mode() & 0o777,
+        fs::metadata(l.dir.join("events.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
         0o600
     );
     // a directory init makes is private
@@ -349,8 +443,16 @@ fn a_maildir_is_never_followed_through_a_link_and_kept_private() {
         to_w2 += (d["assignee"] == "w2") as usize;
     }
     assert!(to_w2 > 0);
-    assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0, "written through the link");
-    let deferred = c.events().iter().filter(|e| e["type"] == "NotificationDeferred").count();
+    assert_eq!(
+        fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "written through the link"
+    );
+    let deferred = c
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "NotificationDeferred")
+        .count();
     assert_eq!(deferred, to_w2);
     // once the link is replaced by a real folder, each is delivered once, in a private Maildir
     fs::remove_file(&maildir).unwrap();
@@ -358,9 +460,173 @@ fn a_maildir_is_never_followed_through_a_link_and_kept_private() {
     fs::set_permissions(&maildir, fs::Permissions::from_mode(0o755)).unwrap();
     c.json("boss", &["task", "create", "After"]);
     let new = fs::read_dir(maildir.join("new")).unwrap().count();
-    let sent_to_w2 = c.events().iter().filter(|e| e["type"] == "NotificationSent").count();
-    assert!(new >= to_w2 && sent_to_w2 >= to_w2, "{new} messages, {sent_to_w2} sent");
-    assert_eq!(fs::metadata(&maildir).unwrap().permissions().mode() & 0o777, 0o700);
+    let sent_to_w2 = c
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "NotificationSent")
+        .count();
+    assert!(
+        new >= to_w2 && sent_to_w2 >= to_w2,
+        "{new} messages, {sent_to_w2} sent"
+    );
+    assert_eq!(
+        fs::metadata(&maildir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
     let v = c.l.json(&["verify"]);
     assert_eq!(v["deferred_notifications"], 0, "{v}");
+}
+
+#[test]
+fn a_deactivated_worker_cannot_sign_in_holds_no_task_is_never_assigned_and_is_still_paid() {
+    let c = Company::new();
+    // w1 ends the day with open tasks and a positive balance
+    let mut w1_open = Vec::new();
+    for i in 0..40 {
+        let d = c.json("boss", &["task", "create", &format!("T{i}")]);
+        if d["assignee"] == "w1" {
+            w1_open.push(d["number"].as_i64().unwrap());
+        }
+    }
+    assert!(w1_open.len() >= 2, "{w1_open:?}");
+    let done = w1_open.pop().unwrap();
+    c.json("w1", &["task", "done", &done.to_string()]);
+    let w1_token = c.json(
+        "w1",
+        &["token", "create", "--name", "w1-cron", "--expires-in", "never"],
+    );
+    let balance_before = c.json("admin", &["balance", "w1"])["balance_cents"]
+        .as_i64()
+        .unwrap();
+    let other_balances: i64 = ["w2", "w3"]
+        .iter()
+        .map(|w| {
+            c.json("admin", &["balance", w])["balance_cents"]
+                .as_i64()
+                .unwrap()
+        })
+        .sum();
+
+    // only admins; the last admin cannot be deactivated
+    let mut cmd = c.cmd("boss");
+    cmd.args(["user", "deactivate", "w1"]);
+    c.refused(cmd, 3, "is for admin");
+    let mut cmd = c.cmd("admin");
+    cmd.args(["user", "deactivate", "admin"]);
+    c.refused(cmd, 5, "last admin");
+
+    let doc = c.json("admin", &["user", "deactivate", "w1"]);
+    assert_eq!(doc["login"], "w1");
+    let moved = doc["reassigned"].as_array().unwrap();
+    let mut numbers: Vec<i64> = moved.iter().map(|m| m["number"].as_i64().unwrap()).collect();
+    numbers.sort();
+    assert_eq!(numbers, w1_open, "every open task of w1 is handed over");
+    let mut charged = 0;
+    for m in moved {
+        assert!(["w2", "w3"].contains(&m["assign_to"].as_str().unwrap()), "{m}");
+        charged += m["assign_fee_cents"].as_i64().unwrap();
+    }
+    // each fee charged to the new assignee; w1's balance untouched
+    let other_after: i64 = ["w2", "w3"]
+        .iter()
+        .map(|w| {
+            c.json("admin", &["balance", w])["balance_cents"]
+                .as_i64()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(other_after, other_balances - charged);
+    assert_eq!(
+        c.json("admin", &["balance", "w1"])["balance_cents"],
+        balance_before
+    );
+
+    // no sign-in, no credential works, shown as inactive
+    for token in [&c.tokens["w1"], w1_token["token"].as_str().unwrap()] {
+        let out =
+            c.l.cmd()
+                .env("POPUG_TOKEN", token)
+                .arg("whoami")
+                .output()
+                .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+    }
+    let mut login = c.l.cmd();
+    login.args(["login", "w1", "--password-stdin", "--print-token"]);
+    let out = with_stdin(login, format!("{}\n", c.passwords["w1"]).as_bytes());
+    assert_eq!(out.status.code(), Some(3));
+    let users = c.json("admin", &["user", "list"]);
+    let w1 = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "w1")
+        .unwrap();
+    assert_eq!(w1["active"], false);
+    assert_eq!(c.json("admin", &["user", "show", "w2"])["active"], true);
+
+    // never assigned again; still holds no open task
+    for i in 0..30 {
+        let d = c.json("boss", &["task", "create", &format!("After {i}")]);
+        assert_ne!(d["assignee"], "w1");
+    }
+    let w1_tasks = c.json("admin", &["task", "list", "--assignee", "w1", "--status", "open"]);
+    assert_eq!(w1_tasks.as_array().unwrap().len(), 0);
+    // deactivating again changes nothing
+    let before = c.l.snapshot();
+    let again = c.json("admin", &["user", "deactivate", "w1"]);
+    assert_eq!(again["reassigned"].as_array().unwrap().len(), 0);
+    assert_eq!(c.l.snapshot(), before);
+
+    // the balance is still paid out
+    if balance_before > 0 {
+        let run = c.json("admin", &["pay-daily"]);
+        let paid = run["payments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["login"] == "w1")
+            .unwrap_or_else(|| panic!("w1 was not paid: {run}"));
+        assert_eq!(paid["amount_cents"].as_i64(), Some(balance_before));
+    }
+    assert_eq!(c.l.json(&["verify"])["ok"], true);
+}
+
+#[test]
+fn a_worker_moved_to_another_role_hands_over_their_open_tasks() {
+    let c = Company::new();
+    let mut w2_open = Vec::new();
+    for i in 0..30 {
+        let d = c.json("boss", &["task", "create", &format!("T{i}")]);
+        if d["assignee"] == "w2" {
+            w2_open.push(d["number"].as_i64().unwrap());
+        }
+    }
+    assert!(!w2_open.is_empty());
+    let doc = c.json("admin", &["user", "set-role", "w2", "manager"]);
+    assert_eq!(
+        (doc["login"].as_str(), doc["from"].as_str(), doc["to"].as_str()),
+        (Some("w2"), Some("worker"), Some("manager"))
+    );
+    let mut moved: Vec<i64> = doc["reassigned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            assert!(["w1", "w3"].contains(&m["assign_to"].as_str().unwrap()), "{m}");
+            m["number"].as_i64().unwrap()
+        })
+        .collect();
+    moved.sort();
+    assert_eq!(moved, w2_open);
+    // a manager cannot complete what was theirs
+    let mut cmd = c.cmd("w2");
+    cmd.args(["task", "done", &w2_open[0].to_string()]);
+    c.refused(cmd, 3, "");
+    // with no other worker, a worker with open tasks cannot move: exit 5, nothing written
+    c.json("admin", &["user", "deactivate", "w3"]);
+    let mut cmd = c.cmd("admin");
+    cmd.args(["user", "set-role", "w1", "accountant"]);
+    c.refused(cmd, 5, "no worker to go to");
+    assert_eq!(c.l.json(&["verify"])["ok"], true);
 }

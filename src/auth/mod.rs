@@ -98,7 +98,7 @@ pub fn validate_login(login: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(AppError::usage(format!("`{}` is not a valid login", crate::text::shown(&login)))
+        Err(AppError::usage(format!("`{}` is not a valid login", crate::text::shown(login)))
             .hint("a login is 1 to 32 characters: lowercase letters, digits, `.`, `_` or `-`, starting with a letter"))
     }
 }

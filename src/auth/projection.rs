@@ -5,7 +5,8 @@ use popug_ledger::{BoxError, Event, Projection};
 use rusqlite::Connection;
 
 use crate::events::{
-    CredentialIssued, CredentialRevoked, PasswordChanged, Payload, UserCreated, UserDeactivated, UserRoleChanged,
+    CredentialIssued, CredentialRevoked, PasswordChanged, Payload, UserCreated, UserDeactivated,
+    UserRoleChanged,
 };
 
 pub struct Users;

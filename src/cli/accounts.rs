@@ -41,13 +41,20 @@ pub struct PayDailyArgs {
 }
 
 pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
-    if let Some(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|_| s.len() == 10) {
+    if let Some(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|_| s.len() == 10)
+    {
         return Ok(d);
     }
     let shaped = s.len() == 10
-        && s.bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && s.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     Err(if shaped {
         format!("`{s}` is not a date: that day does not exist in the calendar")
     } else {

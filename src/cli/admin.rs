@@ -61,7 +61,10 @@ const PASSWORD_HASH_KEY: &[u8] = b"\"password_hash\":\"";
 /// `line` with every `"password_hash":"…"` value shown as `"<redacted>"`. The key can only
 /// appear unescaped as a key: inside a JSON string its quotes are escaped.
 fn redact_password_hashes(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    let find = |hay: &[u8]| hay.windows(PASSWORD_HASH_KEY.len()).position(|w| w == PASSWORD_HASH_KEY);
+    let find = |hay: &[u8]| {
+        hay.windows(PASSWORD_HASH_KEY.len())
+            .position(|w| w == PASSWORD_HASH_KEY)
+    };
     if find(line).is_none() {
         return std::borrow::Cow::Borrowed(line);
     }
@@ -72,7 +75,10 @@ fn redact_password_hashes(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         out.extend_from_slice(&rest[..value]);
         out.extend_from_slice(b"<redacted>");
         // a PHC string holds no quote or backslash; stop at the closing quote
-        let end = rest[value..].iter().position(|&b| b == b'"').map_or(rest.len(), |n| value + n);
+        let end = rest[value..]
+            .iter()
+            .position(|&b| b == b'"')
+            .map_or(rest.len(), |n| value + n);
         rest = &rest[end..];
     }
     out.extend_from_slice(rest);
@@ -216,16 +222,15 @@ pub fn schema(out: &mut Out, which: Option<String>) -> Result<()> {
                 .collect(),
         );
     };
-    let (name, version) =
-        match which.split_once('@') {
-            Some((n, v)) => (
-                n,
-                Some(v.parse::<u32>().map_err(|_| {
-                    AppError::usage(format!("`{}` is not a version number", crate::text::shown(&v)))
-                })?),
-            ),
-            None => (which.as_str(), None),
-        };
+    let (name, version) = match which.split_once('@') {
+        Some((n, v)) => (
+            n,
+            Some(v.parse::<u32>().map_err(|_| {
+                AppError::usage(format!("`{}` is not a version number", crate::text::shown(v)))
+            })?),
+        ),
+        None => (which.as_str(), None),
+    };
     let found = all
         .iter()
         .filter(|(t, v, _)| *t == name && version.is_none_or(|want| want == *v))

@@ -66,7 +66,9 @@ fn read_secret(from_stdin: bool, prompt: &str) -> Result<String> {
     if from_stdin {
         let mut line = Vec::new();
         let mut stdin = std::io::stdin().lock();
-        (&mut stdin).take(MAX_SECRET_LINE + 2).read_until(b'\n', &mut line)?;
+        (&mut stdin)
+            .take(MAX_SECRET_LINE + 2)
+            .read_until(b'\n', &mut line)?;
         if line.len() as u64 > MAX_SECRET_LINE + 1 {
             return Err(AppError::usage(format!(
                 "a line of standard input is longer than {MAX_SECRET_LINE} bytes: no password is that long"
@@ -218,7 +220,9 @@ pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
     }));
     w.append(batch)?;
     if out.is_json() {
-        return out.json(&json!({"login": actor.user.login, "password_changed": true, "sessions_ended": others.len()}));
+        return out.json(
+            &json!({"login": actor.user.login, "password_changed": true, "sessions_ended": others.len()}),
+        );
     }
     out.line(&format!(
         "Password changed for {}; {} other session(s) ended",
@@ -277,7 +281,9 @@ fn token_create(env: &Env, out: &mut Out, name: String, expires_in: &str) -> Res
     // the real clock, as for every credential; a token made with an API token never outlives
     // it, so a leaked short-lived token cannot mint a lasting one (CLI.md)
     let asked = lifetime.map(|d| chrono::Utc::now() + d);
-    let ceiling = (actor.credential_kind == "api").then_some(actor.expires_at).flatten();
+    let ceiling = (actor.credential_kind == "api")
+        .then_some(actor.expires_at)
+        .flatten();
     let expires = match (asked, ceiling) {
         (Some(a), Some(c)) => Some(a.min(c)),
         (a, c) => a.or(c),
@@ -302,7 +308,9 @@ fn token_create(env: &Env, out: &mut Out, name: String, expires_in: &str) -> Res
         );
     }
     if out.is_json() {
-        return out.json(&json!({"token_id": credential_id, "name": name, "token": token, "expires_at": expires_at}));
+        return out.json(
+            &json!({"token_id": credential_id, "name": name, "token": token, "expires_at": expires_at}),
+        );
     }
     out.line(&token)?;
     eprintln!(
@@ -327,7 +335,14 @@ fn token_list(env: &Env, out: &mut Out, all: bool) -> Result<()> {
              ORDER BY c.created_at, c.credential_id",
         )
         .map_err(db_error)?;
-    type Row = (String, String, Option<String>, String, Option<String>, Option<String>);
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+        Option<String>,
+    );
     let rows: Vec<Row> = stmt
         .query_map((&actor.user.user_id, all), |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
@@ -379,7 +394,10 @@ fn token_revoke(env: &Env, out: &mut Out, id: String) -> Result<()> {
         None => Err(AppError::new(
             Kind::NotFound,
             "no_token",
-            format!("there is no API token `{}` you may revoke", crate::text::shown(&id)),
+            format!(
+                "there is no API token `{}` you may revoke",
+                crate::text::shown(&id)
+            ),
         )
         .hint("`popug token list` shows your tokens")),
         Some(Some(_)) => Err(AppError::new(

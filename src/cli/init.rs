@@ -22,8 +22,11 @@ pub struct InitArgs {
 pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
     auth::validate_login(&args.admin)?;
     let tz = crate::scheduler::parse_timezone(&args.timezone).ok_or_else(|| {
-        AppError::usage(format!("`{}` is not a timezone", crate::text::shown(&args.timezone)))
-            .hint("use an IANA name such as UTC, Europe/Berlin or America/New_York")
+        AppError::usage(format!(
+            "`{}` is not a timezone",
+            crate::text::shown(&args.timezone)
+        ))
+        .hint("use an IANA name such as UTC, Europe/Berlin or America/New_York")
     })?;
     let dir = &env.ledger_dir;
     let mut ledger = match Ledger::create(dir, subscribers(&env.ledger_dir), env.init_options()) {
@@ -47,7 +50,14 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
     }
     let ledger_id = w.new_id().to_string();
     let user_id = w.new_id().to_string();
-    let batch = crate::app::genesis(ledger_id, user_id.clone(), tz.name(), env.requested_seed, &args.admin, password_hash);
+    let batch = crate::app::genesis(
+        ledger_id,
+        user_id.clone(),
+        tz.name(),
+        env.requested_seed,
+        &args.admin,
+        password_hash,
+    );
     w.append(batch)?;
     drop(w);
     let shown_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());

@@ -323,7 +323,9 @@ fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Resul
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => std::path::Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new().prefix(".popug-export-").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".popug-export-")
+        .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

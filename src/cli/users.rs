@@ -79,7 +79,11 @@ const HEADER: [&str; 7] = ["login", "role", "name", "email", "notify", "active",
 
 /// The events that hand `user`'s open tasks to other workers, and their JSON (CLI.md:
 /// `[{"task_id","number","assign_to","assign_fee_cents"}]`).
-fn hand_over(w: &mut popug_ledger::WriteGuard<'_>, user: &User, actor: &str) -> Result<(Vec<popug_ledger::NewEvent>, Vec<Value>)> {
+fn hand_over(
+    w: &mut popug_ledger::WriteGuard<'_>,
+    user: &User,
+    actor: &str,
+) -> Result<(Vec<popug_ledger::NewEvent>, Vec<Value>)> {
     let moves = w.decide(|db, ctx| crate::tasks::decide_hand_over(db, &user.user_id, ctx))?;
     let mut events = Vec::with_capacity(moves.len());
     let mut docs = Vec::with_capacity(moves.len());
@@ -88,15 +92,21 @@ fn hand_over(w: &mut popug_ledger::WriteGuard<'_>, user: &User, actor: &str) -> 
             .map_err(db_error)?
             .map(|u| u.login)
             .unwrap_or_default();
-        docs.push(json!({"task_id": task.task_id, "number": task.number, "assign_to": to,
-                         "assign_fee_cents": task.assign_fee}));
+        docs.push(
+            json!({"task_id": task.task_id, "number": task.number, "assign_to": to,
+                         "assign_fee_cents": task.assign_fee}),
+        );
         events.push(m.to_event(actor));
     }
     Ok((events, docs))
 }
 
 /// Revocations of every credential of `user` still in force.
-fn revoke_all(w: &popug_ledger::WriteGuard<'_>, user: &User, actor: &str) -> Result<Vec<popug_ledger::NewEvent>> {
+fn revoke_all(
+    w: &popug_ledger::WriteGuard<'_>,
+    user: &User,
+    actor: &str,
+) -> Result<Vec<popug_ledger::NewEvent>> {
     Ok(auth::live_credentials(w.db(), &user.user_id, None)
         .map_err(db_error)?
         .into_iter()
@@ -131,9 +141,11 @@ fn reassigned_lines(out: &mut Out, docs: &[Value]) -> Result<()> {
 
 fn text_field(what: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
     match v.map(|s| s.trim().to_owned()) {
-        Some(s) if s.chars().count() > max || s.chars().any(crate::text::is_forbidden) => Err(AppError::usage(
-            format!("the {what} must be at most {max} characters without control or invisible format characters"),
-        )),
+        Some(s) if s.chars().count() > max || s.chars().any(crate::text::is_forbidden) => {
+            Err(AppError::usage(format!(
+                "the {what} must be at most {max} characters without control or invisible format characters"
+            )))
+        }
         Some(s) if s.is_empty() => Ok(None),
         v => Ok(v),
     }
@@ -150,7 +162,7 @@ fn validate_email(e: &Option<String>) -> Result<()> {
         if !ok {
             return Err(AppError::usage(format!(
                 "`{}` is not an email address",
-                crate::text::shown(&e)
+                crate::text::shown(e)
             )));
         }
     }
@@ -161,7 +173,7 @@ fn unknown_user(login: &str) -> AppError {
     AppError::new(
         Kind::NotFound,
         "no_user",
-        format!("there is no user `{}`", crate::text::shown(&login)),
+        format!("there is no user `{}`", crate::text::shown(login)),
     )
     .hint("`popug user list` shows every user")
 }

@@ -79,7 +79,10 @@ impl NewTask {
                     "the description is longer than {MAX_DESCRIPTION} characters"
                 )));
             }
-            Some(d) if d.chars().any(|c| crate::text::is_forbidden(c) && c != '\n' && c != '\t') => {
+            Some(d)
+                if d.chars()
+                    .any(|c| crate::text::is_forbidden(c) && c != '\n' && c != '\t') =>
+            {
                 return Err(AppError::usage(
                     "the description contains control characters or invisible format characters (such as U+202E)",
                 ));
@@ -198,7 +201,7 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<NewTask>> {
             "the header",
             format!(
                 "unknown column `{}` (columns: title, jira_id, description)",
-                crate::text::shown(&h)
+                crate::text::shown(h)
             ),
         ));
     }
@@ -415,7 +418,7 @@ pub fn find(db: &Connection, key: &str) -> Result<Task> {
         AppError::new(
             Kind::NotFound,
             "no_task",
-            format!("there is no task `{}`", crate::text::shown(&key)),
+            format!("there is no task `{}`", crate::text::shown(key)),
         )
         .hint("`popug task list` shows your tasks; a task is named by its number or id")
     })

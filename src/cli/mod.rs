@@ -28,8 +28,8 @@ use output::{Format, Out};
     version,
     about = "The Popug task tracker: tasks, accounting and daily payouts on a hash-chained event ledger",
     long_about = None,
-    after_help = "Environment: POPUG_LEDGER, POPUG_FORMAT, POPUG_TOKEN, POPUG_NOW (RFC 3339 instant used as now), \
-                  POPUG_SEED (u64 seed for reproducible assignment and prices), NO_COLOR.\n\
+    after_help = "Environment: POPUG_LEDGER, POPUG_FORMAT, POPUG_TOKEN, POPUG_NOW (RFC 3339 instant used as now; at most 5 minutes ahead of the real clock), \
+                  POPUG_SEED (read by init: a seeded ledger for tests and demos; later commands accept only the ledger's own seed), NO_COLOR.\n\
                   Exit codes: 0 ok, 1 failure, 2 invalid input, 3 not allowed, 4 not found, 5 conflict, 6 ledger damaged."
 )]
 pub struct Cli {

@@ -630,3 +630,48 @@ fn a_worker_moved_to_another_role_hands_over_their_open_tasks() {
     c.refused(cmd, 5, "no worker to go to");
     assert_eq!(c.l.json(&["verify"])["ok"], true);
 }
+
+#[test]
+fn payouts_are_never_written_through_a_link() {
+    let c = Company::new();
+    // someone earns money
+    let mut earned = false;
+    for i in 0..10 {
+        let d = c.json("boss", &["task", "create", &format!("T{i}")]);
+        let who = d["assignee"].as_str().unwrap().to_owned();
+        c.json(&who, &["task", "done", &d["number"].to_string()]);
+        if c.json(&who, &["balance"])["balance_cents"].as_i64().unwrap() > 0 {
+            earned = true;
+            break;
+        }
+    }
+    assert!(earned);
+    let elsewhere = c.l.home.join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    let _ = fs::remove_dir_all(c.l.dir.join("payouts"));
+    std::os::unix::fs::symlink(&elsewhere, c.l.dir.join("payouts")).unwrap();
+    let out = c.cmd("admin").args(["--json", "pay-daily"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["payments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["status"] == "failed"),
+        "{doc}"
+    );
+    assert_eq!(
+        fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "a payout went through the link"
+    );
+    // nobody else is blocked, and the books still balance
+    c.json("boss", &["task", "create", "After"]);
+    assert_eq!(c.l.json(&["verify"])["ok"], true);
+}

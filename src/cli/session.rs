@@ -40,7 +40,7 @@ pub fn save_session(env: &Env, token: &str) -> Result<PathBuf> {
     fs::create_dir_all(dir)?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
     let tmp = path.with_extension("tmp");
-    let mut f = crate::files::create_private(&tmp)?;
+    let mut f = crate::files::create_new_private(&tmp)?;
     std::io::Write::write_all(&mut f, token.as_bytes())?;
     f.sync_all()?;
     fs::rename(&tmp, &path)?;

@@ -63,7 +63,8 @@ impl FilePayouts {
     fn file_for(&self, date: &str) -> std::io::Result<std::cell::RefMut<'_, PayoutFile>> {
         let mut open = self.open.borrow_mut();
         if !open.contains_key(date) {
-            crate::files::private_dir(&self.dir)?;
+            // a real private folder of this user, never a link planted to send payouts elsewhere
+            crate::files::own_private_dir(&self.dir)?;
             let path = self.dir.join(format!("{date}.csv"));
             let existing = match fs::read_to_string(&path) {
                 Ok(t) => t,
@@ -76,6 +77,7 @@ impl FilePayouts {
                 .create(true)
                 .append(true)
                 .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
                 .open(&path)?;
             if !existing.is_empty() && !existing.ends_with('\n') {
                 file.write_all(b"\n")?;

@@ -217,8 +217,10 @@ fn main() -> Res<()> {
         if !(args.unpaid_last_day && d + 1 == args.days) {
             let mut w = ledger.write(at(day, 23, 30))?;
             let before = w.head()?.seq;
-            if let Some(cmd) = popug::scheduler::decide_pay_daily(w.db(), day, day)? {
-                w.append(vec![cmd.to_event(&manager.user.user_id)])?;
+            let last_paid = popug::accounting::last_paid_day(w.db())?.and_then(|d| d.parse().ok());
+            let runs = popug::scheduler::decide_pay_daily(last_paid, day, day, day)?;
+            if !runs.is_empty() {
+                w.append(runs.iter().map(|r| r.to_event(&manager.user.user_id)).collect())?;
             }
             overhead += w.head()?.seq - before;
         }

@@ -64,11 +64,6 @@ const CHECKS: &[(&str, &str)] = &[
          WHERE s.fees IS NOT e.fees OR s.rewards IS NOT e.rewards",
     ),
     (
-        "one payment per worker per day",
-        "SELECT account_id FROM transactions NOT INDEXED WHERE reason = 'daily_payment'
-         GROUP BY account_id, billing_date HAVING count(*) > 1",
-    ),
-    (
         "every payment was confirmed or failed, and a failed one was reversed once",
         "SELECT payment_id FROM payments p WHERE p.status = 'sent'
             OR (p.status = 'failed' AND (SELECT count(*) FROM transactions t, accounts a
@@ -103,12 +98,50 @@ pub fn check(db: &Connection, reactions_done: bool) -> rusqlite::Result<Option<S
                 return Ok(Some(format!("broken invariant: {promise} (e.g. {example:?})")));
             }
         }
+        if let Some(id) = payment_not_owed(db)? {
+            return Ok(Some(format!(
+                "broken invariant: each daily payment pays exactly what was owed at the end of its day, \
+                 as of its run (e.g. {id:?})"
+            )));
+        }
         Ok(None)
     })();
     if reactions_done {
         db.execute_batch("DROP TABLE temp.task_postings")?;
     }
     found
+}
+
+/// The first daily payment that did not pay exactly what its account was owed at its cutoff:
+/// the sum of the account's transactions billed on or before the payment's day, as of the
+/// payment run (DESIGN §5: a run for day D pays each positive end-of-day balance and zeroes
+/// it). So no payment exceeds what was owed, none is made twice for the same earnings, and
+/// a catch-up pays each day its own balance. One pass over the transactions in log order,
+/// with each account's sums per billing day.
+fn payment_not_owed(db: &Connection) -> rusqlite::Result<Option<String>> {
+    use std::collections::{BTreeMap, HashMap};
+    let mut per_day: HashMap<String, BTreeMap<String, i64>> = HashMap::new();
+    let mut stmt = db.prepare(
+        "SELECT transaction_id, account_id, reason, amount, delta, billing_date FROM transactions
+         NOT INDEXED ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let account: String = r.get(1)?;
+        let reason: String = r.get(2)?;
+        let day: String = r.get(5)?;
+        let days = per_day.entry(account).or_default();
+        if reason == "daily_payment" {
+            let amount: i64 = r.get(3)?;
+            let owed: i64 = days.range(..=day.clone()).map(|(_, v)| v).sum();
+            if amount <= 0 || amount != owed {
+                return Ok(Some(r.get(0)?));
+            }
+        }
+        let delta: i64 = r.get(4)?;
+        *days.entry(day).or_default() += delta;
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -136,6 +169,35 @@ mod tests {
         assert_eq!(check(&db, true).unwrap(), None);
         db.execute_batch("UPDATE earnings_days SET fees = 400").unwrap();
         assert!(check(&db, true).unwrap().unwrap().contains("each day's earnings"));
+    }
+
+    #[test]
+    fn a_payment_is_exactly_what_was_owed_at_the_end_of_its_day() {
+        let book = |payment: i64, day: &str| {
+            let db = db();
+            // +2000 earned on the 27th, -500 charged on the 28th, then a payment for `day`
+            db.execute_batch(&format!(
+                "INSERT INTO accounts VALUES ('c', NULL, {c}), ('w', 'u', {w});
+                 INSERT INTO transactions VALUES (1, 't1', 'x', 'w', 'c', 'credit', 'reward', 2000, 2000, 'k', '2026-11-27', 2000);
+                 INSERT INTO transactions VALUES (2, 't2', 'x', 'w', 'c', 'debit', 'assign_fee', 500, -500, 'k', '2026-11-28', 1500);
+                 INSERT INTO transactions VALUES (3, 'p', 'x', 'w', 'c', 'payment', 'daily_payment', {payment}, -{payment}, NULL, '{day}', {after});",
+                c = -(1500 - payment),
+                w = 1500 - payment,
+                after = 1500 - payment,
+            ))
+            .unwrap();
+            check(&db, false).unwrap()
+        };
+        // a late run for the 27th pays the 27th's balance, not today's
+        assert_eq!(book(2000, "2026-11-27"), None);
+        assert_eq!(book(1500, "2026-11-28"), None);
+        for (payment, day) in [(1500, "2026-11-27"), (2000, "2026-11-28"), (2500, "2026-11-27")] {
+            let problem = book(payment, day).unwrap_or_default();
+            assert!(
+                problem.contains("exactly what was owed"),
+                "{payment} {day}: {problem}"
+            );
+        }
     }
 
     #[test]

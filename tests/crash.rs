@@ -412,14 +412,21 @@ fn ten_processes_at_once_lose_nothing_and_double_nothing() {
     // the 24 tasks created before the race were charged too
     let log = w.l.ok(&["events"]);
     let events: Vec<Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(pay_runs, 1, "exactly one payment run pays");
-    assert_eq!(
-        events
-            .iter()
-            .filter(|e| e["type"] == "MakeDailyPaymentsCommand")
-            .count(),
-        1
-    );
+    // two racing runs: the first pays what is owed; the second pays only what was earned
+    // between them (completions race too), never the same earnings again (the balances
+    // below equal the model, and verify checks each payment against what was owed)
+    assert!(pay_runs <= 2, "{pay_runs} paying runs from two processes");
+    let mut runs_per_day: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in events.iter().filter(|e| e["type"] == "MakeDailyPaymentsCommand") {
+        *runs_per_day
+            .entry(e["data"]["date"].as_str().unwrap())
+            .or_default() += 1;
+    }
+    let today = runs_per_day.keys().next_back().copied().expect("a run was made");
+    for (day, n) in &runs_per_day {
+        // an earlier day is covered once; today by each of the two runs at most
+        assert!(*n == 1 || (*day == today && *n <= 2), "{day} covered {n} times");
+    }
     let before_race: Vec<&Value> = events
         .iter()
         .filter(|e| e["type"] == "TaskCreated")

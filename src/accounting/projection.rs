@@ -52,7 +52,10 @@ const INSERT_TRANSACTION: &str =
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 const ADD_EARNINGS: &str = "INSERT INTO earnings_days (date, fees, rewards) VALUES (?1, ?2, ?3)
      ON CONFLICT (date) DO UPDATE SET fees = fees + excluded.fees, rewards = rewards + excluded.rewards";
-const INSERT_PAYMENT_DAY: &str = "INSERT INTO payment_days (date, seq, at) VALUES (?1, ?2, ?3)";
+/// A day is paid from its first payment run on; later runs for the same day (a morning
+/// catch-up, then the evening run) keep the first row.
+const INSERT_PAYMENT_DAY: &str =
+    "INSERT INTO payment_days (date, seq, at) VALUES (?1, ?2, ?3) ON CONFLICT (date) DO NOTHING";
 
 /// Writes the transaction row of `u` and returns its signed effect on the worker's account.
 fn insert_transaction(

@@ -197,43 +197,58 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
     let tz = accounting::timezone(w.db()).map_err(db_error)?;
     let today = day_of(&w.now(), &tz);
     let date = args.date.unwrap_or(today);
-    let decision = crate::scheduler::decide_pay_daily(w.db(), date, today)?;
-    let already_paid = decision.is_none();
-    if let Some(cmd) = decision {
-        w.append(vec![cmd.to_event(&actor.user.user_id)])?;
+    let zone: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    let last_paid = accounting::last_paid_day(w.db())
+        .map_err(db_error)?
+        .and_then(|d| d.parse().ok());
+    let first_day = crate::scheduler::first_day(w.db(), &zone).map_err(db_error)?;
+    let runs = crate::scheduler::decide_pay_daily(last_paid, first_day, date, today)?;
+    let start = w.appended().len();
+    if !runs.is_empty() {
+        // the whole catch-up is one decision: one atomic batch, every day or none
+        w.append(runs.iter().map(|r| r.to_event(&actor.user.user_id)).collect())?;
     }
-    let mut payments: Vec<(String, String, i64, String)> = Vec::new(); // payment_id, user_id, amount, status
+    struct Paid {
+        payment_id: String,
+        user_id: String,
+        amount: i64,
+        date: String,
+        status: &'static str,
+    }
+    let mut payments: Vec<Paid> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for e in w.appended() {
+    for e in &w.appended()[start..] {
         match e.event_type.as_str() {
             SentPaymentCommand::TYPE => {
                 let c: SentPaymentCommand = e.data_as().map_err(internal)?;
-                if c.date == date.to_string() {
-                    index.insert(c.payment_id.clone(), payments.len());
-                    payments.push((c.payment_id, c.user_id, c.amount, "sent".into()));
+                index.insert(c.payment_id.clone(), payments.len());
+                payments.push(Paid {
+                    payment_id: c.payment_id,
+                    user_id: c.user_id,
+                    amount: c.amount,
+                    date: c.date,
+                    status: "sent",
+                });
+            }
+            PaymentSendingConfirmed::TYPE => {
+                let id = e
+                    .data_as::<PaymentSendingConfirmed>()
+                    .map_err(internal)?
+                    .payment_id;
+                if let Some(&i) = index.get(&id) {
+                    payments[i].status = "confirmed";
                 }
             }
-            PaymentSendingConfirmed::TYPE | PaymentSendingFailed::TYPE => {
-                let (id, status) = if e.event_type == PaymentSendingConfirmed::TYPE {
-                    (
-                        e.data_as::<PaymentSendingConfirmed>()
-                            .map_err(internal)?
-                            .payment_id,
-                        "confirmed",
-                    )
-                } else {
-                    (
-                        e.data_as::<PaymentSendingFailed>().map_err(internal)?.payment_id,
-                        "failed",
-                    )
-                };
+            PaymentSendingFailed::TYPE => {
+                let id = e.data_as::<PaymentSendingFailed>().map_err(internal)?.payment_id;
                 if let Some(&i) = index.get(&id) {
-                    payments[i].3 = status.into();
+                    payments[i].status = "failed";
                 }
             }
             _ => {}
         }
     }
+    let already_paid = payments.is_empty();
     let login = |id: &str| {
         auth::user_by_id(w.db(), id)
             .ok()
@@ -241,34 +256,48 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
             .map(|u| u.login)
             .unwrap_or_default()
     };
-    let total: i64 = payments.iter().filter(|p| p.3 != "failed").map(|p| p.2).sum();
-    let failed = payments.iter().filter(|p| p.3 == "failed").count();
+    let total: i64 = payments
+        .iter()
+        .filter(|p| p.status != "failed")
+        .map(|p| p.amount)
+        .sum();
+    let failed = payments.iter().filter(|p| p.status == "failed").count();
     if out.is_json() {
         let docs: Vec<_> = payments
             .iter()
-            .map(|(id, user, amount, status)| json!({"login": login(user), "amount_cents": amount, "payment_id": id, "status": status}))
+            .map(|p| {
+                json!({"login": login(&p.user_id), "amount_cents": p.amount, "payment_id": p.payment_id,
+                            "status": p.status, "date": p.date})
+            })
             .collect();
-        out.json(&json!({"date": date.to_string(), "already_paid": already_paid, "total_cents": total, "payments": docs}))?;
+        let days: Vec<&str> = runs.iter().map(|r| r.date.as_str()).collect();
+        out.json(
+            &json!({"date": date.to_string(), "already_paid": already_paid, "total_cents": total,
+                         "payments": docs, "days": days}),
+        )?;
     } else if already_paid {
-        out.line(&format!("{date} is already paid; nothing to do"))?;
+        out.line(&format!("nothing is owed for {date} or before; nothing paid"))?;
     } else {
+        let days: std::collections::BTreeSet<&str> = payments.iter().map(|p| p.date.as_str()).collect();
         out.line(&format!(
-            "Paid {} to {} workers for {date}",
+            "Paid {} in {} payments for {}",
             Money(total),
-            payments.len() - failed
+            payments.len() - failed,
+            days.into_iter().collect::<Vec<_>>().join(", ")
         ))?;
         let table = payments
             .iter()
-            .map(|(id, user, amount, status)| {
+            .map(|p| {
                 vec![
-                    login(user),
-                    Money(*amount).to_string(),
-                    status.clone(),
-                    id.clone(),
+                    p.date.clone(),
+                    login(&p.user_id),
+                    Money(p.amount).to_string(),
+                    p.status.to_owned(),
+                    p.payment_id.clone(),
                 ]
             })
             .collect();
-        out.table(&["login", "amount", "status", "payment"], table)?;
+        out.table(&["day", "login", "amount", "status", "payment"], table)?;
     }
     session::print_notifications(out, w.db(), w.appended())?;
     if failed > 0 {

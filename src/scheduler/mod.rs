@@ -42,59 +42,93 @@ pub fn parse_timezone(name: &str) -> Option<chrono_tz::Tz> {
     name.parse().ok()
 }
 
-/// Decides a payment run for `date`. `None` when that day (or a later one) is already paid:
-/// paying a day twice pays nothing. A day that has not begun yet cannot be paid.
+/// Decides a payment run for `date` (DESIGN §5, CLI.md `pay-daily`): one
+/// `MakeDailyPaymentsCommand` per day to pay, oldest first. That is `date` and, before it,
+/// every day after `last_paid` (the last day a run paid), or from `first_day` (the ledger's
+/// first day) when nothing was ever paid: a missed run is caught up day by day, each day
+/// paying its own end-of-day balances. A day already paid is paid again only when it is
+/// `date` itself (the evening run after a morning catch-up pays what was earned since, and
+/// a run with nothing owed pays nothing). A day before `last_paid` is never paid again: the
+/// later day's payment already paid its earnings (such a gap exists only in ledgers written
+/// before catch-up existed). A day that has not begun is refused (exit 2).
 pub fn decide_pay_daily(
-    db: &Connection,
+    last_paid: Option<chrono::NaiveDate>,
+    first_day: chrono::NaiveDate,
     date: chrono::NaiveDate,
     today: chrono::NaiveDate,
-) -> crate::error::Result<Option<crate::events::MakeDailyPaymentsCommand>> {
+) -> crate::error::Result<Vec<crate::events::MakeDailyPaymentsCommand>> {
     if date > today {
         return Err(
             crate::error::AppError::usage(format!("{date} has not begun yet (today is {today})"))
                 .hint("pay today or an earlier day"),
         );
     }
-    let last = crate::accounting::last_paid_day(db).map_err(crate::auth::db_error)?;
-    if last.is_some_and(|l| l.as_str() >= date.to_string().as_str()) {
-        return Ok(None);
-    }
-    Ok(Some(crate::events::MakeDailyPaymentsCommand {
-        date: date.to_string(),
-    }))
+    let from = match last_paid {
+        Some(last) if date < last => return Ok(Vec::new()),
+        Some(last) if date == last => date,
+        Some(last) => last.succ_opt().expect("a paid day has a next day"),
+        None => first_day.min(date),
+    };
+    Ok(from
+        .iter_days()
+        .take_while(|d| *d <= date)
+        .map(|d| crate::events::MakeDailyPaymentsCommand { date: d.to_string() })
+        .collect())
+}
+
+/// The ledger's first day in its timezone (the day of `LedgerInitialized`).
+pub fn first_day(db: &Connection, tz: &chrono_tz::Tz) -> rusqlite::Result<chrono::NaiveDate> {
+    let at: String = db
+        .prepare_cached("SELECT created_at FROM settings WHERE id = 1")?
+        .query_row([], |r| r.get(0))?;
+    let at = chrono::DateTime::parse_from_rfc3339(&at).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(at.with_timezone(tz).date_naive())
 }
 
 #[cfg(test)]
 mod rules {
     use super::*;
-    use crate::testkit::Given;
 
     fn d(s: &str) -> chrono::NaiveDate {
         s.parse().unwrap()
     }
 
     #[test]
-    fn a_day_is_paid_once_and_never_before_it_begins() {
-        let mut g = Given::new();
-        let today = d("2026-11-27");
-        assert!(decide_pay_daily(&g.db, d("2026-11-28"), today).is_err());
-        let cmd = decide_pay_daily(&g.db, today, today).unwrap().unwrap();
-        assert_eq!(cmd.date, "2026-11-27");
-        g.apply(&cmd);
+    fn a_run_pays_every_unpaid_day_up_to_its_date_oldest_first() {
+        let days = |v: Vec<crate::events::MakeDailyPaymentsCommand>| -> Vec<String> {
+            v.into_iter().map(|c| c.date).collect()
+        };
+        let today = d("2026-11-28");
+        let first = d("2026-11-25");
+        // a day that has not begun
+        assert!(decide_pay_daily(None, first, d("2026-11-29"), today).is_err());
+        // nothing paid yet: from the ledger's first day
         assert_eq!(
-            decide_pay_daily(&g.db, today, today).unwrap(),
-            None,
-            "paying the same day twice pays nothing"
+            days(decide_pay_daily(None, first, today, today).unwrap()),
+            ["2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28"]
         );
+        // the evening run was missed: the morning catch-up pays yesterday, then today so far
         assert_eq!(
-            decide_pay_daily(&g.db, d("2026-11-20"), today).unwrap(),
-            None,
-            "an earlier day is covered"
+            days(decide_pay_daily(Some(d("2026-11-26")), first, today, today).unwrap()),
+            ["2026-11-27", "2026-11-28"]
         );
+        // the evening run after a morning catch-up pays what was earned since
+        assert_eq!(
+            days(decide_pay_daily(Some(today), first, today, today).unwrap()),
+            ["2026-11-28"]
+        );
+        // an earlier day than the last paid one was paid by that day's run
         assert!(
-            decide_pay_daily(&g.db, d("2026-11-28"), d("2026-11-28"))
+            decide_pay_daily(Some(today), first, d("2026-11-27"), today)
                 .unwrap()
-                .is_some()
+                .is_empty()
+        );
+        // asking for an older day pays only up to it
+        assert_eq!(
+            days(decide_pay_daily(Some(d("2026-11-25")), first, d("2026-11-26"), today).unwrap()),
+            ["2026-11-26"]
         );
     }
 }

@@ -38,12 +38,9 @@ impl Env {
             Ok(s) if !s.is_empty() => Clock::Fixed(
                 DateTime::parse_from_rfc3339(&s)
                     .map_err(|e| {
-                        AppError::usage(format!(
-                            "POPUG_NOW `{}` is not an RFC 3339 instant",
-                            crate::text::shown(&s)
-                        ))
-                        .source(e)
-                        .hint("for example POPUG_NOW=2026-11-27T09:00:00Z")
+                        AppError::usage(format!("POPUG_NOW `{}` is not an RFC 3339 instant", s))
+                            .source(e)
+                            .hint("for example POPUG_NOW=2026-11-27T09:00:00Z")
                     })?
                     .with_timezone(&Utc),
             ),
@@ -62,12 +59,9 @@ impl Env {
         }
         let seed = match std::env::var("POPUG_SEED") {
             Ok(s) if !s.is_empty() => Some(s.parse::<u64>().map_err(|e| {
-                AppError::usage(format!(
-                    "POPUG_SEED `{}` is not a whole number",
-                    crate::text::shown(&s)
-                ))
-                .source(e)
-                .hint("POPUG_SEED takes an unsigned 64-bit integer, e.g. POPUG_SEED=42")
+                AppError::usage(format!("POPUG_SEED `{}` is not a whole number", s))
+                    .source(e)
+                    .hint("POPUG_SEED takes an unsigned 64-bit integer, e.g. POPUG_SEED=42")
             })?),
             _ => None,
         };

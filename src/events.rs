@@ -114,7 +114,7 @@ impl std::str::FromStr for Role {
             "worker" => Ok(Role::Worker),
             _ => Err(format!(
                 "`{}` is not a role (admin, manager, accountant, worker)",
-                crate::text::shown(s)
+                s
             )),
         }
     }
@@ -127,10 +127,7 @@ impl std::str::FromStr for Notify {
             "stdout" => Ok(Notify::Stdout),
             "file" => Ok(Notify::File),
             "none" => Ok(Notify::None),
-            _ => Err(format!(
-                "`{}` is not a channel (stdout, file, none)",
-                crate::text::shown(s)
-            )),
+            _ => Err(format!("`{}` is not a channel (stdout, file, none)", s)),
         }
     }
 }
@@ -195,7 +192,7 @@ impl Payload for UserDeactivated {
     const PRODUCER: &'static str = "auth";
 }
 
-/// A signed-in session (`popug login`) or an API token (`popug token create`). Only the
+/// A signed-in session (`popug login`) or an API token (`popug token create`) (v2). Only the
 /// SHA-256 of the secret is recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -207,12 +204,49 @@ pub struct CredentialIssued {
     pub name: Option<String>,
     pub token_sha256: String,
     pub expires_at: Option<String>,
+    /// The credential this one was made with (an API token made in a session or with another
+    /// token); null for a session made with a password. Revoking a credential for cause
+    /// (`token revoke`, `passwd` ending the other sessions) revokes what it made too.
+    pub parent_id: Option<String>,
 }
 
 impl Payload for CredentialIssued {
     const TYPE: &'static str = "CredentialIssued";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     const PRODUCER: &'static str = "auth";
+}
+
+// CredentialIssued v1, as older ledgers hold it: no parent. Frozen, its schema too (the doc
+// comments below are its schema's words); read only through `credential_issued`.
+/// A signed-in session (`popug login`) or an API token (`popug token create`). Only the
+/// SHA-256 of the secret is recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "CredentialIssued")]
+pub struct CredentialIssuedV1 {
+    pub credential_id: String,
+    pub user_id: String,
+    /// `session` or `api`
+    pub kind: String,
+    pub name: Option<String>,
+    pub token_sha256: String,
+    pub expires_at: Option<String>,
+}
+
+/// Reads a `CredentialIssued` of any version as the current one (v1: no parent known).
+pub fn credential_issued(event: &popug_ledger::Event) -> serde_json::Result<CredentialIssued> {
+    match event.version {
+        1 => event.data_as::<CredentialIssuedV1>().map(|v1| CredentialIssued {
+            credential_id: v1.credential_id,
+            user_id: v1.user_id,
+            kind: v1.kind,
+            name: v1.name,
+            token_sha256: v1.token_sha256,
+            expires_at: v1.expires_at,
+            parent_id: None,
+        }),
+        _ => event.data_as(),
+    }
 }
 
 /// `popug logout` or `popug token revoke`.
@@ -328,6 +362,7 @@ pub fn catalogue() -> Vec<(&'static str, u32, schemars::Schema)> {
     ];
     all.push(("TaskCreated", 1, schemars::schema_for!(TaskCreatedV1)));
     all.push(("LedgerInitialized", 1, schemars::schema_for!(LedgerInitializedV1)));
+    all.push(("CredentialIssued", 1, schemars::schema_for!(CredentialIssuedV1)));
     all.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     all
 }

@@ -75,3 +75,20 @@ pub fn create_new_private(path: &Path) -> io::Result<File> {
         r => r,
     }
 }
+
+/// Fails unless this process may create and rename files in `dir` (`access(2)` with
+/// `W_OK | X_OK`): checked before a message is staged, so that a folder whose mode was
+/// changed defers the message instead of failing the round when it is moved into place.
+pub fn writable_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+        let e = io::Error::last_os_error();
+        return Err(io::Error::new(
+            e.kind(),
+            format!("cannot write into {}: {e}", dir.display()),
+        ));
+    }
+    Ok(())
+}

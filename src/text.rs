@@ -7,26 +7,49 @@
 //! hides a difference between two titles. Those are refused wherever control characters are.
 //! Zero-width joiners (U+200C, U+200D) stay allowed: scripts and emoji sequences need them.
 
-/// Whether `c` may not appear in a stored text: a control character (Unicode Cc), a bidi
-/// control (Unicode's Bidi_Control property: U+061C, U+200E, U+200F, U+202A–U+202E,
-/// U+2066–U+2069), or another invisible format character (U+00AD, U+180E, U+200B,
-/// U+2060–U+2064, U+FEFF, U+FFF9–U+FFFB).
+/// Whether `c` may not appear in a stored text: a control character (Unicode Cc), a format
+/// character (Unicode Cf: bidi controls such as U+202E, zero-width spaces, the BOM, tag
+/// characters, invisible operators, Arabic and other number signs), a line or paragraph
+/// separator (Zl, Zp), or a filler that shows as nothing (Hangul fillers). Zero-width
+/// joiners (U+200C, U+200D) are allowed: scripts and emoji sequences need them.
 pub fn is_forbidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061C}'
-                | '\u{200E}'
-                | '\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{00AD}'
-                | '\u{180E}'
-                | '\u{200B}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{FEFF}'
-                | '\u{FFF9}'..='\u{FFFB}'
-        )
+    c.is_control() || (is_format(c) && !matches!(c, '\u{200C}' | '\u{200D}')) || is_invisible(c)
+}
+
+/// Unicode's format characters (General_Category = Cf), Unicode 16.
+fn is_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// Separators and fillers that render as nothing or break a line inside a cell.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2028}' | '\u{2029}' | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}'
+    )
 }
 
 /// `s` as typed, for an error message: printable characters (accents, any script) as they

@@ -675,3 +675,361 @@ fn payouts_are_never_written_through_a_link() {
     c.json("boss", &["task", "create", "After"]);
     assert_eq!(c.l.json(&["verify"])["ok"], true);
 }
+
+/// Waits for `child` at most `secs` seconds; kills it and fails if it is still running.
+fn within(mut child: std::process::Child, secs: u64, what: &str) -> Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("{what} still ran after {secs} s");
+}
+
+#[test]
+fn a_fifo_or_a_link_among_the_payouts_blocks_nobody() {
+    let c = Company::new();
+    for i in 0..6 {
+        let d = c.json("boss", &["task", "create", &format!("T{i}")]);
+        let who = d["assignee"].as_str().unwrap().to_owned();
+        c.json(&who, &["task", "done", &d["number"].to_string()]);
+    }
+    let today = chrono::Utc::now().date_naive().to_string();
+    let payouts = c.l.dir.join("payouts");
+    let _ = fs::create_dir(&payouts);
+    let fifo = payouts.join(format!("{today}.csv"));
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let run = c
+        .cmd("admin")
+        .args(["--json", "pay-daily"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = within(run, 20, "pay-daily with a FIFO for a payout file");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("failed"));
+    let next = c
+        .cmd("boss")
+        .args(["task", "create", "After"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(within(next, 20, "the next command").status.success());
+    assert_eq!(c.l.json(&["verify"])["ok"], true);
+}
+
+#[test]
+fn ending_a_leaked_credential_ends_the_tokens_it_made() {
+    let c = Company::new();
+    let whoami = |token: &str| {
+        c.l.cmd()
+            .env("POPUG_TOKEN", token)
+            .arg("whoami")
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    // a leaked session mints a token that never expires; passwd ends the session and it
+    let leaked = common::login_token(c.l.cmd(), "w1", &c.passwords["w1"]);
+    let out =
+        c.l.cmd()
+            .env("POPUG_TOKEN", &leaked)
+            .args([
+                "--json",
+                "token",
+                "create",
+                "--name",
+                "mine-now",
+                "--expires-in",
+                "never",
+            ])
+            .output()
+            .unwrap();
+    let minted: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let minted = minted["token"].as_str().unwrap().to_owned();
+    // a token of the owner's own session survives: cron keeps working
+    let cron = c.json(
+        "w1",
+        &["token", "create", "--name", "cron", "--expires-in", "never"],
+    );
+    assert_eq!(whoami(&minted), Some(0));
+    let mut cmd = c.cmd("w1");
+    cmd.args(["--json", "passwd", "--password-stdin"]);
+    let out = with_stdin(
+        cmd,
+        format!("{}\na brand new password\n", c.passwords["w1"]).as_bytes(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (doc["sessions_ended"].as_u64(), doc["tokens_revoked"].as_u64()),
+        (Some(1), Some(1)),
+        "{doc}"
+    );
+    assert_eq!(whoami(&leaked), Some(3));
+    assert_eq!(whoami(&minted), Some(3));
+    assert_eq!(whoami(cron["token"].as_str().unwrap()), Some(0));
+
+    // a leaked API token's children (and theirs) go with it when it is revoked
+    let parent = c.json("w2", &["token", "create", "--name", "p", "--expires-in", "1h"]);
+    let child = |token: &str, name: &str| -> Value {
+        let out =
+            c.l.cmd()
+                .env("POPUG_TOKEN", token)
+                .args(["--json", "token", "create", "--name", name])
+                .output()
+                .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let kid = child(parent["token"].as_str().unwrap(), "kid");
+    let grandkid = child(kid["token"].as_str().unwrap(), "grandkid");
+    assert_eq!(whoami(grandkid["token"].as_str().unwrap()), Some(0));
+    let revoked = c.json("w2", &["token", "revoke", parent["token_id"].as_str().unwrap()]);
+    assert_eq!(revoked["tokens_revoked"], 2, "{revoked}");
+    for t in [&parent, &kid, &grandkid] {
+        assert_eq!(whoami(t["token"].as_str().unwrap()), Some(3));
+    }
+    assert_eq!(c.l.json(&["verify"])["ok"], true);
+}
+
+#[test]
+fn every_format_character_is_refused_and_task_show_csv_is_one_table() {
+    let c = Company::new();
+    let tags: String = "approve payout"
+        .chars()
+        .map(|ch| char::from_u32(0xE0000 + ch as u32).unwrap())
+        .collect();
+    for bad in [
+        format!("Fix{tags}"),
+        "A\u{2028}B".into(),
+        "A\u{206A}B".into(),
+        "A\u{3164}B".into(),
+        "\u{0600}1".into(),
+    ] {
+        let mut cmd = c.cmd("boss");
+        cmd.args(["task", "create", &bad]);
+        c.refused(cmd, 2, "invisible format characters");
+        let mut cmd = c.cmd("boss");
+        cmd.args(["task", "create", "ok", "--description", &bad]);
+        c.refused(cmd, 2, "invisible format characters");
+        let mut cmd = c.cmd("boss");
+        cmd.args(["token", "create", "--name", &bad]);
+        c.refused(cmd, 2, "without control characters");
+    }
+    // emoji sequences with joiners stay allowed
+    c.json("boss", &["task", "create", "Feed the 👩\u{200D}👧 popugs"]);
+    let t = c.json(
+        "boss",
+        &[
+            "task",
+            "create",
+            "ok",
+            "--description",
+            "x\n=HYPERLINK(\"http://evil\"),=1+1",
+        ],
+    );
+    let out =
+        c.l.admin()
+            .args(["--format", "csv", "task", "show", &t["number"].to_string()])
+            .output()
+            .unwrap();
+    let mut reader = csv::Reader::from_reader(&out.stdout[..]);
+    let header = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    let description = &rows[0][header.iter().position(|h| h == "description").unwrap()];
+    assert_eq!(
+        description, "x\n=HYPERLINK(\"http://evil\"),=1+1",
+        "not a formula: it does not begin one"
+    );
+}
+
+#[test]
+fn a_refused_command_writes_nothing_even_with_a_delivery_pending() {
+    let c = Company::new();
+    let maildir = c.l.dir.join("notifications/w2");
+    fs::remove_dir_all(maildir.join("new")).unwrap();
+    fs::write(maildir.join("new"), b"in the way").unwrap();
+    while !c.events().iter().any(|e| e["type"] == "NotificationDeferred") {
+        c.json("boss", &["task", "create", "For w2, some day"]);
+    }
+    fs::remove_file(maildir.join("new")).unwrap();
+    fs::create_dir(maildir.join("new")).unwrap();
+    let mut cmd = c.l.cmd();
+    cmd.env("POPUG_TOKEN", "pgt_bogus").args(["token", "revoke", "x"]);
+    c.refused(cmd, 3, "not known");
+    let mut cmd = c.cmd("w1");
+    cmd.args(["shuffle"]);
+    c.refused(cmd, 3, "is for admin");
+    // the next command that writes delivers it
+    c.json("boss", &["task", "create", "Now"]);
+    assert_eq!(c.l.json(&["verify"])["deferred_notifications"], 0);
+}
+
+#[test]
+fn init_never_takes_over_a_directory_with_a_planted_log_or_a_file() {
+    let l = Ledger::new();
+    fs::create_dir_all(&l.dir).unwrap();
+    fs::write(l.dir.join("events.jsonl"), b"").unwrap();
+    fs::set_permissions(l.dir.join("events.jsonl"), fs::Permissions::from_mode(0o644)).unwrap();
+    fs::write(l.dir.join("notes.txt"), b"mine").unwrap();
+    let before = common::snapshot(&l.dir);
+    let out = l.cmd().arg("init").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(common::snapshot(&l.dir), before);
+    let file = l.home.join("a-file");
+    fs::write(&file, b"x").unwrap();
+    let out = l.cmd().env("POPUG_LEDGER", &file).arg("init").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read(&file).unwrap(), b"x");
+}
+
+#[test]
+fn a_password_line_over_the_cap_is_refused_with_or_without_its_newline() {
+    let c = Company::new();
+    for input in [vec![b'a'; 4097], [vec![b'a'; 4097], b"\n".to_vec()].concat()] {
+        let before = c.l.snapshot();
+        let mut cmd = c.l.cmd();
+        cmd.args(["login", "w1", "--password-stdin", "--print-token"]);
+        let out = with_stdin(cmd, &input);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(c.l.snapshot(), before);
+    }
+}
+
+#[test]
+fn usage_errors_on_a_terminal_never_send_the_typed_escapes() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: `script` (util-linux) is not installed");
+        return;
+    }
+    let l = Ledger::init();
+    let cmd = format!(
+        "{} user add x --role \"$(printf '\\033]0;PWNED\\007\\033[2J')\"",
+        common::bin().display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("POPUG_LEDGER", &l.dir)
+        .env("HOME", &l.home)
+        .output()
+        .unwrap();
+    let all = [out.stdout, out.stderr].concat();
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.contains("invalid value"), "{text}");
+    assert!(!text.contains("\u{1b}]0;PWNED"), "{text:?}");
+    assert!(!text.contains("\u{1b}[2J"), "{text:?}");
+}
+
+/// A `popug` command as an ordinary user (uid 65534 through `setpriv` when the tests run as
+/// root, where permission bits do not apply), in `dir`.
+fn as_ordinary_user(dir: &std::path::Path) -> Option<impl Fn() -> Command> {
+    // SAFETY: geteuid has no preconditions
+    let root = unsafe { libc::geteuid() } == 0;
+    if root {
+        if Command::new("setpriv").arg("--version").output().is_err() {
+            return None;
+        }
+        std::os::unix::fs::chown(dir, Some(65534), Some(65534)).unwrap();
+    }
+    let dir = dir.to_owned();
+    Some(move || {
+        let mut c = if root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(common::bin());
+            c
+        } else {
+            Command::new(common::bin())
+        };
+        c.env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", dir.join("home"))
+            .env("POPUG_LEDGER", dir.join("l"));
+        c
+    })
+}
+
+#[test]
+fn a_maildir_folder_without_write_permission_defers_and_blocks_nobody() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(popug) = as_ordinary_user(tmp.path()) else {
+        eprintln!("SKIPPED: running as root without `setpriv`: permission bits cannot be tested");
+        assert!(
+            std::env::var_os("POPUG_REQUIRE_SETPRIV").is_none(),
+            "setpriv is required"
+        );
+        return;
+    };
+    let json = |args: &[&str], token: Option<&str>| -> Value {
+        let mut c = popug();
+        if let Some(t) = token {
+            c.env("POPUG_TOKEN", t);
+        }
+        let out = c.arg("--json").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let init = json(&["init"], None);
+    let mut login = popug();
+    login.args(["login", "admin", "--password-stdin", "--print-token"]);
+    let out = with_stdin(
+        login,
+        format!("{}\n", init["admin"]["password"].as_str().unwrap()).as_bytes(),
+    );
+    let admin = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    json(
+        &["user", "add", "w1", "--role", "worker", "--notify", "file"],
+        Some(&admin),
+    );
+    json(
+        &["user", "add", "w2", "--role", "worker", "--notify", "none"],
+        Some(&admin),
+    );
+    let new = tmp.path().join("l/notifications/w1/new");
+    fs::set_permissions(&new, fs::Permissions::from_mode(0o500)).unwrap();
+    let mut to_w1 = 0;
+    for i in 0..20 {
+        let d = json(&["task", "create", &format!("T{i}")], Some(&admin));
+        to_w1 += (d["assignee"] == "w1") as usize;
+    }
+    assert!(to_w1 > 0);
+    json(&["task", "list", "--all"], Some(&admin));
+    let v = json(&["verify"], None);
+    assert_eq!(v["deferred_notifications"].as_u64(), Some(to_w1 as u64), "{v}");
+    fs::set_permissions(&new, fs::Permissions::from_mode(0o700)).unwrap();
+    json(&["task", "create", "After"], Some(&admin));
+    let v = json(&["verify"], None);
+    assert_eq!(v["deferred_notifications"].as_u64(), Some(0), "{v}");
+}

@@ -82,8 +82,9 @@ pub trait Reactor {
     }
 
     /// Side effects this reactor deferred earlier because they could not be delivered (one
-    /// user's broken mailbox) and tries again now: called once per write session, after the
-    /// reactions have caught up. Each [`Retried`] batch is appended like a reaction (its
+    /// user's broken mailbox) and tries again now: called once per write session that
+    /// appends, after its first commit and the reactions to it (a refused command writes
+    /// nothing, deliveries included). Each [`Retried`] batch is appended like a reaction (its
     /// `causation_id` the event that recorded the deferral, `producer` this reactor), after
     /// [`Reactor::flush`]. A delivery that fails again gives no batch and stays deferred: an
     /// undeliverable side effect must never fail or block a command (CLI.md, exit codes).
@@ -258,7 +259,10 @@ impl Ledger {
             // a directory this call made is private; one that was there keeps its mode
             Ok(()) => fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
                 .map_err(|e| LedgerError::io("set permissions of", dir, e))?,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !dir.is_dir() => {
+                return Err(LedgerError::NotEmpty(dir.to_owned()));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 let mut entries = fs::read_dir(dir).map_err(|e| LedgerError::io("list", dir, e))?;
                 if entries.next().is_some() {
                     return Err(LedgerError::NotEmpty(dir.to_owned()));
@@ -407,11 +411,9 @@ impl Ledger {
             last_id: 0,
             appended: Vec::new(),
             unreacted_from: None,
+            retried: false,
         };
-        guard.in_transaction(|g| {
-            g.run_reactions()?;
-            g.run_retries()
-        })?;
+        guard.in_transaction(|g| g.run_reactions())?;
         Ok(guard)
     }
 
@@ -485,6 +487,7 @@ impl Ledger {
             last_id: 0,
             appended: Vec::new(),
             unreacted_from: None,
+            retried: false,
         };
         guard.in_transaction(|g| g.run_reactions())?;
         Ok(report)
@@ -791,6 +794,8 @@ pub struct WriteGuard<'l> {
     /// reaction rounds read them from memory rather than decoding the log again. `None`
     /// when they are not in memory (they are then read from the log).
     unreacted_from: Option<usize>,
+    /// Whether this session already asked the reactors for deferred deliveries.
+    retried: bool,
 }
 
 impl WriteGuard<'_> {
@@ -905,6 +910,12 @@ impl WriteGuard<'_> {
             }
             let written = g.project_and_append(staging)?;
             g.run_reactions()?;
+            // deferred deliveries are tried by commands that write, once per session: a
+            // command that is refused (it appends nothing) writes nothing at all
+            if !g.retried {
+                g.retried = true;
+                g.run_retries()?;
+            }
             Ok(written)
         })
     }
@@ -1070,7 +1081,7 @@ impl WriteGuard<'_> {
 
     /// Asks every reactor for the deferred side effects it can deliver now
     /// ([`Reactor::retry`]), appends what they delivered as one write, and lets every
-    /// reactor see it. Run once per write session, after [`WriteGuard::run_reactions`].
+    /// reactor see it. Run once per write session, after the session's first commit.
     fn run_retries(&mut self) -> Result<(), LedgerError> {
         let head = self.ledger.head()?;
         let l = &mut *self.ledger;

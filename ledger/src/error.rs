@@ -38,7 +38,7 @@ pub enum LedgerError {
 
     /// `create` on a directory that holds something else: a ledger never takes over (or
     /// changes the mode of) a directory it did not create.
-    #[error("`{}` is not empty and holds no ledger", .0.display())]
+    #[error("`{}` is already used by something else than a ledger (a file, or a directory that is not empty)", .0.display())]
     NotEmpty(PathBuf),
 
     #[error("the clock ({now}) is earlier than the last event ({last})")]

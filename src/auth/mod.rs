@@ -98,7 +98,7 @@ pub fn validate_login(login: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(AppError::usage(format!("`{}` is not a valid login", crate::text::shown(login)))
+        Err(AppError::usage(format!("`{}` is not a valid login", login))
             .hint("a login is 1 to 32 characters: lowercase letters, digits, `.`, `_` or `-`, starting with a letter"))
     }
 }
@@ -267,6 +267,33 @@ pub fn live_credentials(db: &Connection, user_id: &str, kind: Option<&str>) -> r
          AND (?2 IS NULL OR kind = ?2) ORDER BY created_at, credential_id",
     )?;
     stmt.query_map((user_id, kind), |r| r.get(0))?.collect()
+}
+
+/// The credentials made, directly or not, with any of `roots` (API tokens made in a session
+/// or with another token) that are not revoked yet: revoking a credential for cause
+/// revokes them too, so a leaked session or token cannot leave a token of its own behind.
+pub fn live_descendants(db: &Connection, roots: &[String]) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT credential_id, revoked_at IS NULL FROM credentials WHERE parent_id = ?1
+         ORDER BY created_at, credential_id",
+    )?;
+    let mut found = Vec::new();
+    let mut queue: std::collections::VecDeque<String> = roots.iter().cloned().collect();
+    let mut seen: std::collections::HashSet<String> = roots.iter().cloned().collect();
+    while let Some(parent) = queue.pop_front() {
+        let children: Vec<(String, bool)> = stmt
+            .query_map([&parent], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (child, live) in children {
+            if seen.insert(child.clone()) {
+                if live {
+                    found.push(child.clone());
+                }
+                queue.push_back(child);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// How many active admins there are (the last one cannot be demoted or deactivated).

@@ -24,7 +24,8 @@ impl Projection for Users {
              CREATE INDEX users_role ON users (role, user_id);
              CREATE TABLE credentials (credential_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
                  kind TEXT NOT NULL, name TEXT, token_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
-                 expires_at TEXT, revoked_at TEXT) STRICT;",
+                 expires_at TEXT, revoked_at TEXT, parent_id TEXT) STRICT;
+             CREATE INDEX credentials_parent ON credentials (parent_id) WHERE parent_id IS NOT NULL;",
         )
     }
 
@@ -64,10 +65,10 @@ impl Projection for Users {
                     .execute([&e.user_id])?;
             }
             CredentialIssued::TYPE => {
-                let e: CredentialIssued = event.data_as()?;
-                db.prepare_cached("INSERT INTO credentials (credential_id, user_id, kind, name, token_sha256, created_at, expires_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
-                    .execute((&e.credential_id, &e.user_id, &e.kind, &e.name, &e.token_sha256, at(), &e.expires_at))?;
+                let e = crate::events::credential_issued(event)?;
+                db.prepare_cached("INSERT INTO credentials (credential_id, user_id, kind, name, token_sha256, created_at, expires_at, parent_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
+                    .execute((&e.credential_id, &e.user_id, &e.kind, &e.name, &e.token_sha256, at(), &e.expires_at, &e.parent_id))?;
             }
             CredentialRevoked::TYPE => {
                 let e: CredentialRevoked = event.data_as()?;

@@ -58,7 +58,7 @@ pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
     Err(if shaped {
         format!("`{s}` is not a date: that day does not exist in the calendar")
     } else {
-        format!("`{}` is not a date: use YYYY-MM-DD", crate::text::shown(s))
+        format!("`{}` is not a date: use YYYY-MM-DD", s)
     })
 }
 
@@ -74,12 +74,8 @@ fn subject(
     };
     session::require_self_or(actor, &login, &[Role::Admin, Role::Accountant], what)?;
     auth::user_by_login(db, &login).map_err(db_error)?.ok_or_else(|| {
-        AppError::new(
-            Kind::NotFound,
-            "no_user",
-            format!("there is no user `{}`", crate::text::shown(&login)),
-        )
-        .hint("`popug user list` shows every user")
+        AppError::new(Kind::NotFound, "no_user", format!("there is no user `{}`", login))
+            .hint("`popug user list` shows every user")
     })
 }
 

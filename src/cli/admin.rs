@@ -225,9 +225,10 @@ pub fn schema(out: &mut Out, which: Option<String>) -> Result<()> {
     let (name, version) = match which.split_once('@') {
         Some((n, v)) => (
             n,
-            Some(v.parse::<u32>().map_err(|_| {
-                AppError::usage(format!("`{}` is not a version number", crate::text::shown(v)))
-            })?),
+            Some(
+                v.parse::<u32>()
+                    .map_err(|_| AppError::usage(format!("`{}` is not a version number", v)))?,
+            ),
         ),
         None => (which.as_str(), None),
     };
@@ -247,7 +248,7 @@ pub fn schema(out: &mut Out, which: Option<String>) -> Result<()> {
         None => Err(AppError::new(
             Kind::NotFound,
             "no_schema",
-            format!("there is no event type `{}`", crate::text::shown(&which)),
+            format!("there is no event type `{}`", which),
         )
         .hint("`popug schema` lists every event type and version")),
     }

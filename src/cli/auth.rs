@@ -69,7 +69,8 @@ fn read_secret(from_stdin: bool, prompt: &str) -> Result<String> {
         (&mut stdin)
             .take(MAX_SECRET_LINE + 2)
             .read_until(b'\n', &mut line)?;
-        if line.len() as u64 > MAX_SECRET_LINE + 1 {
+        let newline = line.ends_with(b"\n") as u64;
+        if line.len() as u64 - newline > MAX_SECRET_LINE {
             return Err(AppError::usage(format!(
                 "a line of standard input is longer than {MAX_SECRET_LINE} bytes: no password is that long"
             )));
@@ -124,6 +125,7 @@ pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
             name: None,
             token_sha256: auth::token_sha256(&token),
             expires_at: Some(popug_ledger::line::format_at(&expires_at)),
+            parent_id: None,
         }
         .to_event(&user.user_id),
     ])?;
@@ -212,7 +214,13 @@ pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
         .into_iter()
         .filter(|id| *id != actor.credential_id)
         .collect();
-    batch.extend(others.iter().map(|id| {
+    // and the tokens those sessions made: a leaked session must not leave one behind
+    let made: Vec<String> = auth::live_descendants(w.db(), &others)
+        .map_err(db_error)?
+        .into_iter()
+        .filter(|id| *id != actor.credential_id)
+        .collect();
+    batch.extend(others.iter().chain(&made).map(|id| {
         CredentialRevoked {
             credential_id: id.clone(),
         }
@@ -220,14 +228,14 @@ pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
     }));
     w.append(batch)?;
     if out.is_json() {
-        return out.json(
-            &json!({"login": actor.user.login, "password_changed": true, "sessions_ended": others.len()}),
-        );
+        return out.json(&json!({"login": actor.user.login, "password_changed": true,
+                                "sessions_ended": others.len(), "tokens_revoked": made.len()}));
     }
     out.line(&format!(
-        "Password changed for {}; {} other session(s) ended",
+        "Password changed for {}; {} other session(s) ended, {} token(s) they made revoked",
         actor.user.login,
-        others.len()
+        others.len(),
+        made.len()
     ))
 }
 
@@ -237,7 +245,7 @@ fn parse_lifetime(s: &str) -> Result<Option<Duration>> {
         return Ok(None);
     }
     let bad = || {
-        AppError::usage(format!("`{}` is not a lifetime", crate::text::shown(s)))
+        AppError::usage(format!("`{}` is not a lifetime", s))
             .hint("use a number followed by s, m, h or d (90d, 12h, 30m, 45s), or `never`")
     };
     let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
@@ -298,6 +306,7 @@ fn token_create(env: &Env, out: &mut Out, name: String, expires_in: &str) -> Res
             name: Some(name.clone()),
             token_sha256: auth::token_sha256(&token),
             expires_at: expires_at.clone(),
+            parent_id: Some(actor.credential_id.clone()),
         }
         .to_event(&actor.user.user_id),
     ])?;
@@ -394,28 +403,32 @@ fn token_revoke(env: &Env, out: &mut Out, id: String) -> Result<()> {
         None => Err(AppError::new(
             Kind::NotFound,
             "no_token",
-            format!(
-                "there is no API token `{}` you may revoke",
-                crate::text::shown(&id)
-            ),
+            format!("there is no API token `{}` you may revoke", id),
         )
         .hint("`popug token list` shows your tokens")),
         Some(Some(_)) => Err(AppError::new(
             Kind::Conflict,
             "token_revoked",
-            format!("token `{}` is already revoked", crate::text::shown(&id)),
+            format!("token `{}` is already revoked", id),
         )),
         Some(None) => {
-            w.append(vec![
-                CredentialRevoked {
-                    credential_id: id.clone(),
-                }
-                .to_event(&actor.user.user_id),
-            ])?;
+            // what the token made goes with it: a leaked token leaves nothing behind
+            let made = auth::live_descendants(w.db(), std::slice::from_ref(&id)).map_err(db_error)?;
+            w.append(
+                std::iter::once(&id)
+                    .chain(&made)
+                    .map(|credential_id| {
+                        CredentialRevoked {
+                            credential_id: credential_id.clone(),
+                        }
+                        .to_event(&actor.user.user_id)
+                    })
+                    .collect(),
+            )?;
             if out.is_json() {
-                return out.json(&json!({"token_id": id, "revoked": true}));
+                return out.json(&json!({"token_id": id, "revoked": true, "tokens_revoked": made.len()}));
             }
-            out.line(&format!("Revoked token {id}"))
+            out.line(&format!("Revoked token {id} and {} token(s) it made", made.len()))
         }
     }
 }

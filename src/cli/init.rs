@@ -22,17 +22,15 @@ pub struct InitArgs {
 pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
     auth::validate_login(&args.admin)?;
     let tz = crate::scheduler::parse_timezone(&args.timezone).ok_or_else(|| {
-        AppError::usage(format!(
-            "`{}` is not a timezone",
-            crate::text::shown(&args.timezone)
-        ))
-        .hint("use an IANA name such as UTC, Europe/Berlin or America/New_York")
+        AppError::usage(format!("`{}` is not a timezone", args.timezone))
+            .hint("use an IANA name such as UTC, Europe/Berlin or America/New_York")
     })?;
     let dir = &env.ledger_dir;
     let mut ledger = match Ledger::create(dir, subscribers(&env.ledger_dir), env.init_options()) {
         Ok(l) => l,
-        // a directory whose log is still empty is an init that never finished: finish it
-        Err(LedgerError::AlreadyExists(_)) if std::fs::metadata(dir.join("events.jsonl"))?.len() == 0 => {
+        // a directory that holds only what an init that never finished leaves (an empty,
+        // private log of this user, its lock and database): finish it
+        Err(LedgerError::AlreadyExists(_)) if unfinished_init(dir)? => {
             Ledger::open(dir, subscribers(dir), env.init_options())?
         }
         Err(e) => return Err(e.into()),
@@ -76,4 +74,30 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
     out.line(
         "The password is shown only this once; sign in with `popug login` and change it with `popug passwd`.",
     )
+}
+
+/// Whether `dir` holds only what `init` leaves when it stops before its first batch: an
+/// empty `events.jsonl` that is a private regular file of this user, the lock, and the
+/// projection database. Anything else is someone's directory, never taken over.
+fn unfinished_init(dir: &std::path::Path) -> Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let log = std::fs::symlink_metadata(dir.join(popug_ledger::EVENTS_FILE))?;
+    // SAFETY: geteuid has no preconditions and cannot fail
+    let mine = log.uid() == unsafe { libc::geteuid() };
+    if !log.is_file() || log.len() != 0 || !mine || log.mode() & 0o077 != 0 {
+        return Ok(false);
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        let ours = name == popug_ledger::EVENTS_FILE
+            || name == popug_ledger::LOCK_FILE
+            || name
+                .strip_prefix(crate::app::DB_FILE)
+                .is_some_and(|rest| ["", "-wal", "-shm", "-journal"].contains(&rest));
+        if !ours {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }

@@ -113,11 +113,21 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let wants_json = args.iter().any(|a| a == "--json")
         || args.windows(2).any(|w| w[0] == "--format" && w[1] == "json")
         || args.iter().any(|a| a == "--format=json");
-    let cli = match Cli::try_parse_from(&args) {
+    // known before parsing, so that help and usage errors are plain too
+    let color =
+        !args.iter().any(|a| a == "--no-color") && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let command = Cli::command().color(if color {
+        clap::ColorChoice::Auto
+    } else {
+        clap::ColorChoice::Never
+    });
+    let cli = match command
+        .try_get_matches_from(&args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => return output::clap_error(e, wants_json),
     };
-    let color = !cli.global.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let (format, input_format) = match formats(&cli) {
         Ok(f) => f,
         Err(e) => {
@@ -140,11 +150,10 @@ fn formats(cli: &Cli) -> Result<(Format, Option<ImportFormat>)> {
             "json" => Format::Json,
             "csv" => Format::Csv,
             _ => {
-                return Err(AppError::usage(format!(
-                    "POPUG_FORMAT `{}` is not an output format",
-                    crate::text::shown(&s)
-                ))
-                .hint("use table, json or csv"));
+                return Err(
+                    AppError::usage(format!("POPUG_FORMAT `{}` is not an output format", s))
+                        .hint("use table, json or csv"),
+                );
             }
         }),
         _ => None,

@@ -240,7 +240,12 @@ pub fn clap_error(e: clap::Error, json: bool) -> ExitCode {
             ExitCode::from(Kind::Usage as u8)
         }
         _ => {
-            let _ = e.print();
+            // a usage error quotes what was typed: shown escaped, never sent to the terminal
+            let text = e.render().to_string();
+            let mut err = io::stderr().lock();
+            for line in text.lines() {
+                let _ = writeln!(err, "{}", crate::text::shown(line));
+            }
             ExitCode::from(Kind::Usage as u8)
         }
     }

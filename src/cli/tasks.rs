@@ -158,7 +158,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                                 AppError::new(
                                     Kind::NotFound,
                                     "no_user",
-                                    format!("there is no user `{}`", crate::text::shown(&login)),
+                                    format!("there is no user `{}`", login),
                                 )
                             })?
                             .user_id,
@@ -193,6 +193,14 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
             }
             if out.is_json() {
                 return out.json(&task_json(&t));
+            }
+            if out.format == crate::cli::output::Format::Csv {
+                // one table: the description is a column of its row, never a line of its own
+                let mut header = HEADER.to_vec();
+                header.push("description");
+                let mut rows = task_rows(std::slice::from_ref(&t));
+                rows[0].push(t.description.clone().unwrap_or_default());
+                return out.table(&header, rows);
             }
             out.table(&HEADER, task_rows(std::slice::from_ref(&t)))?;
             if let Some(d) = &t.description {

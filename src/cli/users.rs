@@ -160,22 +160,15 @@ fn validate_email(e: &Option<String>) -> Result<()> {
             && !e.contains(['<', '>', ','])
             && e.len() <= 254;
         if !ok {
-            return Err(AppError::usage(format!(
-                "`{}` is not an email address",
-                crate::text::shown(e)
-            )));
+            return Err(AppError::usage(format!("`{}` is not an email address", e)));
         }
     }
     Ok(())
 }
 
 fn unknown_user(login: &str) -> AppError {
-    AppError::new(
-        Kind::NotFound,
-        "no_user",
-        format!("there is no user `{}`", crate::text::shown(login)),
-    )
-    .hint("`popug user list` shows every user")
+    AppError::new(Kind::NotFound, "no_user", format!("there is no user `{}`", login))
+        .hint("`popug user list` shows every user")
 }
 
 pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {

@@ -93,6 +93,9 @@ impl Notifications {
                 return Ok(());
             }
         }
+        for sub in ["tmp", "new"] {
+            crate::files::writable_dir(&dir.join(sub))?;
+        }
         let to = user
             .email
             .clone()
@@ -198,7 +201,7 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
                 &r.assign_to,
                 format!("Task #{n} reassigned to you"),
                 format!(
-                    "Task #{n}: {}\nThe shuffle gave it to you; assignment fee charged: {}.",
+                    "Task #{n}: {}\nIt was reassigned to you; assignment fee charged: {}.",
                     title,
                     Money(fee)
                 ),

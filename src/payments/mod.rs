@@ -66,19 +66,23 @@ impl FilePayouts {
             // a real private folder of this user, never a link planted to send payouts elsewhere
             crate::files::own_private_dir(&self.dir)?;
             let path = self.dir.join(format!("{date}.csv"));
-            let existing = match fs::read_to_string(&path) {
-                Ok(t) => t,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-                Err(e) => return Err(e),
-            };
-            // a row cut short by a crash is not a payout: it is completed as a line of its
-            // own so the next row starts clean, and its payment is written again
+            // one descriptor for reading what is there and appending: never through a link
+            // (O_NOFOLLOW), never blocked by a FIFO (O_NONBLOCK), and only a regular file
             let mut file = OpenOptions::new()
+                .read(true)
                 .create(true)
                 .append(true)
                 .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
                 .open(&path)?;
+            if !file.metadata()?.is_file() {
+                return Err(std::io::Error::other(format!(
+                    "{} is not a regular file",
+                    path.display()
+                )));
+            }
+            let mut existing = String::new();
+            std::io::Read::read_to_string(&mut file, &mut existing)?;
             if !existing.is_empty() && !existing.ends_with('\n') {
                 file.write_all(b"\n")?;
             }

@@ -66,10 +66,8 @@ impl NewTask {
         }
         let jira_id = match self.jira_id.map(|j| j.trim().to_owned()) {
             Some(j) if !valid_jira_id(&j) => {
-                return Err(
-                    AppError::usage(format!("`{}` is not a Jira id", crate::text::shown(&j)))
-                        .hint("a Jira id looks like POP-42: capital letters, a dash, a number"),
-                );
+                return Err(AppError::usage(format!("`{}` is not a Jira id", j))
+                    .hint("a Jira id looks like POP-42: capital letters, a dash, a number"));
             }
             j => j,
         };
@@ -182,10 +180,10 @@ impl ImportRow {
 const NOTHING_IMPORTED: &str =
     "each task needs a title; jira_id and description are optional; nothing was imported";
 
-/// A refused row; `why` may quote the input (a parser's message), escaped as
-/// [`crate::text::shown`] does wherever the message is printed.
+/// A refused row; `why` may quote the input (a parser's message): the error printer shows
+/// it escaped ([`crate::text::shown`]).
 fn bad_row(row: &str, why: impl std::fmt::Display) -> AppError {
-    AppError::usage(format!("{row}: {}", crate::text::shown(&why.to_string()))).hint(NOTHING_IMPORTED)
+    AppError::usage(format!("{row}: {why}")).hint(NOTHING_IMPORTED)
 }
 
 /// Reads and checks every row of a CSV file of tasks (a header with `title` and optionally
@@ -199,10 +197,7 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<NewTask>> {
     {
         return Err(bad_row(
             "the header",
-            format!(
-                "unknown column `{}` (columns: title, jira_id, description)",
-                crate::text::shown(h)
-            ),
+            format!("unknown column `{}` (columns: title, jira_id, description)", h),
         ));
     }
     if !headers.iter().any(|h| h == "title") {
@@ -415,12 +410,8 @@ pub fn find(db: &Connection, key: &str) -> Result<Task> {
             .and_then(|mut s| s.query_row([key], task_from_row).optional())
     };
     found.map_err(db_error)?.ok_or_else(|| {
-        AppError::new(
-            Kind::NotFound,
-            "no_task",
-            format!("there is no task `{}`", crate::text::shown(key)),
-        )
-        .hint("`popug task list` shows your tasks; a task is named by its number or id")
+        AppError::new(Kind::NotFound, "no_task", format!("there is no task `{}`", key))
+            .hint("`popug task list` shows your tasks; a task is named by its number or id")
     })
 }
 

@@ -268,41 +268,41 @@ fn earnings_and_analytics_match_the_day_and_exports_round_trip() {
     assert_eq!(refused.status.code(), Some(3));
 }
 
-/// Runs `tool` with `args` on the day's exported journal and checks that every
-/// `workers:<login>` balance it reports (parsed from its output by `parse`, in cents) is that
-/// worker's `balance --all`, and `company` their opposite. Skips loudly when the tool is
-/// missing, unless `require_env` is set.
-fn journal_agrees_with_balances(
-    tool: &str,
-    args: &[&str],
-    require_env: &str,
-    parse: impl Fn(&str) -> BTreeMap<String, i64>,
-) {
-    let (d, _, _) = two_days();
-    let journal = d.raw("acc", &["export", "journal"]);
-    let path = d.l.dir.parent().unwrap().join("popug.journal");
+/// Writes the day's journal (with these export arguments) beside the ledger and runs `tool`
+/// on it with `args`; `None` (loudly) when the tool is missing, unless `require_env` is set.
+fn run_books(d: &Day, export: &[&str], tool: &str, args: &[&str], require_env: &str) -> Option<String> {
+    let mut all = vec!["export", "journal"];
+    all.extend_from_slice(export);
+    let journal = d.raw("acc", &all);
+    let path = d.l.dir.parent().unwrap().join(format!("popug-{}.journal", export.join("_")));
     fs::write(&path, &journal).unwrap();
-    let Ok(out) = std::process::Command::new(tool)
-        .arg("-f")
-        .arg(&path)
-        .args(args)
-        .output()
-    else {
+    let Ok(out) = std::process::Command::new(tool).arg("-f").arg(&path).args(args).output() else {
         assert!(
             std::env::var_os(require_env).is_none(),
             "{tool} is required ({require_env}) but not installed"
         );
         eprintln!("SKIPPED: {tool} is not installed; the journal cross-check did not run");
-        return;
+        return None;
     };
-    assert!(
-        out.status.success(),
-        "{tool}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let reported = parse(&text);
-    let balances = d.run("acc", "2026-11-26", &["balance", "--all"]);
+    assert!(out.status.success(), "{tool} {args:?}: {}\n{journal}", String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// Each account's balance from `hledger bal -O csv`, in cents.
+fn hledger_balances(text: &str) -> BTreeMap<String, i64> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            let cents: i64 = rec[1].replace([',', '.'], "").parse().unwrap_or_else(|_| panic!("{text}"));
+            (rec[0].to_owned(), cents)
+        })
+        .collect()
+}
+
+/// Checks that the books' `liabilities:workers:<login>` are `balance --all` inverted (as of
+/// `at`), and that everything else sums to the opposite.
+fn books_agree(tool: &str, reported: &BTreeMap<String, i64>, balances: &Value) {
     let mut total = 0;
     let mut nonzero = 0;
     for b in balances.as_array().unwrap() {
@@ -311,42 +311,78 @@ fn journal_agrees_with_balances(
         total += cents;
         nonzero += usize::from(cents != 0);
         assert_eq!(
-            reported.get(&format!("workers:{login}")).copied().unwrap_or(0),
-            cents,
-            "{tool}, {login}: {text}"
+            reported.get(&format!("liabilities:workers:{login}")).copied().unwrap_or(0),
+            -cents,
+            "{tool}, {login}: {reported:?}"
         );
     }
     assert!(nonzero > 0, "the two days leave some balance to compare");
-    assert_eq!(
-        reported.get("company").copied().unwrap_or(0),
-        -total,
-        "{tool}: {text}"
-    );
+    let rest: i64 = reported
+        .iter()
+        .filter(|(a, _)| !a.starts_with("liabilities:"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(rest, total, "{tool}: {reported:?}");
 }
 
 #[test]
-fn the_journal_agrees_with_balance_all_in_hledger() {
-    let args = ["bal", "--flat", "--no-total", "-O", "csv"];
-    journal_agrees_with_balances("hledger", &args, "POPUG_REQUIRE_HLEDGER", |text| {
-        let mut r = csv::Reader::from_reader(text.as_bytes());
-        r.records()
-            .map(|rec| {
-                let rec = rec.unwrap();
-                let cents: i64 = rec[1]
-                    .replace([',', '.'], "")
-                    .parse()
-                    .unwrap_or_else(|_| panic!("{text}"));
-                (rec[0].to_owned(), cents)
-            })
-            .collect()
-    });
+fn the_books_pass_strict_checks_and_agree_with_popug_in_hledger() {
+    let (d, money, _) = two_days();
+    let req = "POPUG_REQUIRE_HLEDGER";
+    let Some(_) = run_books(&d, &[], "hledger", &["check", "-s"], req) else { return };
+    let bal = run_books(&d, &[], "hledger", &["bal", "--flat", "--no-total", "-O", "csv"], req).unwrap();
+    books_agree("hledger", &hledger_balances(&bal), &d.run("acc", "2026-11-26", &["balance", "--all"]));
+    // the income statement per day is popug's earnings: fees as revenue, rewards as expenses
+    let is = run_books(&d, &[], "hledger", &["is", "-D", "-O", "csv", "--no-total"], req).unwrap();
+    let earnings = d.run("acc", "2026-11-26", &["earnings"]);
+    for e in earnings.as_array().unwrap() {
+        let day = e["date"].as_str().unwrap();
+        let (fees, rewards) = money[day];
+        assert_eq!((e["fees_cents"].as_i64().unwrap(), e["rewards_cents"].as_i64().unwrap()), (fees, rewards));
+        let daily = run_books(
+            &d,
+            &[],
+            "hledger",
+            &["bal", "revenue", "expenses", "-b", day, "-e", &next_day(day), "--flat", "--no-total", "-O", "csv"],
+            req,
+        )
+        .unwrap();
+        let b = hledger_balances(&daily);
+        assert_eq!(-b.get("revenue:fees").copied().unwrap_or(0), fees, "{day}: {daily}");
+        assert_eq!(b.get("expenses:rewards").copied().unwrap_or(0), rewards, "{day}: {daily}");
+        assert_eq!(-b.values().sum::<i64>(), e["earnings_cents"].as_i64().unwrap(), "{day}");
+    }
+    assert!(is.contains("revenue:fees") && is.contains("expenses:rewards"), "{is}");
+    // a journal from the 26th opens with the balances from before it
+    let from = run_books(
+        &d,
+        &["--from", "2026-11-26"],
+        "hledger",
+        &["bal", "--flat", "--no-total", "-O", "csv"],
+        req,
+    )
+    .unwrap();
+    books_agree("hledger --from", &hledger_balances(&from), &d.run("acc", "2026-11-26", &["balance", "--all"]));
+    run_books(&d, &["--from", "2026-11-26"], "hledger", &["check", "-s"], req).unwrap();
+    // one payee per worker, not one per transaction
+    let payees = run_books(&d, &[], "hledger", &["payees"], req).unwrap();
+    let mut got: Vec<&str> = payees.lines().collect();
+    got.sort();
+    assert!(got.iter().all(|p| ["w1", "w2", "opening balances"].contains(p)), "{payees}");
+}
+
+fn next_day(day: &str) -> String {
+    let d: chrono::NaiveDate = day.parse().unwrap();
+    d.succ_opt().unwrap().to_string()
 }
 
 #[test]
-fn the_journal_agrees_with_balance_all_in_ledger_cli() {
+fn the_books_pass_pedantic_checks_and_agree_with_popug_in_ledger_cli() {
+    let (d, _, _) = two_days();
     let format = "%(account)\t%(quantity(scrub(display_total)))\n";
-    let args = ["bal", "--flat", "--no-total", "--balance-format", format];
-    journal_agrees_with_balances("ledger", &args, "POPUG_REQUIRE_LEDGER", |text| {
+    let args = ["--pedantic", "bal", "--flat", "--no-total", "--balance-format", format];
+    let Some(text) = run_books(&d, &[], "ledger", &args, "POPUG_REQUIRE_LEDGER") else { return };
+    let parse = |text: &str| -> BTreeMap<String, i64> {
         text.lines()
             .map(|line| {
                 let (account, amount) = line.split_once('\t').unwrap_or_else(|| panic!("{text}"));
@@ -354,5 +390,33 @@ fn the_journal_agrees_with_balance_all_in_ledger_cli() {
                 (account.trim().to_owned(), (units * 100.0).round() as i64)
             })
             .collect()
-    });
+    };
+    let balances = d.run("acc", "2026-11-26", &["balance", "--all"]);
+    books_agree("ledger", &parse(&text), &balances);
+    let from = run_books(&d, &["--from", "2026-11-26"], "ledger", &args, "POPUG_REQUIRE_LEDGER").unwrap();
+    books_agree("ledger --from", &parse(&from), &balances);
+}
+
+#[test]
+fn a_user_named_like_an_account_changes_nothing_in_the_books() {
+    let (d, _, _) = two_days();
+    for login in ["company", "revenue", "assets"] {
+        d.run("admin", "2026-11-26", &["user", "add", login, "--role", "worker", "--notify", "none"]);
+    }
+    for _ in 0..6 {
+        d.run("admin", "2026-11-26", &["task", "create", "More"]);
+    }
+    let req = "POPUG_REQUIRE_HLEDGER";
+    let Some(_) = run_books(&d, &[], "hledger", &["check", "-s"], req) else { return };
+    let bal = run_books(&d, &[], "hledger", &["bal", "--flat", "--no-total", "-O", "csv"], req).unwrap();
+    books_agree("hledger", &hledger_balances(&bal), &d.run("acc", "2026-11-26", &["balance", "--all"]));
+    let revenue = hledger_balances(&bal)["revenue:fees"];
+    let fees: i64 = d
+        .run("acc", "2026-11-26", &["earnings"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["fees_cents"].as_i64().unwrap())
+        .sum();
+    assert_eq!(-revenue, fees, "{bal}");
 }

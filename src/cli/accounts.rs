@@ -121,6 +121,11 @@ pub fn balance(env: &Env, out: &mut Out, args: BalanceArgs) -> Result<()> {
 }
 
 pub fn audit(env: &Env, out: &mut Out, args: AuditArgs) -> Result<()> {
+    if let (Some(f), Some(t)) = (args.from, args.to)
+        && f > t
+    {
+        return Err(AppError::usage(format!("--from {f} is after --to {t}")));
+    }
     let ledger = env.open()?;
     let db = ledger.db();
     let actor = session::actor(env, db)?;
@@ -128,17 +133,45 @@ pub fn audit(env: &Env, out: &mut Out, args: AuditArgs) -> Result<()> {
     let account = accounting::account_of(db, &user.user_id)
         .map_err(db_error)?
         .map(|a| a.0);
-    type Row = (String, String, String, String, String, i64, i64, Option<String>);
+    struct Row {
+        id: String,
+        at: String,
+        day: String,
+        kind: String,
+        reason: String,
+        amount: i64,
+        balance: i64,
+        task_id: Option<String>,
+        /// The task's number and title, as the original audit log shows them beside each
+        /// fee and reward.
+        task_number: Option<i64>,
+        task_title: Option<String>,
+    }
     let rows: Vec<Row> = db
         .prepare(
-            "SELECT transaction_id, at, billing_date, kind, reason, delta, balance_after, task_id FROM transactions
-             WHERE account_id = ?1 AND (?2 IS NULL OR billing_date >= ?2) AND (?3 IS NULL OR billing_date <= ?3)
-             ORDER BY seq",
+            "SELECT t.transaction_id, t.at, t.billing_date, t.kind, t.reason, t.delta, t.balance_after, t.task_id,
+                    k.number, k.title
+             FROM transactions t LEFT JOIN tasks k ON k.task_id = t.task_id
+             WHERE t.account_id = ?1 AND (?2 IS NULL OR t.billing_date >= ?2) AND (?3 IS NULL OR t.billing_date <= ?3)
+             ORDER BY t.seq",
         )
         .and_then(|mut s| {
             s.query_map(
                 (&account, args.from.map(|d| d.to_string()), args.to.map(|d| d.to_string())),
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+                |r| {
+                    Ok(Row {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        day: r.get(2)?,
+                        kind: r.get(3)?,
+                        reason: r.get(4)?,
+                        amount: r.get(5)?,
+                        balance: r.get(6)?,
+                        task_id: r.get(7)?,
+                        task_number: r.get(8)?,
+                        task_title: r.get(9)?,
+                    })
+                },
             )?
             .collect()
         })
@@ -146,41 +179,36 @@ pub fn audit(env: &Env, out: &mut Out, args: AuditArgs) -> Result<()> {
     if out.is_json() {
         let docs: Vec<_> = rows
             .iter()
-            .map(|(id, at, day, kind, reason, amount, bal, task)| {
-                json!({"transaction_id": id, "at": at, "billing_date": day, "kind": kind, "reason": reason,
-                       "amount_cents": amount, "balance_cents": bal, "task_id": task})
+            .map(|r| {
+                json!({"transaction_id": r.id, "at": r.at, "billing_date": r.day, "kind": r.kind, "reason": r.reason,
+                       "amount_cents": r.amount, "balance_cents": r.balance, "task_id": r.task_id,
+                       "task_number": r.task_number, "task_title": r.task_title})
             })
             .collect();
         return out.json(&docs);
     }
-    let number = |task: &Option<String>| -> String {
-        task.as_ref()
-            .and_then(|t| {
-                db.query_row("SELECT number FROM tasks WHERE task_id = ?1", [t], |r| {
-                    r.get::<_, i64>(0)
-                })
-                .ok()
-            })
-            .map(|n| format!("#{n}"))
-            .unwrap_or_default()
-    };
     let table = rows
         .iter()
-        .map(|(_, at, day, kind, reason, amount, bal, task)| {
+        .map(|r| {
             vec![
-                day.clone(),
-                at.clone(),
-                kind.clone(),
-                reason.clone(),
-                number(task),
-                Money(*amount).to_string(),
-                Money(*bal).to_string(),
+                r.day.clone(),
+                r.at.clone(),
+                r.kind.clone(),
+                r.reason.clone(),
+                r.task_number.map(|n| format!("#{n}")).unwrap_or_default(),
+                r.task_title.clone().unwrap_or_default(),
+                Money(r.amount).to_string(),
+                Money(r.balance).to_string(),
             ]
         })
         .collect();
-    out.line(&format!("Audit log of {}", user.login))?;
+    if out.format != crate::cli::output::Format::Csv {
+        out.line(&format!("Audit log of {}", user.login))?;
+    } else {
+        eprintln!("Audit log of {}", user.login);
+    }
     out.table(
-        &["day", "at", "kind", "reason", "task", "amount", "balance"],
+        &["day", "at", "kind", "reason", "task", "title", "amount", "balance"],
         table,
     )
 }

@@ -189,8 +189,26 @@ fn query_rows(
     Ok(rows)
 }
 
+/// The first instant of `day` in `tz`, as stored instants are written (RFC 3339 UTC, ms):
+/// a creation instant is on or after it exactly when it falls on `day` or later in the
+/// ledger's timezone. A day whose midnight a DST change skips begins at its first instant.
+fn day_start(day: NaiveDate, tz: &chrono_tz::Tz) -> String {
+    use chrono::TimeZone;
+    let start = (0..24)
+        .find_map(|h| tz.from_local_datetime(&day.and_hms_opt(h, 0, 0)?).earliest())
+        .expect("every day has a first hour");
+    popug_ledger::line::format_at(&start.with_timezone(&chrono::Utc))
+}
+
 fn export_rows(db: &rusqlite::Connection, what: ExportKind, r: &RangeArgs) -> Result<Rows> {
     let (from, to) = (r.from.map(|d| d.to_string()), r.to.map(|d| d.to_string()));
+    // creation instants are filtered by the ledger's day, as billing dates are (CLI.md)
+    let tz: chrono_tz::Tz = accounting::timezone(db)
+        .map_err(db_error)?
+        .parse()
+        .unwrap_or(chrono_tz::UTC);
+    let created_from = r.from.map(|d| day_start(d, &tz));
+    let created_before = r.to.and_then(|d| d.succ_opt()).map(|d| day_start(d, &tz));
     Ok(match what {
         ExportKind::Transactions => (
             vec!["transaction_id", "at", "billing_date", "login", "kind", "reason", "amount", "balance_after", "task_number", "task_id"],
@@ -242,9 +260,9 @@ fn export_rows(db: &rusqlite::Connection, what: ExportKind, r: &RangeArgs) -> Re
                 db,
                 "SELECT t.number, t.task_id, t.title, t.jira_id, t.status, u.login, t.assign_fee, t.reward, t.created_at, t.completed_at
                  FROM tasks t JOIN users u ON u.user_id = t.assignee_id
-                 WHERE (?1 IS NULL OR substr(t.created_at, 1, 10) >= ?1) AND (?2 IS NULL OR substr(t.created_at, 1, 10) <= ?2)
+                 WHERE (?1 IS NULL OR t.created_at >= ?1) AND (?2 IS NULL OR t.created_at < ?2)
                  ORDER BY t.number",
-                (&from, &to),
+                (&created_from, &created_before),
                 &[6, 7],
             )?,
         ),
@@ -253,9 +271,9 @@ fn export_rows(db: &rusqlite::Connection, what: ExportKind, r: &RangeArgs) -> Re
             query_rows(
                 db,
                 "SELECT user_id, login, name, email, role, notify, created_at FROM users
-                 WHERE (?1 IS NULL OR substr(created_at, 1, 10) >= ?1) AND (?2 IS NULL OR substr(created_at, 1, 10) <= ?2)
+                 WHERE (?1 IS NULL OR created_at >= ?1) AND (?2 IS NULL OR created_at < ?2)
                  ORDER BY login",
-                (&from, &to),
+                (&created_from, &created_before),
                 &[],
             )?,
         ),
@@ -265,6 +283,14 @@ fn export_rows(db: &rusqlite::Connection, what: ExportKind, r: &RangeArgs) -> Re
 
 /// The accounting history as a plain-text journal that hledger and ledger both read: each
 /// transaction moves money between a worker's account and the company's.
+/// The company's books as a journal that hledger and ledger both read, strict checks
+/// included (CLI.md, `export journal`): every account and the commodity declared; a fee is
+/// revenue (`revenue:fees`), a reward an expense (`expenses:rewards`), a payout money out of
+/// the bank (`assets:bank`), each against what the company owes the worker
+/// (`liabilities:workers:<login>`, whose inverted balance is `popug balance`). The payee is
+/// the worker; the description names what happened and the task. With `--from D`, an
+/// opening transaction at D carries each worker's balance from before D
+/// (`equity:opening balances`).
 fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write, out: &Out) -> Result<()> {
     let (from, to) = (r.from.map(|d| d.to_string()), r.to.map(|d| d.to_string()));
     let bar = out.progress_bar("exporting");
@@ -276,15 +302,45 @@ fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write, out: &Ou
         .query_row("SELECT count(*) FROM transactions", [], |r| r.get(0))
         .map_err(db_error)?;
     bar.set_length(total as u64);
-    writeln!(
-        w,
-        "; popug accounting journal: workers:<login> and company always sum to zero"
-    )
-    .map_err(io_error)?;
-    writeln!(w).map_err(io_error)?;
+    let logins: Vec<String> = db
+        .prepare("SELECT u.login FROM accounts a JOIN users u ON u.user_id = a.user_id ORDER BY u.login")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(db_error)?;
+    let mut head = String::from(
+        "; popug: the company's books. What the company owes each worker is\n\
+         ; liabilities:workers:<login> (`hledger bal --invert liabilities:workers` = `popug balance --all`);\n\
+         ; fees are revenue, rewards expenses, payouts leave assets:bank.\n\n\
+         commodity 1,000.00\n\n\
+         account assets:bank\n\
+         account revenue:fees\n\
+         account expenses:rewards\n\
+         account equity:opening balances\n",
+    );
+    for login in &logins {
+        head.push_str(&format!("account liabilities:workers:{login}\n"));
+    }
+    head.push('\n');
+    w.write_all(head.as_bytes()).map_err(io_error)?;
+    if let Some(day) = &from {
+        let opening: Vec<(String, i64)> = db
+            .prepare(
+                "SELECT u.login, SUM(t.delta) FROM transactions t JOIN accounts a ON a.account_id = t.account_id
+                 JOIN users u ON u.user_id = a.user_id WHERE t.billing_date < ?1
+                 GROUP BY u.login HAVING SUM(t.delta) != 0 ORDER BY u.login",
+            )
+            .and_then(|mut s| s.query_map([day], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(db_error)?;
+        if !opening.is_empty() {
+            writeln!(w, "{day} * opening balances").map_err(io_error)?;
+            for (login, balance) in &opening {
+                writeln!(w, "    liabilities:workers:{login}    {}", d2(-balance)).map_err(io_error)?;
+            }
+            writeln!(w, "    equity:opening balances\n").map_err(io_error)?;
+        }
+    }
     let mut stmt = db
         .prepare(
-            "SELECT t.billing_date, t.reason, k.number, u.login, t.delta, t.transaction_id
+            "SELECT t.billing_date, t.reason, k.number, k.title, u.login, t.delta, t.transaction_id
              FROM transactions t JOIN accounts a ON a.account_id = t.account_id JOIN users u ON u.user_id = a.user_id
              LEFT JOIN tasks k ON k.task_id = t.task_id
              WHERE (?1 IS NULL OR t.billing_date >= ?1) AND (?2 IS NULL OR t.billing_date <= ?2) ORDER BY t.billing_date, t.seq",
@@ -292,21 +348,33 @@ fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write, out: &Ou
         .map_err(db_error)?;
     let mut rows = stmt.query((&from, &to)).map_err(db_error)?;
     while let Some(row) = rows.next().map_err(db_error)? {
-        let (date, reason, number, login, delta, id): (String, String, Option<i64>, String, i64, String) = (
+        type Line = (String, String, Option<i64>, Option<String>, String, i64, String);
+        let (date, reason, number, title, login, delta, id): Line = (
             row.get(0).map_err(db_error)?,
             row.get(1).map_err(db_error)?,
             row.get(2).map_err(db_error)?,
             row.get(3).map_err(db_error)?,
             row.get(4).map_err(db_error)?,
             row.get(5).map_err(db_error)?,
+            row.get(6).map_err(db_error)?,
         );
-        let what = match number {
-            Some(n) => format!("{reason} task #{n}"),
-            None => reason,
+        let (what, other) = match reason.as_str() {
+            "assign_fee" => ("assignment fee", "revenue:fees"),
+            "reassign_fee" => ("reassignment fee", "revenue:fees"),
+            "reward" => ("reward", "expenses:rewards"),
+            "daily_payment" => ("daily payout", "assets:bank"),
+            "payment_failed" => ("payout failed, returned", "assets:bank"),
+            _ => (reason.as_str(), "equity:opening balances"),
         };
-        writeln!(w, "{date} * {what} ({login})  ; id:{id}").map_err(io_error)?;
-        writeln!(w, "    workers:{login}    {}", d2(delta)).map_err(io_error)?;
-        writeln!(w, "    company    {}", d2(-delta)).map_err(io_error)?;
+        // a `;` would start a comment in the description
+        let task = match (number, title) {
+            (Some(n), Some(t)) => format!(", task #{n} {}", t.replace(';', ",")),
+            (Some(n), None) => format!(", task #{n}"),
+            _ => String::new(),
+        };
+        writeln!(w, "{date} * {login} | {what}{task}  ; id:{id}").map_err(io_error)?;
+        writeln!(w, "    liabilities:workers:{login}    {}", d2(-delta)).map_err(io_error)?;
+        writeln!(w, "    {other}    {}", d2(delta)).map_err(io_error)?;
         writeln!(w).map_err(io_error)?;
         bar.inc(1);
     }

@@ -288,6 +288,7 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
         'popug;task;create' {
             [CompletionResult]::new('--jira-id', '--jira-id', [CompletionResultType]::ParameterName, 'jira-id')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'description')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'A retried request with this key answers as the first time and creates nothing')
             [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
@@ -327,6 +328,7 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             break
         }
         'popug;task;import' {
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'A retried import with this key creates only the rows not created yet, and answers as a complete import')
             [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')

@@ -1269,7 +1269,7 @@ _popug() {
             return 0
             ;;
         popug__subcmd__task__subcmd__create)
-            opts="-h --jira-id --description --ledger --json --format --no-color --help"
+            opts="-h --jira-id --description --idempotency-key --ledger --json --format --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1280,6 +1280,10 @@ _popug() {
                     return 0
                     ;;
                 --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idempotency-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1419,12 +1423,16 @@ _popug() {
             return 0
             ;;
         popug__subcmd__task__subcmd__import)
-            opts="-h --ledger --json --format --no-color --help"
+            opts="-h --idempotency-key --ledger --json --format --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ledger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -254,6 +254,7 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;task;create'= {
             cand --jira-id 'jira-id'
             cand --description 'description'
+            cand --idempotency-key 'A retried request with this key answers as the first time and creates nothing'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
@@ -289,6 +290,7 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;task;import'= {
+            cand --idempotency-key 'A retried import with this key creates only the rows not created yet, and answers as a complete import'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'

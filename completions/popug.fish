@@ -238,6 +238,7 @@ complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_su
 complete -c popug -n "__fish_popug_using_subcommand task; and not __fish_seen_subcommand_from create done list show import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l jira-id -r
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l description -r
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l idempotency-key -d 'A retried request with this key answers as the first time and creates nothing' -r
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from create" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
@@ -274,6 +275,7 @@ jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from import" -l idempotency-key -d 'A retried import with this key creates only the rows not created yet, and answers as a complete import' -r
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from import" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand task; and __fish_seen_subcommand_from import" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''

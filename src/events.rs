@@ -352,6 +352,7 @@ pub fn catalogue() -> Vec<(&'static str, u32, schemars::Schema)> {
         TaskCreated,
         TaskStatusChanged,
         TaskReassigned,
+        IdempotencyKeyUsed,
         AccountBalanceUpdated,
         MakeDailyPaymentsCommand,
         SentPaymentCommand,
@@ -401,6 +402,27 @@ pub struct TaskStatusChanged {
 
 impl Payload for TaskStatusChanged {
     const TYPE: &'static str = "TaskStatusChanged";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "tasks";
+}
+
+/// A task created under an idempotency key (`task create|import --idempotency-key`),
+/// appended in the same atomic batch as its `TaskCreated`: a retried request with the same
+/// key creates only the rows not yet created, and answers as the first time. In the log, so
+/// that a rebuild and every host agree on which keys are used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencyKeyUsed {
+    pub key: String,
+    /// SHA-256 of the request (hex): the same key with another request is refused.
+    pub request_sha256: String,
+    /// The row of the request this task came from (0 for `task create`).
+    pub row: u64,
+    pub task_id: String,
+}
+
+impl Payload for IdempotencyKeyUsed {
+    const TYPE: &'static str = "IdempotencyKeyUsed";
     const VERSION: u32 = 1;
     const PRODUCER: &'static str = "tasks";
 }

@@ -274,9 +274,18 @@ fn run_books(d: &Day, export: &[&str], tool: &str, args: &[&str], require_env: &
     let mut all = vec!["export", "journal"];
     all.extend_from_slice(export);
     let journal = d.raw("acc", &all);
-    let path = d.l.dir.parent().unwrap().join(format!("popug-{}.journal", export.join("_")));
+    let path =
+        d.l.dir
+            .parent()
+            .unwrap()
+            .join(format!("popug-{}.journal", export.join("_")));
     fs::write(&path, &journal).unwrap();
-    let Ok(out) = std::process::Command::new(tool).arg("-f").arg(&path).args(args).output() else {
+    let Ok(out) = std::process::Command::new(tool)
+        .arg("-f")
+        .arg(&path)
+        .args(args)
+        .output()
+    else {
         assert!(
             std::env::var_os(require_env).is_none(),
             "{tool} is required ({require_env}) but not installed"
@@ -284,7 +293,11 @@ fn run_books(d: &Day, export: &[&str], tool: &str, args: &[&str], require_env: &
         eprintln!("SKIPPED: {tool} is not installed; the journal cross-check did not run");
         return None;
     };
-    assert!(out.status.success(), "{tool} {args:?}: {}\n{journal}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{tool} {args:?}: {}\n{journal}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(String::from_utf8(out.stdout).unwrap())
 }
 
@@ -294,7 +307,10 @@ fn hledger_balances(text: &str) -> BTreeMap<String, i64> {
     r.records()
         .map(|rec| {
             let rec = rec.unwrap();
-            let cents: i64 = rec[1].replace([',', '.'], "").parse().unwrap_or_else(|_| panic!("{text}"));
+            let cents: i64 = rec[1]
+                .replace([',', '.'], "")
+                .parse()
+                .unwrap_or_else(|_| panic!("{text}"));
             (rec[0].to_owned(), cents)
         })
         .collect()
@@ -311,7 +327,10 @@ fn books_agree(tool: &str, reported: &BTreeMap<String, i64>, balances: &Value) {
         total += cents;
         nonzero += usize::from(cents != 0);
         assert_eq!(
-            reported.get(&format!("liabilities:workers:{login}")).copied().unwrap_or(0),
+            reported
+                .get(&format!("liabilities:workers:{login}"))
+                .copied()
+                .unwrap_or(0),
             -cents,
             "{tool}, {login}: {reported:?}"
         );
@@ -329,30 +348,76 @@ fn books_agree(tool: &str, reported: &BTreeMap<String, i64>, balances: &Value) {
 fn the_books_pass_strict_checks_and_agree_with_popug_in_hledger() {
     let (d, money, _) = two_days();
     let req = "POPUG_REQUIRE_HLEDGER";
-    let Some(_) = run_books(&d, &[], "hledger", &["check", "-s"], req) else { return };
-    let bal = run_books(&d, &[], "hledger", &["bal", "--flat", "--no-total", "-O", "csv"], req).unwrap();
-    books_agree("hledger", &hledger_balances(&bal), &d.run("acc", "2026-11-26", &["balance", "--all"]));
+    let Some(_) = run_books(&d, &[], "hledger", &["check", "-s"], req) else {
+        return;
+    };
+    let bal = run_books(
+        &d,
+        &[],
+        "hledger",
+        &["bal", "--flat", "--no-total", "-O", "csv"],
+        req,
+    )
+    .unwrap();
+    books_agree(
+        "hledger",
+        &hledger_balances(&bal),
+        &d.run("acc", "2026-11-26", &["balance", "--all"]),
+    );
     // the income statement per day is popug's earnings: fees as revenue, rewards as expenses
     let is = run_books(&d, &[], "hledger", &["is", "-D", "-O", "csv", "--no-total"], req).unwrap();
     let earnings = d.run("acc", "2026-11-26", &["earnings"]);
     for e in earnings.as_array().unwrap() {
         let day = e["date"].as_str().unwrap();
         let (fees, rewards) = money[day];
-        assert_eq!((e["fees_cents"].as_i64().unwrap(), e["rewards_cents"].as_i64().unwrap()), (fees, rewards));
+        assert_eq!(
+            (
+                e["fees_cents"].as_i64().unwrap(),
+                e["rewards_cents"].as_i64().unwrap()
+            ),
+            (fees, rewards)
+        );
         let daily = run_books(
             &d,
             &[],
             "hledger",
-            &["bal", "revenue", "expenses", "-b", day, "-e", &next_day(day), "--flat", "--no-total", "-O", "csv"],
+            &[
+                "bal",
+                "revenue",
+                "expenses",
+                "-b",
+                day,
+                "-e",
+                &next_day(day),
+                "--flat",
+                "--no-total",
+                "-O",
+                "csv",
+            ],
             req,
         )
         .unwrap();
         let b = hledger_balances(&daily);
-        assert_eq!(-b.get("revenue:fees").copied().unwrap_or(0), fees, "{day}: {daily}");
-        assert_eq!(b.get("expenses:rewards").copied().unwrap_or(0), rewards, "{day}: {daily}");
-        assert_eq!(-b.values().sum::<i64>(), e["earnings_cents"].as_i64().unwrap(), "{day}");
+        assert_eq!(
+            -b.get("revenue:fees").copied().unwrap_or(0),
+            fees,
+            "{day}: {daily}"
+        );
+        assert_eq!(
+            b.get("expenses:rewards").copied().unwrap_or(0),
+            rewards,
+            "{day}: {daily}"
+        );
+        assert_eq!(
+            -b.values().sum::<i64>(),
+            e["earnings_cents"].as_i64().unwrap(),
+            "{day}"
+        );
     }
-    assert!(is.contains("revenue:fees") && is.contains("expenses:rewards"), "{is}");
+    assert!(
+        is.contains("revenue:fees") && is.contains("expenses:rewards"),
+        "{is}"
+    );
     // a journal from the 26th opens with the balances from before it
     let from = run_books(
         &d,
@@ -362,13 +427,20 @@ fn the_books_pass_strict_checks_and_agree_with_popug_in_hledger() {
         req,
     )
     .unwrap();
-    books_agree("hledger --from", &hledger_balances(&from), &d.run("acc", "2026-11-26", &["balance", "--all"]));
+    books_agree(
+        "hledger --from",
+        &hledger_balances(&from),
+        &d.run("acc", "2026-11-26", &["balance", "--all"]),
+    );
     run_books(&d, &["--from", "2026-11-26"], "hledger", &["check", "-s"], req).unwrap();
     // one payee per worker, not one per transaction
     let payees = run_books(&d, &[], "hledger", &["payees"], req).unwrap();
     let mut got: Vec<&str> = payees.lines().collect();
     got.sort();
-    assert!(got.iter().all(|p| ["w1", "w2", "opening balances"].contains(p)), "{payees}");
+    assert!(
+        got.iter().all(|p| ["w1", "w2", "opening balances"].contains(p)),
+        "{payees}"
+    );
 }
 
 fn next_day(day: &str) -> String {
@@ -380,8 +452,17 @@ fn next_day(day: &str) -> String {
 fn the_books_pass_pedantic_checks_and_agree_with_popug_in_ledger_cli() {
     let (d, _, _) = two_days();
     let format = "%(account)\t%(quantity(scrub(display_total)))\n";
-    let args = ["--pedantic", "bal", "--flat", "--no-total", "--balance-format", format];
-    let Some(text) = run_books(&d, &[], "ledger", &args, "POPUG_REQUIRE_LEDGER") else { return };
+    let args = [
+        "--pedantic",
+        "bal",
+        "--flat",
+        "--no-total",
+        "--balance-format",
+        format,
+    ];
+    let Some(text) = run_books(&d, &[], "ledger", &args, "POPUG_REQUIRE_LEDGER") else {
+        return;
+    };
     let parse = |text: &str| -> BTreeMap<String, i64> {
         text.lines()
             .map(|line| {
@@ -393,7 +474,14 @@ fn the_books_pass_pedantic_checks_and_agree_with_popug_in_ledger_cli() {
     };
     let balances = d.run("acc", "2026-11-26", &["balance", "--all"]);
     books_agree("ledger", &parse(&text), &balances);
-    let from = run_books(&d, &["--from", "2026-11-26"], "ledger", &args, "POPUG_REQUIRE_LEDGER").unwrap();
+    let from = run_books(
+        &d,
+        &["--from", "2026-11-26"],
+        "ledger",
+        &args,
+        "POPUG_REQUIRE_LEDGER",
+    )
+    .unwrap();
     books_agree("ledger --from", &parse(&from), &balances);
 }
 
@@ -401,15 +489,32 @@ fn the_books_pass_pedantic_checks_and_agree_with_popug_in_ledger_cli() {
 fn a_user_named_like_an_account_changes_nothing_in_the_books() {
     let (d, _, _) = two_days();
     for login in ["company", "revenue", "assets"] {
-        d.run("admin", "2026-11-26", &["user", "add", login, "--role", "worker", "--notify", "none"]);
+        d.run(
+            "admin",
+            "2026-11-26",
+            &["user", "add", login, "--role", "worker", "--notify", "none"],
+        );
     }
     for _ in 0..6 {
         d.run("admin", "2026-11-26", &["task", "create", "More"]);
     }
     let req = "POPUG_REQUIRE_HLEDGER";
-    let Some(_) = run_books(&d, &[], "hledger", &["check", "-s"], req) else { return };
-    let bal = run_books(&d, &[], "hledger", &["bal", "--flat", "--no-total", "-O", "csv"], req).unwrap();
-    books_agree("hledger", &hledger_balances(&bal), &d.run("acc", "2026-11-26", &["balance", "--all"]));
+    let Some(_) = run_books(&d, &[], "hledger", &["check", "-s"], req) else {
+        return;
+    };
+    let bal = run_books(
+        &d,
+        &[],
+        "hledger",
+        &["bal", "--flat", "--no-total", "-O", "csv"],
+        req,
+    )
+    .unwrap();
+    books_agree(
+        "hledger",
+        &hledger_balances(&bal),
+        &d.run("acc", "2026-11-26", &["balance", "--all"]),
+    );
     let revenue = hledger_balances(&bal)["revenue:fees"];
     let fees: i64 = d
         .run("acc", "2026-11-26", &["earnings"])

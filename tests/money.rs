@@ -252,3 +252,115 @@ fn a_first_run_pays_every_day_since_the_ledger_began() {
     assert_eq!(days, ["2026-11-24", "2026-11-25", "2026-11-26"]);
     c.balances_match_the_model();
 }
+
+/// Runs `popug --json task import FILE --idempotency-key KEY` as the boss with `env`.
+fn import(c: &Company, file: &std::path::Path, key: &str, env: &[(&str, &str)]) -> Output {
+    c.cmd("boss", "2026-11-27T10:00:00Z")
+        .envs(env.iter().copied())
+        .args(["--json", "task", "import"])
+        .arg(file)
+        .args(["--idempotency-key", key])
+        .output()
+        .unwrap()
+}
+
+use std::process::Output;
+
+fn log(c: &Company) -> Vec<Value> {
+    std::fs::read_to_string(c.l.dir.join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_retried_create_with_its_key_answers_as_the_first_time_and_writes_nothing() {
+    let c = Company::new("UTC", "2026-11-27T08:00:00Z");
+    let args = ["task", "create", "Fix the beak", "--idempotency-key", "req-1"];
+    let first = c.run("boss", "2026-11-27T09:00:00Z", &args);
+    let before = c.l.snapshot();
+    // the client timed out and retries; meanwhile a shuffle moved the task
+    let again = c.run("boss", "2026-11-27T09:01:00Z", &args);
+    assert_eq!(again, first);
+    assert_eq!(c.l.snapshot(), before, "a retry wrote");
+    c.run("admin", "2026-11-27T09:02:00Z", &["shuffle"]);
+    assert_eq!(
+        c.run("boss", "2026-11-27T09:03:00Z", &args),
+        first,
+        "the first answer, whoever holds it now"
+    );
+    // the same key with another request: exit 5, nothing written
+    let before = c.l.snapshot();
+    let out = c
+        .cmd("boss", "2026-11-27T09:04:00Z")
+        .args(["task", "create", "Something else", "--idempotency-key", "req-1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("different request"));
+    assert_eq!(c.l.snapshot(), before);
+    // keys live in the log: after a rebuild the retry still writes nothing
+    c.l.ok(&["rebuild"]);
+    let before = c.l.snapshot();
+    assert_eq!(c.run("boss", "2026-11-27T09:05:00Z", &args), first);
+    assert_eq!(c.l.snapshot(), before);
+    let fees = log(&c)
+        .iter()
+        .filter(|e| {
+            let tx = &e["data"]["transaction"];
+            tx["reason"] == "assign_fee" && tx["task_id"] == first["task_id"]
+        })
+        .count();
+    assert_eq!(fees, 1, "one fee for one task");
+    assert_eq!(c.l.json(&["verify"])["ok"], true);
+}
+
+#[test]
+fn an_import_retried_after_a_crash_or_a_time_out_imports_each_row_once() {
+    let c = Company::new("UTC", "2026-11-27T08:00:00Z");
+    let file = c.l.home.join("tasks.csv");
+    let rows: String = (0..10).map(|i| format!("Row {i}\n")).collect();
+    std::fs::write(&file, format!("title\n{rows}")).unwrap();
+    // killed after its second chunk of 3 was durable
+    let out = import(
+        &c,
+        &file,
+        "batch-7",
+        &[
+            ("POPUG_IMPORT_CHUNK", "3"),
+            ("POPUG_LEDGER_CRASH_AT", "append.durable:2"),
+        ],
+    );
+    assert!(!out.status.success());
+    let created = |c: &Company| log(c).iter().filter(|e| e["type"] == "TaskCreated").count();
+    assert_eq!(created(&c), 6, "two whole chunks");
+    // the retry imports the rest, once, and answers for the whole request
+    let out = import(&c, &file, "batch-7", &[("POPUG_IMPORT_CHUNK", "3")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["imported"], 10, "{answer}");
+    assert_eq!(created(&c), 10);
+    let titles: std::collections::BTreeSet<String> = log(&c)
+        .iter()
+        .filter(|e| e["type"] == "TaskCreated")
+        .map(|e| e["data"]["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(titles.len(), 10, "each row once");
+    // a retry of the finished import answers the same and writes nothing
+    let before = c.l.snapshot();
+    let out = import(&c, &file, "batch-7", &[]);
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), answer);
+    assert_eq!(c.l.snapshot(), before);
+    // the same key for another file: exit 5
+    std::fs::write(&file, "title\nOther\n").unwrap();
+    let out = import(&c, &file, "batch-7", &[]);
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(c.l.snapshot(), before);
+    assert_eq!(c.l.json(&["verify"])["ok"], true);
+}

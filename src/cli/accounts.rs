@@ -208,7 +208,9 @@ pub fn audit(env: &Env, out: &mut Out, args: AuditArgs) -> Result<()> {
         eprintln!("Audit log of {}", user.login);
     }
     out.table(
-        &["day", "at", "kind", "reason", "task", "title", "amount", "balance"],
+        &[
+            "day", "at", "kind", "reason", "task", "title", "amount", "balance",
+        ],
         table,
     )
 }

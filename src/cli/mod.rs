@@ -212,9 +212,10 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
                 Command::Passwd(args) => auth::passwd(&env, out, args),
                 Command::Token(cmd) => auth::token(&env, out, cmd),
                 Command::User(cmd) => users::run(&env, out, cmd),
-                Command::Task(tasks::TaskCommand::Import { file }) => {
-                    tasks::import(&env, out, &file, input_format)
-                }
+                Command::Task(tasks::TaskCommand::Import {
+                    file,
+                    idempotency_key,
+                }) => tasks::import(&env, out, &file, input_format, idempotency_key),
                 Command::Task(cmd) => tasks::run(&env, out, cmd),
                 Command::Shuffle => tasks::shuffle(&env, out),
                 Command::PayDaily(args) => accounts::pay_daily(&env, out, args),

@@ -8,7 +8,7 @@ use crate::auth::{self, db_error};
 use crate::cli::output::Out;
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
-use crate::events::{Payload, Role, TaskStatus};
+use crate::events::{IdempotencyKeyUsed, Payload, Role, TaskStatus};
 use crate::money::Money;
 use crate::tasks::{self, Filter, NewTask, Task};
 
@@ -21,6 +21,9 @@ pub enum TaskCommand {
         jira_id: Option<String>,
         #[arg(long, value_name = "TEXT")]
         description: Option<String>,
+        /// A retried request with this key answers as the first time and creates nothing
+        #[arg(long, value_name = "KEY")]
+        idempotency_key: Option<String>,
     },
     /// Mark your task done (its number or id); the reward is credited at once
     Done { task: String },
@@ -42,6 +45,10 @@ pub enum TaskCommand {
         /// title and optionally jira_id, description) or `--format jsonl`; by default it
         /// follows the file name (.csv, .jsonl), else the first character of the input
         file: std::path::PathBuf,
+        /// A retried import with this key creates only the rows not created yet, and
+        /// answers as a complete import
+        #[arg(long, value_name = "KEY")]
+        idempotency_key: Option<String>,
     },
 }
 
@@ -82,6 +89,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
             title,
             jira_id,
             description,
+            idempotency_key,
         } => {
             let input = NewTask {
                 title,
@@ -89,22 +97,63 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                 description,
             }
             .validated()?;
+            if let Some(k) = &idempotency_key {
+                tasks::validate_idempotency_key(k)?;
+            }
             let mut ledger = env.open()?;
             let mut w = ledger.write(env.clock)?;
             let actor = session::actor(env, w.db())?;
-            let created = w.decide(|db, ctx| tasks::decide_create(db, input, ctx))?;
-            w.append(vec![created.to_event(&actor.user.user_id)])?;
-            let task = tasks::find(w.db(), &created.task_id)?;
+            let opt = |o: &Option<String>| o.as_deref().unwrap_or("").as_bytes().to_vec();
+            let request = tasks::request_sha256(&[
+                b"task create",
+                input.title.as_bytes(),
+                &opt(&input.jira_id),
+                &opt(&input.description),
+            ]);
+            let keyed = match &idempotency_key {
+                Some(k) => tasks::keyed_request(w.db(), k, &request)?,
+                None => None,
+            };
+            let (task, first_assignee) = match keyed.as_ref().and_then(|k| k.rows.get(&0)) {
+                // the same request again: the first answer, nothing written
+                Some((task_id, assignee_id)) => {
+                    let task = tasks::find(w.db(), task_id)?;
+                    let login = auth::user_by_id(w.db(), assignee_id)
+                        .map_err(db_error)?
+                        .map(|u| u.login)
+                        .unwrap_or_default();
+                    (task, login)
+                }
+                None => {
+                    let created = w.decide(|db, ctx| tasks::decide_create(db, input, ctx))?;
+                    let mut batch = vec![created.to_event(&actor.user.user_id)];
+                    if let Some(key) = &idempotency_key {
+                        batch.push(
+                            IdempotencyKeyUsed {
+                                key: key.clone(),
+                                request_sha256: request.clone(),
+                                row: 0,
+                                task_id: created.task_id.clone(),
+                            }
+                            .to_event(&actor.user.user_id),
+                        );
+                    }
+                    w.append(batch)?;
+                    let task = tasks::find(w.db(), &created.task_id)?;
+                    let login = task.assignee.clone();
+                    (task, login)
+                }
+            };
             if out.is_json() {
                 out.json(&json!({
                     "task_id": task.task_id, "number": task.number, "title": task.title, "jira_id": task.jira_id,
-                    "assignee": task.assignee, "assign_fee_cents": task.assign_fee, "reward_cents": task.reward,
+                    "assignee": first_assignee, "assign_fee_cents": task.assign_fee, "reward_cents": task.reward,
                 }))?;
             } else {
                 out.line(&format!(
                     "Task #{} assigned to {} (fee {}, reward {})",
                     task.number,
-                    task.assignee,
+                    first_assignee,
                     Money(task.assign_fee),
                     Money(task.reward)
                 ))?;
@@ -322,7 +371,11 @@ pub fn import(
     out: &mut Out,
     file: &std::path::Path,
     format: Option<tasks::ImportFormat>,
+    idempotency_key: Option<String>,
 ) -> Result<()> {
+    if let Some(k) = &idempotency_key {
+        tasks::validate_idempotency_key(k)?;
+    }
     let bytes = if file.as_os_str() == "-" {
         let mut b = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut b)?;
@@ -344,21 +397,57 @@ pub fn import(
     // every row is read and checked before the ledger is opened for writing
     let format = format.unwrap_or_else(|| tasks::ImportFormat::guess(file, &bytes));
     let inputs = format.parse(&bytes)?;
+    // the request is its rows, whatever file or format carried them
+    let request = {
+        let mut parts: Vec<Vec<u8>> = vec![b"task import".to_vec()];
+        for t in &inputs {
+            parts.push(t.title.as_bytes().to_vec());
+            parts.push(t.jira_id.as_deref().unwrap_or("").as_bytes().to_vec());
+            parts.push(t.description.as_deref().unwrap_or("").as_bytes().to_vec());
+        }
+        tasks::request_sha256(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>())
+    };
     let mut ledger = env.open()?;
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.db())?;
+    let keyed = match &idempotency_key {
+        Some(k) => tasks::keyed_request(w.db(), k, &request)?.unwrap_or_default(),
+        None => tasks::KeyedRequest::default(),
+    };
+    // rows a keyed import already created (a retry after a time-out or a crash) are skipped
+    let todo: Vec<(u64, NewTask)> = inputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (i as u64, t))
+        .filter(|(i, _)| !keyed.rows.contains_key(i))
+        .collect();
     let workers = auth::worker_ids(w.db()).map_err(db_error)?;
-    if workers.is_empty() && !inputs.is_empty() {
+    if workers.is_empty() && !todo.is_empty() {
         return Err(tasks::no_workers());
     }
-    let total = inputs.len();
-    let (mut first, mut last) = (None, None);
-    let mut batches = Vec::with_capacity(total);
-    for input in inputs {
+    let total = todo.len() + keyed.rows.len();
+    let mut ids: std::collections::BTreeMap<u64, String> = keyed
+        .rows
+        .iter()
+        .map(|(row, (task, _))| (*row, task.clone()))
+        .collect();
+    let mut batches = Vec::with_capacity(todo.len());
+    for (row, input) in todo {
         let created = w.decide(|_, ctx| tasks::decide_create_among(&workers, input, ctx))?;
-        first.get_or_insert_with(|| created.task_id.clone());
-        last = Some(created.task_id.clone());
-        batches.push(vec![created.to_event(&actor.user.user_id)]);
+        ids.insert(row, created.task_id.clone());
+        let mut batch = vec![created.to_event(&actor.user.user_id)];
+        if let Some(key) = &idempotency_key {
+            batch.push(
+                IdempotencyKeyUsed {
+                    key: key.clone(),
+                    request_sha256: request.clone(),
+                    row,
+                    task_id: created.task_id.clone(),
+                }
+                .to_event(&actor.user.user_id),
+            );
+        }
+        batches.push(batch);
     }
     let tasks_in = |events: &[popug_ledger::Event]| {
         events
@@ -366,7 +455,7 @@ pub fn import(
             .filter(|e| e.event_type == crate::events::TaskCreated::TYPE)
             .count()
     };
-    let mut imported = 0;
+    let mut imported = keyed.rows.len();
     let done = w.append_in_chunks(batches, import_chunk(), |w, events| {
         imported += tasks_in(&events);
         session::print_notifications(out, w.db(), &events)
@@ -383,12 +472,11 @@ pub fn import(
             )),
         });
     }
-    let number = |id: &Option<String>| -> Result<Option<i64>> {
-        id.as_ref()
-            .map(|id| tasks::find(w.db(), id).map(|t| t.number))
-            .transpose()
+    let number = |id: Option<&String>| -> Result<Option<i64>> {
+        id.map(|id| tasks::find(w.db(), id).map(|t| t.number)).transpose()
     };
-    let (first_number, last_number) = (number(&first)?, number(&last)?);
+    let first_number = number(ids.values().next())?;
+    let last_number = number(ids.values().next_back())?;
     if out.is_json() {
         out.json(&json!({"imported": imported, "first_number": first_number, "last_number": last_number}))
     } else {

@@ -352,6 +352,68 @@ pub fn decide_hand_over(
     Ok(open.into_iter().zip(moves).collect())
 }
 
+/// What a key already did: the request it was used for and, per row, the task made and its
+/// first assignee.
+#[derive(Debug, Default)]
+pub struct KeyedRequest {
+    pub request_sha256: String,
+    pub rows: std::collections::BTreeMap<u64, (String, String)>,
+}
+
+/// Checks an idempotency key: 1 to 200 characters, none of them control or invisible.
+pub fn validate_idempotency_key(key: &str) -> Result<()> {
+    if key.is_empty() || key.chars().count() > 200 || key.chars().any(crate::text::is_forbidden) {
+        return Err(AppError::usage(
+            "an idempotency key is 1 to 200 characters without control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// The SHA-256 (hex) of a request: its kind and its parts, each length-prefixed.
+pub fn request_sha256(parts: &[&[u8]]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What `key` already did (`None`: never used). The same key with another request is a
+/// conflict (exit 5, CLI.md `--idempotency-key`).
+pub fn keyed_request(db: &Connection, key: &str, request_sha256: &str) -> Result<Option<KeyedRequest>> {
+    let mut stmt = db
+        .prepare_cached(
+            "SELECT row, request_sha256, task_id, assignee_id FROM idempotency_keys WHERE key = ?1",
+        )
+        .map_err(db_error)?;
+    let rows: Vec<(i64, String, String, String)> = stmt
+        .query_map([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .and_then(|m| m.collect())
+        .map_err(db_error)?;
+    let Some((_, first_hash, _, _)) = rows.first() else {
+        return Ok(None);
+    };
+    if first_hash != request_sha256 {
+        return Err(AppError::new(
+            Kind::Conflict,
+            "idempotency_key_reused",
+            format!("the idempotency key `{key}` was used for a different request"),
+        )
+        .hint("use a new key for a new request; the same key only repeats the same request"));
+    }
+    let mut out = KeyedRequest {
+        request_sha256: first_hash.clone(),
+        ..Default::default()
+    };
+    for (row, _, task, assignee) in rows {
+        out.rows.insert(row as u64, (task, assignee));
+    }
+    Ok(Some(out))
+}
+
 /// Who may see a task: its assignee, and admins, managers and accountants.
 pub fn may_see(task: &Task, actor: &Actor) -> bool {
     task.assignee_id == actor.user.user_id || actor.is(&[Role::Admin, Role::Manager, Role::Accountant])

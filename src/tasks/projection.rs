@@ -3,7 +3,7 @@
 use popug_ledger::{BoxError, Event, Projection, Replay};
 use rusqlite::{Connection, Statement};
 
-use crate::events::{Payload, TaskCreated, TaskReassigned, TaskStatusChanged};
+use crate::events::{IdempotencyKeyUsed, Payload, TaskCreated, TaskReassigned, TaskStatusChanged};
 
 pub struct Tasks;
 
@@ -19,7 +19,9 @@ impl Projection for Tasks {
                  assign_fee INTEGER NOT NULL, reward INTEGER NOT NULL, created_at TEXT NOT NULL,
                  completed_at TEXT, completed_on TEXT, reassignments INTEGER NOT NULL DEFAULT 0) STRICT, WITHOUT ROWID;
              CREATE INDEX tasks_completed_on ON tasks (completed_on, reward) WHERE completed_on IS NOT NULL;
-             CREATE INDEX tasks_open ON tasks (status, assignee_id);",
+             CREATE INDEX tasks_open ON tasks (status, assignee_id);
+             CREATE TABLE idempotency_keys (key TEXT NOT NULL, row INTEGER NOT NULL, request_sha256 TEXT NOT NULL,
+                 task_id TEXT NOT NULL, assignee_id TEXT NOT NULL, PRIMARY KEY (key, row)) STRICT, WITHOUT ROWID;",
         )
     }
 
@@ -37,6 +39,7 @@ impl Projection for Tasks {
                 change_status(&mut *db.prepare_cached(CHANGE_STATUS)?, event, &tz)?;
             }
             TaskReassigned::TYPE => reassign(&mut *db.prepare_cached(REASSIGN)?, event)?,
+            IdempotencyKeyUsed::TYPE => key_used(db, event)?,
             _ => {}
         }
         Ok(())
@@ -127,8 +130,20 @@ impl Replay for TasksReplay<'_> {
                 change_status(&mut self.change_status, event, tz)?;
             }
             TaskReassigned::TYPE => reassign(&mut self.reassign, event)?,
+            IdempotencyKeyUsed::TYPE => key_used(db, event)?,
             _ => {}
         }
         Ok(())
     }
+}
+
+/// Records a key's row with the task's first assignee (the first answer names them).
+fn key_used(db: &Connection, event: &Event) -> Result<(), BoxError> {
+    let e: IdempotencyKeyUsed = event.data_as()?;
+    db.prepare_cached(
+        "INSERT INTO idempotency_keys (key, row, request_sha256, task_id, assignee_id)
+         SELECT ?1, ?2, ?3, task_id, assignee_id FROM tasks WHERE task_id = ?4",
+    )?
+    .execute((&e.key, e.row as i64, &e.request_sha256, &e.task_id))?;
+    Ok(())
 }

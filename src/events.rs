@@ -309,29 +309,74 @@ pub struct TaskCreatedV1 {
 }
 
 impl TaskCreatedV1 {
-    /// A leading `[ID]` becomes `jira_id`; the rest, trimmed, is the title.
+    /// The v2 task this v1 task is (the rule, documented in `schemas/README.md`):
+    ///
+    /// 1. A leading `[ID]` whose ID is a valid v2 Jira id (`POP-42`: capital letters or
+    ///    digits, a dash, a number) and that is followed by more text becomes `jira_id`;
+    ///    the rest, trimmed, is the title. Any other leading bracket stays in the title.
+    /// 2. What v2 forbids in a title is rewritten, never dropped: `[` and `]` become `(` and
+    ///    `)`, a control or invisible format character is written out as its escape
+    ///    (`\u{202e}`), and a title longer than v2 allows is cut.
+    /// 3. When rule 2 changed anything, the v1 title is kept whole at the head of the
+    ///    description (`v1 title: …`, brackets and all, control characters escaped), so no
+    ///    text is lost.
+    ///
+    /// The result always passes v2's validation (`tasks::NewTask::validated`); a property
+    /// test over generated v1 titles checks it.
     pub fn upcast(self) -> TaskCreated {
-        let (jira_id, title) = match self
-            .title
-            .trim_start()
-            .strip_prefix('[')
-            .and_then(|r| r.split_once(']'))
-        {
-            Some((id, rest)) if !id.trim().is_empty() && !rest.trim().is_empty() => {
-                (Some(id.trim().to_owned()), rest.trim().to_owned())
+        let original = self.title.trim();
+        let (jira_id, rest) = match original.strip_prefix('[').and_then(|r| r.split_once(']')) {
+            Some((id, rest)) if crate::tasks::valid_jira_id(id.trim()) && !rest.trim().is_empty() => {
+                (Some(id.trim().to_owned()), rest.trim())
             }
-            _ => (None, self.title.trim().to_owned()),
+            _ => (None, original),
+        };
+        let title = v2_text(rest, crate::tasks::MAX_TITLE, false);
+        let description = self
+            .description
+            .map(|d| v2_text(&d, crate::tasks::MAX_DESCRIPTION, true))
+            .filter(|d| !d.trim().is_empty());
+        let description = if title == rest && !title.is_empty() {
+            description
+        } else {
+            let kept = format!("v1 title: {}", v2_text(original, usize::MAX, true));
+            let whole = match description {
+                Some(d) => format!("{kept}\n\n{d}"),
+                None => kept,
+            };
+            Some(whole.chars().take(crate::tasks::MAX_DESCRIPTION).collect())
         };
         TaskCreated {
             task_id: self.task_id,
-            title,
+            title: if title.is_empty() {
+                "(untitled)".into()
+            } else {
+                title
+            },
             jira_id,
-            description: self.description,
+            description,
             assignee_id: self.assignee_id,
             assign_fee: self.assign_fee,
             reward: self.reward,
         }
     }
+}
+
+/// `text` as v2 accepts it: brackets as parentheses (titles only), control and invisible
+/// format characters escaped (a description keeps its newlines and tabs), at most `max`
+/// characters, trimmed.
+fn v2_text(text: &str, max: usize, multiline: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '[' if !multiline => out.push('('),
+            ']' if !multiline => out.push(')'),
+            '\n' | '\t' if multiline => out.push(c),
+            c if crate::text::is_forbidden(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out.trim().chars().take(max).collect::<String>().trim().to_owned()
 }
 
 /// Every event type and version of the catalogue with its JSON Schema (draft 2020-12),
@@ -628,17 +673,75 @@ mod upcasting {
     }
 
     #[test]
-    fn a_v1_title_without_a_leading_id_stays_as_it_is() {
-        for title in [
-            "Fix beak",
-            "Fix [the] beak",
-            "[] empty id",
-            "[POP-1]",
-            "[unclosed title",
+    fn what_v2_forbids_is_rewritten_and_the_v1_title_kept_in_the_description() {
+        // (v1 title, jira id, v2 title, v1 title kept in the description)
+        for (title, jira, v2_title, kept) in [
+            ("Fix beak", None, "Fix beak", false),
+            ("Fix [the] beak", None, "Fix (the) beak", true),
+            ("[] empty id", None, "() empty id", true),
+            ("[POP-1]", None, "(POP-1)", true),
+            ("[unclosed title", None, "(unclosed title", true),
+            ("[POP-7][POP-8] Two ids", Some("POP-7"), "(POP-8) Two ids", true),
+            ("[pop-11] lower-case", None, "(pop-11) lower-case", true),
+            ("Pay \u{202e}10.00", None, "Pay \\u{202e}10.00", true),
         ] {
             let t = v1(title);
-            assert_eq!(t.jira_id, None, "{title}");
-            assert_eq!(t.title, title.trim(), "{title}");
+            assert_eq!(
+                (t.jira_id.as_deref(), t.title.as_str()),
+                (jira, v2_title),
+                "{title}"
+            );
+            let description = t.description.unwrap_or_default();
+            assert_eq!(
+                description.starts_with("v1 title: "),
+                kept,
+                "{title}: {description}"
+            );
+            if kept {
+                assert!(
+                    description.contains(&title.replace('\u{202e}', "\\u{202e}")),
+                    "{description}"
+                );
+            }
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every v1 title becomes a valid v2 task, and no text is lost: either the v2 title
+        /// (with its Jira id) holds every non-space character of the v1 title, or the
+        /// description keeps the v1 title whole.
+        #[test]
+        fn every_v1_title_upcasts_to_a_valid_v2_task_without_losing_text(
+            title in "[\\[\\]A-Za-z0-9 \\-é\u{202e}\u{200b}\u{7}\n]{0,40}",
+            description in proptest::option::of("[a-z \n\u{202e}]{0,20}"),
+        ) {
+            let t = TaskCreatedV1 {
+                task_id: "t".into(),
+                title: title.clone(),
+                description,
+                assignee_id: "u".into(),
+                assign_fee: 1000,
+                reward: 2000,
+            }
+            .upcast();
+            let valid = crate::tasks::NewTask {
+                title: t.title.clone(),
+                jira_id: t.jira_id.clone(),
+                description: t.description.clone(),
+            }
+            .validated();
+            prop_assert!(valid.is_ok(), "{title:?} -> {t:?}: {:?}", valid.err().map(|e| e.message));
+            let valid = valid.unwrap();
+            prop_assert_eq!((&valid.title, &valid.jira_id), (&t.title, &t.jira_id));
+            let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            let rebuilt = match &t.jira_id {
+                Some(j) => format!("[{j}]{}", t.title),
+                None => t.title.clone(),
+            };
+            let kept = t.description.as_deref().is_some_and(|d| d.starts_with("v1 title: "));
+            prop_assert!(kept || squeeze(&rebuilt) == squeeze(&title), "{title:?} -> {t:?}");
         }
     }
 }

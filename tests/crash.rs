@@ -109,9 +109,11 @@ fn kill_9_anywhere_loses_no_acknowledged_command_and_doubles_nothing() {
     for round in 0..rounds {
         w.minute += 20; // 2,000 rounds fit in the 28 days of `now`
         let roll = rng.random_range(0..100);
-        // tasks are done about as fast as they come, so open tasks stay few, shuffles cost
-        // little, workers end days in the black and pay-daily has payouts to make
-        let (who, args): (String, Vec<String>) = if roll < 3 {
+        // tasks are done faster than they come (an import brings ten), so open tasks stay
+        // few, shuffles cost little, workers end days in the black and pay-daily has payouts
+        // to make (with imports at 3% and shuffles at 2%, fees outran rewards in about half
+        // the runs and nobody was ever paid)
+        let (who, args): (String, Vec<String>) = if roll < 2 {
             let file = w.l.home.join(format!("import-{round}.jsonl"));
             let rows: String = (0..IMPORTED)
                 .map(|i| format!("{{\"title\":\"imp {round} {i}\"}}\n"))
@@ -130,7 +132,7 @@ fn kill_9_anywhere_loses_no_acknowledged_command_and_doubles_nothing() {
                 "admin".into(),
                 vec!["task".into(), "create".into(), format!("task {round}")],
             )
-        } else if roll < 90 {
+        } else if roll < 91 {
             let (n, assignee) = open[rng.random_range(0..open.len())].clone();
             (assignee, vec!["task".into(), "done".into(), n])
         } else if roll < 92 {

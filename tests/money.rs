@@ -364,3 +364,42 @@ fn an_import_retried_after_a_crash_or_a_time_out_imports_each_row_once() {
     assert_eq!(c.l.snapshot(), before);
     assert_eq!(c.l.json(&["verify"])["ok"], true);
 }
+
+#[test]
+fn a_past_days_analytics_count_people_by_the_role_they_had_that_day() {
+    let mut c = Company::new("UTC", "2026-11-25T08:00:00Z");
+    // both workers end the 25th in the red (open tasks: fees only)
+    let mut i = 0;
+    while c.owed("w1", "2026-11-25") >= 0 || c.owed("w2", "2026-11-25") >= 0 {
+        c.work(&format!("2026-11-25T10:{i:02}:00Z"), false);
+        i += 1;
+        assert!(i < 50);
+    }
+    let day = |c: &Company| {
+        c.run(
+            "admin",
+            "2026-11-26T12:00:00Z",
+            &["analytics", "--date", "2026-11-25"],
+        )
+    };
+    let before = day(&c);
+    assert_eq!(before["negative_workers"], 2, "{before}");
+    // on the 26th w1 becomes a manager and a new worker joins: the 25th is what it was
+    c.run(
+        "admin",
+        "2026-11-26T09:00:00Z",
+        &["user", "set-role", "w1", "manager"],
+    );
+    c.run(
+        "admin",
+        "2026-11-26T09:05:00Z",
+        &["user", "add", "w9", "--role", "worker", "--notify", "none"],
+    );
+    assert_eq!(day(&c), before);
+    let today = c.run(
+        "admin",
+        "2026-11-26T12:00:00Z",
+        &["analytics", "--date", "2026-11-26"],
+    );
+    assert!(today["negative_workers"].as_i64().unwrap() <= 1, "{today}");
+}

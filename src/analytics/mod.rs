@@ -37,12 +37,15 @@ pub fn earnings(
     .collect()
 }
 
-/// How many workers' balances were negative at the end of `date`.
+/// How many workers' balances were negative at the end of `date`: people who were workers
+/// at the end of that day (their role then, not now), so a past day's answer never changes.
 pub fn negative_workers(db: &Connection, date: NaiveDate) -> rusqlite::Result<i64> {
     // a balance at the end of D is today's balance less what was billed after D: reading
     // the (few) later transactions beats summing every account's history
     db.prepare_cached(
-        "SELECT count(*) FROM accounts a JOIN users u ON u.user_id = a.user_id AND u.role = 'worker'
+        "WITH roles AS (SELECT user_id, role FROM role_history h
+                        WHERE seq = (SELECT MAX(seq) FROM role_history WHERE user_id = h.user_id AND since_day <= ?1))
+         SELECT count(*) FROM accounts a JOIN roles r ON r.user_id = a.user_id AND r.role = 'worker'
          LEFT JOIN (SELECT account_id, SUM(delta) AS total FROM transactions INDEXED BY transactions_day WHERE billing_date > ?1
                     GROUP BY account_id) later ON later.account_id = a.account_id
          WHERE a.balance - COALESCE(later.total, 0) < 0",

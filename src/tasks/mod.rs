@@ -96,7 +96,9 @@ impl NewTask {
     }
 }
 
-fn valid_jira_id(j: &str) -> bool {
+/// A v2 Jira id: 1 to 20 capital letters or digits starting with a letter, a dash, 1 to 10
+/// digits (`POP-42`).
+pub(crate) fn valid_jira_id(j: &str) -> bool {
     let Some((project, number)) = j.split_once('-') else {
         return false;
     };

@@ -403,3 +403,22 @@ fn a_past_days_analytics_count_people_by_the_role_they_had_that_day() {
     );
     assert!(today["negative_workers"].as_i64().unwrap() <= 1, "{today}");
 }
+
+#[test]
+fn exports_filter_by_the_ledgers_day_as_billing_does() {
+    let c = Company::new("Europe/Berlin", "2026-11-27T08:00:00Z");
+    // 23:30 UTC on the 27th is 00:30 on the 28th in Berlin: its fee is billed on the 28th
+    c.run("boss", "2026-11-27T22:30:00Z", &["task", "create", "Early one"]);
+    let late = c.run("boss", "2026-11-27T23:30:00Z", &["task", "create", "Late one"]);
+    let export = |what: &str, day: &str| c.l.ok(&["export", what, "--from", day, "--to", day]);
+    let on_28 = export("tasks", "2026-11-28");
+    assert!(on_28.contains("Late one"), "{on_28}");
+    assert!(!on_28.contains("Early one"), "{on_28}");
+    let on_27 = export("tasks", "2026-11-27");
+    assert!(on_27.contains("Early one") && !on_27.contains("Late one"), "{on_27}");
+    let tx = export("transactions", "2026-11-28");
+    assert!(tx.contains(late["task_id"].as_str().unwrap()), "{tx}");
+    // users too: everyone was added on the 27th in Berlin (09:00 UTC)
+    assert_eq!(export("users", "2026-11-28").lines().count(), 1, "a header only");
+    assert!(export("users", "2026-11-27").lines().count() > 3);
+}

@@ -422,3 +422,28 @@ fn exports_filter_by_the_ledgers_day_as_billing_does() {
     assert_eq!(export("users", "2026-11-28").lines().count(), 1, "a header only");
     assert!(export("users", "2026-11-27").lines().count() > 3);
 }
+
+#[test]
+fn the_audit_log_names_each_fees_and_rewards_task() {
+    let mut c = Company::new("UTC", "2026-11-27T08:00:00Z");
+    c.work("2026-11-27T09:00:00Z", true);
+    let who = ["w1", "w2"]
+        .into_iter()
+        .find(|w| c.model.contains_key(*w))
+        .unwrap();
+    let audit = c.run("admin", "2026-11-27T10:00:00Z", &["audit", who]);
+    let rows = audit.as_array().unwrap();
+    assert!(rows.len() >= 2, "{audit}");
+    for r in rows.iter().filter(|r| r["task_id"].is_string()) {
+        assert_eq!((r["task_number"].as_i64(), r["task_title"].as_str()), (Some(1), Some("Work")), "{r}");
+    }
+    let table = c.cmd("admin", "2026-11-27T10:00:00Z").args(["audit", who]).output().unwrap();
+    assert!(String::from_utf8_lossy(&table.stdout).contains("Work"));
+    // one range rule: --from after --to is refused, as by earnings and export
+    let out = c
+        .cmd("admin", "2026-11-27T10:00:00Z")
+        .args(["audit", who, "--from", "2026-03-01", "--to", "2026-02-28"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -481,7 +481,7 @@ _popug() {
             return 0
             ;;
         popug__subcmd__export)
-            opts="-o -h --from --to --output --ledger --json --format --no-color --help transactions balances payouts tasks users journal"
+            opts="-o -h --from --to --output --bom --ledger --json --format --no-color --help transactions balances payouts tasks users journal"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

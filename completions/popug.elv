@@ -46,7 +46,7 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand rebuild 'Recreate the projection database (popug.db) from the log (admins)'
             cand schema 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue'
             cand completions 'Print a shell completion script'
-            cand man 'Print the manual page (roff)'
+            cand man 'Print the manual page (roff): every subcommand and flag, or one command''s page'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'popug;init'= {
@@ -376,10 +376,11 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;export'= {
             cand --from 'First day (YYYY-MM-DD)'
             cand --to 'Last day (YYYY-MM-DD)'
-            cand -o 'Write to FILE instead of standard output'
-            cand --output 'Write to FILE instead of standard output'
+            cand -o 'Write to FILE instead of standard output (`-`: standard output)'
+            cand --output 'Write to FILE instead of standard output (`-`: standard output)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --bom 'Begin a CSV export with a UTF-8 byte order mark, which Excel needs to read it as UTF-8 (CSV exports only)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
             cand -h 'Print help (see more with ''--help'')'
@@ -457,7 +458,7 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand rebuild 'Recreate the projection database (popug.db) from the log (admins)'
             cand schema 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue'
             cand completions 'Print a shell completion script'
-            cand man 'Print the manual page (roff)'
+            cand man 'Print the manual page (roff): every subcommand and flag, or one command''s page'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'popug;help;init'= {

@@ -53,7 +53,7 @@ complete -c popug -n "__fish_popug_needs_command" -f -a "verify" -d 'Check every
 complete -c popug -n "__fish_popug_needs_command" -f -a "rebuild" -d 'Recreate the projection database (popug.db) from the log (admins)'
 complete -c popug -n "__fish_popug_needs_command" -f -a "schema" -d 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue'
 complete -c popug -n "__fish_popug_needs_command" -f -a "completions" -d 'Print a shell completion script'
-complete -c popug -n "__fish_popug_needs_command" -f -a "man" -d 'Print the manual page (roff)'
+complete -c popug -n "__fish_popug_needs_command" -f -a "man" -d 'Print the manual page (roff): every subcommand and flag, or one command\'s page'
 complete -c popug -n "__fish_popug_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c popug -n "__fish_popug_using_subcommand init" -l admin -d 'Login of the first admin' -r
 complete -c popug -n "__fish_popug_using_subcommand init" -l timezone -d 'IANA timezone in which a calendar day is counted (e.g. Europe/Berlin)' -r
@@ -347,12 +347,13 @@ complete -c popug -n "__fish_popug_using_subcommand analytics" -l no-color -d 'P
 complete -c popug -n "__fish_popug_using_subcommand analytics" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand export" -l from -d 'First day (YYYY-MM-DD)' -r
 complete -c popug -n "__fish_popug_using_subcommand export" -l to -d 'Last day (YYYY-MM-DD)' -r
-complete -c popug -n "__fish_popug_using_subcommand export" -s o -l output -d 'Write to FILE instead of standard output' -r -F
+complete -c popug -n "__fish_popug_using_subcommand export" -s o -l output -d 'Write to FILE instead of standard output (`-`: standard output)' -r -F
 complete -c popug -n "__fish_popug_using_subcommand export" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand export" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
+complete -c popug -n "__fish_popug_using_subcommand export" -l bom -d 'Begin a CSV export with a UTF-8 byte order mark, which Excel needs to read it as UTF-8 (CSV exports only)'
 complete -c popug -n "__fish_popug_using_subcommand export" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand export" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -427,7 +428,7 @@ complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_su
 complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "rebuild" -d 'Recreate the projection database (popug.db) from the log (admins)'
 complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "schema" -d 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue'
 complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "man" -d 'Print the manual page (roff)'
+complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "man" -d 'Print the manual page (roff): every subcommand and flag, or one command\'s page'
 complete -c popug -n "__fish_popug_using_subcommand help; and not __fish_seen_subcommand_from init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Create an API token for automation (printed once, stored hashed)'
 complete -c popug -n "__fish_popug_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "list" -d 'Your API tokens (`--all`: everyone\'s, admins)'

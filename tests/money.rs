@@ -415,7 +415,10 @@ fn exports_filter_by_the_ledgers_day_as_billing_does() {
     assert!(on_28.contains("Late one"), "{on_28}");
     assert!(!on_28.contains("Early one"), "{on_28}");
     let on_27 = export("tasks", "2026-11-27");
-    assert!(on_27.contains("Early one") && !on_27.contains("Late one"), "{on_27}");
+    assert!(
+        on_27.contains("Early one") && !on_27.contains("Late one"),
+        "{on_27}"
+    );
     let tx = export("transactions", "2026-11-28");
     assert!(tx.contains(late["task_id"].as_str().unwrap()), "{tx}");
     // users too: everyone was added on the 27th in Berlin (09:00 UTC)
@@ -435,9 +438,17 @@ fn the_audit_log_names_each_fees_and_rewards_task() {
     let rows = audit.as_array().unwrap();
     assert!(rows.len() >= 2, "{audit}");
     for r in rows.iter().filter(|r| r["task_id"].is_string()) {
-        assert_eq!((r["task_number"].as_i64(), r["task_title"].as_str()), (Some(1), Some("Work")), "{r}");
+        assert_eq!(
+            (r["task_number"].as_i64(), r["task_title"].as_str()),
+            (Some(1), Some("Work")),
+            "{r}"
+        );
     }
-    let table = c.cmd("admin", "2026-11-27T10:00:00Z").args(["audit", who]).output().unwrap();
+    let table = c
+        .cmd("admin", "2026-11-27T10:00:00Z")
+        .args(["audit", who])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&table.stdout).contains("Work"));
     // one range rule: --from after --to is refused, as by earnings and export
     let out = c

@@ -114,7 +114,7 @@ pub fn balance(env: &Env, out: &mut Out, args: BalanceArgs) -> Result<()> {
                 format!("`{}` has no account yet", user.login),
             )
         })?;
-    if out.is_json() {
+    if out.is_document() {
         return out.json(&json!({"login": user.login, "balance_cents": balance}));
     }
     out.line(&format!("{}: {}", user.login, Money(balance)))
@@ -202,11 +202,7 @@ pub fn audit(env: &Env, out: &mut Out, args: AuditArgs) -> Result<()> {
             ]
         })
         .collect();
-    if out.format != crate::cli::output::Format::Csv {
-        out.line(&format!("Audit log of {}", user.login))?;
-    } else {
-        eprintln!("Audit log of {}", user.login);
-    }
+    out.line(&format!("Audit log of {}", user.login))?;
     out.table(
         &[
             "day", "at", "kind", "reason", "task", "title", "amount", "balance",
@@ -303,6 +299,10 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
         )?;
     } else if already_paid {
         out.line(&format!("nothing is owed for {date} or before; nothing paid"))?;
+        if out.format == crate::cli::output::Format::Csv {
+            // one table even when it is empty: its header
+            out.table(&["day", "login", "amount", "status", "payment"], Vec::new())?;
+        }
     } else {
         let days: std::collections::BTreeSet<&str> = payments.iter().map(|p| p.date.as_str()).collect();
         out.line(&format!(

@@ -115,7 +115,7 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
         crate::notifications::projection::deferred(ledger.db()).map_err(crate::auth::db_error)?
     };
     let elapsed = started.elapsed();
-    if out.is_json() {
+    if out.is_document() {
         return out.json(&json!({
             "ok": true,
             "deferred_notifications": deferred.len(),
@@ -193,7 +193,7 @@ pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
     bar.finish_and_clear();
     let (_, report) = rebuilt?;
     let elapsed = started.elapsed();
-    if out.is_json() {
+    if out.is_document() {
         return out.json(&json!({
             "events": report.events,
             "last_seq": report.last.seq,
@@ -222,6 +222,12 @@ pub fn schema(out: &mut Out, which: Option<String>) -> Result<()> {
                 .collect(),
         );
     };
+    if out.format == crate::cli::output::Format::Csv {
+        return Err(
+            AppError::usage("a JSON Schema is not a table: `schema TYPE` has no --format csv")
+                .hint("drop --format csv; `popug schema --format csv` lists the catalogue"),
+        );
+    }
     let (name, version) = match which.split_once('@') {
         Some((n, v)) => (
             n,
@@ -243,7 +249,7 @@ pub fn schema(out: &mut Out, which: Option<String>) -> Result<()> {
                     .expect("a schema serializes")
                     .as_bytes(),
             )?;
-            out.line("")
+            out.raw(b"\n")
         }
         None => Err(AppError::new(
             Kind::NotFound,

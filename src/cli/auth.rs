@@ -132,13 +132,13 @@ pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
     drop(w);
     let expires = popug_ledger::line::format_at(&expires_at);
     if args.print_token {
-        if out.is_json() {
+        if out.is_document() {
             return out.json(&json!({"token": token, "login": user.login, "expires_at": expires}));
         }
         return out.line(&token);
     }
     session::save_session(env, &token)?;
-    if out.is_json() {
+    if out.is_document() {
         return out.json(&json!({"login": user.login, "role": user.role.as_str(), "expires_at": expires}));
     }
     out.line(&format!(
@@ -162,7 +162,7 @@ pub fn logout(env: &Env, out: &mut Out) -> Result<()> {
     if std::env::var_os("POPUG_TOKEN").is_none_or(|t| t.is_empty()) {
         session::forget_session(env)?;
     }
-    if out.is_json() {
+    if out.is_document() {
         return out.json(&json!({"login": actor.user.login, "signed_out": true}));
     }
     out.line(&format!("Signed out {}", actor.user.login))
@@ -171,7 +171,7 @@ pub fn logout(env: &Env, out: &mut Out) -> Result<()> {
 pub fn whoami(env: &Env, out: &mut Out) -> Result<()> {
     let ledger = env.open()?;
     let actor = session::actor(env, ledger.db())?;
-    if out.is_json() {
+    if out.is_document() {
         return out.json(&crate::cli::users::user_json(&actor.user));
     }
     out.line(&format!("{} ({})", actor.user.login, actor.user.role.as_str()))
@@ -227,7 +227,7 @@ pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
         .to_event(&actor.user.user_id)
     }));
     w.append(batch)?;
-    if out.is_json() {
+    if out.is_document() {
         return out.json(&json!({"login": actor.user.login, "password_changed": true,
                                 "sessions_ended": others.len(), "tokens_revoked": made.len()}));
     }
@@ -316,7 +316,7 @@ fn token_create(env: &Env, out: &mut Out, name: String, expires_in: &str) -> Res
             expires_at.as_deref().unwrap_or("never")
         );
     }
-    if out.is_json() {
+    if out.is_document() {
         return out.json(
             &json!({"token_id": credential_id, "name": name, "token": token, "expires_at": expires_at}),
         );
@@ -425,7 +425,7 @@ fn token_revoke(env: &Env, out: &mut Out, id: String) -> Result<()> {
                     })
                     .collect(),
             )?;
-            if out.is_json() {
+            if out.is_document() {
                 return out.json(&json!({"token_id": id, "revoked": true, "tokens_revoked": made.len()}));
             }
             out.line(&format!("Revoked token {id} and {} token(s) it made", made.len()))

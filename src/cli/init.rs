@@ -59,7 +59,7 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
     w.append(batch)?;
     drop(w);
     let shown_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
-    if out.is_json() {
+    if out.is_document() {
         return out.json(&json!({
             "ledger": shown_dir,
             "admin": { "user_id": user_id, "login": args.admin, "password": password },

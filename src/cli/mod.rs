@@ -5,6 +5,7 @@ pub(crate) mod accounts;
 mod admin;
 mod auth;
 mod init;
+mod man;
 pub mod output;
 mod reports;
 pub(crate) mod session;
@@ -103,8 +104,11 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff)
-    Man,
+    /// Print the manual page (roff): every subcommand and flag, or one command's page
+    Man {
+        /// A command, e.g. `task create` (default: popug and every subcommand)
+        command: Vec<String>,
+    },
 }
 
 /// Parses `args`, runs the command and returns the exit code of CLI.md.
@@ -189,18 +193,16 @@ fn formats(cli: &Cli) -> Result<(Format, Option<ImportFormat>)> {
 fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()> {
     match cli.command {
         Command::Completions { shell } => {
+            refuse_formats(out, "completions", "a shell script")?;
             let mut cmd = Cli::command();
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut cmd, "popug", &mut buf);
             out.raw(&buf)
         }
         Command::Schema { r#type } => admin::schema(out, r#type),
-        Command::Man => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut buf)
-                .map_err(output::io_error)?;
-            out.raw(&buf)
+        Command::Man { command } => {
+            refuse_formats(out, "man", "a manual page (roff)")?;
+            out.raw(&man::render(&command)?)
         }
         command => {
             let env = Env::new(cli.global.ledger)?;
@@ -227,12 +229,23 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
                 Command::Events(args) => admin::events(&env, out, args),
                 Command::Verify => admin::verify(&env, out),
                 Command::Rebuild => admin::rebuild(&env, out),
-                Command::Completions { .. } | Command::Man | Command::Schema { .. } => {
+                Command::Completions { .. } | Command::Man { .. } | Command::Schema { .. } => {
                     unreachable!("handled above")
                 }
             }
         }
     }
+}
+
+/// `man` and `completions` print a document of their own kind: `--json` and `--format` are
+/// refused (exit 2) rather than ignored (CLI.md).
+fn refuse_formats(out: &Out, command: &str, what: &str) -> Result<()> {
+    if out.format != Format::Table {
+        return Err(AppError::usage(format!(
+            "`{command}` prints {what}; it has no --json or --format"
+        )));
+    }
+    Ok(())
 }
 
 /// The clap command, for completions and man pages generated outside the binary.

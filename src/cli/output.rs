@@ -74,12 +74,25 @@ impl Out {
         self.format == Format::Json
     }
 
+    /// Whether the answer is a document for a machine (`--json` or `--format csv`): a
+    /// command whose answer is one object prints it with [`Out::json`], which writes one
+    /// JSON document, or under `--format csv` one header and one row (CLI.md).
+    pub fn is_document(&self) -> bool {
+        self.format != Format::Table
+    }
+
     /// Writes bytes as they are.
     pub fn raw(&mut self, bytes: &[u8]) -> Result<()> {
         self.stdout.write_all(bytes).map_err(io_error)
     }
 
+    /// A sentence for people. Under `--format csv` it goes to stderr: stdout holds exactly
+    /// one CSV table (CLI.md).
     pub fn line(&mut self, text: &str) -> Result<()> {
+        if self.format == Format::Csv {
+            let _ = writeln!(io::stderr().lock(), "{text}");
+            return Ok(());
+        }
         writeln!(self.stdout, "{text}").map_err(io_error)
     }
 
@@ -104,11 +117,17 @@ impl Out {
         bar
     }
 
-    /// The one JSON document of a `--json` run.
+    /// The one JSON document of a `--json` run; under `--format csv`, the same document as
+    /// one CSV table ([`json_table`]).
     pub fn json(&mut self, value: &impl Serialize) -> Result<()> {
-        serde_json::to_writer(&mut self.stdout, value)
-            .map_err(|e| io_error(e.into()))
-            .and_then(|()| self.line(""))
+        if self.format == Format::Csv {
+            let value = serde_json::to_value(value).map_err(|e| io_error(e.into()))?;
+            let (header, rows) = json_table(&value);
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            return self.table(&header, rows);
+        }
+        serde_json::to_writer(&mut self.stdout, value).map_err(|e| io_error(e.into()))?;
+        writeln!(self.stdout).map_err(io_error)
     }
 
     /// A table for people, or CSV with a header row under `--format csv`.
@@ -163,6 +182,61 @@ pub fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
     } else {
         std::borrow::Cow::Borrowed(cell)
     }
+}
+
+/// A JSON answer as a table: an object is one row, an array of objects one row each; the
+/// columns are the keys in their order (a nested object's keys as `outer.inner`), an array
+/// or a nested value inside a cell is written as JSON, null as an empty cell.
+pub fn json_table(value: &serde_json::Value) -> (Vec<String>, Vec<Vec<String>>) {
+    use serde_json::Value;
+    fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    flatten(&key, v, out);
+                }
+            }
+            Value::Null => out.push((prefix.to_owned(), String::new())),
+            Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+            other => out.push((prefix.to_owned(), other.to_string())),
+        }
+    }
+    let objects: Vec<&Value> = match value {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let mut header: Vec<String> = Vec::new();
+    let mut cells: Vec<Vec<(String, String)>> = Vec::new();
+    for o in objects {
+        let mut row = Vec::new();
+        flatten(if o.is_object() { "" } else { "value" }, o, &mut row);
+        for (k, _) in &row {
+            if !header.contains(k) {
+                header.push(k.clone());
+            }
+        }
+        cells.push(row);
+    }
+    let rows = cells
+        .into_iter()
+        .map(|row| {
+            header
+                .iter()
+                .map(|h| {
+                    row.iter()
+                        .find(|(k, _)| k == h)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .collect();
+    (header, rows)
 }
 
 /// A row's cells as [`csv_cell`] writes them, for `csv::Writer::write_record`.
@@ -229,11 +303,16 @@ pub fn clap_error(e: clap::Error, json: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ if json => {
+            // the whole message (a missing argument is named on the lines after the first),
+            // without the usage and the pointer to --help
             let text = e.render().to_string();
             let message = text
                 .lines()
-                .next()
-                .unwrap_or("")
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
                 .trim_start_matches("error: ")
                 .to_owned();
             print_error(&AppError::new(Kind::Usage, "usage", message), true);

@@ -51,9 +51,13 @@ pub struct ExportArgs {
     pub what: ExportKind,
     #[command(flatten)]
     pub range: RangeArgs,
-    /// Write to FILE instead of standard output
+    /// Write to FILE instead of standard output (`-`: standard output)
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Begin a CSV export with a UTF-8 byte order mark, which Excel needs to read it as
+    /// UTF-8 (CSV exports only)
+    #[arg(long)]
+    pub bom: bool,
 }
 
 fn check_range(r: &RangeArgs) -> Result<()> {
@@ -291,7 +295,7 @@ fn export_rows(db: &rusqlite::Connection, what: ExportKind, r: &RangeArgs) -> Re
 /// the worker; the description names what happened and the task. With `--from D`, an
 /// opening transaction at D carries each worker's balance from before D
 /// (`equity:opening balances`).
-fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write, out: &Out) -> Result<()> {
+fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write, out: &Out) -> Result<usize> {
     let (from, to) = (r.from.map(|d| d.to_string()), r.to.map(|d| d.to_string()));
     let bar = out.progress_bar("exporting");
     bar.set_style(
@@ -347,6 +351,7 @@ fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write, out: &Ou
         )
         .map_err(db_error)?;
     let mut rows = stmt.query((&from, &to)).map_err(db_error)?;
+    let mut written = 0;
     while let Some(row) = rows.next().map_err(db_error)? {
         type Line = (String, String, Option<i64>, Option<String>, String, i64, String);
         let (date, reason, number, title, login, delta, id): Line = (
@@ -376,10 +381,11 @@ fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write, out: &Ou
         writeln!(w, "    liabilities:workers:{login}    {}", d2(-delta)).map_err(io_error)?;
         writeln!(w, "    {other}    {}", d2(delta)).map_err(io_error)?;
         writeln!(w).map_err(io_error)?;
+        written += 1;
         bar.inc(1);
     }
     bar.finish_and_clear();
-    Ok(())
+    Ok(written)
 }
 
 /// Writes `bytes` to `path` whole or not at all: a new private temporary file beside it
@@ -400,22 +406,57 @@ fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Resul
     Ok(())
 }
 
+/// `export`: CSV (or the journal) on stdout or in a file. Under `--json` the rows are a JSON
+/// array of objects keyed by the header (CLI.md); with `-o FILE` the answer is a receipt,
+/// `{"path","rows","bytes"}` (one CSV row under `--format csv`). The journal is not a table:
+/// on stdout it has no `--json` or `--format csv` (exit 2), and `--bom` is for CSV only.
 pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
     check_range(&args.range)?;
+    let to_stdout = args.output.as_ref().is_none_or(|p| p.as_os_str() == "-");
+    let journal_kind = args.what == ExportKind::Journal;
+    if journal_kind && args.bom {
+        return Err(AppError::usage(
+            "--bom is for CSV exports; a journal has no byte order mark",
+        ));
+    }
+    if journal_kind && to_stdout && out.is_document() {
+        return Err(
+            AppError::usage("the journal is not a table: it has no --json or --format csv")
+                .hint("drop --json, or write it to a file with -o FILE (the answer is then a JSON receipt)"),
+        );
+    }
     let ledger = env.open()?;
     let db = ledger.db();
     session::actor(env, db)?.require(&[Role::Admin, Role::Accountant], "exports")?;
     let mut buf: Vec<u8> = Vec::new();
-    if args.what == ExportKind::Journal {
-        journal(db, &args.range, &mut buf, out)?;
+    let rows_written;
+    if journal_kind {
+        rows_written = journal(db, &args.range, &mut buf, out)?;
     } else {
         let (header, rows) = export_rows(db, args.what, &args.range)?;
+        rows_written = rows.len();
+        if out.is_json() && to_stdout {
+            let docs: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                .iter()
+                .map(|r| {
+                    header
+                        .iter()
+                        .zip(r)
+                        .map(|(h, v)| (h.to_string(), serde_json::Value::from(v.as_str())))
+                        .collect()
+                })
+                .collect();
+            return out.json(&docs);
+        }
         let bar = out.progress_bar("exporting");
         bar.set_style(
             indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} rows")
                 .expect("a valid template"),
         );
         bar.set_length(rows.len() as u64);
+        if args.bom {
+            buf.extend_from_slice("\u{feff}".as_bytes());
+        }
         let mut w = csv::Writer::from_writer(&mut buf);
         let csv_err =
             |e: csv::Error| AppError::new(Kind::Failure, "internal", format!("cannot write CSV: {e}"));
@@ -429,8 +470,8 @@ pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
         bar.finish_and_clear();
     }
     match &args.output {
-        None => out.raw(&buf),
-        Some(path) if path.as_os_str() == "-" => out.raw(&buf),
+        _ if to_stdout => out.raw(&buf),
+        None => unreachable!("no output is standard output"),
         Some(path) => {
             write_file_atomically(path, &buf).map_err(|e| {
                 AppError::new(
@@ -440,6 +481,9 @@ pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
                 )
                 .source(e)
             })?;
+            if out.is_document() {
+                return out.json(&json!({"path": path, "rows": rows_written, "bytes": buf.len()}));
+            }
             eprintln!("wrote {} bytes to {}", buf.len(), path.display());
             Ok(())
         }

@@ -144,7 +144,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                     (task, login)
                 }
             };
-            if out.is_json() {
+            if out.is_document() {
                 out.json(&json!({
                     "task_id": task.task_id, "number": task.number, "title": task.title, "jira_id": task.jira_id,
                     "assignee": first_assignee, "assign_fee_cents": task.assign_fee, "reward_cents": task.reward,
@@ -170,7 +170,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
             let (_, balance) = crate::accounting::account_of(w.db(), &actor.user.user_id)
                 .map_err(db_error)?
                 .ok_or_else(|| AppError::new(Kind::Failure, "internal", "the assignee has no account"))?;
-            if out.is_json() {
+            if out.is_document() {
                 out.json(&json!({"task_id": t.task_id, "number": t.number, "reward_cents": t.reward, "balance_cents": balance}))?;
             } else {
                 out.line(&format!(
@@ -477,7 +477,7 @@ pub fn import(
     };
     let first_number = number(ids.values().next())?;
     let last_number = number(ids.values().next_back())?;
-    if out.is_json() {
+    if out.is_document() {
         out.json(&json!({"imported": imported, "first_number": first_number, "last_number": last_number}))
     } else {
         match (first_number, last_number) {

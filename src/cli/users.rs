@@ -212,7 +212,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 }
                 .to_event(&actor.user.user_id),
             ])?;
-            if out.is_json() {
+            if out.is_document() {
                 out.json(
                     &json!({"user_id": user_id, "login": login, "role": role.as_str(), "password": password}),
                 )?;
@@ -279,7 +279,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             }
             let doc = json!({"user_id": user.user_id, "login": login, "from": user.role.as_str(), "to": role.as_str(),
                              "role": role.as_str(), "changed": user.role != role, "reassigned": reassigned});
-            if out.is_json() {
+            if out.is_document() {
                 out.json(&doc)?;
             } else {
                 out.line(&format!("{login}: {} -> {}", user.role.as_str(), role.as_str()))?;
@@ -310,7 +310,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 batch.extend(moves);
                 w.append(batch)?;
             }
-            if out.is_json() {
+            if out.is_document() {
                 out.json(&json!({"login": login, "reassigned": reassigned, "changed": user.active}))?;
             } else if user.active {
                 out.line(&format!(
@@ -343,7 +343,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             ];
             batch.extend(revoke_all(&w, &user, &actor.user.user_id)?);
             w.append(batch)?;
-            if out.is_json() {
+            if out.is_document() {
                 return out.json(&json!({"login": login, "password": password}));
             }
             out.line(&format!("New temporary password for {login}: {password}"))?;

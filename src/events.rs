@@ -295,10 +295,12 @@ impl Payload for TaskCreated {
     const PRODUCER: &'static str = "tasks";
 }
 
-/// TaskCreated v1, as older ledgers hold it: the Jira id inside the title
-/// (`"[POP-42] Fix beak"`). Frozen; read only through [`task_created`], which upcasts it.
+// Read only through `task_created`, which upcasts it (the rule: `TaskCreatedV1::upcast`).
+/// TaskCreated v1, as older ledgers hold it: the Jira id inside the title, as in
+/// "[POP-42] Fix beak". Frozen; readers upcast it to v2 (schemas/README.md gives the rule).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TaskCreated")]
 pub struct TaskCreatedV1 {
     pub task_id: String,
     pub title: String,

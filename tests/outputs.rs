@@ -410,3 +410,64 @@ fn the_manual_documents_every_subcommand_and_its_flags() {
     let out = common::popug().args(["man", "frobnicate"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn messages_show_input_as_typed_and_say_what_is_wrong_with_a_date() {
+    let w = World::new();
+    let out = w.run("admin", &["user".into(), "show".into(), "kesé".into()], None);
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`kesé`"), "{err}");
+    let out = w.run(
+        "acc",
+        &["pay-daily".into(), "--date".into(), "2026-02-30".into()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not exist"), "{err}");
+    let out = w.run(
+        "acc",
+        &["pay-daily".into(), "--date".into(), "30.02.2026".into()],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use YYYY-MM-DD"));
+    let schema = w.run("", &["schema".into(), "TaskCreated@1".into()], None);
+    assert!(
+        !String::from_utf8_lossy(&schema.stdout).contains("[`"),
+        "rustdoc links in a schema"
+    );
+}
+
+#[test]
+fn no_color_reaches_help_and_usage_errors_on_a_terminal() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: `script` (util-linux) is not installed");
+        return;
+    }
+    let bin = common::bin();
+    for (env, args) in [
+        ("", "--no-color --help"),
+        ("NO_COLOR=1 ", "--help"),
+        ("", "--no-color frobnicate"),
+    ] {
+        let out = std::process::Command::new("script")
+            .args(["-qec", &format!("{env}{} {args}", bin.display()), "/dev/null"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("popug") || text.contains("frobnicate"), "{text}");
+        assert!(!text.contains('\u{1b}'), "colour with `{env}{args}`: {text:?}");
+    }
+    // and without either, help on a terminal is coloured (the check above can fail)
+    let out = std::process::Command::new("script")
+        .args(["-qec", &format!("{} --help", bin.display()), "/dev/null"])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
+}

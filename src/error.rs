@@ -114,6 +114,11 @@ impl From<LedgerError> for AppError {
                 "ledger_exists",
                 Some("choose another directory with --ledger DIR"),
             ),
+            LedgerError::Interrupted => (
+                Kind::Failure,
+                "interrupted",
+                Some("the old projections are in place and nothing was left behind; run it again"),
+            ),
             LedgerError::NotEmpty(_) => (
                 Kind::Conflict,
                 "directory_not_empty",

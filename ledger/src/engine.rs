@@ -227,6 +227,8 @@ pub struct Recovery {
 pub struct RebuildReport {
     pub events: u64,
     pub last: Position,
+    /// The files of an earlier rebuild that was killed, removed by this one.
+    pub leftover_removed: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -243,6 +245,8 @@ pub struct VerifyReport {
     /// Tables compared between the live database and a fresh replay (none when there is
     /// no projection database yet: the next command builds it).
     pub tables_compared: Vec<String>,
+    /// The first problem the application's own checks found on the same snapshot.
+    pub problem: Option<String>,
 }
 
 impl Ledger {
@@ -384,6 +388,9 @@ impl Ledger {
         let lock = open_lock(&lock_path)?;
         lock.lock().map_err(|e| LedgerError::io("lock", &lock_path, e))?;
         let mut recovery = Recovery::default();
+        // a rebuild killed before it finished left its files: none runs now (the lock is
+        // ours), so they go
+        remove_db_files(&self.rebuild_path())?;
         if !self.schema_is_current()? {
             self.rebuild_locked()?;
             recovery.rebuilt = true;
@@ -468,7 +475,13 @@ impl Ledger {
         Ok((ledger, report))
     }
 
-    /// Recreates the projection database from the log (into a new file, renamed into place).
+    /// Where a rebuild builds the new projections before they replace the live ones.
+    fn rebuild_path(&self) -> PathBuf {
+        self.dir.join(format!("{}.rebuild", self.opts.db_file))
+    }
+
+    /// Recreates the projection database from the log (into a new file, copied into the
+    /// live database in one transaction).
     pub fn rebuild(&mut self) -> Result<RebuildReport, LedgerError> {
         let lock_path = self.dir.join(LOCK_FILE);
         let lock = open_lock(&lock_path)?;
@@ -496,14 +509,21 @@ impl Ledger {
     /// Checks the whole log (hashes, chain, seq, time, batches, unique ids) and that
     /// replaying it into a fresh database gives exactly the live projections.
     pub fn verify(&self) -> Result<VerifyReport, LedgerError> {
-        let lock_path = self.dir.join(LOCK_FILE);
-        let lock = File::open(&lock_path).ok();
-        if let Some(l) = &lock {
-            l.lock_shared()
-                .map_err(|e| LedgerError::io("lock", &lock_path, e))?;
-        }
-        let has_db = self.schema_is_current()?;
-        let live_positions = if has_db { self.positions()? } else { HashMap::new() };
+        self.verify_with(|_, _| Ok(None))
+    }
+
+    /// [`Ledger::verify`] on one consistent snapshot, with the application's own checks
+    /// (`check`, given the projections as of the snapshot and whether every projection and
+    /// reactor had caught up there) run on that same snapshot. The snapshot is taken in
+    /// an instant under the shared lock, when no writer is in the middle of a command: a
+    /// SQLite read transaction on the projections and the log's end at that instant. Then
+    /// the lock is released: writers go on while the log up to that end is replayed and
+    /// compared with the snapshot's tables, so a healthy ledger under load is never
+    /// reported damaged, and a lag it reports is an interrupted command's.
+    pub fn verify_with(
+        &self,
+        check: impl FnOnce(&Connection, bool) -> Result<Option<String>, BoxError>,
+    ) -> Result<VerifyReport, LedgerError> {
         let scratch = ScratchDb::new(&self.dir)?;
         let fresh = open_db(&scratch.path)?;
         fresh
@@ -514,18 +534,59 @@ impl Ledger {
         // only be kept up to date for nothing
         defer_indexes(&fresh).map_err(|e| db_err(&scratch.path, e))?;
 
+        // the snapshot: a read transaction on a connection of its own
+        let has_db = self.schema_is_current()?;
+        let snap = open_db(&self.db_path)?;
+        let (live_positions, live_head, end, torn) = {
+            let lock_path = self.dir.join(LOCK_FILE);
+            let lock = File::open(&lock_path).ok();
+            if let Some(l) = &lock {
+                l.lock_shared()
+                    .map_err(|e| LedgerError::io("lock", &lock_path, e))?;
+            }
+            snap.execute_batch("BEGIN")
+                .map_err(|e| db_err(&self.db_path, e))?;
+            let positions = if has_db {
+                read_positions(&snap).map_err(|e| db_err(&self.db_path, e))?
+            } else {
+                HashMap::new()
+            };
+            let head = self
+                .subs
+                .projections
+                .iter()
+                .map(|p| positions.get(p.name()).copied().unwrap_or(Position::GENESIS))
+                .min_by_key(|p| p.seq)
+                .unwrap_or(Position::GENESIS);
+            // the log's end now: past the projections only if a command was interrupted
+            // (no writer is running); usually nothing to read. Damage found here is left
+            // to the full read below, which names the first damaged line.
+            let tail_end = || -> Result<(Position, Option<Torn>), LedgerError> {
+                let from = if has_db { head } else { Position::GENESIS };
+                let mut tail = LogReader::open(&self.events, from)?;
+                let mut end = from;
+                for item in tail.by_ref() {
+                    let (ev, off) = item?;
+                    end = Position::after(&ev, off);
+                }
+                Ok((end, tail.torn()))
+            };
+            let (end, torn) = match tail_end() {
+                Ok((end, torn)) => (Some(end), torn),
+                Err(_) => (None, None),
+            };
+            (positions, head, end, torn)
+        };
         let proj_cp: Vec<u64> = self
             .subs
             .projections
             .iter()
             .map(|p| live_positions.get(p.name()).map_or(0, |pos| pos.seq))
             .collect();
-        let live_head = if has_db {
-            self.projection_position()?.unwrap_or(Position::GENESIS)
-        } else {
-            Position::GENESIS
+        let reader = match end {
+            Some(end) => LogReader::open(&self.events, Position::GENESIS)?.stop_after(end.seq),
+            None => LogReader::open(&self.events, Position::GENESIS)?,
         };
-        let reader = LogReader::open(&self.events, Position::GENESIS)?;
         let tx = fresh
             .unchecked_transaction()
             .map_err(|e| db_err(&scratch.path, e))?;
@@ -533,7 +594,7 @@ impl Ledger {
         let progress = &self.progress;
         let events_path = &self.events;
         let scratch_path = &scratch.path;
-        let (scan, reader) = reader.read_ahead(|items| -> Result<_, LedgerError> {
+        let (scan, full) = reader.read_ahead(|items| -> Result<_, LedgerError> {
             let mut folds = Replaying::all(&subs.projections, &fresh, scratch_path)?;
             let mut ids = HashSet::new();
             let mut last = Position::GENESIS;
@@ -568,7 +629,6 @@ impl Ledger {
         });
         let (last, events, head_seen) = scan?;
         tx.commit().map_err(|e| db_err(&scratch.path, e))?;
-        drop(fresh);
         if !head_seen {
             return Err(LedgerError::corrupt(
                 last.seq + 1,
@@ -580,10 +640,11 @@ impl Ledger {
             ));
         }
         let tables = if has_db {
-            compare_with(&self.db, &scratch.path)?
+            compare_tables(&snap, &fresh, &scratch.path)?
         } else {
             Vec::new()
         };
+        drop(fresh);
         let reaction_lag = self
             .subs
             .reactors
@@ -599,13 +660,23 @@ impl Ledger {
         } else {
             (0, 0)
         };
+        let problem = if has_db {
+            check(&snap, projection_lag == 0 && reaction_lag == 0)
+                .map_err(|source| LedgerError::Check { source })?
+        } else {
+            None
+        };
+        let _ = snap.execute_batch("COMMIT");
         Ok(VerifyReport {
             events,
             last,
             projection_lag,
             reaction_lag,
-            torn_bytes: reader.torn().map_or(0, |t| t.len),
+            torn_bytes: torn
+                .or(if end.is_none() { full.torn() } else { None })
+                .map_or(0, |t| t.len),
             tables_compared: tables,
+            problem,
         })
     }
 
@@ -710,8 +781,12 @@ impl Ledger {
     /// command batch has been reacted to; the rest is re-examined with the usual
     /// look-ahead, which skips reactions already in the log.
     fn rebuild_locked(&mut self) -> Result<RebuildReport, LedgerError> {
-        let tmp = self.dir.join(format!("{}.rebuild", self.opts.db_file));
-        remove_db_files(&tmp)?;
+        let tmp = self.rebuild_path();
+        // no rebuild runs but this one (the lock is ours): what is there was left by one
+        // that was killed
+        let leftover = remove_db_files(&tmp)?;
+        let interrupt = signals::Interrupt::catch();
+        let _cleanup = RemoveOnDrop(tmp.clone());
         let db = open_db(&tmp)?;
         db.execute_batch(BULK_PRAGMAS).map_err(|e| db_err(&tmp, e))?;
         init_schema(&db, &tmp, &self.subs, self.opts.schema_version)?;
@@ -741,6 +816,7 @@ impl Ledger {
                 events += 1;
                 if events.is_multiple_of(8192) {
                     report_progress_to(progress, events_path, end);
+                    interrupt.check()?;
                 }
                 prev_pos = Position::after(ev, end);
                 prev_closed = ev.seq == ev.batch_end;
@@ -764,20 +840,29 @@ impl Ledger {
         }
         tx.commit().map_err(|e| db_err(&tmp, e))?;
         db.execute_batch(&indexes).map_err(|e| db_err(&tmp, e))?;
-        db.execute_batch("PRAGMA journal_mode=DELETE;")
-            .map_err(|e| db_err(&tmp, e))?;
+        interrupt.check()?;
+        // The new projections replace the old ones in one SQLite write transaction (the
+        // backup API copies every page into the live database): a reader sees the old
+        // projections or the new ones, never a missing file or a half-replaced one, and a
+        // command that opened the database before keeps a valid handle on it. Writers wait
+        // on the lock until it is done.
+        {
+            use rusqlite::backup::{Backup, StepResult};
+            let backup = Backup::new(&db, &mut self.db).map_err(|e| db_err(&self.db_path, e))?;
+            // every page in one step, so one transaction; busy only while another
+            // process's connection finishes a write of its own (not ours: we hold the lock)
+            while backup.step(-1).map_err(|e| db_err(&self.db_path, e))? != StepResult::Done {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
         drop(db);
-        File::open(&tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| LedgerError::io("sync", &tmp, e))?;
-        // Close the live database before replacing its files underneath it.
-        let placeholder = Connection::open_in_memory().map_err(|e| db_err(&self.db_path, e))?;
-        drop(std::mem::replace(&mut self.db, placeholder));
-        remove_db_files(&self.db_path)?;
-        fs::rename(&tmp, &self.db_path).map_err(|e| LedgerError::io("replace", &self.db_path, e))?;
-        log::sync_dir(&self.dir)?;
-        self.db = open_db(&self.db_path)?;
-        Ok(RebuildReport { events, last })
+        // the copy sits in the live database's WAL: fold it in now rather than on a reader
+        let _ = self.db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        Ok(RebuildReport {
+            events,
+            last,
+            leftover_removed: leftover.then_some(tmp),
+        })
     }
 }
 
@@ -1333,16 +1418,76 @@ fn open_db(path: &Path) -> Result<Connection, LedgerError> {
     Ok(db)
 }
 
-fn remove_db_files(path: &Path) -> Result<(), LedgerError> {
+/// Removes a database and its journal files; says whether there was anything to remove.
+fn remove_db_files(path: &Path) -> Result<bool, LedgerError> {
+    let mut removed = false;
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let p = PathBuf::from(format!("{}{suffix}", path.display()));
         match fs::remove_file(&p) {
-            Ok(()) => {}
+            Ok(()) => removed = true,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(LedgerError::io("remove", &p, e)),
         }
     }
-    Ok(())
+    Ok(removed)
+}
+
+/// Removes a database being built when the build ends, however it ends (an error, an
+/// interruption): a killed process's leftovers are removed by the next one under the lock.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = remove_db_files(&self.0);
+    }
+}
+
+/// SIGINT and SIGTERM during a rebuild: noted, so that the rebuild stops at its next check,
+/// removes what it built and leaves the old projections in place (a signal's default
+/// action would leave the half-built database behind).
+mod signals {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::error::LedgerError;
+
+    static CAUGHT: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn note(_: libc::c_int) {
+        CAUGHT.store(true, Ordering::SeqCst);
+    }
+
+    /// Catches the signals while it lives; the earlier handlers come back on drop.
+    pub struct Interrupt {
+        previous: [(libc::c_int, libc::sighandler_t); 2],
+    }
+
+    impl Interrupt {
+        pub fn catch() -> Interrupt {
+            CAUGHT.store(false, Ordering::SeqCst);
+            let handler = note as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            // SAFETY: `note` only stores to an atomic, which is async-signal-safe
+            let previous =
+                [libc::SIGINT, libc::SIGTERM].map(|sig| (sig, unsafe { libc::signal(sig, handler) }));
+            Interrupt { previous }
+        }
+
+        /// `Err(Interrupted)` once SIGINT or SIGTERM has arrived.
+        pub fn check(&self) -> Result<(), LedgerError> {
+            if CAUGHT.load(Ordering::SeqCst) {
+                return Err(LedgerError::Interrupted);
+            }
+            Ok(())
+        }
+    }
+
+    impl Drop for Interrupt {
+        fn drop(&mut self) {
+            for (sig, previous) in self.previous {
+                // SAFETY: restores the handler that was there before `catch`
+                unsafe { libc::signal(sig, previous) };
+            }
+        }
+    }
 }
 
 fn init_schema(db: &Connection, path: &Path, subs: &Subscribers, version: u32) -> Result<(), LedgerError> {
@@ -1437,52 +1582,63 @@ fn set_projection_positions(db: &Connection, subs: &Subscribers, pos: &Position)
 
 /// Compares every projection table of `live` with the same table in the database at
 /// `fresh` (as multisets of rows). Returns the tables compared.
-fn compare_with(live: &Connection, fresh: &Path) -> Result<Vec<String>, LedgerError> {
-    let err = |e| db_err(fresh, e);
-    live.execute("ATTACH DATABASE ?1 AS fresh", [fresh.to_string_lossy()])
-        .map_err(err)?;
-    let result = (|| -> Result<Vec<String>, LedgerError> {
-        let list = |schema: &str| -> rusqlite::Result<Vec<String>> {
-            let mut stmt = live.prepare(&format!(
-                "SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-                 AND name NOT IN ('ledger_meta', 'ledger_subscriptions') ORDER BY name"
-            ))?;
-            stmt.query_map([], |r| r.get(0))?.collect()
-        };
-        let tables = list("fresh").map_err(err)?;
-        let live_tables = list("main").map_err(err)?;
-        if let Some(t) = live_tables
-            .iter()
-            .chain(&tables)
-            .find(|t| !tables.contains(t) || !live_tables.contains(t))
-        {
-            return Err(LedgerError::corrupt(
-                0,
-                0,
-                Problem::ReplayMismatch { table: t.clone() },
-            ));
+/// Compares every table of `live` with the same table of `fresh` (a replay, at
+/// `fresh_path`): the same tables, and in each the same rows (as multisets: both sides
+/// read in the order of all their columns and compared row by row). Two connections, no
+/// ATTACH: `live` stays inside its read transaction, `fresh` is a private file.
+fn compare_tables(
+    live: &Connection,
+    fresh: &Connection,
+    fresh_path: &Path,
+) -> Result<Vec<String>, LedgerError> {
+    let err = |e| db_err(fresh_path, e);
+    let list = |db: &Connection| -> rusqlite::Result<Vec<String>> {
+        let mut stmt = db.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+             AND name NOT IN ('ledger_meta', 'ledger_subscriptions') ORDER BY name",
+        )?;
+        stmt.query_map([], |r| r.get(0))?.collect()
+    };
+    let tables = list(fresh).map_err(err)?;
+    let live_tables = list(live).map_err(err)?;
+    let mismatch = |t: &str| LedgerError::corrupt(0, 0, Problem::ReplayMismatch { table: t.to_owned() });
+    if let Some(t) = live_tables
+        .iter()
+        .chain(&tables)
+        .find(|t| !tables.contains(t) || !live_tables.contains(t))
+    {
+        return Err(mismatch(t));
+    }
+    for t in &tables {
+        let columns: usize = fresh
+            .prepare(&format!("SELECT * FROM \"{t}\" LIMIT 0"))
+            .map_err(err)?
+            .column_count();
+        let order: Vec<String> = (1..=columns).map(|i| i.to_string()).collect();
+        let q = format!("SELECT * FROM \"{t}\" ORDER BY {}", order.join(", "));
+        let mut a = live.prepare(&q).map_err(err)?;
+        let mut b = fresh.prepare(&q).map_err(err)?;
+        if a.column_count() != columns {
+            return Err(mismatch(t));
         }
-        for t in &tables {
-            let q = format!(
-                "SELECT (SELECT count(*) FROM main.\"{t}\") - (SELECT count(*) FROM fresh.\"{t}\"),
-                        (SELECT count(*) FROM (SELECT * FROM main.\"{t}\" EXCEPT SELECT * FROM fresh.\"{t}\")),
-                        (SELECT count(*) FROM (SELECT * FROM fresh.\"{t}\" EXCEPT SELECT * FROM main.\"{t}\"))"
-            );
-            let (d, a, b): (i64, i64, i64) = live
-                .query_row(&q, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .map_err(err)?;
-            if d != 0 || a != 0 || b != 0 {
-                return Err(LedgerError::corrupt(
-                    0,
-                    0,
-                    Problem::ReplayMismatch { table: t.clone() },
-                ));
+        let mut ra = a.query([]).map_err(err)?;
+        let mut rb = b.query([]).map_err(err)?;
+        loop {
+            match (ra.next().map_err(err)?, rb.next().map_err(err)?) {
+                (None, None) => break,
+                (Some(x), Some(y)) => {
+                    for i in 0..columns {
+                        let (vx, vy) = (x.get_ref(i).map_err(err)?, y.get_ref(i).map_err(err)?);
+                        if vx != vy {
+                            return Err(mismatch(t));
+                        }
+                    }
+                }
+                _ => return Err(mismatch(t)),
             }
         }
-        Ok(tables)
-    })();
-    live.execute("DETACH DATABASE fresh", []).map_err(err)?;
-    result
+    }
+    Ok(tables)
 }
 
 /// A private scratch database file, removed on drop.

@@ -80,6 +80,17 @@ pub enum LedgerError {
         source: rusqlite::Error,
     },
 
+    /// SIGINT or SIGTERM stopped a rebuild; the old projections are in place.
+    #[error("interrupted by a signal: nothing was changed")]
+    Interrupted,
+
+    /// The application's own checks could not run on verify's snapshot.
+    #[error("the ledger's checks could not run")]
+    Check {
+        #[source]
+        source: BoxError,
+    },
+
     #[error("the decision could not be encoded")]
     Encode(#[source] serde_json::Error),
 }

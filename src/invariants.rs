@@ -64,10 +64,13 @@ const CHECKS: &[(&str, &str)] = &[
          WHERE s.fees IS NOT e.fees OR s.rewards IS NOT e.rewards",
     ),
     (
-        "every payment was confirmed or failed, and a failed one was reversed once",
-        "SELECT payment_id FROM payments p WHERE p.status = 'sent'
-            OR (p.status = 'failed' AND (SELECT count(*) FROM transactions t, accounts a
-                 WHERE t.reason = 'payment_failed' AND t.account_id = a.account_id AND a.user_id = p.user_id) = 0)",
+        "every payment was confirmed or failed, and each failed one reversed once",
+        "WITH failed AS (SELECT user_id, count(*) AS n FROM payments WHERE status = 'failed' GROUP BY user_id),
+              reversed AS (SELECT a.user_id, count(*) AS n FROM transactions t JOIN accounts a ON a.account_id = t.account_id
+                           WHERE t.reason = 'payment_failed' GROUP BY a.user_id)
+         SELECT payment_id FROM payments WHERE status = 'sent'
+         UNION ALL SELECT f.user_id FROM failed f LEFT JOIN reversed r ON r.user_id = f.user_id WHERE f.n != COALESCE(r.n, 0)
+         UNION ALL SELECT r.user_id FROM reversed r LEFT JOIN failed f ON f.user_id = r.user_id WHERE r.n != COALESCE(f.n, 0)",
     ),
     (
         "one notification per event and user",
@@ -196,6 +199,43 @@ mod tests {
             assert!(
                 problem.contains("exactly what was owed"),
                 "{payment} {day}: {problem}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_failed_payout_is_reversed_once() {
+        let book = |failed: usize, reversals: usize| {
+            let db = db();
+            let total = 500 * reversals as i64;
+            db.execute(
+                "INSERT INTO accounts VALUES ('c', NULL, ?1), ('w', 'u', ?2)",
+                (-total, total),
+            )
+            .unwrap();
+            for i in 0..failed {
+                db.execute(
+                    "INSERT INTO payments VALUES (?1, 'u', 500, '2026-11-27', 'failed', NULL, 'down', 'x')",
+                    [format!("p{i}")],
+                )
+                .unwrap();
+            }
+            for i in 0..reversals {
+                db.execute(
+                    "INSERT INTO transactions VALUES (?1, ?2, 'x', 'w', 'c', 'credit', 'payment_failed', 500, 500, NULL, '2026-11-27', ?3)",
+                    (i as i64 + 1, format!("r{i}"), 500 * (i as i64 + 1)),
+                )
+                .unwrap();
+            }
+            check(&db, true).unwrap()
+        };
+        assert_eq!(book(1, 1), None);
+        assert_eq!(book(2, 2), None);
+        for (failed, reversals) in [(2, 1), (1, 2), (1, 0)] {
+            let problem = book(failed, reversals).unwrap_or_default();
+            assert!(
+                problem.contains("each failed one reversed once"),
+                "{failed} {reversals}: {problem}"
             );
         }
     }

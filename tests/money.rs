@@ -458,3 +458,24 @@ fn the_audit_log_names_each_fees_and_rewards_task() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_day_before_the_ledger_began_is_refused() {
+    let c = Company::new("UTC", "2026-11-25T08:00:00Z");
+    let before = c.l.snapshot();
+    for date in ["2000-01-01", "2026-11-24"] {
+        let out = c
+            .cmd("admin", "2026-11-26T09:00:00Z")
+            .args(["pay-daily", "--date", date])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("before the ledger began"));
+    }
+    assert_eq!(c.l.snapshot(), before);
+}

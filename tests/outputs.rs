@@ -9,6 +9,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
+use std::os::unix::fs::FileTypeExt;
 use std::process::Stdio;
 
 use common::Ledger;
@@ -470,4 +471,108 @@ fn no_color_reaches_help_and_usage_errors_on_a_terminal() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
+}
+
+#[test]
+fn one_object_answers_keep_every_field_under_csv_and_popug_format_is_not_an_ask() {
+    let w = World::new();
+    let csv = |who: &str, args: &[&str]| {
+        let mut all = vec!["--format".to_owned(), "csv".to_owned()];
+        all.extend(args.iter().map(|a| a.to_string()));
+        let out = w.run(who, &all, None);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut r = csv::Reader::from_reader(&out.stdout[..]);
+        let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        (header, rows)
+    };
+    let (h, rows) = csv("admin", &["analytics"]);
+    assert!(
+        h.contains(&"earnings_cents".into()) && h.contains(&"negative_workers".into()),
+        "{h:?}"
+    );
+    assert_eq!(rows.len(), 1);
+    let (h, rows) = csv("admin", &["shuffle"]);
+    assert!(
+        h.contains(&"shuffle_id".into()) && h.contains(&"tasks.assign_to".into()),
+        "{h:?}"
+    );
+    assert!(!rows.is_empty());
+    let (h, _) = csv("acc", &["pay-daily"]);
+    assert!(
+        h.contains(&"already_paid".into()) && h.contains(&"days".into()),
+        "{h:?}"
+    );
+    // POPUG_FORMAT is a default, not an ask: man and the journal keep their one form
+    let out = w.run_with("", &["man".into()], None, &[("POPUG_FORMAT", "json")]);
+    assert!(
+        out.status.success() && out.stdout.starts_with(b".ie"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = w.run_with(
+        "acc",
+        &["export".into(), "journal".into()],
+        None,
+        &[("POPUG_FORMAT", "csv")],
+    );
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("account assets:bank"));
+}
+
+#[test]
+fn export_never_replaces_a_fifo_a_device_or_a_link() {
+    let w = World::new();
+    let fifo = w.l.home.join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let target = w.l.home.join("target.csv");
+    std::fs::write(&target, "keep").unwrap();
+    let link = w.l.home.join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for path in [&fifo, &link] {
+        let out = w.run(
+            "acc",
+            &[
+                "export".into(),
+                "users".into(),
+                "-o".into(),
+                path.to_str().unwrap().into(),
+            ],
+            None,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+}
+
+#[test]
+fn an_import_prints_its_notifications_after_its_answer() {
+    let w = World::new();
+    let file = w.l.home.join("n.jsonl");
+    std::fs::write(&file, "{\"title\":\"A\"}\n{\"title\":\"B\"}\n").unwrap();
+    let out = w.run(
+        "boss",
+        &["task".into(), "import".into(), file.to_str().unwrap().into()],
+        None,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let answer = text.find("Imported 2 tasks").unwrap_or_else(|| panic!("{text}"));
+    let first_note = text.find("notification for").unwrap_or_else(|| panic!("{text}"));
+    assert!(answer < first_note, "{text}");
 }

@@ -284,7 +284,7 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
         .map(|p| p.amount)
         .sum();
     let failed = payments.iter().filter(|p| p.status == "failed").count();
-    if out.is_json() {
+    if out.is_document() {
         let docs: Vec<_> = payments
             .iter()
             .map(|p| {
@@ -299,10 +299,6 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
         )?;
     } else if already_paid {
         out.line(&format!("nothing is owed for {date} or before; nothing paid"))?;
-        if out.format == crate::cli::output::Format::Csv {
-            // one table even when it is empty: its header
-            out.table(&["day", "login", "amount", "status", "payment"], Vec::new())?;
-        }
     } else {
         let days: std::collections::BTreeSet<&str> = payments.iter().map(|p| p.date.as_str()).collect();
         out.line(&format!(

@@ -140,6 +140,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     let mut out = Out::new(format, color);
+    out.explicit = cli.global.json || cli.global.format.is_some();
     let result = run(cli, &mut out, input_format);
     out.finish(result)
 }
@@ -194,6 +195,7 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
     match cli.command {
         Command::Completions { shell } => {
             refuse_formats(out, "completions", "a shell script")?;
+            out.format = Format::Table;
             let mut cmd = Cli::command();
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut cmd, "popug", &mut buf);
@@ -202,6 +204,7 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
         Command::Schema { r#type } => admin::schema(out, r#type),
         Command::Man { command } => {
             refuse_formats(out, "man", "a manual page (roff)")?;
+            out.format = Format::Table;
             out.raw(&man::render(&command)?)
         }
         command => {
@@ -239,8 +242,8 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
 
 /// `man` and `completions` print a document of their own kind: `--json` and `--format` are
 /// refused (exit 2) rather than ignored (CLI.md).
-fn refuse_formats(out: &Out, command: &str, what: &str) -> Result<()> {
-    if out.format != Format::Table {
+fn refuse_formats(out: &mut Out, command: &str, what: &str) -> Result<()> {
+    if out.asked_for_document() {
         return Err(AppError::usage(format!(
             "`{command}` prints {what}; it has no --json or --format"
         )));

@@ -51,6 +51,10 @@ impl FormatArg {
 pub struct Out {
     pub format: Format,
     pub color: bool,
+    /// Whether the format was asked for on the command line (`--json`, `--format`) rather
+    /// than taken from `POPUG_FORMAT`: only an explicit ask is refused by the commands whose
+    /// output has one form (`man`, `completions`, a schema, the journal).
+    pub explicit: bool,
     stdout: io::StdoutLock<'static>,
 }
 
@@ -66,8 +70,14 @@ impl Out {
         Out {
             format,
             color,
+            explicit: true,
             stdout: io::stdout().lock(),
         }
+    }
+
+    /// Whether the command line asked for a machine format (not `POPUG_FORMAT`).
+    pub fn asked_for_document(&self) -> bool {
+        self.explicit && self.format != Format::Table
     }
 
     pub fn is_json(&self) -> bool {
@@ -184,21 +194,27 @@ pub fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// A JSON answer as a table: an object is one row, an array of objects one row each; the
-/// columns are the keys in their order (a nested object's keys as `outer.inner`), an array
-/// or a nested value inside a cell is written as JSON, null as an empty cell.
+/// A JSON answer as a table: an array of objects is one row each; an object is one row,
+/// unless it holds exactly one list of objects (a shuffle's tasks, a payment run's
+/// payments), which gives one row per item, the object's other fields repeated and the
+/// item's fields named `list.field`. The columns are the keys in their order (a nested
+/// object's keys as `outer.inner`); any other list is written as JSON in its cell, null
+/// as an empty cell.
 pub fn json_table(value: &serde_json::Value) -> (Vec<String>, Vec<Vec<String>>) {
     use serde_json::Value;
-    fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+    fn flatten(prefix: &str, v: &Value, skip: Option<&str>, out: &mut Vec<(String, String)>) {
         match v {
             Value::Object(map) => {
                 for (k, v) in map {
+                    if Some(k.as_str()) == skip {
+                        continue;
+                    }
                     let key = if prefix.is_empty() {
                         k.clone()
                     } else {
                         format!("{prefix}.{k}")
                     };
-                    flatten(&key, v, out);
+                    flatten(&key, v, None, out);
                 }
             }
             Value::Null => out.push((prefix.to_owned(), String::new())),
@@ -206,21 +222,55 @@ pub fn json_table(value: &serde_json::Value) -> (Vec<String>, Vec<Vec<String>>) 
             other => out.push((prefix.to_owned(), other.to_string())),
         }
     }
-    let objects: Vec<&Value> = match value {
-        Value::Array(items) => items.iter().collect(),
-        other => vec![other],
-    };
-    let mut header: Vec<String> = Vec::new();
+    let is_list_of_objects = |v: &Value| v.as_array().is_some_and(|a| a.iter().all(Value::is_object));
     let mut cells: Vec<Vec<(String, String)>> = Vec::new();
-    for o in objects {
-        let mut row = Vec::new();
-        flatten(if o.is_object() { "" } else { "value" }, o, &mut row);
-        for (k, _) in &row {
+    match value {
+        Value::Array(items) => {
+            for o in items {
+                let mut row = Vec::new();
+                flatten(if o.is_object() { "" } else { "value" }, o, None, &mut row);
+                cells.push(row);
+            }
+        }
+        Value::Object(map) => {
+            let lists: Vec<&String> = map
+                .iter()
+                .filter(|(_, v)| is_list_of_objects(v))
+                .map(|(k, _)| k)
+                .collect();
+            let mut common = Vec::new();
+            match lists.as_slice() {
+                [list] => {
+                    flatten("", value, Some(list.as_str()), &mut common);
+                    let items = map[list.as_str()].as_array().expect("a list");
+                    if items.is_empty() {
+                        cells.push(common.clone());
+                    }
+                    for item in items {
+                        let mut row = common.clone();
+                        flatten(list, item, None, &mut row);
+                        cells.push(row);
+                    }
+                }
+                _ => {
+                    flatten("", value, None, &mut common);
+                    cells.push(common);
+                }
+            }
+        }
+        other => {
+            let mut row = Vec::new();
+            flatten("value", other, None, &mut row);
+            cells.push(row);
+        }
+    }
+    let mut header: Vec<String> = Vec::new();
+    for row in &cells {
+        for (k, _) in row {
             if !header.contains(k) {
                 header.push(k.clone());
             }
         }
-        cells.push(row);
     }
     let rows = cells
         .into_iter()

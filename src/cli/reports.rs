@@ -119,7 +119,7 @@ pub fn analytics(env: &Env, out: &mut Out, args: AnalyticsArgs) -> Result<()> {
     let day = analytics::most_expensive(db, date, date).map_err(db_error)?;
     let week = analytics::most_expensive(db, w0, w1).map_err(db_error)?;
     let month = analytics::most_expensive(db, m0, m1).map_err(db_error)?;
-    if out.is_json() {
+    if out.is_document() {
         return out.json(&json!({
             "date": date.to_string(),
             "earnings_cents": earned,
@@ -388,6 +388,19 @@ fn journal(db: &rusqlite::Connection, r: &RangeArgs, w: &mut dyn Write, out: &Ou
     Ok(written)
 }
 
+/// `-o PATH` replaces PATH: a FIFO, a device or a symbolic link there would be replaced, not
+/// written to; refused (exit 2) instead. `-o -` writes to standard output.
+fn refuse_special_file(path: &std::path::Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.is_file() => Err(AppError::usage(format!(
+            "`{}` is not a regular file: an export replaces the file it writes",
+            path.display()
+        ))
+        .hint("use `-o -` (or no -o) to write to standard output, a pipe or a device")),
+        _ => Ok(()),
+    }
+}
+
 /// Writes `bytes` to `path` whole or not at all: a new private temporary file beside it
 /// (`tempfile`: an unpredictable name, `O_EXCL`, so a link planted there cannot redirect
 /// the write), synced, then renamed over `path`.
@@ -419,7 +432,7 @@ pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
             "--bom is for CSV exports; a journal has no byte order mark",
         ));
     }
-    if journal_kind && to_stdout && out.is_document() {
+    if journal_kind && to_stdout && out.asked_for_document() {
         return Err(
             AppError::usage("the journal is not a table: it has no --json or --format csv")
                 .hint("drop --json, or write it to a file with -o FILE (the answer is then a JSON receipt)"),
@@ -473,6 +486,7 @@ pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
         _ if to_stdout => out.raw(&buf),
         None => unreachable!("no output is standard output"),
         Some(path) => {
+            refuse_special_file(path)?;
             write_file_atomically(path, &buf).map_err(|e| {
                 AppError::new(
                     Kind::Failure,

@@ -78,6 +78,14 @@ pub fn actor(env: &Env, db: &Connection) -> Result<Actor> {
     auth::authenticate(db, &token(env)?)
 }
 
+/// Whether `e` is a notification for a user on the `stdout` channel (printed by the command
+/// that delivers it).
+pub fn is_stdout_notification(e: &Event) -> bool {
+    e.event_type == NotificationSent::TYPE
+        && e.data_as::<NotificationSent>()
+            .is_ok_and(|n| n.channel == Notify::Stdout)
+}
+
 /// Prints the stdout-channel notifications among `events`: after the command's own output
 /// on stdout, or on stderr as JSON lines when stdout holds a machine-readable document.
 pub fn print_notifications(out: &mut Out, db: &Connection, events: &[Event]) -> Result<()> {

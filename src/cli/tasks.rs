@@ -291,7 +291,7 @@ pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
         assign_to: logins.get(&m.assign_to).map_or("", String::as_str),
         assign_fee_cents: t.assign_fee,
     });
-    if out.is_json() {
+    if out.is_document() {
         out.json(&Shuffled {
             shuffle_id: &shuffle_id,
             reassigned: moves.len(),
@@ -456,9 +456,13 @@ pub fn import(
             .count()
     };
     let mut imported = keyed.rows.len();
-    let done = w.append_in_chunks(batches, import_chunk(), |w, events| {
+    // printed after the command's own answer, as every command does (CLI.md); only those
+    // for the stdout channel are kept, not every event of a large import
+    let mut notes: Vec<popug_ledger::Event> = Vec::new();
+    let done = w.append_in_chunks(batches, import_chunk(), |_, events| {
         imported += tasks_in(&events);
-        session::print_notifications(out, w.db(), &events)
+        notes.extend(events.into_iter().filter(session::is_stdout_notification));
+        Ok::<(), AppError>(())
     });
     if let Err(e) = done {
         // the chunks before are in the ledger, whole; the failing one's tasks too if only
@@ -478,11 +482,12 @@ pub fn import(
     let first_number = number(ids.values().next())?;
     let last_number = number(ids.values().next_back())?;
     if out.is_document() {
-        out.json(&json!({"imported": imported, "first_number": first_number, "last_number": last_number}))
+        out.json(&json!({"imported": imported, "first_number": first_number, "last_number": last_number}))?;
     } else {
         match (first_number, last_number) {
-            (Some(a), Some(b)) => out.line(&format!("Imported {imported} tasks (#{a} to #{b})")),
-            _ => out.line("Imported 0 tasks"),
+            (Some(a), Some(b)) => out.line(&format!("Imported {imported} tasks (#{a} to #{b})"))?,
+            _ => out.line("Imported 0 tasks")?,
         }
     }
+    session::print_notifications(out, w.db(), &notes)
 }

@@ -63,11 +63,19 @@ pub fn decide_pay_daily(
                 .hint("pay today or an earlier day"),
         );
     }
+    if date < first_day {
+        // nothing can be owed before the ledger began, and counting days from a typo
+        // (`--date 0001-01-01`) would make one payment run per day since then
+        return Err(crate::error::AppError::usage(format!(
+            "{date} is before the ledger began ({first_day})"
+        ))
+        .hint("pay a day on or after the ledger's first day"));
+    }
     let from = match last_paid {
         Some(last) if date < last => return Ok(Vec::new()),
         Some(last) if date == last => date,
         Some(last) => last.succ_opt().expect("a paid day has a next day"),
-        None => first_day.min(date),
+        None => first_day,
     };
     Ok(from
         .iter_days()
@@ -102,8 +110,10 @@ mod rules {
         };
         let today = d("2026-11-28");
         let first = d("2026-11-25");
-        // a day that has not begun
+        // a day that has not begun, a day before the ledger began
         assert!(decide_pay_daily(None, first, d("2026-11-29"), today).is_err());
+        assert!(decide_pay_daily(None, first, d("2000-01-01"), today).is_err());
+        assert!(decide_pay_daily(Some(d("2026-11-26")), first, d("2026-11-24"), today).is_err());
         // nothing paid yet: from the ledger's first day
         assert_eq!(
             days(decide_pay_daily(None, first, today, today).unwrap()),

@@ -301,6 +301,26 @@ fn run_books(d: &Day, export: &[&str], tool: &str, args: &[&str], require_env: &
     Some(String::from_utf8(out.stdout).unwrap())
 }
 
+/// `hledger check -s` passes on the day's books, and their balances agree with popug's;
+/// returns `hledger bal -O csv` (`None`: hledger is missing and not required).
+fn hledger_books(d: &Day) -> Option<String> {
+    let req = "POPUG_REQUIRE_HLEDGER";
+    run_books(d, &[], "hledger", &["check", "-s"], req)?;
+    let bal = run_books(
+        d,
+        &[],
+        "hledger",
+        &["bal", "--flat", "--no-total", "-O", "csv"],
+        req,
+    )?;
+    books_agree(
+        "hledger",
+        &hledger_balances(&bal),
+        &d.run("acc", "2026-11-26", &["balance", "--all"]),
+    );
+    Some(bal)
+}
+
 /// Each account's balance from `hledger bal -O csv`, in cents.
 fn hledger_balances(text: &str) -> BTreeMap<String, i64> {
     let mut r = csv::Reader::from_reader(text.as_bytes());
@@ -348,22 +368,9 @@ fn books_agree(tool: &str, reported: &BTreeMap<String, i64>, balances: &Value) {
 fn the_books_pass_strict_checks_and_agree_with_popug_in_hledger() {
     let (d, money, _) = two_days();
     let req = "POPUG_REQUIRE_HLEDGER";
-    let Some(_) = run_books(&d, &[], "hledger", &["check", "-s"], req) else {
+    if hledger_books(&d).is_none() {
         return;
-    };
-    let bal = run_books(
-        &d,
-        &[],
-        "hledger",
-        &["bal", "--flat", "--no-total", "-O", "csv"],
-        req,
-    )
-    .unwrap();
-    books_agree(
-        "hledger",
-        &hledger_balances(&bal),
-        &d.run("acc", "2026-11-26", &["balance", "--all"]),
-    );
+    }
     // the income statement per day is popug's earnings: fees as revenue, rewards as expenses
     let is = run_books(&d, &[], "hledger", &["is", "-D", "-O", "csv", "--no-total"], req).unwrap();
     let earnings = d.run("acc", "2026-11-26", &["earnings"]);
@@ -498,23 +505,9 @@ fn a_user_named_like_an_account_changes_nothing_in_the_books() {
     for _ in 0..6 {
         d.run("admin", "2026-11-26", &["task", "create", "More"]);
     }
-    let req = "POPUG_REQUIRE_HLEDGER";
-    let Some(_) = run_books(&d, &[], "hledger", &["check", "-s"], req) else {
+    let Some(bal) = hledger_books(&d) else {
         return;
     };
-    let bal = run_books(
-        &d,
-        &[],
-        "hledger",
-        &["bal", "--flat", "--no-total", "-O", "csv"],
-        req,
-    )
-    .unwrap();
-    books_agree(
-        "hledger",
-        &hledger_balances(&bal),
-        &d.run("acc", "2026-11-26", &["balance", "--all"]),
-    );
     let revenue = hledger_balances(&bal)["revenue:fees"];
     let fees: i64 = d
         .run("acc", "2026-11-26", &["earnings"])

@@ -76,6 +76,15 @@ impl Company {
         err
     }
 
+    /// The boss creates `n` tasks; the numbers of those assigned to `who`.
+    fn create_tasks(&self, n: usize, who: &str) -> Vec<i64> {
+        (0..n)
+            .map(|i| self.json("boss", &["task", "create", &format!("T{i}")]))
+            .filter(|d| d["assignee"] == who)
+            .map(|d| d["number"].as_i64().unwrap())
+            .collect()
+    }
+
     fn events(&self) -> Vec<Value> {
         fs::read_to_string(self.l.dir.join("events.jsonl"))
             .unwrap()
@@ -481,13 +490,7 @@ fn a_maildir_is_never_followed_through_a_link_and_kept_private() {
 fn a_deactivated_worker_cannot_sign_in_holds_no_task_is_never_assigned_and_is_still_paid() {
     let c = Company::new();
     // w1 ends the day with open tasks and a positive balance
-    let mut w1_open = Vec::new();
-    for i in 0..40 {
-        let d = c.json("boss", &["task", "create", &format!("T{i}")]);
-        if d["assignee"] == "w1" {
-            w1_open.push(d["number"].as_i64().unwrap());
-        }
-    }
+    let mut w1_open = c.create_tasks(40, "w1");
     assert!(w1_open.len() >= 2, "{w1_open:?}");
     let done = w1_open.pop().unwrap();
     c.json("w1", &["task", "done", &done.to_string()]);
@@ -595,13 +598,7 @@ fn a_deactivated_worker_cannot_sign_in_holds_no_task_is_never_assigned_and_is_st
 #[test]
 fn a_worker_moved_to_another_role_hands_over_their_open_tasks() {
     let c = Company::new();
-    let mut w2_open = Vec::new();
-    for i in 0..30 {
-        let d = c.json("boss", &["task", "create", &format!("T{i}")]);
-        if d["assignee"] == "w2" {
-            w2_open.push(d["number"].as_i64().unwrap());
-        }
-    }
+    let w2_open = c.create_tasks(30, "w2");
     assert!(!w2_open.is_empty());
     let doc = c.json("admin", &["user", "set-role", "w2", "manager"]);
     assert_eq!(

@@ -9,7 +9,7 @@ use popug_ledger::{Clock, Ledger, Options, Subscribers};
 use crate::error::{AppError, Result};
 
 /// Bump when a projection's tables change: older databases are rebuilt from the log on open.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 pub const DB_FILE: &str = "popug.db";
 
 /// How far ahead of the real clock `POPUG_NOW` may be (CLI.md): a backfill may name any

@@ -6,25 +6,6 @@ use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-/// Creates `dir` (and its parents) readable by its owner only, unless it exists.
-pub fn private_dir(dir: &Path) -> io::Result<()> {
-    if !dir.exists() {
-        fs::create_dir_all(dir)?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
-}
-
-/// Creates (or truncates) `path` for writing, readable by its owner only.
-pub fn create_private(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-}
-
 /// Makes sure `dir` is a private directory of this user: creates it (0700) if missing;
 /// refuses a symbolic link or something that is not a directory, or a directory another
 /// user owns; tightens a loosened mode back to 0700. For folders popug writes people's

@@ -576,3 +576,22 @@ fn an_import_prints_its_notifications_after_its_answer() {
     let first_note = text.find("notification for").unwrap_or_else(|| panic!("{text}"));
     assert!(answer < first_note, "{text}");
 }
+
+#[test]
+fn popug_format_from_the_environment_leaves_schema_and_completions_alone() {
+    let w = World::new();
+    for args in [vec!["schema", "TaskCreated"], vec!["completions", "bash"]] {
+        let out = w.run_with(
+            "",
+            &args.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            None,
+            &[("POPUG_FORMAT", "csv")],
+        );
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stdout.is_empty());
+    }
+}

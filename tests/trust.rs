@@ -1030,3 +1030,74 @@ fn a_maildir_folder_without_write_permission_defers_and_blocks_nobody() {
     let v = json(&["verify"], None);
     assert_eq!(v["deferred_notifications"].as_u64(), Some(0), "{v}");
 }
+
+#[test]
+fn a_crash_while_a_deferred_notification_is_delivered_delivers_it_once() {
+    if !cfg!(debug_assertions) {
+        eprintln!("SKIPPED: crash points exist in debug builds only");
+        return;
+    }
+    let c = Company::new();
+    let maildir = c.l.dir.join("notifications/w2");
+    fs::remove_dir_all(maildir.join("new")).unwrap();
+    fs::write(maildir.join("new"), b"in the way").unwrap();
+    while !c.events().iter().any(|e| e["type"] == "NotificationDeferred") {
+        c.json("boss", &["task", "create", "For w2"]);
+    }
+    fs::remove_file(maildir.join("new")).unwrap();
+    fs::create_dir(maildir.join("new")).unwrap();
+    for point in ["retry", "retry.durable"] {
+        // deliver it, and die before (retry) or after (retry.durable) the event is durable
+        let out = c
+            .cmd("boss")
+            .env("POPUG_LEDGER_CRASH_AT", point)
+            .args(["task", "create", "Crashing"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: the crash point was not reached");
+        if point == "retry" {
+            // the message may be in new/ already; the event is not in the log
+            assert_eq!(
+                c.l.json(&["verify"])["deferred_notifications"]
+                    .as_u64()
+                    .map(|n| n > 0),
+                Some(true)
+            );
+        }
+    }
+    c.json("boss", &["task", "create", "After"]);
+    let sent: Vec<String> = c
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "NotificationSent")
+        .map(|e| e["data"]["notification_id"].as_str().unwrap().to_owned())
+        .collect();
+    let unique: std::collections::BTreeSet<&String> = sent.iter().collect();
+    assert_eq!(unique.len(), sent.len(), "a notification was sent twice");
+    let deferred: Vec<String> = c
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "NotificationDeferred")
+        .map(|e| e["data"]["notification_id"].as_str().unwrap().to_owned())
+        .collect();
+    for id in &deferred {
+        assert!(sent.contains(id), "{id} was never delivered");
+        let files = fs::read_dir(maildir.join("new"))
+            .unwrap()
+            .filter(|f| {
+                f.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains(id.as_str())
+            })
+            .count();
+        assert_eq!(files, 1, "{id}: {files} messages");
+    }
+    let v = c.l.json(&["verify"]);
+    assert_eq!(
+        (v["ok"].as_bool(), v["deferred_notifications"].as_u64()),
+        (Some(true), Some(0)),
+        "{v}"
+    );
+}

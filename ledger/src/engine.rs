@@ -562,7 +562,7 @@ impl Ledger {
             // (no writer is running); usually nothing to read. Damage found here is left
             // to the full read below, which names the first damaged line.
             let tail_end = || -> Result<(Position, Option<Torn>), LedgerError> {
-                let from = if has_db { head } else { Position::GENESIS };
+                let from = head;
                 let mut tail = LogReader::open(&self.events, from)?;
                 let mut end = from;
                 for item in tail.by_ref() {
@@ -1211,9 +1211,9 @@ impl WriteGuard<'_> {
             return Ok(());
         }
         set_projection_positions(&l.db, &l.subs, &staging.next).map_err(|e| db_err(&l.db_path, e))?;
-        crate::crash_point("react");
+        crate::crash_point("retry");
         log::append_durably(&l.events, staging.start.offset, &staging.bytes)?;
-        crate::crash_point("react.durable");
+        crate::crash_point("retry.durable");
         self.unreacted_from = Some(self.appended.len());
         self.appended.extend(staging.events);
         self.run_reactions()
@@ -1444,36 +1444,53 @@ impl Drop for RemoveOnDrop {
 
 /// SIGINT and SIGTERM during a rebuild: noted, so that the rebuild stops at its next check,
 /// removes what it built and leaves the old projections in place (a signal's default
-/// action would leave the half-built database behind).
+/// action would leave the half-built database behind). A signal that comes after the last
+/// check (the rebuild is then as good as done) is delivered again, as it came, once the
+/// old handlers are back.
 mod signals {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicI32, Ordering};
 
     use crate::error::LedgerError;
 
-    static CAUGHT: AtomicBool = AtomicBool::new(false);
+    /// The signal caught (0: none).
+    static CAUGHT: AtomicI32 = AtomicI32::new(0);
+    /// How many `Interrupt`s live, and the handlers that were there before the first.
+    static INSTALLED: Mutex<(usize, Vec<(libc::c_int, libc::sighandler_t)>)> = Mutex::new((0, Vec::new()));
 
-    extern "C" fn note(_: libc::c_int) {
-        CAUGHT.store(true, Ordering::SeqCst);
+    extern "C" fn note(sig: libc::c_int) {
+        CAUGHT.store(sig, Ordering::SeqCst);
     }
 
-    /// Catches the signals while it lives; the earlier handlers come back on drop.
+    /// Catches the signals while it lives (rebuilds in one process share one handler);
+    /// the earlier handlers come back when the last one is dropped.
     pub struct Interrupt {
-        previous: [(libc::c_int, libc::sighandler_t); 2],
+        handled: std::cell::Cell<bool>,
     }
 
     impl Interrupt {
         pub fn catch() -> Interrupt {
-            CAUGHT.store(false, Ordering::SeqCst);
-            let handler = note as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            // SAFETY: `note` only stores to an atomic, which is async-signal-safe
-            let previous =
-                [libc::SIGINT, libc::SIGTERM].map(|sig| (sig, unsafe { libc::signal(sig, handler) }));
-            Interrupt { previous }
+            let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+            if installed.0 == 0 {
+                CAUGHT.store(0, Ordering::SeqCst);
+                let handler = note as extern "C" fn(libc::c_int) as libc::sighandler_t;
+                installed.1 = [libc::SIGINT, libc::SIGTERM]
+                    .into_iter()
+                    // SAFETY: `note` only stores to an atomic, which is async-signal-safe
+                    .map(|sig| (sig, unsafe { libc::signal(sig, handler) }))
+                    .filter(|(_, previous)| *previous != libc::SIG_ERR)
+                    .collect();
+            }
+            installed.0 += 1;
+            Interrupt {
+                handled: std::cell::Cell::new(false),
+            }
         }
 
         /// `Err(Interrupted)` once SIGINT or SIGTERM has arrived.
         pub fn check(&self) -> Result<(), LedgerError> {
-            if CAUGHT.load(Ordering::SeqCst) {
+            if CAUGHT.load(Ordering::SeqCst) != 0 {
+                self.handled.set(true);
                 return Err(LedgerError::Interrupted);
             }
             Ok(())
@@ -1482,9 +1499,19 @@ mod signals {
 
     impl Drop for Interrupt {
         fn drop(&mut self) {
-            for (sig, previous) in self.previous {
-                // SAFETY: restores the handler that was there before `catch`
+            let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+            installed.0 -= 1;
+            if installed.0 > 0 {
+                return;
+            }
+            for (sig, previous) in installed.1.drain(..) {
+                // SAFETY: restores the handler that was there before the first `catch`
                 unsafe { libc::signal(sig, previous) };
+            }
+            let sig = CAUGHT.swap(0, Ordering::SeqCst);
+            if sig != 0 && !self.handled.get() {
+                // SAFETY: raising a signal on this process, with its earlier handler back
+                unsafe { libc::raise(sig) };
             }
         }
     }

@@ -16,7 +16,8 @@ pub mod log;
 /// cut or `kill -9` would. Points: `project` (events applied to SQLite, nothing appended),
 /// `append.torn` (half of a batch written and synced), `append.durable` (batch synced, SQLite
 /// not committed), `react` (reactions decided, nothing appended), `react.durable` (reaction
-/// batch synced, SQLite not committed).
+/// batch synced, SQLite not committed), `retry` and `retry.durable` (the same for deferred
+/// deliveries made at last).
 pub fn crash_point(point: &str) {
     #[cfg(debug_assertions)]
     {

@@ -30,15 +30,16 @@ pub fn generate_password() -> String {
 pub fn generate_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}_{hex}")
+    format!("{prefix}_{}", hex(&bytes))
+}
+
+/// Lowercase hexadecimal of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn token_sha256(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Compares two secrets' digests in time that does not depend on where they differ.
@@ -259,9 +260,13 @@ pub fn authenticate(db: &Connection, token: &str) -> Result<Actor> {
     })
 }
 
-/// The ids of the user's credentials that still work (not revoked; expired ones too, which
-/// cost nothing to revoke and can never come back), oldest first.
-pub fn live_credentials(db: &Connection, user_id: &str, kind: Option<&str>) -> rusqlite::Result<Vec<String>> {
+/// The ids of the user's credentials not revoked yet (expired ones included: revoking them
+/// costs nothing, and they can never come back anyway), oldest first.
+pub fn unrevoked_credentials(
+    db: &Connection,
+    user_id: &str,
+    kind: Option<&str>,
+) -> rusqlite::Result<Vec<String>> {
     let mut stmt = db.prepare_cached(
         "SELECT credential_id FROM credentials WHERE user_id = ?1 AND revoked_at IS NULL
          AND (?2 IS NULL OR kind = ?2) ORDER BY created_at, credential_id",
@@ -294,6 +299,23 @@ pub fn live_descendants(db: &Connection, roots: &[String]) -> rusqlite::Result<V
         }
     }
     Ok(found)
+}
+
+/// The events that revoke `credential_ids`, written by `actor`.
+pub fn revocations<'a>(
+    credential_ids: impl IntoIterator<Item = &'a String>,
+    actor: &str,
+) -> Vec<popug_ledger::NewEvent> {
+    use crate::events::{CredentialRevoked, Payload};
+    credential_ids
+        .into_iter()
+        .map(|id| {
+            CredentialRevoked {
+                credential_id: id.clone(),
+            }
+            .to_event(actor)
+        })
+        .collect()
 }
 
 /// How many active admins there are (the last one cannot be demoted or deactivated).

@@ -24,6 +24,7 @@ impl Projection for Users {
              CREATE INDEX users_role ON users (role, user_id);
              CREATE TABLE role_history (seq INTEGER PRIMARY KEY, user_id TEXT NOT NULL, role TEXT NOT NULL,
                  since_day TEXT NOT NULL) STRICT;
+             CREATE INDEX role_history_user ON role_history (user_id, since_day, seq);
              CREATE TABLE credentials (credential_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
                  kind TEXT NOT NULL, name TEXT, token_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
                  expires_at TEXT, revoked_at TEXT, parent_id TEXT) STRICT;

@@ -222,7 +222,16 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
     let zone: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
     let last_paid = accounting::last_paid_day(w.db())
         .map_err(db_error)?
-        .and_then(|d| d.parse().ok());
+        .map(|d| {
+            d.parse::<NaiveDate>().map_err(|_| {
+                AppError::new(
+                    Kind::Failure,
+                    "internal",
+                    format!("a paid day `{d}` is not a date"),
+                )
+            })
+        })
+        .transpose()?;
     let first_day = crate::scheduler::first_day(w.db(), &zone).map_err(db_error)?;
     let runs = crate::scheduler::decide_pay_daily(last_paid, first_day, date, today)?;
     let start = w.appended().len();

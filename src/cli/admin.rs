@@ -96,9 +96,10 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
     });
     let started = Instant::now();
     // the business invariants and the pending deliveries, on verify's own snapshot
-    let deferred = std::cell::Cell::new(0usize);
+    let deferred = std::cell::RefCell::new((0usize, None::<String>));
     let report = ledger.verify_with(|db, caught_up| {
-        deferred.set(crate::notifications::projection::deferred(db)?.len());
+        let pending = crate::notifications::projection::deferred(db)?;
+        *deferred.borrow_mut() = (pending.len(), pending.first().map(|d| d.reason.clone()));
         Ok(crate::invariants::check(db, caught_up)?)
     });
     bar.finish_and_clear();
@@ -107,15 +108,7 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
         return Err(AppError::new(Kind::Damaged, "invariant_broken", problem)
             .hint("the log itself is intact; report this as a bug with `popug events` attached"));
     }
-    let first_reason = if deferred.get() > 0 {
-        crate::notifications::projection::deferred(ledger.db())
-            .map_err(crate::auth::db_error)?
-            .first()
-            .map(|d| d.reason.clone())
-    } else {
-        None
-    };
-    let deferred = deferred.get();
+    let (deferred, first_reason) = deferred.into_inner();
     let elapsed = started.elapsed();
     if out.is_document() {
         return out.json(&json!({
@@ -229,7 +222,7 @@ pub fn schema(out: &mut Out, which: Option<String>) -> Result<()> {
                 .collect(),
         );
     };
-    if out.format == crate::cli::output::Format::Csv {
+    if out.format == crate::cli::output::Format::Csv && out.explicit {
         return Err(
             AppError::usage("a JSON Schema is not a table: `schema TYPE` has no --format csv")
                 .hint("drop --format csv; `popug schema --format csv` lists the catalogue"),

@@ -209,7 +209,7 @@ pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
         }
         .to_event(&actor.user.user_id),
     ];
-    let others: Vec<String> = auth::live_credentials(w.db(), &actor.user.user_id, Some("session"))
+    let others: Vec<String> = auth::unrevoked_credentials(w.db(), &actor.user.user_id, Some("session"))
         .map_err(db_error)?
         .into_iter()
         .filter(|id| *id != actor.credential_id)
@@ -220,12 +220,7 @@ pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
         .into_iter()
         .filter(|id| *id != actor.credential_id)
         .collect();
-    batch.extend(others.iter().chain(&made).map(|id| {
-        CredentialRevoked {
-            credential_id: id.clone(),
-        }
-        .to_event(&actor.user.user_id)
-    }));
+    batch.extend(auth::revocations(others.iter().chain(&made), &actor.user.user_id));
     w.append(batch)?;
     if out.is_document() {
         return out.json(&json!({"login": actor.user.login, "password_changed": true,
@@ -414,17 +409,10 @@ fn token_revoke(env: &Env, out: &mut Out, id: String) -> Result<()> {
         Some(None) => {
             // what the token made goes with it: a leaked token leaves nothing behind
             let made = auth::live_descendants(w.db(), std::slice::from_ref(&id)).map_err(db_error)?;
-            w.append(
-                std::iter::once(&id)
-                    .chain(&made)
-                    .map(|credential_id| {
-                        CredentialRevoked {
-                            credential_id: credential_id.clone(),
-                        }
-                        .to_event(&actor.user.user_id)
-                    })
-                    .collect(),
-            )?;
+            w.append(auth::revocations(
+                std::iter::once(&id).chain(&made),
+                &actor.user.user_id,
+            ))?;
             if out.is_document() {
                 return out.json(&json!({"token_id": id, "revoked": true, "tokens_revoked": made.len()}));
             }

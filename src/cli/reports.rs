@@ -285,8 +285,6 @@ fn export_rows(db: &rusqlite::Connection, what: ExportKind, r: &RangeArgs) -> Re
     })
 }
 
-/// The accounting history as a plain-text journal that hledger and ledger both read: each
-/// transaction moves money between a worker's account and the company's.
 /// The company's books as a journal that hledger and ledger both read, strict checks
 /// included (CLI.md, `export journal`): every account and the commodity declared; a fee is
 /// revenue (`revenue:fees`), a reward an expense (`expenses:rewards`), a payout money out of

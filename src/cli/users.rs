@@ -8,9 +8,7 @@ use crate::auth::{self, User, db_error};
 use crate::cli::output::Out;
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
-use crate::events::{
-    CredentialRevoked, Notify, PasswordChanged, Payload, Role, UserCreated, UserDeactivated, UserRoleChanged,
-};
+use crate::events::{Notify, PasswordChanged, Payload, Role, UserCreated, UserDeactivated, UserRoleChanged};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -107,11 +105,8 @@ fn revoke_all(
     user: &User,
     actor: &str,
 ) -> Result<Vec<popug_ledger::NewEvent>> {
-    Ok(auth::live_credentials(w.db(), &user.user_id, None)
-        .map_err(db_error)?
-        .into_iter()
-        .map(|credential_id| CredentialRevoked { credential_id }.to_event(actor))
-        .collect())
+    let ids = auth::unrevoked_credentials(w.db(), &user.user_id, None).map_err(db_error)?;
+    Ok(auth::revocations(&ids, actor))
 }
 
 /// Refuses (exit 5) to take the admin role from the last active admin.

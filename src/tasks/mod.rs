@@ -380,7 +380,7 @@ pub fn request_sha256(parts: &[&[u8]]) -> String {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::auth::hex(&h.finalize())
 }
 
 /// What `key` already did (`None`: never used). The same key with another request is a

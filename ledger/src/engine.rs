@@ -1132,25 +1132,13 @@ impl WriteGuard<'_> {
                         correlation_id: ev.correlation_id,
                         reactor: reactor.name(),
                     };
-                    let staged = staging.stage(out, Some(cause), &mut ctx);
-                    for e in &staging.events[staged] {
-                        for p in &l.subs.projections {
-                            apply(p.as_ref(), tx, e)?;
-                        }
-                    }
+                    staging.stage_applied(out, cause, &mut ctx, &l.subs.projections, tx)?;
                 }
-                reactor.flush().map_err(|source| LedgerError::Flush {
-                    name: reactor.name().to_owned(),
-                    seq: head.seq,
-                    source,
-                })?;
+                flush(reactor, head.seq)?;
                 set_position(tx, reactor.name(), &head).map_err(|e| db_err(&l.db_path, e))?;
             }
             if !staging.events.is_empty() {
-                set_projection_positions(tx, &l.subs, &staging.next).map_err(|e| db_err(&l.db_path, e))?;
-                crate::crash_point("react");
-                log::append_durably(&l.events, staging.start.offset, &staging.bytes)?;
-                crate::crash_point("react.durable");
+                staging.append_round(l, ["react", "react.durable"])?;
             }
             // what every reactor has now seen is done with; this round's reactions are next
             self.unreacted_from = Some(self.appended.len());
@@ -1194,26 +1182,14 @@ impl WriteGuard<'_> {
                     correlation_id: r.correlation_id,
                     reactor: reactor.name(),
                 };
-                let staged = staging.stage(r.events, Some(cause), &mut ctx);
-                for e in &staging.events[staged] {
-                    for p in &l.subs.projections {
-                        apply(p.as_ref(), &l.db, e)?;
-                    }
-                }
+                staging.stage_applied(r.events, cause, &mut ctx, &l.subs.projections, &l.db)?;
             }
-            reactor.flush().map_err(|source| LedgerError::Flush {
-                name: reactor.name().to_owned(),
-                seq: head.seq,
-                source,
-            })?;
+            flush(reactor.as_ref(), head.seq)?;
         }
         if staging.events.is_empty() {
             return Ok(());
         }
-        set_projection_positions(&l.db, &l.subs, &staging.next).map_err(|e| db_err(&l.db_path, e))?;
-        crate::crash_point("retry");
-        log::append_durably(&l.events, staging.start.offset, &staging.bytes)?;
-        crate::crash_point("retry.durable");
+        staging.append_round(l, ["retry", "retry.durable"])?;
         self.unreacted_from = Some(self.appended.len());
         self.appended.extend(staging.events);
         self.run_reactions()
@@ -1226,6 +1202,15 @@ struct Cause<'a> {
     causation_id: Uuid,
     correlation_id: Uuid,
     reactor: &'a str,
+}
+
+/// Makes `reactor`'s side effects of this round durable ([`Reactor::flush`]).
+fn flush(reactor: &dyn Reactor, seq: u64) -> Result<(), LedgerError> {
+    reactor.flush().map_err(|source| LedgerError::Flush {
+        name: reactor.name().to_owned(),
+        seq,
+        source,
+    })
 }
 
 /// Events encoded in memory, ready for one write.
@@ -1248,6 +1233,36 @@ impl Staging {
 
     /// Stages one atomic batch, with its ids and instant from the session's `ctx`; `cause`
     /// is the event and the reactor's name when the batch is a reaction.
+    /// Stages a reaction's batch and applies it to every projection at once, so that a
+    /// later reaction of the same round reads it.
+    fn stage_applied(
+        &mut self,
+        batch: Vec<NewEvent>,
+        cause: Cause<'_>,
+        ctx: &mut Context<'_>,
+        projections: &[Box<dyn Projection>],
+        db: &Connection,
+    ) -> Result<(), LedgerError> {
+        let staged = self.stage(batch, Some(cause), ctx);
+        for e in &self.events[staged] {
+            for p in projections {
+                apply(p.as_ref(), db, e)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the projections' positions after this round (in the open SQLite
+    /// transaction) and appends the round to the log durably; `points` name its crash
+    /// points (before the append, after it is durable).
+    fn append_round(&self, l: &Ledger, points: [&str; 2]) -> Result<(), LedgerError> {
+        set_projection_positions(&l.db, &l.subs, &self.next).map_err(|e| db_err(&l.db_path, e))?;
+        crate::crash_point(points[0]);
+        log::append_durably(&l.events, self.start.offset, &self.bytes)?;
+        crate::crash_point(points[1]);
+        Ok(())
+    }
+
     fn stage(
         &mut self,
         batch: Vec<NewEvent>,

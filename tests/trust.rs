@@ -76,6 +76,20 @@ impl Company {
         err
     }
 
+    /// Breaks w2's Maildir (a file where `new/` goes) until a notification for w2 is
+    /// deferred, then repairs it; returns the Maildir.
+    fn defer_a_notification_for_w2(&self) -> std::path::PathBuf {
+        let maildir = self.l.dir.join("notifications/w2");
+        fs::remove_dir_all(maildir.join("new")).unwrap();
+        fs::write(maildir.join("new"), b"in the way").unwrap();
+        while !self.events().iter().any(|e| e["type"] == "NotificationDeferred") {
+            self.json("boss", &["task", "create", "For w2"]);
+        }
+        fs::remove_file(maildir.join("new")).unwrap();
+        fs::create_dir(maildir.join("new")).unwrap();
+        maildir
+    }
+
     /// The boss creates `n` tasks; the numbers of those assigned to `who`.
     fn create_tasks(&self, n: usize, who: &str) -> Vec<i64> {
         (0..n)
@@ -856,14 +870,7 @@ fn every_format_character_is_refused_and_task_show_csv_is_one_table() {
 #[test]
 fn a_refused_command_writes_nothing_even_with_a_delivery_pending() {
     let c = Company::new();
-    let maildir = c.l.dir.join("notifications/w2");
-    fs::remove_dir_all(maildir.join("new")).unwrap();
-    fs::write(maildir.join("new"), b"in the way").unwrap();
-    while !c.events().iter().any(|e| e["type"] == "NotificationDeferred") {
-        c.json("boss", &["task", "create", "For w2, some day"]);
-    }
-    fs::remove_file(maildir.join("new")).unwrap();
-    fs::create_dir(maildir.join("new")).unwrap();
+    let maildir = c.defer_a_notification_for_w2();
     let mut cmd = c.l.cmd();
     cmd.env("POPUG_TOKEN", "pgt_bogus").args(["token", "revoke", "x"]);
     c.refused(cmd, 3, "not known");
@@ -1038,14 +1045,7 @@ fn a_crash_while_a_deferred_notification_is_delivered_delivers_it_once() {
         return;
     }
     let c = Company::new();
-    let maildir = c.l.dir.join("notifications/w2");
-    fs::remove_dir_all(maildir.join("new")).unwrap();
-    fs::write(maildir.join("new"), b"in the way").unwrap();
-    while !c.events().iter().any(|e| e["type"] == "NotificationDeferred") {
-        c.json("boss", &["task", "create", "For w2"]);
-    }
-    fs::remove_file(maildir.join("new")).unwrap();
-    fs::create_dir(maildir.join("new")).unwrap();
+    let maildir = c.defer_a_notification_for_w2();
     for point in ["retry", "retry.durable"] {
         // deliver it, and die before (retry) or after (retry.durable) the event is durable
         let out = c

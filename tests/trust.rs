@@ -870,7 +870,7 @@ fn every_format_character_is_refused_and_task_show_csv_is_one_table() {
 #[test]
 fn a_refused_command_writes_nothing_even_with_a_delivery_pending() {
     let c = Company::new();
-    let maildir = c.defer_a_notification_for_w2();
+    c.defer_a_notification_for_w2();
     let mut cmd = c.l.cmd();
     cmd.env("POPUG_TOKEN", "pgt_bogus").args(["token", "revoke", "x"]);
     c.refused(cmd, 3, "not known");

@@ -372,8 +372,42 @@ fn the_books_pass_strict_checks_and_agree_with_popug_in_hledger() {
         return;
     }
     // the income statement per day is popug's earnings: fees as revenue, rewards as expenses
-    let is = run_books(&d, &[], "hledger", &["is", "-D", "-O", "csv", "--no-total"], req).unwrap();
+    let is = run_books(&d, &[], "hledger", &["is", "-D", "-O", "csv"], req).unwrap();
+    // `hledger is -D`: the "Account" row names the days, the "Net:" row is each day's net
+    // income, which must be popug's earnings for that day
+    let rows: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(is.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r.get(0) == Some(name))
+            .unwrap_or_else(|| panic!("{is}"))
+    };
+    let cents = |v: &str| -> i64 {
+        v.replace([',', '.'], "")
+            .parse()
+            .unwrap_or_else(|_| panic!("{is}"))
+    };
+    let net_by_day: BTreeMap<String, i64> = row("Account")
+        .iter()
+        .skip(1)
+        .zip(row("Net:").iter().skip(1))
+        .map(|(day, net)| (day.to_owned(), cents(net)))
+        .collect();
     let earnings = d.run("acc", "2026-11-26", &["earnings"]);
+    assert_eq!(net_by_day.len(), earnings.as_array().unwrap().len(), "{is}");
+    for e in earnings.as_array().unwrap() {
+        let day = e["date"].as_str().unwrap();
+        assert_eq!(
+            net_by_day[day],
+            e["earnings_cents"].as_i64().unwrap(),
+            "hledger is -D on {day}: {is}"
+        );
+    }
     for e in earnings.as_array().unwrap() {
         let day = e["date"].as_str().unwrap();
         let (fees, rewards) = money[day];

@@ -1,0 +1,543 @@
+//! The engine: one ledger directory, its log, its SQLite projections and its subscribers.
+//!
+//! Every write goes lock → recover → catch up → decide (the caller) → append → project →
+//! react, with the lock held throughout. Projections and their checkpoints change in one
+//! SQLite transaction, so each event is applied exactly once. Reactions are exactly-once
+//! across crashes because a reaction's events carry the causing event's id: before a
+//! reactor handles an event it looks ahead in the log for events it already produced for
+//! it, so a crash between the append and the SQLite commit never doubles a reaction.
+//!
+//! Split by job: this file holds the subscriber traits, the options and clock, opening and
+//! creating a ledger and starting a write session; `write` the write session (append,
+//! project, react, deliver what was deferred); `rebuild` and `verify`; `store` the SQLite
+//! side and the writer lock (taken in one place, `lock_writers`).
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, File, OpenOptions};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::error::{BoxError, LedgerError, Problem};
+use crate::line::{self, Event, Hash, NewEvent};
+use crate::log::{self, LogReader, Position, Torn};
+
+mod rebuild;
+mod store;
+mod verify;
+mod write;
+
+use store::*;
+
+pub use write::WriteGuard;
+use write::new_id;
+
+pub const EVENTS_FILE: &str = "events.jsonl";
+pub const LOCK_FILE: &str = "lock";
+/// Reaction rounds allowed for one command before the engine suspects a reactor loop.
+const MAX_ROUNDS: usize = 64;
+/// A database being filled from the log (rebuild, verify's replay) needs no journal: if
+/// anything goes wrong it is thrown away. A 40 MB page cache keeps the hot pages of every
+/// table in memory (the default 2 MB spills to disk constantly); sorts for the indexes
+/// built at the end stay in memory too, and may use a second thread (the log reader is done
+/// by then); the peak stays under 100 MB.
+pub const BULK_PRAGMAS: &str = "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-40960;
+     PRAGMA temp_store=MEMORY; PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=2;";
+/// Events applied per SQLite transaction while catching up or rebuilding.
+const CATCH_UP_CHUNK: u64 = 20_000;
+
+/// Folds events into SQLite tables. Applying is deterministic: the same events give the
+/// same rows, which is what `verify` checks by replaying.
+pub trait Projection {
+    fn name(&self) -> &str;
+    /// Creates this projection's tables (called on a new or rebuilt database).
+    fn migrate(&self, db: &Connection) -> rusqlite::Result<()>;
+    fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError>;
+
+    /// For a replay of the log from its first event into this projection's empty tables
+    /// (rebuild, verify): a fold that may keep in memory what `apply` updates row by row
+    /// (running totals, counters, read-only settings) and hold its statements prepared,
+    /// writing the rest in [`Replay::finish`]. It must leave exactly the rows that `apply`
+    /// leaves for the same events: `verify` compares a replay with the live tables that
+    /// `apply` kept. `None` (the default): the replay calls `apply` for every event.
+    fn replay<'db>(&self, _db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
+        Ok(None)
+    }
+}
+
+/// A projection's fold over a whole replay; see [`Projection::replay`].
+pub trait Replay {
+    fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError>;
+    /// Writes what the fold kept in memory; called once, after the last event.
+    fn finish(self: Box<Self>, _db: &Connection) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+/// Reacts to events by deciding new ones. Its events are appended as one atomic batch per
+/// causing event, with `causation_id` set to that event and `producer` set to `name()`.
+/// The engine never asks twice for an event whose reaction is already in the log; side
+/// effects outside the log (files) must still be idempotent, because a crash can come
+/// between them and the append.
+pub trait Reactor {
+    fn name(&self) -> &str;
+    fn react(&self, db: &Connection, event: &Event, ctx: &mut Context<'_>)
+    -> Result<Vec<NewEvent>, BoxError>;
+
+    /// Makes the side effects of this round's `react` calls durable. The engine calls it
+    /// before it appends the round's events, so a reactor may write many files and sync
+    /// them once instead of once per event.
+    fn flush(&self) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    /// Side effects this reactor deferred earlier because they could not be delivered (one
+    /// user's broken mailbox) and tries again now: called once per write session that
+    /// appends, after its first commit and the reactions to it (a refused command writes
+    /// nothing, deliveries included). Each [`Retried`] batch is appended like a reaction (its
+    /// `causation_id` the event that recorded the deferral, `producer` this reactor), after
+    /// [`Reactor::flush`]. A delivery that fails again gives no batch and stays deferred: an
+    /// undeliverable side effect must never fail or block a command (CLI.md, exit codes).
+    fn retry(&self, _db: &Connection, _ctx: &mut Context<'_>) -> Result<Vec<Retried>, BoxError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A batch [`Reactor::retry`] delivered at last, and the event that deferred it.
+pub struct Retried {
+    /// The id of the event that recorded the deferral (the new batch's `causation_id`).
+    pub causation_id: Uuid,
+    /// That event's `correlation_id`, which the new batch keeps.
+    pub correlation_id: Uuid,
+    pub events: Vec<NewEvent>,
+}
+
+/// What a decision may use besides the projections: the clock and the random source, both
+/// injected so that a seeded run is reproducible.
+pub struct Context<'a> {
+    pub now: DateTime<Utc>,
+    pub rng: &'a mut StdRng,
+    /// The write session's last id, when the context belongs to one (ids then increase).
+    last_id: Option<&'a mut u128>,
+}
+
+impl<'a> Context<'a> {
+    /// A context outside any write session (tests of a single decision): its ids are
+    /// random UUIDv7s at `now`, not ordered among themselves.
+    pub fn new(now: DateTime<Utc>, rng: &'a mut StdRng) -> Context<'a> {
+        Context {
+            now,
+            rng,
+            last_id: None,
+        }
+    }
+
+    /// A fresh UUIDv7 at this decision's instant, drawn from the injected random source;
+    /// within a write session, greater than every id the session made before.
+    pub fn new_id(&mut self) -> Uuid {
+        new_id(self.now, self.rng, self.last_id.as_deref_mut())
+    }
+}
+
+#[derive(Default)]
+pub struct Subscribers {
+    pub projections: Vec<Box<dyn Projection>>,
+    pub reactors: Vec<Box<dyn Reactor>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// File name of the projection database inside the ledger directory.
+    pub db_file: String,
+    /// The application's projection schema version: a database built by another version
+    /// is rebuilt from the log on open.
+    pub schema_version: u32,
+    /// Seed for ids and decisions (reproducible runs). The stream is derived from the seed
+    /// and the hash of the last event, so two commands never draw the same numbers.
+    pub seed: Option<u64>,
+    /// The clock of what the engine writes on its own: the reactions an interrupted command
+    /// left behind, finished when the ledger is opened or rebuilt. A fixed clock earlier than
+    /// the last event is taken as that event's instant (opening never fails for it).
+    /// Commands pass their clock to [`Ledger::write`].
+    pub clock: Clock,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            db_file: "projections.db".into(),
+            schema_version: 1,
+            seed: None,
+            clock: Clock::System,
+        }
+    }
+}
+
+/// Which instant "now" is.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    /// The system clock, never earlier than the last event (a clock that stepped back is
+    /// clamped to the last event's instant).
+    System,
+    /// A fixed instant; refused if it is earlier than the last event.
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    fn resolve(self, last: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, LedgerError> {
+        let now = match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(t) => t,
+        };
+        let now = DateTime::from_timestamp_millis(now.timestamp_millis()).expect("in range");
+        match (self, last) {
+            (Clock::Fixed(_), Some(last)) if now < last => Err(LedgerError::ClockBehind { now, last }),
+            (Clock::System, Some(last)) if now < last => Ok(last),
+            _ => Ok(now),
+        }
+    }
+
+    /// For the engine's own writes: never earlier than the last event, never an error.
+    fn resolve_at_least(self, last: Option<DateTime<Utc>>) -> DateTime<Utc> {
+        match self.resolve(last) {
+            Ok(now) => now,
+            Err(_) => last.expect("only a clock behind a last event is refused"),
+        }
+    }
+}
+
+/// Told (bytes read, log size) during long reads.
+type ProgressFn = Box<dyn FnMut(u64, u64) + Send>;
+type ProgressCell = std::sync::Mutex<Option<ProgressFn>>;
+
+pub struct Ledger {
+    dir: PathBuf,
+    events: PathBuf,
+    db_path: PathBuf,
+    db: Connection,
+    subs: Subscribers,
+    opts: Options,
+    last_recovery: Recovery,
+    /// Called now and then by long reads (rebuild, verify) with (bytes read, log size).
+    progress: ProgressCell,
+}
+
+/// What a write session did besides the caller's own batch.
+#[derive(Debug, Default)]
+pub struct Recovery {
+    /// Where a torn tail was moved, if one was found.
+    pub torn_moved_to: Option<PathBuf>,
+    /// Events projected that an earlier, interrupted command had appended.
+    pub projected: u64,
+    /// Whether the projection database had to be rebuilt.
+    pub rebuilt: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RebuildReport {
+    pub events: u64,
+    pub last: Position,
+    /// The files of an earlier rebuild that was killed, removed by this one.
+    pub leftover_removed: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    pub events: u64,
+    pub last: Position,
+    /// Events in the log that the projections have not applied yet (an interrupted command;
+    /// the next command applies them).
+    pub projection_lag: u64,
+    /// Events that some reactor has not handled yet.
+    pub reaction_lag: u64,
+    /// Bytes after the last complete batch (a torn write the next writer moves aside).
+    pub torn_bytes: u64,
+    /// Tables compared between the live database and a fresh replay (none when there is
+    /// no projection database yet: the next command builds it).
+    pub tables_compared: Vec<String>,
+    /// The first problem the application's own checks found on the same snapshot.
+    pub problem: Option<String>,
+}
+
+impl Ledger {
+    /// Creates a new ledger directory (0700) with an empty log and projection database.
+    pub fn create(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
+        let events = dir.join(EVENTS_FILE);
+        if events.exists() {
+            return Err(LedgerError::AlreadyExists(dir.to_owned()));
+        }
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(|e| LedgerError::io("create", parent, e))?;
+        }
+        match fs::create_dir(dir) {
+            // a directory this call made is private; one that was there keeps its mode
+            Ok(()) => fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| LedgerError::io("set permissions of", dir, e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !dir.is_dir() => {
+                return Err(LedgerError::NotEmpty(dir.to_owned()));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let mut entries = fs::read_dir(dir).map_err(|e| LedgerError::io("list", dir, e))?;
+                if entries.next().is_some() {
+                    return Err(LedgerError::NotEmpty(dir.to_owned()));
+                }
+            }
+            Err(e) => return Err(LedgerError::io("create", dir, e)),
+        }
+        let _lock = lock_writers(dir)?;
+        match log::create_private(&events) {
+            Ok(f) => f.sync_all().map_err(|e| LedgerError::io("sync", &events, e))?,
+            Err(LedgerError::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(LedgerError::AlreadyExists(dir.to_owned()));
+            }
+            Err(e) => return Err(e),
+        }
+        log::sync_dir(dir)?;
+        let db_path = dir.join(&opts.db_file);
+        remove_db_files(&db_path)?;
+        let db = open_db(&db_path)?;
+        init_schema(&db, &db_path, &subs, opts.schema_version)?;
+        Ok(Ledger::assemble(dir, db_path, db, subs, opts))
+    }
+
+    /// Opens an existing ledger. The projection database is created or rebuilt when it is
+    /// missing or from another schema version, and caught up when an interrupted command
+    /// left work behind; all of that under the writer lock. A ledger that is already caught
+    /// up is opened without taking the lock.
+    pub fn open(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
+        let events = dir.join(EVENTS_FILE);
+        if !events.is_file() {
+            return Err(LedgerError::NotFound(dir.to_owned()));
+        }
+        let mut ledger = Ledger::open_unchecked(dir, subs, opts)?;
+        if !ledger.schema_is_current()? || ledger.is_behind()? {
+            drop(ledger.write_as(None)?);
+        }
+        Ok(ledger)
+    }
+
+    /// Opens a ledger as it is: no lock, no recovery, no catch-up. For `verify`, which must
+    /// look at a damaged ledger without touching it.
+    pub fn open_unchecked(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
+        let events = dir.join(EVENTS_FILE);
+        if !events.is_file() {
+            return Err(LedgerError::NotFound(dir.to_owned()));
+        }
+        let db_path = dir.join(&opts.db_file);
+        let db = open_db(&db_path)?;
+        Ok(Ledger::assemble(dir, db_path, db, subs, opts))
+    }
+
+    /// What the last write session (or the catch-up in `open`) recovered.
+    pub fn last_recovery(&self) -> &Recovery {
+        &self.last_recovery
+    }
+
+    fn assemble(dir: &Path, db_path: PathBuf, db: Connection, subs: Subscribers, opts: Options) -> Ledger {
+        let events = dir.join(EVENTS_FILE);
+        Ledger {
+            dir: dir.to_owned(),
+            events,
+            db_path,
+            db,
+            subs,
+            opts,
+            last_recovery: Recovery::default(),
+            progress: Default::default(),
+        }
+    }
+
+    /// Reports the progress of long reads (rebuild, verify): (bytes read, log size).
+    pub fn set_progress(&mut self, f: impl FnMut(u64, u64) + Send + 'static) {
+        *self.progress.lock().expect("progress is never poisoned") = Some(Box::new(f));
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn events_path(&self) -> &Path {
+        &self.events
+    }
+
+    /// The projections, for queries. Never write through this.
+    pub fn db(&self) -> &Connection {
+        &self.db
+    }
+
+    /// The position after the last event the projections have applied.
+    pub fn head(&self) -> Result<Position, LedgerError> {
+        Ok(self.projection_position()?.unwrap_or(Position::GENESIS))
+    }
+
+    /// Streams the committed events with `seq > after`.
+    pub fn read_after(
+        &self,
+        after: u64,
+    ) -> Result<impl Iterator<Item = Result<Event, LedgerError>>, LedgerError> {
+        let reader = LogReader::open(&self.events, Position::GENESIS)?;
+        Ok(reader.filter_map(move |r| match r {
+            Ok((e, _)) if e.seq <= after => None,
+            Ok((e, _)) => Some(Ok(e)),
+            Err(e) => Some(Err(e)),
+        }))
+    }
+
+    /// Takes the writer lock, recovers a torn tail, catches up projections and pending
+    /// reactions, and hands back a session in which the caller decides and appends.
+    pub fn write(&mut self, clock: Clock) -> Result<WriteGuard<'_>, LedgerError> {
+        self.write_as(Some(clock))
+    }
+
+    /// [`Ledger::write`] for a command's `clock`, or for the engine's own recovery (`None`:
+    /// the options' clock, never behind the last event).
+    fn write_as(&mut self, clock: Option<Clock>) -> Result<WriteGuard<'_>, LedgerError> {
+        let lock = lock_writers(&self.dir)?;
+        let mut recovery = Recovery::default();
+        // a rebuild killed before it finished left its files: none runs now (the lock is
+        // ours), so they go
+        remove_db_files(&self.rebuild_path())?;
+        if !self.schema_is_current()? {
+            self.rebuild_locked()?;
+            recovery.rebuilt = true;
+        }
+        let (projected, torn) = self.catch_up_projections()?;
+        recovery.projected = projected;
+        let tail = self.head()?;
+        let now = match clock {
+            Some(clock) => clock.resolve(tail.at)?,
+            None => self.opts.clock.resolve_at_least(tail.at),
+        };
+        if let Some(torn) = torn {
+            recovery.torn_moved_to = Some(log::recover_torn(&self.events, torn, now)?);
+        }
+        let rng = self.session_rng(&tail);
+        self.last_recovery = Recovery {
+            torn_moved_to: recovery.torn_moved_to.clone(),
+            ..recovery
+        };
+        let mut guard = WriteGuard {
+            ledger: self,
+            _lock: lock,
+            now,
+            rng,
+            last_id: 0,
+            appended: Vec::new(),
+            unreacted_from: None,
+            retried: false,
+        };
+        guard.in_transaction(|g| g.run_reactions())?;
+        Ok(guard)
+    }
+
+    /// The random source of a write session after `tail`: from the seed and the last
+    /// event's hash when seeded (reproducible, never the same stream twice), else the OS's.
+    fn session_rng(&self, tail: &Position) -> StdRng {
+        match self.opts.seed {
+            Some(seed) => {
+                StdRng::seed_from_u64(seed ^ u64::from_le_bytes(tail.hash.0[..8].try_into().unwrap()))
+            }
+            None => StdRng::from_rng(&mut rand::rng()),
+        }
+    }
+
+    fn schema_is_current(&self) -> Result<bool, LedgerError> {
+        let v: Option<String> = self
+            .db
+            .query_row(
+                "SELECT value FROM ledger_meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .or_else(|e| match e {
+                rusqlite::Error::SqliteFailure(_, Some(ref m)) if m.contains("no such table") => Ok(None),
+                e => Err(e),
+            })
+            .map_err(|e| db_err(&self.db_path, e))?;
+        Ok(v == Some(self.opts.schema_version.to_string()))
+    }
+
+    fn is_behind(&self) -> Result<bool, LedgerError> {
+        let positions = self.positions()?;
+        let head = self.projection_position()?.unwrap_or(Position::GENESIS);
+        if log::file_len(&self.events)? != head.offset {
+            return Ok(true);
+        }
+        let all = self
+            .subs
+            .projections
+            .iter()
+            .map(|p| p.name())
+            .chain(self.subs.reactors.iter().map(|r| r.name()));
+        Ok(all
+            .into_iter()
+            .any(|n| positions.get(n).is_none_or(|p| p.seq != head.seq)))
+    }
+
+    fn positions(&self) -> Result<HashMap<String, Position>, LedgerError> {
+        read_positions(&self.db).map_err(|e| db_err(&self.db_path, e))
+    }
+
+    /// The position all projections have reached (the least advanced one).
+    fn projection_position(&self) -> Result<Option<Position>, LedgerError> {
+        let positions = self.positions()?;
+        Ok(self
+            .subs
+            .projections
+            .iter()
+            .map(|p| positions.get(p.name()).copied().unwrap_or(Position::GENESIS))
+            .min_by_key(|p| p.seq))
+    }
+
+    /// Applies every committed event the projections have not seen. Returns how many were
+    /// applied and the torn tail found after the last complete batch, if any.
+    fn catch_up_projections(&mut self) -> Result<(u64, Option<Torn>), LedgerError> {
+        let positions = self.positions()?;
+        let cps: Vec<u64> = self
+            .subs
+            .projections
+            .iter()
+            .map(|p| positions.get(p.name()).map_or(0, |x| x.seq))
+            .collect();
+        let start = self.projection_position()?.unwrap_or(Position::GENESIS);
+        let mut reader = LogReader::open(&self.events, start)?;
+        let mut applied = 0u64;
+        let mut total = 0u64;
+        let mut tx = self
+            .db
+            .unchecked_transaction()
+            .map_err(|e| db_err(&self.db_path, e))?;
+        for item in reader.by_ref() {
+            let (ev, end) = item?;
+            for (p, cp) in self.subs.projections.iter().zip(&cps) {
+                if ev.seq > *cp {
+                    apply(p.as_ref(), &tx, &ev)?;
+                }
+            }
+            applied += 1;
+            if applied >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {
+                let pos = Position::after(&ev, end);
+                set_projection_positions(&tx, &self.subs, &pos).map_err(|e| db_err(&self.db_path, e))?;
+                tx.commit().map_err(|e| db_err(&self.db_path, e))?;
+                tx = self
+                    .db
+                    .unchecked_transaction()
+                    .map_err(|e| db_err(&self.db_path, e))?;
+                applied = 0;
+                total += CATCH_UP_CHUNK;
+            }
+        }
+        if applied > 0 || total > 0 {
+            set_projection_positions(&tx, &self.subs, &reader.position())
+                .map_err(|e| db_err(&self.db_path, e))?;
+        }
+        tx.commit().map_err(|e| db_err(&self.db_path, e))?;
+        Ok((total + applied, reader.torn()))
+    }
+}

@@ -1,0 +1,209 @@
+//! The engine's SQLite side and its lock: opening the projection database, its schema and
+//! checkpoints, applying events to projections (one by one, or folded over a replay),
+//! and the writer lock.
+
+use super::*;
+
+pub(super) fn apply(p: &dyn Projection, db: &Connection, ev: &Event) -> Result<(), LedgerError> {
+    p.apply(db, ev)
+        .map_err(|source| apply_error(p, ev.seq, &ev.event_type, source))
+}
+
+pub(super) fn apply_error(p: &dyn Projection, seq: u64, event_type: &str, source: BoxError) -> LedgerError {
+    LedgerError::Apply {
+        name: p.name().to_owned(),
+        seq,
+        event_type: event_type.to_owned(),
+        source,
+    }
+}
+
+/// One projection in a replay from the first event: its own fold, or `apply` per event.
+pub(super) struct Replaying<'p, 'db> {
+    projection: &'p dyn Projection,
+    fold: Option<Box<dyn Replay + 'db>>,
+}
+
+impl<'p, 'db> Replaying<'p, 'db> {
+    pub(super) fn all(
+        projections: &'p [Box<dyn Projection>],
+        db: &'db Connection,
+        path: &Path,
+    ) -> Result<Vec<Self>, LedgerError> {
+        projections
+            .iter()
+            .map(|p| {
+                Ok(Replaying {
+                    projection: p.as_ref(),
+                    fold: p.replay(db).map_err(|e| db_err(path, e))?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) fn apply(&mut self, db: &Connection, ev: &Event) -> Result<(), LedgerError> {
+        match &mut self.fold {
+            Some(fold) => fold
+                .apply(db, ev)
+                .map_err(|source| apply_error(self.projection, ev.seq, &ev.event_type, source)),
+            None => apply(self.projection, db, ev),
+        }
+    }
+
+    /// `last_seq`: the last event replayed, named if writing the fold fails.
+    pub(super) fn finish(self, db: &Connection, last_seq: u64) -> Result<(), LedgerError> {
+        match self.fold {
+            Some(fold) => fold
+                .finish(db)
+                .map_err(|source| apply_error(self.projection, last_seq, "end of the replay", source)),
+            None => Ok(()),
+        }
+    }
+}
+
+pub(super) fn report_progress_to(progress: &ProgressCell, events: &Path, done: u64) {
+    if let Some(f) = progress.lock().expect("progress is never poisoned").as_mut() {
+        let total = std::fs::metadata(events).map_or(done, |m| m.len());
+        f(done, total);
+    }
+}
+
+pub(super) fn db_err(path: &Path, source: rusqlite::Error) -> LedgerError {
+    LedgerError::Db {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+pub(super) fn open_lock(path: &Path) -> Result<File, LedgerError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| LedgerError::io("open", path, e))
+}
+
+/// Takes the writer lock of the ledger at `dir` (waiting for the writer that holds it); it
+/// is held until the returned file is dropped. The one place writers lock (DESIGN §3).
+pub(super) fn lock_writers(dir: &Path) -> Result<File, LedgerError> {
+    let path = dir.join(LOCK_FILE);
+    let lock = open_lock(&path)?;
+    lock.lock().map_err(|e| LedgerError::io("lock", &path, e))?;
+    Ok(lock)
+}
+
+pub(super) fn open_db(path: &Path) -> Result<Connection, LedgerError> {
+    let existed = path.exists();
+    let db = Connection::open(path).map_err(|e| db_err(path, e))?;
+    if !existed {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            .map_err(|e| LedgerError::io("set permissions of", path, e))?;
+    }
+    db.busy_timeout(std::time::Duration::from_secs(30))
+        .map_err(|e| db_err(path, e))?;
+    // 32 MB of page cache (SQLite's default is 2 MB): batch work (imports, shuffles, payment
+    // runs, catch-up) touches many pages; a small command still reads only the pages it needs
+    db.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;")
+        .map_err(|e| db_err(path, e))?;
+    Ok(db)
+}
+
+/// Removes a database and its journal files; says whether there was anything to remove.
+pub(super) fn remove_db_files(path: &Path) -> Result<bool, LedgerError> {
+    let mut removed = false;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        match fs::remove_file(&p) {
+            Ok(()) => removed = true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(LedgerError::io("remove", &p, e)),
+        }
+    }
+    Ok(removed)
+}
+
+pub(super) fn init_schema(
+    db: &Connection,
+    path: &Path,
+    subs: &Subscribers,
+    version: u32,
+) -> Result<(), LedgerError> {
+    let go = || -> rusqlite::Result<()> {
+        let tx = db.unchecked_transaction()?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+             CREATE TABLE IF NOT EXISTS ledger_subscriptions (
+                 name TEXT PRIMARY KEY, seq INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
+                 hash TEXT NOT NULL, at TEXT) STRICT;",
+        )?;
+        for p in &subs.projections {
+            p.migrate(&tx)?;
+        }
+        let names = subs
+            .projections
+            .iter()
+            .map(|p| p.name())
+            .chain(subs.reactors.iter().map(|r| r.name()));
+        for name in names {
+            tx.execute(
+                "INSERT OR IGNORE INTO ledger_subscriptions (name, seq, byte_offset, hash, at) VALUES (?1, 0, 0, ?2, NULL)",
+                params![name, Hash::GENESIS.to_string()],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO ledger_meta (key, value) VALUES ('schema_version', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [version.to_string()],
+        )?;
+        tx.commit()
+    };
+    go().map_err(|e| db_err(path, e))
+}
+
+pub(super) fn read_positions(db: &Connection) -> rusqlite::Result<HashMap<String, Position>> {
+    let mut stmt = db.prepare_cached("SELECT name, seq, byte_offset, hash, at FROM ledger_subscriptions")?;
+    let rows = stmt.query_map([], |r| {
+        let hash: String = r.get(3)?;
+        let at: Option<String> = r.get(4)?;
+        Ok((
+            r.get::<_, String>(0)?,
+            Position {
+                seq: r.get::<_, i64>(1)? as u64,
+                offset: r.get::<_, i64>(2)? as u64,
+                hash: hash.parse().unwrap_or_default(),
+                at: at
+                    .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+                    .map(|t| t.with_timezone(&Utc)),
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+pub(super) fn set_position(db: &Connection, name: &str, pos: &Position) -> rusqlite::Result<()> {
+    db.prepare_cached(
+        "UPDATE ledger_subscriptions SET seq = ?2, byte_offset = ?3, hash = ?4, at = ?5 WHERE name = ?1",
+    )?
+    .execute(params![
+        name,
+        pos.seq as i64,
+        pos.offset as i64,
+        pos.hash.to_string(),
+        pos.at.as_ref().map(line::format_at)
+    ])?;
+    Ok(())
+}
+
+pub(super) fn set_projection_positions(
+    db: &Connection,
+    subs: &Subscribers,
+    pos: &Position,
+) -> rusqlite::Result<()> {
+    for p in &subs.projections {
+        set_position(db, p.name(), pos)?;
+    }
+    Ok(())
+}

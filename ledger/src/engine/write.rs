@@ -1,0 +1,473 @@
+//! The write session: the caller decides and appends; the engine projects, reacts and
+//! delivers what was deferred, in one SQLite transaction per commit.
+
+use super::*;
+
+/// A write session: the lock is held until it is dropped.
+pub struct WriteGuard<'l> {
+    pub(super) ledger: &'l mut Ledger,
+    pub(super) _lock: File,
+    pub(super) now: DateTime<Utc>,
+    pub(super) rng: StdRng,
+    /// The last id this session made (0 before the first): ids increase within a session.
+    pub(super) last_id: u128,
+    pub(super) appended: Vec<Event>,
+    /// Where, in `appended`, the events begin that some reactor may not have handled yet:
+    /// reaction rounds read them from memory rather than decoding the log again. `None`
+    /// when they are not in memory (they are then read from the log).
+    pub(super) unreacted_from: Option<usize>,
+    /// Whether this session already asked the reactors for deferred deliveries.
+    pub(super) retried: bool,
+}
+
+impl WriteGuard<'_> {
+    pub fn db(&self) -> &Connection {
+        &self.ledger.db
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// The position after the last event (what the next append continues from).
+    pub fn head(&self) -> Result<Position, LedgerError> {
+        self.ledger.head()
+    }
+
+    pub fn rng(&mut self) -> &mut StdRng {
+        &mut self.rng
+    }
+
+    /// Runs a decision with the projections and the injected clock and random source.
+    pub fn decide<T>(&mut self, f: impl FnOnce(&Connection, &mut Context<'_>) -> T) -> T {
+        let mut ctx = Context {
+            now: self.now,
+            rng: &mut self.rng,
+            last_id: Some(&mut self.last_id),
+        };
+        f(&self.ledger.db, &mut ctx)
+    }
+
+    pub fn context(&mut self) -> Context<'_> {
+        Context {
+            now: self.now,
+            rng: &mut self.rng,
+            last_id: Some(&mut self.last_id),
+        }
+    }
+
+    /// A fresh UUIDv7 at this session's instant, greater than the session's ids before it.
+    pub fn new_id(&mut self) -> Uuid {
+        new_id(self.now, &mut self.rng, Some(&mut self.last_id))
+    }
+
+    /// What this session recovered before the caller's decision.
+    pub fn recovery(&self) -> &Recovery {
+        &self.ledger.last_recovery
+    }
+
+    /// Every event appended in this session: recovered reactions, the caller's batches and
+    /// the reactions they caused, in log order.
+    pub fn appended(&self) -> &[Event] {
+        &self.appended
+    }
+
+    /// Hands over the events appended so far and forgets them, so that a long session
+    /// (an import) does not keep every event in memory.
+    pub fn take_appended(&mut self) -> Vec<Event> {
+        self.unreacted_from = None;
+        std::mem::take(&mut self.appended)
+    }
+
+    /// Appends one command's events as an atomic batch, durably, projects them, then runs
+    /// every reaction to completion. Returns the batch as written.
+    pub fn append(&mut self, batch: Vec<NewEvent>) -> Result<Vec<Event>, LedgerError> {
+        self.append_batches(vec![batch])
+    }
+
+    /// Appends several batches with one write and one fsync (group commit). Each batch is
+    /// atomic on its own.
+    pub fn append_batches(&mut self, batches: Vec<Vec<NewEvent>>) -> Result<Vec<Event>, LedgerError> {
+        let written = self.commit_and_react(batches)?;
+        // copied only now: during the reaction rounds the batch lives in `appended` alone
+        Ok(self.appended[written].to_vec())
+    }
+
+    /// Appends many batches in group commits of `chunk` batches (one write and one fsync
+    /// each, then their reactions), handing each commit's events (with their reactions, and
+    /// for the first one whatever the session recovered) to `after` and forgetting them, so
+    /// that memory does not grow with the number of batches. On an error, the commits before
+    /// are durable and reacted to; `appended()` holds what the failing one got written.
+    pub fn append_in_chunks<E: From<LedgerError>>(
+        &mut self,
+        batches: impl IntoIterator<Item = Vec<NewEvent>>,
+        chunk: usize,
+        mut after: impl FnMut(&Self, Vec<Event>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut batches = batches.into_iter().peekable();
+        while batches.peek().is_some() {
+            self.commit_and_react(batches.by_ref().take(chunk.max(1)).collect())?;
+            let events = self.take_appended();
+            after(self, events)?;
+        }
+        Ok(())
+    }
+
+    /// Stages, commits and reacts to `batches`; returns where they are in `appended`.
+    /// The batches and every reaction round they cause are projected in one SQLite
+    /// transaction: each round is appended to the log durably before the next one is
+    /// decided, and SQLite commits once at the end. A crash in between loses nothing: the
+    /// log is the truth, the next writer catches the projections up and the reactors'
+    /// look-ahead finds the reactions already appended. One commit instead of one per
+    /// round means the pages a chunk touches go through the WAL once.
+    fn commit_and_react(
+        &mut self,
+        batches: Vec<Vec<NewEvent>>,
+    ) -> Result<std::ops::Range<usize>, LedgerError> {
+        self.in_transaction(|g| {
+            let head = g.ledger.head()?;
+            let mut staging = Staging::new(head);
+            for batch in batches.into_iter().filter(|b| !b.is_empty()) {
+                staging.stage(batch, None, &mut g.context());
+            }
+            let written = g.project_and_append(staging)?;
+            g.run_reactions()?;
+            // deferred deliveries are tried by commands that write, once per session: a
+            // command that is refused (it appends nothing) writes nothing at all
+            if !g.retried {
+                g.retried = true;
+                g.run_retries()?;
+            }
+            Ok(written)
+        })
+    }
+
+    /// Runs `f` inside one SQLite transaction on the live connection (every statement on
+    /// it joins the transaction) and commits. On an error the transaction is rolled back,
+    /// and whatever `f` already appended to the log durably is projected again, so that
+    /// the projections never stay behind the log for the rest of this session.
+    pub(super) fn in_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        let path = self.ledger.db_path.clone();
+        self.ledger
+            .db
+            .execute_batch("BEGIN")
+            .map_err(|e| db_err(&path, e))?;
+        let result = f(self).and_then(|v| {
+            self.ledger
+                .db
+                .execute_batch("COMMIT")
+                .map_err(|e| db_err(&path, e))?;
+            Ok(v)
+        });
+        if result.is_err() {
+            if !self.ledger.db.is_autocommit() {
+                let _ = self.ledger.db.execute_batch("ROLLBACK");
+            }
+            // best effort: if this fails too, the next writer catches up from the log
+            let _ = self.ledger.catch_up_projections();
+        }
+        result
+    }
+
+    /// Projects the staged events and appends them durably, inside the caller's
+    /// transaction. Returns where they are in `appended`.
+    fn project_and_append(&mut self, staging: Staging) -> Result<std::ops::Range<usize>, LedgerError> {
+        let start = self.appended.len();
+        if staging.events.is_empty() {
+            return Ok(start..start);
+        }
+        let l = &mut *self.ledger;
+        for ev in &staging.events {
+            for p in &l.subs.projections {
+                apply(p.as_ref(), &l.db, ev)?;
+            }
+        }
+        set_projection_positions(&l.db, &l.subs, &staging.next).map_err(|e| db_err(&l.db_path, e))?;
+        crate::crash_point("project");
+        log::append_durably(&l.events, staging.start.offset, &staging.bytes)?;
+        crate::crash_point("append.durable");
+        self.unreacted_from.get_or_insert(start);
+        self.appended.extend(staging.events);
+        Ok(start..self.appended.len())
+    }
+
+    /// Runs reaction rounds until every reactor has handled every event, inside the
+    /// caller's transaction.
+    pub(super) fn run_reactions(&mut self) -> Result<(), LedgerError> {
+        for _ in 0..MAX_ROUNDS {
+            let head = self.ledger.head()?;
+            let positions = self.ledger.positions()?;
+            let position_of = |name: &str| positions.get(name).copied().unwrap_or(Position::GENESIS);
+            let behind: Vec<usize> = (0..self.ledger.subs.reactors.len())
+                .filter(|&i| position_of(self.ledger.subs.reactors[i].name()).seq < head.seq)
+                .collect();
+            if behind.is_empty() {
+                self.unreacted_from = None;
+                return Ok(());
+            }
+            // one read of the range every lagging reactor still has to look at: from this
+            // session's memory when it appended those events, else from the log
+            let from = behind
+                .iter()
+                .map(|&i| position_of(self.ledger.subs.reactors[i].name()))
+                .min_by_key(|p| p.seq)
+                .expect("some reactor is behind");
+            let in_memory = self.unreacted_from.and_then(|k| {
+                let first = self.appended.get(k)?;
+                (first.seq <= from.seq + 1 && self.appended.last().is_some_and(|l| l.seq == head.seq))
+                    .then(|| k + (from.seq + 1 - first.seq) as usize)
+            });
+            let read: Vec<Event>;
+            let pending: &[Event] = match in_memory {
+                Some(i) => &self.appended[i..],
+                None => {
+                    read = LogReader::open(&self.ledger.events, from)?
+                        .stop_after(head.seq)
+                        .map(|item| item.map(|(ev, _)| ev))
+                        .collect::<Result<_, _>>()?;
+                    &read
+                }
+            };
+            let l = &mut *self.ledger;
+            let mut staging = Staging::new(head);
+            let tx = &l.db;
+            for i in behind {
+                let reactor = l.subs.reactors[i].as_ref();
+                let after = position_of(reactor.name()).seq;
+                let todo = &pending[pending.partition_point(|e| e.seq <= after)..];
+                // reactions already in the log (a crash came after their append)
+                let handled: HashSet<Uuid> = todo
+                    .iter()
+                    .filter(|e| e.producer == reactor.name())
+                    .filter_map(|e| e.causation_id)
+                    .collect();
+                for ev in todo {
+                    if handled.contains(&ev.id) {
+                        continue;
+                    }
+                    let mut ctx = Context {
+                        now: self.now,
+                        rng: &mut self.rng,
+                        last_id: Some(&mut self.last_id),
+                    };
+                    let out = reactor
+                        .react(tx, ev, &mut ctx)
+                        .map_err(|source| LedgerError::React {
+                            name: reactor.name().to_owned(),
+                            seq: ev.seq,
+                            event_type: ev.event_type.clone(),
+                            source,
+                        })?;
+                    if out.is_empty() {
+                        continue;
+                    }
+                    let cause = Cause {
+                        causation_id: ev.id,
+                        correlation_id: ev.correlation_id,
+                        reactor: reactor.name(),
+                    };
+                    staging.stage_applied(out, cause, &mut ctx, &l.subs.projections, tx)?;
+                }
+                flush(reactor, head.seq)?;
+                set_position(tx, reactor.name(), &head).map_err(|e| db_err(&l.db_path, e))?;
+            }
+            if !staging.events.is_empty() {
+                staging.append_round(l, ["react", "react.durable"])?;
+            }
+            // what every reactor has now seen is done with; this round's reactions are next
+            self.unreacted_from = Some(self.appended.len());
+            self.appended.extend(staging.events);
+        }
+        Err(LedgerError::React {
+            name: "(all)".into(),
+            seq: self.ledger.head()?.seq,
+            event_type: String::new(),
+            source: format!("reactions did not settle after {MAX_ROUNDS} rounds").into(),
+        })
+    }
+
+    /// Asks every reactor for the deferred side effects it can deliver now
+    /// ([`Reactor::retry`]), appends what they delivered as one write, and lets every
+    /// reactor see it. Run once per write session, after the session's first commit.
+    fn run_retries(&mut self) -> Result<(), LedgerError> {
+        let head = self.ledger.head()?;
+        let l = &mut *self.ledger;
+        let mut staging = Staging::new(head);
+        for reactor in &l.subs.reactors {
+            let mut ctx = Context {
+                now: self.now,
+                rng: &mut self.rng,
+                last_id: Some(&mut self.last_id),
+            };
+            let delivered = reactor
+                .retry(&l.db, &mut ctx)
+                .map_err(|source| LedgerError::React {
+                    name: reactor.name().to_owned(),
+                    seq: head.seq,
+                    event_type: "(a deferred delivery)".into(),
+                    source,
+                })?;
+            if delivered.is_empty() {
+                continue;
+            }
+            for r in delivered.into_iter().filter(|r| !r.events.is_empty()) {
+                let cause = Cause {
+                    causation_id: r.causation_id,
+                    correlation_id: r.correlation_id,
+                    reactor: reactor.name(),
+                };
+                staging.stage_applied(r.events, cause, &mut ctx, &l.subs.projections, &l.db)?;
+            }
+            flush(reactor.as_ref(), head.seq)?;
+        }
+        if staging.events.is_empty() {
+            return Ok(());
+        }
+        staging.append_round(l, ["retry", "retry.durable"])?;
+        self.unreacted_from = Some(self.appended.len());
+        self.appended.extend(staging.events);
+        self.run_reactions()
+    }
+}
+
+/// What a reaction's batch comes from: the event it answers and the reactor that made it.
+#[derive(Clone, Copy)]
+struct Cause<'a> {
+    causation_id: Uuid,
+    correlation_id: Uuid,
+    reactor: &'a str,
+}
+
+/// Makes `reactor`'s side effects of this round durable ([`Reactor::flush`]).
+fn flush(reactor: &dyn Reactor, seq: u64) -> Result<(), LedgerError> {
+    reactor.flush().map_err(|source| LedgerError::Flush {
+        name: reactor.name().to_owned(),
+        seq,
+        source,
+    })
+}
+
+/// Events encoded in memory, ready for one write.
+struct Staging {
+    start: Position,
+    next: Position,
+    bytes: Vec<u8>,
+    events: Vec<Event>,
+}
+
+impl Staging {
+    fn new(start: Position) -> Staging {
+        Staging {
+            start,
+            next: start,
+            bytes: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Stages one atomic batch, with its ids and instant from the session's `ctx`; `cause`
+    /// is the event and the reactor's name when the batch is a reaction.
+    /// Stages a reaction's batch and applies it to every projection at once, so that a
+    /// later reaction of the same round reads it.
+    fn stage_applied(
+        &mut self,
+        batch: Vec<NewEvent>,
+        cause: Cause<'_>,
+        ctx: &mut Context<'_>,
+        projections: &[Box<dyn Projection>],
+        db: &Connection,
+    ) -> Result<(), LedgerError> {
+        let staged = self.stage(batch, Some(cause), ctx);
+        for e in &self.events[staged] {
+            for p in projections {
+                apply(p.as_ref(), db, e)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the projections' positions after this round (in the open SQLite
+    /// transaction) and appends the round to the log durably; `points` name its crash
+    /// points (before the append, after it is durable).
+    fn append_round(&self, l: &Ledger, points: [&str; 2]) -> Result<(), LedgerError> {
+        set_projection_positions(&l.db, &l.subs, &self.next).map_err(|e| db_err(&l.db_path, e))?;
+        crate::crash_point(points[0]);
+        log::append_durably(&l.events, self.start.offset, &self.bytes)?;
+        crate::crash_point(points[1]);
+        Ok(())
+    }
+
+    fn stage(
+        &mut self,
+        batch: Vec<NewEvent>,
+        cause: Option<Cause<'_>>,
+        ctx: &mut Context<'_>,
+    ) -> std::ops::Range<usize> {
+        let now = ctx.now;
+        let first = self.events.len();
+        let batch_end = self.next.seq + batch.len() as u64;
+        let mut correlation = cause.map(|c| c.correlation_id);
+        for ne in batch {
+            let id = ctx.new_id();
+            let mut ev = Event {
+                seq: self.next.seq + 1,
+                id,
+                event_type: ne.event_type,
+                version: ne.version,
+                at: now,
+                producer: cause.map_or(ne.producer, |c| c.reactor.to_owned()),
+                actor: ne.actor,
+                causation_id: cause.map(|c| c.causation_id),
+                correlation_id: *correlation.get_or_insert(id),
+                data: ne.data,
+                batch_end,
+                prev: self.next.hash,
+                hash: Hash::GENESIS,
+            };
+            let before = self.bytes.len();
+            ev.hash = line::encode(&ev, &mut self.bytes);
+            self.next = Position {
+                seq: ev.seq,
+                offset: self.next.offset + (self.bytes.len() - before) as u64,
+                hash: ev.hash,
+                at: Some(now),
+            };
+            self.events.push(ev);
+        }
+        first..self.events.len()
+    }
+}
+
+/// A UUIDv7 at `now`. With `last` (a write session's last id), ids increase within the
+/// session (RFC 9562, 6.2, method 2): in the same millisecond the 74 random bits go on from
+/// the last id by a random step, so rows keyed by these ids are appended at the right edge
+/// of their B-tree instead of at random places (a session's ids share its one instant).
+pub(super) fn new_id(now: DateTime<Utc>, rng: &mut StdRng, last: Option<&mut u128>) -> Uuid {
+    const RAND_B: u128 = (1 << 62) - 1;
+    let ms = now.timestamp_millis() as u64;
+    let mut bytes = [0u8; 10];
+    rng.fill_bytes(&mut bytes);
+    let fresh = uuid::Builder::from_unix_timestamp_millis(ms, &bytes).into_uuid();
+    let Some(last) = last else { return fresh };
+    // the 74 random bits: rand_a (12 bits after the version) and rand_b (62 after the variant)
+    let random_bits = |u: u128| ((u >> 64) & 0xfff) << 62 | (u & RAND_B);
+    let same_ms = *last != 0 && (*last >> 80) as u64 == ms;
+    let counter = if same_ms {
+        random_bits(*last) + 1 + u128::from(rng.next_u32())
+    } else {
+        // a new millisecond: fresh bits with the top one clear, so the counter has room for
+        // 2^41 steps before it could run out
+        random_bits(fresh.as_u128()) & !(1 << 73)
+    };
+    if counter >> 74 != 0 {
+        // out of room (not reachable in practice): a fresh random id, still unique
+        *last = fresh.as_u128();
+        return fresh;
+    }
+    let id = u128::from(ms) << 80 | 0x7 << 76 | (counter >> 62) << 64 | 0b10 << 62 | (counter & RAND_B);
+    *last = id;
+    Uuid::from_u128(id)
+}

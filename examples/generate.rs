@@ -177,7 +177,7 @@ fn main() -> Res<()> {
                         .then(|| format!("POP-{}", rng.random_range(1..100_000u32))),
                     description: None,
                 };
-                let t = w.decide(|_, ctx| tasks::decide_create_among(&workers, input, ctx))?;
+                let t = w.decide(|_, ctx| tasks::decide_create(&workers, input, ctx))?;
                 batches.push(vec![t.to_event(&manager.user.user_id)]);
             }
             w.append_in_chunks(batches, CHUNK, forget)?;
@@ -186,7 +186,15 @@ fn main() -> Res<()> {
         if d % 7 == 3 {
             let mut w = ledger.write(at(day, 12, 0))?;
             let before = w.head()?.seq;
-            let (_, moves) = w.decide(tasks::decide_shuffle)?;
+            let open = tasks::list(
+                w.db(),
+                &tasks::Filter {
+                    status: Some(popug::events::TaskStatus::Open),
+                    assignee_id: None,
+                },
+            )?;
+            let workers = auth::worker_ids(w.db())?;
+            let (_, moves) = w.decide(|_, ctx| tasks::decide_shuffle(&open, &workers, ctx))?;
             w.append(moves.iter().map(|m| m.to_event(&manager.user.user_id)).collect())?;
             overhead += w.head()?.seq - before;
         }

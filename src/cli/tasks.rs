@@ -125,7 +125,8 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                     (task, login)
                 }
                 None => {
-                    let created = w.decide(|db, ctx| tasks::decide_create(db, input, ctx))?;
+                    let workers = auth::worker_ids(w.db()).map_err(db_error)?;
+                    let created = w.decide(|_, ctx| tasks::decide_create(&workers, input, ctx))?;
                     let mut batch = vec![created.to_event(&actor.user.user_id)];
                     if let Some(key) = &idempotency_key {
                         batch.push(
@@ -275,7 +276,7 @@ pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
     )
     .map_err(db_error)?;
     let workers = auth::worker_ids(w.db()).map_err(db_error)?;
-    let (shuffle_id, moves) = w.decide(|_, ctx| tasks::decide_shuffle_of(&open, &workers, ctx))?;
+    let (shuffle_id, moves) = w.decide(|_, ctx| tasks::decide_shuffle(&open, &workers, ctx))?;
     w.append(moves.iter().map(|m| m.to_event(&actor.user.user_id)).collect())?;
     let logins: std::collections::HashMap<String, String> = auth::all_users(w.db())
         .map_err(db_error)?
@@ -433,7 +434,7 @@ pub fn import(
         .collect();
     let mut batches = Vec::with_capacity(todo.len());
     for (row, input) in todo {
-        let created = w.decide(|_, ctx| tasks::decide_create_among(&workers, input, ctx))?;
+        let created = w.decide(|_, ctx| tasks::decide_create(&workers, input, ctx))?;
         ids.insert(row, created.task_id.clone());
         let mut batch = vec![created.to_event(&actor.user.user_id)];
         if let Some(key) = &idempotency_key {

@@ -229,13 +229,10 @@ fn parse_jsonl(bytes: &[u8]) -> Result<Vec<NewTask>> {
     Ok(out)
 }
 
-/// Prices the task once and assigns it to a uniformly random worker.
-pub fn decide_create(db: &Connection, input: NewTask, ctx: &mut Context<'_>) -> Result<TaskCreated> {
-    decide_create_among(&worker_ids(db).map_err(db_error)?, input, ctx)
-}
-
-/// [`decide_create`] with the workers already read (`worker_ids`), for many tasks at once.
-pub fn decide_create_among(workers: &[String], input: NewTask, ctx: &mut Context<'_>) -> Result<TaskCreated> {
+/// Prices the task once and assigns it to a uniformly random one of `workers` (the active
+/// workers, [`worker_ids`]; read once for many tasks). DESIGN §5: fee 10..=20, reward
+/// 20..=40 whole units, in cents.
+pub fn decide_create(workers: &[String], input: NewTask, ctx: &mut Context<'_>) -> Result<TaskCreated> {
     if workers.is_empty() {
         return Err(no_workers());
     }
@@ -280,22 +277,9 @@ pub fn decide_done(task: &Task, actor: &Actor) -> Result<TaskStatusChanged> {
     })
 }
 
-/// Every open task to a uniformly random worker (possibly the same one).
-pub fn decide_shuffle(db: &Connection, ctx: &mut Context<'_>) -> Result<(String, Vec<TaskReassigned>)> {
-    let open = list(
-        db,
-        &Filter {
-            status: Some(TaskStatus::Open),
-            assignee_id: None,
-        },
-    )
-    .map_err(db_error)?;
-    decide_shuffle_of(&open, &worker_ids(db).map_err(db_error)?, ctx)
-}
-
-/// [`decide_shuffle`] with the open tasks and the workers already read: one move per task,
-/// in the order given.
-pub fn decide_shuffle_of(
+/// Every one of the `open` tasks to a uniformly random one of `workers` (possibly the same
+/// one): one move per task, in the order given, under one shuffle id.
+pub fn decide_shuffle(
     open: &[Task],
     workers: &[String],
     ctx: &mut Context<'_>,
@@ -350,7 +334,7 @@ pub fn decide_hand_over(
         )
         .hint("add a worker first with `popug user add LOGIN --role worker`"));
     }
-    let (_, moves) = decide_shuffle_of(&open, &others, ctx)?;
+    let (_, moves) = decide_shuffle(&open, &others, ctx)?;
     Ok(open.into_iter().zip(moves).collect())
 }
 
@@ -524,7 +508,8 @@ mod rules {
             title: "T".into(),
             ..Default::default()
         };
-        let err = decide_create(&g.db, input, &mut Context::new(g.now, &mut g.rng)).unwrap_err();
+        let workers = worker_ids(&g.db).unwrap();
+        let err = decide_create(&workers, input, &mut Context::new(g.now, &mut g.rng)).unwrap_err();
         assert_eq!(err.kind, Kind::Conflict);
     }
 
@@ -544,7 +529,8 @@ mod rules {
                 title: "T".into(),
                 ..Default::default()
             };
-            let t = decide_create(&g.db, input, &mut Context::new(g.now, &mut g.rng)).unwrap();
+            let workers = worker_ids(&g.db).unwrap();
+            let t = decide_create(&workers, input, &mut Context::new(g.now, &mut g.rng)).unwrap();
             assert!(
                 ["id-w1", "id-w2"].contains(&t.assignee_id.as_str()),
                 "{}",
@@ -599,17 +585,27 @@ mod rules {
             .user("w1", Role::Worker)
             .user("w2", Role::Worker)
             .user("boss", Role::Manager);
-        let open: Vec<_> = (0..3).map(|_| task(&mut g, "w1")).collect();
+        let created: Vec<_> = (0..3).map(|_| task(&mut g, "w1")).collect();
         let done = task(&mut g, "w2");
         g.apply(&TaskStatusChanged {
             task_id: done.task_id.clone(),
             from: TaskStatus::Open,
             to: TaskStatus::Done,
         });
-        let (shuffle_id, moves) = decide_shuffle(&g.db, &mut Context::new(g.now, &mut g.rng)).unwrap();
+        let open = list(
+            &g.db,
+            &Filter {
+                status: Some(TaskStatus::Open),
+                assignee_id: None,
+            },
+        )
+        .unwrap();
+        let workers = worker_ids(&g.db).unwrap();
+        let (shuffle_id, moves) =
+            decide_shuffle(&open, &workers, &mut Context::new(g.now, &mut g.rng)).unwrap();
         assert_eq!(moves.len(), 3);
         let moved: Vec<_> = moves.iter().map(|m| m.task_id.clone()).collect();
-        for t in &open {
+        for t in &created {
             assert!(moved.contains(&t.task_id));
         }
         assert!(!moved.contains(&done.task_id));

@@ -26,6 +26,12 @@ pub fn timezone(db: &Connection) -> rusqlite::Result<String> {
     Ok(configured_timezone(db)?.unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned()))
 }
 
+/// The ledger's timezone as a zone (UTC before the settings exist, or for a name this build
+/// does not know, as [`crate::money::day_of`] counts days).
+pub fn zone(db: &Connection) -> rusqlite::Result<chrono_tz::Tz> {
+    Ok(timezone(db)?.parse().unwrap_or(chrono_tz::UTC))
+}
+
 /// The timezone of a ledger before its settings exist.
 pub const DEFAULT_TIMEZONE: &str = "UTC";
 

@@ -219,7 +219,7 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
     let tz = accounting::timezone(w.db()).map_err(db_error)?;
     let today = day_of(&w.now(), &tz);
     let date = args.date.unwrap_or(today);
-    let zone: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    let zone = accounting::zone(w.db()).map_err(db_error)?;
     let last_paid = accounting::last_paid_day(w.db())
         .map_err(db_error)?
         .map(|d| {

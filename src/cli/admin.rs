@@ -86,8 +86,9 @@ fn redact_password_hashes(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 }
 
 pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
-    let seed = env.ledger_seed()?;
-    let mut ledger = Ledger::open_unchecked(&env.ledger_dir, subscribers(&env.ledger_dir), env.options()?)?;
+    let options = env.options()?;
+    let seed = options.seed;
+    let mut ledger = Ledger::open_unchecked(&env.ledger_dir, subscribers(&env.ledger_dir), options)?;
     let bar = out.progress_bar("verifying");
     let b = bar.clone();
     ledger.set_progress(move |done, total| {

@@ -207,10 +207,7 @@ fn day_start(day: NaiveDate, tz: &chrono_tz::Tz) -> String {
 fn export_rows(db: &rusqlite::Connection, what: ExportKind, r: &RangeArgs) -> Result<Rows> {
     let (from, to) = (r.from.map(|d| d.to_string()), r.to.map(|d| d.to_string()));
     // creation instants are filtered by the ledger's day, as billing dates are (CLI.md)
-    let tz: chrono_tz::Tz = accounting::timezone(db)
-        .map_err(db_error)?
-        .parse()
-        .unwrap_or(chrono_tz::UTC);
+    let tz = accounting::zone(db).map_err(db_error)?;
     let created_from = r.from.map(|d| day_start(d, &tz));
     let created_before = r.to.and_then(|d| d.succ_opt()).map(|d| day_start(d, &tz));
     Ok(match what {

@@ -94,6 +94,24 @@ impl std::error::Error for AppError {
     }
 }
 
+/// The auth context's refusals at the CLI boundary: each its exit code, code and hint.
+impl From<crate::auth::decide::AuthError> for AppError {
+    fn from(e: crate::auth::decide::AuthError) -> AppError {
+        use crate::auth::decide::AuthError as A;
+        let (kind, code, hint) = match &e {
+            A::LoginTaken(_) => (Kind::Conflict, "login_taken", "choose another login"),
+            A::LastAdmin(_) => (Kind::Conflict, "last_admin", "make someone else an admin first"),
+            A::NoToken(_) => (Kind::NotFound, "no_token", "`popug token list` shows your tokens"),
+            A::TokenRevoked(_) => (
+                Kind::Conflict,
+                "token_revoked",
+                "`popug token list` shows your tokens",
+            ),
+        };
+        AppError::new(kind, code, e.to_string()).hint(hint)
+    }
+}
+
 impl From<LedgerError> for AppError {
     fn from(e: LedgerError) -> AppError {
         let (kind, code, hint) = match &e {

@@ -2,6 +2,7 @@
 //! hashes with salts from the OS; sessions and tokens are random secrets recorded only as
 //! SHA-256 hashes, so checking one is a hash and an index lookup, never argon2.
 
+pub mod decide;
 pub mod projection;
 
 use argon2::Argon2;

@@ -394,29 +394,15 @@ fn token_revoke(env: &Env, out: &mut Out, id: String) -> Result<()> {
         )
         .optional()
         .map_err(db_error)?;
-    match found {
-        None => Err(AppError::new(
-            Kind::NotFound,
-            "no_token",
-            format!("there is no API token `{}` you may revoke", id),
-        )
-        .hint("`popug token list` shows your tokens")),
-        Some(Some(_)) => Err(AppError::new(
-            Kind::Conflict,
-            "token_revoked",
-            format!("token `{}` is already revoked", id),
-        )),
-        Some(None) => {
-            // what the token made goes with it: a leaked token leaves nothing behind
-            let made = auth::live_descendants(w.db(), std::slice::from_ref(&id)).map_err(db_error)?;
-            w.append(auth::revocations(
-                std::iter::once(&id).chain(&made),
-                &actor.user.user_id,
-            ))?;
-            if out.is_document() {
-                return out.json(&json!({"token_id": id, "revoked": true, "tokens_revoked": made.len()}));
-            }
-            out.line(&format!("Revoked token {id} and {} token(s) it made", made.len()))
-        }
+    auth::decide::revoke_token(&id, found)?;
+    // what the token made goes with it: a leaked token leaves nothing behind
+    let made = auth::live_descendants(w.db(), std::slice::from_ref(&id)).map_err(db_error)?;
+    w.append(auth::revocations(
+        std::iter::once(&id).chain(&made),
+        &actor.user.user_id,
+    ))?;
+    if out.is_document() {
+        return out.json(&json!({"token_id": id, "revoked": true, "tokens_revoked": made.len()}));
     }
+    out.line(&format!("Revoked token {id} and {} token(s) it made", made.len()))
 }

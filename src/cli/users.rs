@@ -4,11 +4,11 @@ use clap::Subcommand;
 use serde_json::{Value, json};
 
 use crate::app::Env;
-use crate::auth::{self, User, db_error};
+use crate::auth::{self, User, db_error, decide};
 use crate::cli::output::Out;
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
-use crate::events::{Notify, PasswordChanged, Payload, Role, UserCreated, UserDeactivated, UserRoleChanged};
+use crate::events::{Notify, PasswordChanged, Payload, Role, UserCreated};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -109,19 +109,6 @@ fn revoke_all(
     Ok(auth::revocations(&ids, actor))
 }
 
-/// Refuses (exit 5) to take the admin role from the last active admin.
-fn keep_an_admin(db: &rusqlite::Connection, user: &User) -> Result<()> {
-    if user.role == Role::Admin && user.active && auth::active_admins(db).map_err(db_error)? <= 1 {
-        return Err(AppError::new(
-            Kind::Conflict,
-            "last_admin",
-            format!("`{}` is the last admin", user.login),
-        )
-        .hint("make someone else an admin first"));
-    }
-    Ok(())
-}
-
 fn reassigned_lines(out: &mut Out, docs: &[Value]) -> Result<()> {
     for d in docs {
         out.line(&format!(
@@ -186,14 +173,8 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             let mut w = ledger.write(env.clock)?;
             let actor = session::actor(env, w.db())?;
             actor.require(&[Role::Admin], "adding users")?;
-            if auth::user_by_login(w.db(), &login).map_err(db_error)?.is_some() {
-                return Err(AppError::new(
-                    Kind::Conflict,
-                    "login_taken",
-                    format!("the login `{login}` is taken"),
-                )
-                .hint("choose another login"));
-            }
+            let existing = auth::user_by_login(w.db(), &login).map_err(db_error)?;
+            decide::add_user(existing.as_ref(), &login)?;
             let user_id = w.new_id().to_string();
             w.append(vec![
                 UserCreated {
@@ -254,21 +235,14 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 .map_err(db_error)?
                 .ok_or_else(|| unknown_user(&login))?;
             let mut reassigned = Vec::new();
-            if user.role != role {
-                keep_an_admin(w.db(), &user)?;
+            let admins = auth::active_admins(w.db()).map_err(db_error)?;
+            if let Some(change) = decide::set_role(&user, role, admins)? {
                 let (moves, docs) = match role {
                     Role::Worker => Default::default(),
                     _ => hand_over(&mut w, &user, &actor.user.user_id)?,
                 };
                 reassigned = docs;
-                let mut batch = vec![
-                    UserRoleChanged {
-                        user_id: user.user_id.clone(),
-                        from: user.role,
-                        to: role,
-                    }
-                    .to_event(&actor.user.user_id),
-                ];
+                let mut batch = vec![change.to_event(&actor.user.user_id)];
                 batch.extend(moves);
                 w.append(batch)?;
             }
@@ -291,16 +265,11 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 .map_err(db_error)?
                 .ok_or_else(|| unknown_user(&login))?;
             let mut reassigned = Vec::new();
-            if user.active {
-                keep_an_admin(w.db(), &user)?;
+            let admins = auth::active_admins(w.db()).map_err(db_error)?;
+            if let Some(deactivated) = decide::deactivate(&user, admins)? {
                 let (moves, docs) = hand_over(&mut w, &user, &actor.user.user_id)?;
                 reassigned = docs;
-                let mut batch = vec![
-                    UserDeactivated {
-                        user_id: user.user_id.clone(),
-                    }
-                    .to_event(&actor.user.user_id),
-                ];
+                let mut batch = vec![deactivated.to_event(&actor.user.user_id)];
                 batch.extend(revoke_all(&w, &user, &actor.user.user_id)?);
                 batch.extend(moves);
                 w.append(batch)?;

@@ -30,8 +30,7 @@ pub struct EventsArgs {
 /// step with the checking reader, so what is printed is the stored bytes, never a
 /// re-serialization, and only lines the checking reader accepted.
 pub fn events(env: &Env, out: &mut Out, args: EventsArgs) -> Result<()> {
-    let ledger = env.open()?;
-    crate::cli::session::actor(env, ledger.db())?.require(&[Role::Admin], "reading the event log")?;
+    let (ledger, _) = crate::cli::session::signed_in(env, &[Role::Admin], "reading the event log")?;
     let path = ledger.events_path().to_owned();
     let mut raw = BufReader::new(File::open(&path)?);
     let mut line = Vec::new();
@@ -170,8 +169,7 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
 
 pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
     // opening already rebuilds a missing or outdated database, which lets an admin sign in
-    let ledger = env.open()?;
-    crate::cli::session::actor(env, ledger.db())?.require(&[Role::Admin], "rebuilding the projections")?;
+    let (ledger, _) = crate::cli::session::signed_in(env, &[Role::Admin], "rebuilding the projections")?;
     drop(ledger);
     let started = Instant::now();
     let bar = out.progress_bar("rebuilding");

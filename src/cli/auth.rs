@@ -169,8 +169,7 @@ pub fn logout(env: &Env, out: &mut Out) -> Result<()> {
 }
 
 pub fn whoami(env: &Env, out: &mut Out) -> Result<()> {
-    let ledger = env.open()?;
-    let actor = session::actor(env, ledger.db())?;
+    let (_, actor) = session::signed_in(env, &[], "")?;
     if out.is_document() {
         return out.json(&crate::cli::users::user_json(&actor.user));
     }

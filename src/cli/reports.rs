@@ -71,8 +71,7 @@ fn check_range(r: &RangeArgs) -> Result<()> {
 
 pub fn earnings(env: &Env, out: &mut Out, args: RangeArgs) -> Result<()> {
     check_range(&args)?;
-    let ledger = env.open()?;
-    session::actor(env, ledger.db())?.require(&[Role::Admin, Role::Accountant], "management earnings")?;
+    let (ledger, _) = session::signed_in(env, &[Role::Admin, Role::Accountant], "management earnings")?;
     let days = analytics::earnings(ledger.db(), args.from, args.to).map_err(db_error)?;
     if out.is_json() {
         let docs: Vec<_> = days
@@ -106,9 +105,8 @@ fn top_json(t: &Option<TopTask>) -> serde_json::Value {
 }
 
 pub fn analytics(env: &Env, out: &mut Out, args: AnalyticsArgs) -> Result<()> {
-    let ledger = env.open()?;
+    let (ledger, _) = session::signed_in(env, &[Role::Admin], "analytics")?;
     let db = ledger.db();
-    session::actor(env, db)?.require(&[Role::Admin], "analytics")?;
     let tz = accounting::timezone(db).map_err(db_error)?;
     let date = args.date.unwrap_or_else(|| day_of(&env.now(), &tz));
     let today = analytics::earnings(db, Some(date), Some(date)).map_err(db_error)?;
@@ -433,9 +431,8 @@ pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
                 .hint("drop --json, or write it to a file with -o FILE (the answer is then a JSON receipt)"),
         );
     }
-    let ledger = env.open()?;
+    let (ledger, _) = session::signed_in(env, &[Role::Admin, Role::Accountant], "exports")?;
     let db = ledger.db();
-    session::actor(env, db)?.require(&[Role::Admin, Role::Accountant], "exports")?;
     let mut buf: Vec<u8> = Vec::new();
     let rows_written;
     if journal_kind {

@@ -73,6 +73,22 @@ pub fn token(env: &Env) -> Result<String> {
     }
 }
 
+/// The preamble of a command that reads: the ledger opened (finishing what an interrupted
+/// command left), the caller signed in, and allowed when they have one of `roles` (every
+/// signed-in user when `roles` is empty; `what` names the work in a refusal, exit 3).
+pub fn signed_in(
+    env: &Env,
+    roles: &[crate::events::Role],
+    what: &str,
+) -> Result<(popug_ledger::Ledger, Actor)> {
+    let ledger = env.open()?;
+    let actor = actor(env, ledger.db())?;
+    if !roles.is_empty() {
+        actor.require(roles, what)?;
+    }
+    Ok((ledger, actor))
+}
+
 /// The signed-in actor, checked against the projections (a hash and a lookup, no argon2).
 pub fn actor(env: &Env, db: &Connection) -> Result<Actor> {
     auth::authenticate(db, &token(env)?)

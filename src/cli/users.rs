@@ -202,9 +202,11 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             session::print_notifications(out, w.db(), w.appended())
         }
         UserCommand::List => {
-            let ledger = env.open()?;
-            let actor = session::actor(env, ledger.db())?;
-            actor.require(&[Role::Admin, Role::Manager, Role::Accountant], "listing users")?;
+            let (ledger, _) = session::signed_in(
+                env,
+                &[Role::Admin, Role::Manager, Role::Accountant],
+                "listing users",
+            )?;
             let users = auth::all_users(ledger.db()).map_err(db_error)?;
             if out.is_json() {
                 return out.json(&users.iter().map(user_json).collect::<Vec<_>>());
@@ -212,9 +214,8 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             out.table(&HEADER, users.iter().map(user_row).collect())
         }
         UserCommand::Show { login } => {
-            let ledger = env.open()?;
-            let actor = session::actor(env, ledger.db())?;
-            actor.require(
+            let (ledger, _) = session::signed_in(
+                env,
                 &[Role::Admin, Role::Manager, Role::Accountant],
                 "looking up users",
             )?;

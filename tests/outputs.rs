@@ -447,6 +447,10 @@ fn no_color_reaches_help_and_usage_errors_on_a_terminal() {
         .output()
         .is_err()
     {
+        assert!(
+            std::env::var_os("POPUG_REQUIRE_PTY").is_none(),
+            "`script` (util-linux) is required"
+        );
         eprintln!("SKIPPED: `script` (util-linux) is not installed");
         return;
     }

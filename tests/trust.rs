@@ -931,6 +931,10 @@ fn a_password_line_over_the_cap_is_refused_with_or_without_its_newline() {
 #[test]
 fn usage_errors_on_a_terminal_never_send_the_typed_escapes() {
     if Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("POPUG_REQUIRE_PTY").is_none(),
+            "`script` (util-linux) is required"
+        );
         eprintln!("SKIPPED: `script` (util-linux) is not installed");
         return;
     }

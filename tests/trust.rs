@@ -76,6 +76,31 @@ impl Company {
         err
     }
 
+    /// The exit code of `whoami` with `token`: 0 while it works, 3 once it does not.
+    fn whoami(&self, token: &str) -> Option<i32> {
+        self.l
+            .cmd()
+            .env("POPUG_TOKEN", token)
+            .arg("whoami")
+            .output()
+            .unwrap()
+            .status
+            .code()
+    }
+
+    /// Tasks are created and done until some worker's balance is positive; that worker.
+    fn someone_earns(&self) -> String {
+        for i in 0..10 {
+            let d = self.json("boss", &["task", "create", &format!("T{i}")]);
+            let who = d["assignee"].as_str().unwrap().to_owned();
+            self.json(&who, &["task", "done", &d["number"].to_string()]);
+            if self.json(&who, &["balance"])["balance_cents"].as_i64().unwrap() > 0 {
+                return who;
+            }
+        }
+        panic!("nobody earned anything in ten tasks");
+    }
+
     /// Breaks w2's Maildir (a file where `new/` goes) until a notification for w2 is
     /// deferred, then repairs it; returns the Maildir.
     fn defer_a_notification_for_w2(&self) -> std::path::PathBuf {
@@ -292,13 +317,7 @@ fn admins_list_and_revoke_anyones_tokens_and_reset_passwords() {
     cmd.args(["token", "revoke", &id]);
     c.refused(cmd, 4, "no API token");
     c.json("admin", &["token", "revoke", &id]);
-    let out =
-        c.l.cmd()
-            .env("POPUG_TOKEN", t["token"].as_str().unwrap())
-            .arg("whoami")
-            .output()
-            .unwrap();
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(c.whoami(t["token"].as_str().unwrap()), Some(3));
 
     // reset-password: admins only; a new password printed once, every credential ended
     let mut cmd = c.cmd("boss");
@@ -315,13 +334,7 @@ fn admins_list_and_revoke_anyones_tokens_and_reset_passwords() {
     assert_eq!(doc["login"], "w2");
     let fresh = doc["password"].as_str().unwrap();
     for token in [&c.tokens["w2"], w2_token["token"].as_str().unwrap()] {
-        let out =
-            c.l.cmd()
-                .env("POPUG_TOKEN", token)
-                .arg("whoami")
-                .output()
-                .unwrap();
-        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(c.whoami(token), Some(3));
     }
     assert!(common::login_token(c.l.cmd(), "w2", fresh).starts_with("pgs_"));
     let out = with_stdin(
@@ -560,13 +573,7 @@ fn a_deactivated_worker_cannot_sign_in_holds_no_task_is_never_assigned_and_is_st
 
     // no sign-in, no credential works, shown as inactive
     for token in [&c.tokens["w1"], w1_token["token"].as_str().unwrap()] {
-        let out =
-            c.l.cmd()
-                .env("POPUG_TOKEN", token)
-                .arg("whoami")
-                .output()
-                .unwrap();
-        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(c.whoami(token), Some(3));
     }
     let mut login = c.l.cmd();
     login.args(["login", "w1", "--password-stdin", "--print-token"]);
@@ -645,18 +652,7 @@ fn a_worker_moved_to_another_role_hands_over_their_open_tasks() {
 #[test]
 fn payouts_are_never_written_through_a_link() {
     let c = Company::new();
-    // someone earns money
-    let mut earned = false;
-    for i in 0..10 {
-        let d = c.json("boss", &["task", "create", &format!("T{i}")]);
-        let who = d["assignee"].as_str().unwrap().to_owned();
-        c.json(&who, &["task", "done", &d["number"].to_string()]);
-        if c.json(&who, &["balance"])["balance_cents"].as_i64().unwrap() > 0 {
-            earned = true;
-            break;
-        }
-    }
-    assert!(earned);
+    c.someone_earns();
     let elsewhere = c.l.home.join("elsewhere");
     fs::create_dir(&elsewhere).unwrap();
     let _ = fs::remove_dir_all(c.l.dir.join("payouts"));
@@ -704,11 +700,7 @@ fn within(mut child: std::process::Child, secs: u64, what: &str) -> Output {
 #[test]
 fn a_fifo_or_a_link_among_the_payouts_blocks_nobody() {
     let c = Company::new();
-    for i in 0..6 {
-        let d = c.json("boss", &["task", "create", &format!("T{i}")]);
-        let who = d["assignee"].as_str().unwrap().to_owned();
-        c.json(&who, &["task", "done", &d["number"].to_string()]);
-    }
+    c.someone_earns();
     let today = chrono::Utc::now().date_naive().to_string();
     let payouts = c.l.dir.join("payouts");
     let _ = fs::create_dir(&payouts);
@@ -743,15 +735,7 @@ fn a_fifo_or_a_link_among_the_payouts_blocks_nobody() {
 #[test]
 fn ending_a_leaked_credential_ends_the_tokens_it_made() {
     let c = Company::new();
-    let whoami = |token: &str| {
-        c.l.cmd()
-            .env("POPUG_TOKEN", token)
-            .arg("whoami")
-            .output()
-            .unwrap()
-            .status
-            .code()
-    };
+    let whoami = |token: &str| c.whoami(token);
     // a leaked session mints a token that never expires; passwd ends the session and it
     let leaked = common::login_token(c.l.cmd(), "w1", &c.passwords["w1"]);
     let out =

@@ -73,12 +73,7 @@ impl Company {
 
     fn json(&self, who: &str, args: &[&str]) -> Value {
         let out = self.cmd(who).arg("--json").args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{who} {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        common::ok_json(out, &format!("{who} {args:?}"))
     }
 
     /// Starts a thread that runs writers of every kind until `stop`; counts what succeeded

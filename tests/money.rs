@@ -68,12 +68,7 @@ impl Company {
 
     fn run(&self, who: &str, at: &str, args: &[&str]) -> Value {
         let out = self.cmd(who, at).arg("--json").args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{who} {args:?} at {at}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        common::ok_json(out, &format!("{who} {args:?} at {at}"))
     }
 
     fn cmd(&self, who: &str, at: &str) -> Command {

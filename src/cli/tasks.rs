@@ -127,19 +127,13 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                 None => {
                     let workers = auth::worker_ids(w.db()).map_err(db_error)?;
                     let created = w.decide(|_, ctx| tasks::decide_create(&workers, input, ctx))?;
-                    let mut batch = vec![created.to_event(&actor.user.user_id)];
-                    if let Some(key) = &idempotency_key {
-                        batch.push(
-                            IdempotencyKeyUsed {
-                                key: key.clone(),
-                                request_sha256: request.clone(),
-                                row: 0,
-                                task_id: created.task_id.clone(),
-                            }
-                            .to_event(&actor.user.user_id),
-                        );
-                    }
-                    w.append(batch)?;
+                    w.append(task_batch(
+                        &created,
+                        idempotency_key.as_deref(),
+                        &request,
+                        0,
+                        &actor,
+                    ))?;
                     let task = tasks::find(w.db(), &created.task_id)?;
                     let login = task.assignee.clone();
                     (task, login)
@@ -259,6 +253,31 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// A created task's atomic batch: the task, and under an idempotency key the key's use for
+/// this `row` of the request (so that a retry finds exactly the rows already made).
+fn task_batch(
+    created: &crate::events::TaskCreated,
+    key: Option<&str>,
+    request_sha256: &str,
+    row: u64,
+    actor: &crate::auth::Actor,
+) -> Vec<popug_ledger::NewEvent> {
+    let by = &actor.user.user_id;
+    let mut batch = vec![created.to_event(by)];
+    if let Some(key) = key {
+        batch.push(
+            IdempotencyKeyUsed {
+                key: key.to_owned(),
+                request_sha256: request_sha256.to_owned(),
+                row,
+                task_id: created.task_id.clone(),
+            }
+            .to_event(by),
+        );
+    }
+    batch
 }
 
 pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
@@ -436,19 +455,13 @@ pub fn import(
     for (row, input) in todo {
         let created = w.decide(|_, ctx| tasks::decide_create(&workers, input, ctx))?;
         ids.insert(row, created.task_id.clone());
-        let mut batch = vec![created.to_event(&actor.user.user_id)];
-        if let Some(key) = &idempotency_key {
-            batch.push(
-                IdempotencyKeyUsed {
-                    key: key.clone(),
-                    request_sha256: request.clone(),
-                    row,
-                    task_id: created.task_id.clone(),
-                }
-                .to_event(&actor.user.user_id),
-            );
-        }
-        batches.push(batch);
+        batches.push(task_batch(
+            &created,
+            idempotency_key.as_deref(),
+            &request,
+            row,
+            &actor,
+        ));
     }
     let tasks_in = |events: &[popug_ledger::Event]| {
         events

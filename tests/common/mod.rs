@@ -41,6 +41,22 @@ pub fn login_token(mut cmd: Command, login: &str, password: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+/// The one JSON document a command that must succeed printed; `what` names the command in
+/// the failure message.
+pub fn ok_json(out: std::process::Output, what: &str) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{what}: not one JSON document ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 pub struct Ledger {
     _tmp: tempfile::TempDir,
     pub dir: PathBuf,

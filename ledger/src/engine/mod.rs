@@ -421,16 +421,7 @@ impl Ledger {
             torn_moved_to: recovery.torn_moved_to.clone(),
             ..recovery
         };
-        let mut guard = WriteGuard {
-            ledger: self,
-            _lock: lock,
-            now,
-            rng,
-            last_id: 0,
-            appended: Vec::new(),
-            unreacted_from: None,
-            retried: false,
-        };
+        let mut guard = WriteGuard::new(self, lock, now, rng);
         guard.in_transaction(|g| g.run_reactions())?;
         Ok(guard)
     }

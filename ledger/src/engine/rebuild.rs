@@ -57,16 +57,8 @@ impl Ledger {
     fn rebuild_with(&mut self, lock: File) -> Result<RebuildReport, LedgerError> {
         let report = self.rebuild_locked()?;
         let rng = self.session_rng(&report.last);
-        let mut guard = WriteGuard {
-            now: self.opts.clock.resolve_at_least(report.last.at),
-            ledger: self,
-            _lock: lock,
-            rng,
-            last_id: 0,
-            appended: Vec::new(),
-            unreacted_from: None,
-            retried: false,
-        };
+        let now = self.opts.clock.resolve_at_least(report.last.at);
+        let mut guard = WriteGuard::new(self, lock, now, rng);
         guard.in_transaction(|g| g.run_reactions())?;
         Ok(report)
     }

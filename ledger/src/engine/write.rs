@@ -20,6 +20,23 @@ pub struct WriteGuard<'l> {
     pub(super) retried: bool,
 }
 
+impl<'l> WriteGuard<'l> {
+    /// A session on `ledger` holding `lock`, deciding at `now` with `rng`; nothing appended
+    /// yet.
+    pub(super) fn new(ledger: &'l mut Ledger, lock: File, now: DateTime<Utc>, rng: StdRng) -> WriteGuard<'l> {
+        WriteGuard {
+            ledger,
+            _lock: lock,
+            now,
+            rng,
+            last_id: 0,
+            appended: Vec::new(),
+            unreacted_from: None,
+            retried: false,
+        }
+    }
+}
+
 impl WriteGuard<'_> {
     pub fn db(&self) -> &Connection {
         &self.ledger.db

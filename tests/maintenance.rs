@@ -140,6 +140,16 @@ impl Company {
     }
 }
 
+/// Stops the writer and reader threads when the test ends, also when an assertion fails
+/// first (they would go on starting popug processes).
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
 fn leftovers(c: &Company) -> Vec<String> {
     fs::read_dir(&c.l.dir)
         .unwrap()
@@ -152,6 +162,7 @@ fn leftovers(c: &Company) -> Vec<String> {
 fn verify_looping_beside_every_kind_of_writer_never_reports_a_healthy_ledger_damaged() {
     let c = Arc::new(Company::new(3000));
     let stop = Arc::new(AtomicBool::new(false));
+    let _stop_on_failure = StopOnDrop(stop.clone());
     let done = Arc::new(AtomicUsize::new(0));
     let writers = c.writers("v", stop.clone(), done.clone());
     let n = rounds(12);
@@ -194,6 +205,8 @@ fn rebuild_beside_readers_and_writers_keeps_a_database_loses_nothing_and_notes_n
     let mut all_created = Vec::new();
     for round in 0..n {
         let stop = Arc::new(AtomicBool::new(false));
+        let _stop_on_failure = StopOnDrop(stop.clone());
+        let _stop_on_failure = StopOnDrop(stop.clone());
         let done = Arc::new(AtomicUsize::new(0));
         let writers = c.writers(&format!("r{round}"), stop.clone(), done.clone());
         // readers in a loop: every one finds a database and answers

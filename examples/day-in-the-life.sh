@@ -4,10 +4,15 @@
 # that pays nothing, then everyone's balance and one worker's audit log.
 #
 # usage: bash examples/day-in-the-life.sh [LEDGER_DIR]   (default: a new temporary directory)
+# With POPUG_SEED and POPUG_NOW set, its output is the same on every run (tests/compat.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-popug() { ./target/release/popug "$@"; }
+# POPUG_BIN: another popug binary to drive (to compare two builds' outputs)
+if [[ -z "${POPUG_BIN:-}" ]]; then
+  cargo build --release --quiet
+  POPUG_BIN=./target/release/popug
+fi
+popug() { "$POPUG_BIN" "$@"; }
 password_of() { sed -n 's/.*temporary password: //p'; }
 
 export POPUG_LEDGER="${1:-$(mktemp -d)/ledger}"

@@ -90,6 +90,54 @@ fn decode_floor(log: &Path) -> f64 {
     s
 }
 
+/// Copies every context's store of the ledger at `dir` (`views/*.db`: every table with its
+/// rows and indexes, the engine's checkpoints left out) into one new database at `out`. The
+/// floors measure SQLite's work on all the rows at once: a floor of the stores' work
+/// together, whichever thread does each store's part.
+fn merge_stores(dir: &Path, out: &Path) {
+    let _ = fs::remove_file(out);
+    let db = Connection::open(out).expect("create the merged database");
+    let mut stores: Vec<_> = fs::read_dir(dir.join(popug_ledger::VIEWS_DIR))
+        .expect("the ledger's stores")
+        .map(|e| e.expect("a store").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "db"))
+        .collect();
+    stores.sort();
+    db.execute_batch("BEGIN").expect("begin");
+    for (i, store) in stores.iter().enumerate() {
+        let schema = format!("s{i}");
+        db.execute(
+            &format!("ATTACH DATABASE ?1 AS {schema}"),
+            [store.to_str().expect("a UTF-8 path")],
+        )
+        .expect("attach a store");
+        let objects: Vec<(String, String, String)> = db
+            .prepare(&format!(
+                "SELECT type, name, sql FROM {schema}.sqlite_master WHERE sql IS NOT NULL
+                 AND name NOT LIKE 'ledger_%' AND name NOT LIKE 'sqlite_%' ORDER BY type DESC"
+            ))
+            .and_then(|mut st| {
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .expect("a store's schema");
+        for (kind, name, sql) in objects {
+            db.execute_batch(&sql).expect("create a table or index");
+            if kind == "table" {
+                db.execute_batch(&format!(
+                    "INSERT INTO main.\"{name}\" SELECT * FROM {schema}.\"{name}\""
+                ))
+                .expect("copy a table");
+            }
+        }
+    }
+    db.execute_batch("COMMIT").expect("commit");
+    for i in 0..stores.len() {
+        db.execute_batch(&format!("DETACH DATABASE s{i}"))
+            .expect("detach");
+    }
+}
+
 /// `VACUUM INTO`: SQLite copies every row of the projections into a new file and builds
 /// every index, then syncs it. That is the least work that produces the projection database
 /// (no event is decoded, no rule runs).
@@ -212,7 +260,8 @@ fn main() {
     }
     let dir = dir.expect(USAGE);
     let log = dir.join(popug_ledger::EVENTS_FILE);
-    let db = dir.join(popug::app::DB_FILE);
+    let db = dir.join("floors-stores.db");
+    merge_stores(dir, &db);
 
     // the first pass may page the log in; the faster of two is what a rebuild meets
     let (first, bytes, lines) = read_floor(&log);
@@ -222,6 +271,7 @@ fn main() {
     let (sqlite, db_size) = sqlite_floor(&db, &dir.join("floors-scratch.db"));
     let disk = disk_floor(&dir.join("floors-scratch.bin"), bytes);
     let (inserts, built, synced, rows) = rows_floor(&db, &dir.join("floors-scratch.db"), &without);
+    let _ = fs::remove_file(&db);
 
     let mb = bytes as f64 / MB;
     println!(
@@ -516,10 +566,7 @@ fn batch_floors(args: &[String]) {
     // SQLite: the batch's rows out of a copy of the database, then back in, timed
     let scratch = dir.join("floors-scratch.db");
     let _ = fs::remove_file(&scratch);
-    let live = Connection::open(dir.join(popug::app::DB_FILE)).expect("open the projections");
-    live.execute("VACUUM INTO ?1", [scratch.to_str().expect("a UTF-8 path")])
-        .expect("copy the projections");
-    drop(live);
+    merge_stores(dir, &scratch);
     let db = Connection::open(&scratch).expect("open the copy");
     // the live database's settings (app.rs)
     db.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;")

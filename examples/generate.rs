@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use popug::app::{DB_FILE, SCHEMA_VERSION, subscribers};
+use popug::app::subscribers;
 use popug::auth::{self, Actor};
 use popug::events::{Notify, Payload, Role, TaskStatus, UserCreated};
 use popug::tasks::{self, Filter, NewTask};
@@ -84,8 +84,6 @@ fn main() -> Res<()> {
     }
     let started = Instant::now();
     let opts = Options {
-        db_file: DB_FILE.into(),
-        schema_version: SCHEMA_VERSION,
         seed: Some(args.seed),
         ..Options::default()
     };
@@ -167,7 +165,7 @@ fn main() -> Res<()> {
         // 09:00 tasks arrive
         {
             let mut w = ledger.write(at(day, 9, 0))?;
-            let workers = auth::worker_ids(w.db())?;
+            let workers = tasks::worker_ids(w.store(tasks::STORE))?;
             let mut batches = Vec::with_capacity(n_tasks);
             for _ in 0..n_tasks {
                 let input = NewTask {
@@ -187,13 +185,13 @@ fn main() -> Res<()> {
             let mut w = ledger.write(at(day, 12, 0))?;
             let before = w.head()?.seq;
             let open = tasks::list(
-                w.db(),
+                w.store(tasks::STORE),
                 &tasks::Filter {
                     status: Some(popug::events::TaskStatus::Open),
                     assignee_id: None,
                 },
             )?;
-            let workers = auth::worker_ids(w.db())?;
+            let workers = tasks::worker_ids(w.store(tasks::STORE))?;
             let (_, moves) = w.decide(|_, ctx| tasks::decide_shuffle(&open, &workers, ctx))?;
             w.append(moves.iter().map(|m| m.to_event(&manager.user.user_id)).collect())?;
             overhead += w.head()?.seq - before;
@@ -202,7 +200,7 @@ fn main() -> Res<()> {
         {
             let mut w = ledger.write(at(day, 17, 0))?;
             let open = tasks::list(
-                w.db(),
+                w.store(tasks::STORE),
                 &Filter {
                     status: Some(TaskStatus::Open),
                     assignee_id: None,
@@ -211,7 +209,7 @@ fn main() -> Res<()> {
             let mut batches = Vec::new();
             for t in open.iter().filter(|_| rng.random_bool(0.85)) {
                 let who = Actor {
-                    user: auth::user_by_id(w.db(), &t.assignee_id)?.expect("assignee exists"),
+                    user: auth::user_by_id(w.store(auth::STORE), &t.assignee_id)?.expect("assignee exists"),
                     credential_id: String::new(),
                     credential_kind: "session".into(),
                     expires_at: None,
@@ -225,7 +223,8 @@ fn main() -> Res<()> {
         if !(args.unpaid_last_day && d + 1 == args.days) {
             let mut w = ledger.write(at(day, 23, 30))?;
             let before = w.head()?.seq;
-            let last_paid = popug::accounting::last_paid_day(w.db())?.and_then(|d| d.parse().ok());
+            let last_paid = popug::scheduler::last_paid_day(w.store(popug::scheduler::STORE))?
+                .and_then(|d| d.parse().ok());
             let runs = popug::scheduler::decide_pay_daily(last_paid, day, day, day)?;
             if !runs.is_empty() {
                 w.append(runs.iter().map(|r| r.to_event(&manager.user.user_id)).collect())?;
@@ -264,7 +263,7 @@ fn forget(
 
 fn actor(ledger: &Ledger, login: &str) -> Res<Actor> {
     Ok(Actor {
-        user: auth::user_by_login(ledger.db(), login)?.ok_or("no such user")?,
+        user: auth::user_by_login(ledger.store(auth::STORE), login)?.ok_or("no such user")?,
         credential_id: String::new(),
         credential_kind: "session".into(),
         expires_at: None,

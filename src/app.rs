@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use popug_ledger::{Clock, Ledger, Options, Subscribers};
+use popug_ledger::{Clock, Ledger, Options, Store, Subscribers};
 
 use crate::error::{AppError, Result};
 
-/// Bump when a projection's tables change: older databases are rebuilt from the log on open.
-pub const SCHEMA_VERSION: u32 = 9;
-pub const DB_FILE: &str = "popug.db";
+/// The one projection database of ledgers written before each context had its own store
+/// (DESIGN §3). It is derived: the stores are built from the log, and it is removed.
+pub const LEGACY_DB_FILE: &str = "popug.db";
 
 /// How far ahead of the real clock `POPUG_NOW` may be (CLI.md): a backfill may name any
 /// past instant after the last event, never a day that has not begun.
@@ -96,8 +96,6 @@ impl Env {
 
     fn options_with(&self, seed: Option<u64>) -> Options {
         Options {
-            db_file: DB_FILE.into(),
-            schema_version: SCHEMA_VERSION,
             seed,
             clock: self.clock,
         }
@@ -130,13 +128,14 @@ impl Env {
             .and_then(|init| init.seed))
     }
 
-    /// Opens the ledger, finishing whatever an interrupted command left behind.
+    /// Opens the ledger, finishing whatever an interrupted command left behind (a store
+    /// that is missing or of another version is built from the log). The projection
+    /// database of a ledger written before the stores existed is removed once they are
+    /// built: it is derived, and nothing reads it any more.
     pub fn open(&self) -> Result<Ledger> {
-        Ok(Ledger::open(
-            &self.ledger_dir,
-            subscribers(&self.ledger_dir),
-            self.options()?,
-        )?)
+        let ledger = Ledger::open(&self.ledger_dir, subscribers(&self.ledger_dir), self.options()?)?;
+        remove_legacy_db(&self.ledger_dir)?;
+        Ok(ledger)
     }
 
     /// "Now" of the business (today's date, the day a report is for): `POPUG_NOW` or the
@@ -193,25 +192,42 @@ pub fn genesis(
     ]
 }
 
-/// Every projection and reactor of popug, in the order they run, for the ledger at `dir`.
+/// Removes the projection database of a ledger written before the stores existed
+/// ([`LEGACY_DB_FILE`] and its journal files), if it is there.
+pub fn remove_legacy_db(dir: &std::path::Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal", ".rebuild", ".rebuild-journal"] {
+        let p = dir.join(format!("{LEGACY_DB_FILE}{suffix}"));
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Every context's store of popug, for the ledger at `dir`: its projection and its
+/// reactor, in the order the reactors run (accounting, payments, notifications). Each
+/// context writes only its own store (`views/<context>.db`); see DESIGN §3.
 pub fn subscribers(dir: &std::path::Path) -> Subscribers {
+    use crate::{accounting, analytics, auth, notifications, payments, scheduler, tasks};
     Subscribers {
-        projections: vec![
-            Box::new(crate::scheduler::Calendar),
-            Box::new(crate::auth::projection::Users),
-            Box::new(crate::tasks::projection::Tasks),
-            Box::new(crate::accounting::projection::Accounts),
-            Box::new(crate::payments::projection::PaymentsLog),
-            Box::new(crate::notifications::projection::Sent),
-        ],
-        reactors: vec![
-            Box::new(crate::accounting::Accounting::default()),
-            Box::new(crate::payments::Payments {
-                provider: Box::new(crate::payments::FilePayouts::new(dir.join("payouts"))),
-            }),
-            Box::new(crate::notifications::Notifications::new(
-                dir.join("notifications"),
-            )),
+        stores: vec![
+            Store::new(scheduler::STORE, scheduler::STORE_VERSION).projection(scheduler::Calendar),
+            Store::new(auth::STORE, auth::STORE_VERSION).projection(auth::projection::Users),
+            Store::new(tasks::STORE, tasks::STORE_VERSION).projection(tasks::projection::Tasks),
+            Store::new(accounting::STORE, accounting::STORE_VERSION)
+                .projection(accounting::projection::Accounts)
+                .reactor(accounting::Accounting::default()),
+            Store::new(payments::STORE, payments::STORE_VERSION)
+                .projection(payments::projection::PaymentsLog)
+                .reactor(payments::Payments {
+                    provider: Box::new(payments::FilePayouts::new(dir.join("payouts"))),
+                }),
+            Store::new(notifications::STORE, notifications::STORE_VERSION)
+                .projection(notifications::projection::Sent)
+                .reactor(notifications::Notifications::new(dir.join("notifications"))),
+            Store::new(analytics::STORE, analytics::STORE_VERSION).projection(analytics::projection::Days),
         ],
     }
 }

@@ -152,9 +152,12 @@ mod tests {
     use super::*;
 
     fn db() -> Connection {
+        // every store's tables in one database, as the read place sees them attached
         let db = Connection::open_in_memory().unwrap();
-        for p in crate::app::subscribers(std::path::Path::new("/nonexistent")).projections {
-            p.migrate(&db).unwrap();
+        for s in crate::app::subscribers(std::path::Path::new("/nonexistent")).stores {
+            for p in s.projections {
+                p.migrate(&db).unwrap();
+            }
         }
         db
     }

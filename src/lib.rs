@@ -16,6 +16,7 @@ pub mod invariants;
 pub mod money;
 pub mod notifications;
 pub mod payments;
+pub mod read;
 pub mod scheduler;
 pub mod tasks;
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Given/when/then for the business rules: events are folded into an in-memory projection
-//! database exactly as the engine would, then a decision or a reaction is asked what follows.
+//! Given/when/then for the business rules: events are folded into in-memory stores, one per
+//! context, exactly as the engine would, then a decision or a reaction is asked what follows
+//! (a reactor sees its own context's store only, as it does in the engine).
 
 use chrono::{DateTime, Utc};
 use popug_ledger::{Context, Event, Hash, NewEvent, Projection, Reactor};
@@ -10,27 +11,36 @@ use uuid::Uuid;
 
 use crate::events::*;
 
+/// A store in memory: (its name, its connection, its projections, its reactors' names).
+type TestStore = (String, Connection, Vec<Box<dyn Projection>>, Vec<String>);
+
 pub struct Given {
-    pub db: Connection,
+    stores: Vec<TestStore>,
     seq: u64,
     pub now: DateTime<Utc>,
     pub rng: StdRng,
-    projections: Vec<Box<dyn Projection>>,
 }
 
 impl Given {
     pub fn new() -> Given {
-        let db = Connection::open_in_memory().unwrap();
-        let projections = crate::app::subscribers(std::path::Path::new("/nonexistent")).projections;
-        for p in &projections {
-            p.migrate(&db).unwrap();
-        }
+        let subs = crate::app::subscribers(std::path::Path::new("/nonexistent"));
+        let stores = subs
+            .stores
+            .into_iter()
+            .map(|s| {
+                let db = Connection::open_in_memory().unwrap();
+                for p in &s.projections {
+                    p.migrate(&db).unwrap();
+                }
+                let reactors = s.reactors.iter().map(|r| r.name().to_owned()).collect();
+                (s.name, db, s.projections, reactors)
+            })
+            .collect();
         let mut g = Given {
-            db,
+            stores,
             seq: 0,
             now: "2026-11-27T10:00:00Z".parse().unwrap(),
             rng: StdRng::seed_from_u64(1),
-            projections,
         };
         g.apply(&LedgerInitialized {
             ledger_id: "l".into(),
@@ -66,10 +76,22 @@ impl Given {
             prev: Hash::GENESIS,
             hash: Hash::GENESIS,
         };
-        for p in &self.projections {
-            p.apply(&self.db, &event).unwrap();
+        for (_, db, projections, _) in &self.stores {
+            for p in projections {
+                p.apply(db, &event).unwrap();
+            }
         }
         event
+    }
+
+    /// The store called `name` (a context's `STORE`).
+    pub fn store(&self, name: &str) -> &Connection {
+        &self
+            .stores
+            .iter()
+            .find(|s| s.0 == name)
+            .unwrap_or_else(|| panic!("no store {name}"))
+            .1
     }
 
     /// A user with an account, as auth and accounting would have made them.
@@ -93,8 +115,19 @@ impl Given {
     /// When `event` happens, what does `reactor` decide? (The event is applied first.)
     pub fn when<P: Payload>(&mut self, reactor: &dyn Reactor, p: &P) -> Vec<NewEvent> {
         let event = self.apply(p);
+        self.react(reactor, &event)
+    }
+
+    /// What `reactor` decides for an event already applied (its own store, this clock).
+    pub fn react(&mut self, reactor: &dyn Reactor, event: &Event) -> Vec<NewEvent> {
+        let db = &self
+            .stores
+            .iter()
+            .find(|s| s.3.iter().any(|r| r == reactor.name()))
+            .expect("the reactor belongs to a store")
+            .1;
         let mut ctx = Context::new(self.now, &mut self.rng);
-        reactor.react(&self.db, &event, &mut ctx).unwrap()
+        reactor.react(db, event, &mut ctx).unwrap()
     }
 
     /// Applies a reactor's decision, as the engine would append and project it.

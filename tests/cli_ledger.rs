@@ -4,7 +4,6 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 
 use common::{Ledger, popug};
 
@@ -33,8 +32,7 @@ fn init_creates_a_private_ledger_and_prints_the_password_once() {
     );
 
     // the password is nowhere on disk; its argon2id hash is in the log
-    for entry in fs::read_dir(&l.dir).unwrap() {
-        let p = entry.unwrap().path();
+    for p in common::all_files(&l.dir) {
         let bytes = fs::read(&p).unwrap();
         assert!(
             !bytes.windows(password.len()).any(|w| w == password.as_bytes()),
@@ -47,12 +45,11 @@ fn init_creates_a_private_ledger_and_prints_the_password_once() {
     assert!(log.contains("\"timezone\":\"Europe/Berlin\""));
 
     // private files even though this test runs with the default umask
-    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&l.dir), 0o700);
-    for entry in fs::read_dir(&l.dir).unwrap() {
-        let p = entry.unwrap().path();
-        assert_eq!(mode(&p), 0o600, "{}", p.display());
-    }
+    common::assert_private(&l.dir);
+    assert!(
+        l.dir.join("views/auth.db").is_file(),
+        "each context has its store"
+    );
 }
 
 #[test]
@@ -69,12 +66,7 @@ fn files_stay_private_under_a_permissive_umask() {
         .status()
         .unwrap();
     assert!(status.success());
-    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&l.dir), 0o700);
-    for entry in fs::read_dir(&l.dir).unwrap() {
-        let p = entry.unwrap().path();
-        assert_eq!(mode(&p), 0o600, "{}", p.display());
-    }
+    common::assert_private(&l.dir);
 }
 
 #[test]
@@ -235,9 +227,7 @@ fn editing_deleting_or_reordering_a_line_makes_verify_exit_6_and_name_it() {
 #[test]
 fn a_deleted_database_is_rebuilt_and_rebuild_reports_the_events() {
     let l = Ledger::init();
-    fs::remove_file(l.dir.join("popug.db")).unwrap();
-    let _ = fs::remove_file(l.dir.join("popug.db-wal"));
-    let _ = fs::remove_file(l.dir.join("popug.db-shm"));
+    fs::remove_dir_all(l.dir.join(popug_ledger::VIEWS_DIR)).unwrap();
     let doc = l.json(&["rebuild"]);
     let lines = fs::read_to_string(l.dir.join("events.jsonl"))
         .unwrap()

@@ -32,8 +32,6 @@ fn regenerate_v1_fixture() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("l");
     let opts = Options {
-        db_file: "popug.db".into(),
-        schema_version: 1,
         seed: Some(42),
         ..Options::default()
     };

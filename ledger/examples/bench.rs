@@ -24,8 +24,7 @@ fn main() {
     let tmp = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
 
     let no_reactor = || Subscribers {
-        projections: vec![Box::new(support::Balances)],
-        reactors: vec![],
+        stores: vec![popug_ledger::Store::new("bank", 1).projection(support::Balances)],
     };
     let append_one = |subs: Subscribers, name: &str, what: &str| {
         let mut l = Ledger::create(&tmp.path().join(name), subs, support::options(None)).unwrap();

@@ -85,7 +85,7 @@ pub enum LedgerError {
     Interrupted,
 
     /// The application's own checks could not run on verify's snapshot.
-    #[error("the ledger's checks could not run")]
+    #[error("the ledger's checks could not run: {source}")]
     Check {
         #[source]
         source: BoxError,

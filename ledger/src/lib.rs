@@ -38,7 +38,7 @@ pub fn crash_point(point: &str) {
 
 pub use engine::{
     Clock, Context, EVENTS_FILE, LOCK_FILE, Ledger, Options, Projection, Reactor, RebuildReport, Recovery,
-    Replay, Retried, Subscribers, VerifyReport, WriteGuard,
+    Replay, Retried, Store, Subscribers, VIEWS_DIR, VerifyReport, Views, WriteGuard,
 };
 pub use error::{BoxError, LedgerError, Problem};
 pub use line::{Event, Hash, LineError, NewEvent};

@@ -332,6 +332,60 @@ impl LogReader {
     }
 }
 
+/// A chunk of decoded events shared by the threads that apply it (see
+/// [`LogReader::read_shared`]).
+pub type SharedChunk = std::sync::Arc<Vec<(Event, u64)>>;
+
+impl LogReader {
+    /// Runs `consume` over chunks of this reader's items, decoded and hash-checked ahead by
+    /// a second thread, as shared chunks that `consume` may hand on to other threads (one
+    /// per store in a parallel replay); each chunk is freed by whoever drops it last. The
+    /// error that stopped the reading comes after the chunk before it. Gives back the reader
+    /// afterwards, for its position and torn tail. If `consume` stops early, the reading
+    /// thread stops too.
+    pub fn read_shared<R>(
+        self,
+        consume: impl FnOnce(&mut dyn Iterator<Item = Result<SharedChunk, LedgerError>>) -> R,
+    ) -> (R, LogReader) {
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<SharedChunk, LedgerError>>(4);
+            let reading = s.spawn(move || {
+                let mut reader = self;
+                let mut chunk = Vec::with_capacity(READ_AHEAD_CHUNK);
+                loop {
+                    match reader.next() {
+                        Some(Ok(item)) => chunk.push(item),
+                        Some(Err(e)) => {
+                            if !chunk.is_empty() {
+                                let _ = tx.send(Ok(std::sync::Arc::new(chunk)));
+                            }
+                            let _ = tx.send(Err(e));
+                            return reader;
+                        }
+                        None => {
+                            if !chunk.is_empty() {
+                                let _ = tx.send(Ok(std::sync::Arc::new(chunk)));
+                            }
+                            return reader;
+                        }
+                    }
+                    if chunk.len() >= READ_AHEAD_CHUNK {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(READ_AHEAD_CHUNK));
+                        if tx.send(Ok(std::sync::Arc::new(full))).is_err() {
+                            return reader;
+                        }
+                    }
+                }
+            });
+            let result = consume(&mut rx.iter());
+            // hung up: a reading thread still sending stops at its next chunk
+            drop(rx);
+            let reader = reading.join().expect("the log reading thread does not panic");
+            (result, reader)
+        })
+    }
+}
+
 impl Iterator for LogReader {
     type Item = Result<(Event, u64), LedgerError>;
 

@@ -28,7 +28,7 @@ fn append(dir: &Path, batch: Vec<(&str, i64)>) -> Vec<u64> {
 
 fn totals(l: &Ledger) -> Vec<(String, i64, i64, i64, i64)> {
     let mut stmt = l
-        .db()
+        .store("bank")
         .prepare("SELECT account, deposited, receipted, deposits, receipts FROM accounts ORDER BY account")
         .unwrap();
     stmt.query_map([], |r| {
@@ -80,10 +80,22 @@ fn files_are_private() {
     append(&dir, vec![("a", 1)]);
     let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir), 0o700);
-    for entry in fs::read_dir(&dir).unwrap() {
-        let p = entry.unwrap().path();
-        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    let mut files = 0;
+    let mut todo = vec![dir.clone()];
+    while let Some(d) = todo.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                assert_eq!(mode(&p), 0o700, "{}", p.display());
+                todo.push(p);
+            } else {
+                assert_eq!(mode(&p), 0o600, "{}", p.display());
+                files += 1;
+            }
+        }
     }
+    assert!(dir.join("views/bank.db").is_file() && dir.join("views/tally.db").is_file());
+    assert!(files >= 4, "the log, the lock and two stores");
 }
 
 #[test]
@@ -185,7 +197,7 @@ fn damage_before_the_end_stops_every_writer_and_names_the_line() {
     let db_copy = tmp.path().join("db-copy");
     {
         let l = open(dir);
-        l.db()
+        l.store("bank")
             .execute(
                 "UPDATE ledger_subscriptions SET seq = 2, byte_offset = ?1, hash = ?2",
                 {
@@ -197,7 +209,7 @@ fn damage_before_the_end_stops_every_writer_and_names_the_line() {
             )
             .unwrap();
         drop(l);
-        let _ = fs::copy(dir.join("test.db"), &db_copy);
+        let _ = fs::copy(support::bank_db(&dir), &db_copy);
     }
     let text = fs::read_to_string(events_file(dir)).unwrap();
     let damaged = text.replacen("\"amount\":2", "\"amount\":9", 1);
@@ -284,17 +296,19 @@ fn a_crash_between_append_and_commit_never_doubles_a_reaction() {
     let snapshot = tmp.path().join("snapshot.db");
     {
         let l = open(dir);
-        l.db().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
-        l.db()
+        l.store("bank")
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .unwrap();
+        l.store("bank")
             .execute("VACUUM INTO ?1", [snapshot.to_string_lossy()])
             .unwrap();
     }
     append(dir, vec![("a", 4), ("b", 5)]);
     let log_before = fs::read(events_file(dir)).unwrap();
     for suffix in ["", "-wal", "-shm"] {
-        let _ = fs::remove_file(format!("{}{suffix}", dir.join("test.db").display()));
+        let _ = fs::remove_file(format!("{}{suffix}", support::bank_db(&dir).display()));
     }
-    fs::copy(&snapshot, dir.join("test.db")).unwrap();
+    fs::copy(&snapshot, support::bank_db(&dir)).unwrap();
 
     let l = open(dir);
     assert_eq!(
@@ -327,9 +341,8 @@ fn pending_reactions_are_finished_by_the_next_writer() {
         only_command.push('\n');
     }
     fs::write(events_file(dir), &only_command).unwrap();
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = fs::remove_file(format!("{}{suffix}", dir.join("test.db").display()));
-    }
+    // every store is from before the command (none yet: the next open builds them)
+    fs::remove_dir_all(dir.join(popug_ledger::VIEWS_DIR)).unwrap();
     let l = open(dir);
     let events = all_events(dir);
     assert_eq!(events.len(), 6);
@@ -355,7 +368,7 @@ fn rebuild_gives_the_same_projections_and_a_missing_database_is_rebuilt() {
     assert_eq!(report.events, 20);
     assert_eq!(totals(&l), before);
     drop(l);
-    fs::remove_file(dir.join("test.db")).unwrap();
+    fs::remove_file(support::bank_db(&dir)).unwrap();
     let l = open(dir);
     assert_eq!(totals(&l), before);
     assert_eq!(all_events(dir).len(), 20, "rebuilding reacts to nothing twice");
@@ -369,7 +382,7 @@ fn verify_notices_projections_that_disagree_with_the_log() {
     drop(new_ledger(dir));
     append(dir, vec![("a", 1)]);
     let l = open(dir);
-    l.db()
+    l.store("bank")
         .execute("UPDATE accounts SET deposited = 1000", [])
         .unwrap();
     let err = l.verify().unwrap_err();
@@ -535,8 +548,11 @@ fn a_reactor_is_flushed_before_its_events_are_appended_and_a_failed_flush_append
         fail: Default::default(),
     };
     let subs = popug_ledger::Subscribers {
-        projections: vec![Box::new(support::Balances)],
-        reactors: vec![Box::new(reactor.clone())],
+        stores: vec![
+            popug_ledger::Store::new("bank", 1)
+                .projection(support::Balances)
+                .reactor(reactor.clone()),
+        ],
     };
     let mut l = Ledger::create(&dir, subs, support::options(None)).unwrap();
     {

@@ -4,6 +4,13 @@
 
 pub mod projection;
 
+/// This context's store: `views/accounting.db` (accounts, transactions, and its copies of
+/// the tasks it bills, the account holders and the calendar), written only by its projection.
+pub const STORE: &str = "accounting";
+/// The version of this store's tables: bump it when they change, and this store alone is
+/// rebuilt from the log on open.
+pub const STORE_VERSION: u32 = 1;
+
 use popug_ledger::{BoxError, Context, Event, NewEvent, Reactor};
 use rusqlite::{Connection, OptionalExtension};
 
@@ -21,27 +28,6 @@ pub struct Accounting {
     fixed: std::cell::OnceCell<(String, String)>,
 }
 
-/// The ledger's timezone (UTC until `LedgerInitialized` is applied).
-pub fn timezone(db: &Connection) -> rusqlite::Result<String> {
-    Ok(configured_timezone(db)?.unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned()))
-}
-
-/// The ledger's timezone as a zone (UTC before the settings exist, or for a name this build
-/// does not know, as [`crate::money::day_of`] counts days).
-pub fn zone(db: &Connection) -> rusqlite::Result<chrono_tz::Tz> {
-    Ok(timezone(db)?.parse().unwrap_or(chrono_tz::UTC))
-}
-
-/// The timezone of a ledger before its settings exist.
-pub const DEFAULT_TIMEZONE: &str = "UTC";
-
-/// The timezone the ledger was initialized with; `None` before `LedgerInitialized`.
-pub fn configured_timezone(db: &Connection) -> rusqlite::Result<Option<String>> {
-    db.prepare_cached("SELECT timezone FROM settings WHERE id = 1")?
-        .query_row([], |r| r.get(0))
-        .optional()
-}
-
 pub fn company_account(db: &Connection) -> rusqlite::Result<Option<String>> {
     db.prepare_cached("SELECT account_id FROM accounts WHERE user_id IS NULL")?
         .query_row([], |r| r.get(0))
@@ -52,11 +38,6 @@ pub fn account_of(db: &Connection, user_id: &str) -> rusqlite::Result<Option<(St
     db.prepare_cached("SELECT account_id, balance FROM accounts WHERE user_id = ?1")?
         .query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
-}
-
-/// The last day that was paid, if any.
-pub fn last_paid_day(db: &Connection) -> rusqlite::Result<Option<String>> {
-    db.query_row("SELECT MAX(date) FROM payment_days", [], |r| r.get(0))
 }
 
 /// One balance change to decide: whose, which way, why, how much.
@@ -77,7 +58,7 @@ impl Accounting {
             return Ok(f);
         }
         let company = company_account(db)?.ok_or("the company has no account")?;
-        let tz = timezone(db)?;
+        let tz = projection::CALENDAR.timezone(db)?;
         Ok(self.fixed.get_or_init(|| (company, tz)))
     }
 
@@ -173,7 +154,7 @@ impl Reactor for Accounting {
             TaskReassigned::TYPE => {
                 let r: TaskReassigned = event.data_as()?;
                 let fee: i64 = db
-                    .prepare_cached("SELECT assign_fee FROM tasks WHERE task_id = ?1")?
+                    .prepare_cached("SELECT assign_fee FROM billed_tasks WHERE task_id = ?1")?
                     .query_row([&r.task_id], |x| x.get(0))?;
                 let tx = self.transaction(
                     db,
@@ -195,7 +176,7 @@ impl Reactor for Accounting {
                     return Ok(vec![]);
                 }
                 let (assignee, reward): (String, i64) = db
-                    .prepare_cached("SELECT assignee_id, reward FROM tasks WHERE task_id = ?1")?
+                    .prepare_cached("SELECT assignee_id, reward FROM billed_tasks WHERE task_id = ?1")?
                     .query_row([&s.task_id], |x| Ok((x.get(0)?, x.get(1)?)))?;
                 let tx = self.transaction(
                     db,
@@ -219,7 +200,7 @@ impl Reactor for Accounting {
                 let accounts: Vec<(String, i64)> = db
                     .prepare_cached(
                         "SELECT a.user_id, a.balance - COALESCE(later.total, 0)
-                         FROM accounts a JOIN users u ON u.user_id = a.user_id
+                         FROM accounts a JOIN holders u ON u.user_id = a.user_id
                          LEFT JOIN (SELECT account_id, SUM(delta) AS total FROM transactions
                                     INDEXED BY transactions_day
                                     WHERE billing_date > ?1 GROUP BY account_id) later
@@ -296,7 +277,10 @@ mod rules {
     }
 
     fn balance(g: &Given, login: &str) -> i64 {
-        account_of(&g.db, &format!("id-{login}")).unwrap().unwrap().1
+        account_of(g.store(STORE), &format!("id-{login}"))
+            .unwrap()
+            .unwrap()
+            .1
     }
 
     #[test]
@@ -334,8 +318,9 @@ mod rules {
         assert_eq!(u.balance_after, -1500);
         g.then_apply(out);
         assert_eq!(balance(&g, "w1"), -1500);
-        let company: i64 =
-            g.db.query_row("SELECT balance FROM accounts WHERE user_id IS NULL", [], |r| {
+        let company: i64 = g
+            .store(STORE)
+            .query_row("SELECT balance FROM accounts WHERE user_id IS NULL", [], |r| {
                 r.get(0)
             })
             .unwrap();

@@ -1,12 +1,20 @@
-//! `accounts`, `transactions`, `payment_days`: balances, the audit trail and the days paid.
-//! The company account takes the opposite of every transaction, so all balances sum to zero.
+//! `accounts`, `transactions`: balances and the audit trail. The company account takes the
+//! opposite of every transaction, so all balances sum to zero. And the context's own copies
+//! of what it bills: `billed_tasks` (each task's number, title, terms and current
+//! assignee), `holders` (each user's login) and `accounting_calendar` (the timezone).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use popug_ledger::{BoxError, Event, Projection, Replay};
 use rusqlite::{Connection, Statement};
 
-use crate::events::{AccountBalanceUpdated, AccountCreated, MakeDailyPaymentsCommand, Payload, Transaction};
+use crate::events::{
+    AccountBalanceUpdated, AccountCreated, Payload, TaskCreated, TaskReassigned, UserCreated,
+};
+use crate::scheduler::CalendarCopy;
+
+/// The accounting context's copy of the ledger's timezone (billing days).
+pub const CALENDAR: CalendarCopy = CalendarCopy::new("accounting_calendar");
 
 pub struct Accounts;
 
@@ -24,23 +32,24 @@ impl Projection for Accounts {
                  balance_after INTEGER NOT NULL) STRICT;
              CREATE INDEX transactions_account ON transactions (account_id, seq);
              CREATE INDEX transactions_day ON transactions (billing_date);
-             CREATE TABLE payment_days (date TEXT PRIMARY KEY, seq INTEGER NOT NULL, at TEXT NOT NULL) STRICT;
-             CREATE TABLE earnings_days (date TEXT PRIMARY KEY, fees INTEGER NOT NULL, rewards INTEGER NOT NULL)
-                 STRICT, WITHOUT ROWID;",
-        )
+             CREATE TABLE billed_tasks (task_id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE,
+                 title TEXT NOT NULL, assign_fee INTEGER NOT NULL, reward INTEGER NOT NULL,
+                 assignee_id TEXT NOT NULL) STRICT, WITHOUT ROWID;
+             CREATE TABLE holders (user_id TEXT PRIMARY KEY, login TEXT NOT NULL) STRICT, WITHOUT ROWID;",
+        )?;
+        CALENDAR.migrate(db)
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        project(event, &mut Live(db))
+        project(event, &mut Live(db))?;
+        copies(db, event)
     }
 
     fn replay<'db>(&self, db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
         Ok(Some(Box::new(AccountsReplay {
             insert_account: db.prepare(INSERT_ACCOUNT)?,
             insert_transaction: db.prepare(INSERT_TRANSACTION)?,
-            insert_payment_day: db.prepare(INSERT_PAYMENT_DAY)?,
             balances: HashMap::new(),
-            earnings: BTreeMap::new(),
         })))
     }
 }
@@ -50,12 +59,33 @@ const INSERT_TRANSACTION: &str =
     "INSERT INTO transactions (transaction_id, seq, at, account_id, counter_account_id,
          kind, reason, amount, delta, task_id, billing_date, balance_after)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-const ADD_EARNINGS: &str = "INSERT INTO earnings_days (date, fees, rewards) VALUES (?1, ?2, ?3)
-     ON CONFLICT (date) DO UPDATE SET fees = fees + excluded.fees, rewards = rewards + excluded.rewards";
-/// A day is paid from its first payment run on; later runs for the same day (a morning
-/// catch-up, then the evening run) keep the first row.
-const INSERT_PAYMENT_DAY: &str =
-    "INSERT INTO payment_days (date, seq, at) VALUES (?1, ?2, ?3) ON CONFLICT (date) DO NOTHING";
+/// Keeps the context's copies: the terms, number, title and current assignee of each task
+/// it bills (a task's number is its place among the tasks created, as the tasks context
+/// numbers them), each user's login, and the calendar.
+fn copies(db: &Connection, event: &Event) -> Result<(), BoxError> {
+    match event.event_type.as_str() {
+        TaskCreated::TYPE => {
+            let t = crate::events::task_created(event)?;
+            db.prepare_cached(
+                "INSERT INTO billed_tasks (task_id, number, title, assign_fee, reward, assignee_id)
+                 SELECT ?1, COALESCE(MAX(number), 0) + 1, ?2, ?3, ?4, ?5 FROM billed_tasks",
+            )?
+            .execute((&t.task_id, &t.title, t.assign_fee, t.reward, &t.assignee_id))?;
+        }
+        TaskReassigned::TYPE => {
+            let r: TaskReassigned = event.data_as()?;
+            db.prepare_cached("UPDATE billed_tasks SET assignee_id = ?2 WHERE task_id = ?1")?
+                .execute((&r.task_id, &r.assign_to))?;
+        }
+        UserCreated::TYPE => {
+            let u: UserCreated = event.data_as()?;
+            db.prepare_cached("INSERT INTO holders (user_id, login) VALUES (?1, ?2)")?
+                .execute((&u.user_id, &u.login))?;
+        }
+        _ => CALENDAR.apply(db, event)?,
+    }
+    Ok(())
+}
 
 /// Writes the transaction row of `u` and returns its signed effect on the worker's account.
 fn insert_transaction(
@@ -82,43 +112,18 @@ fn insert_transaction(
     Ok(delta)
 }
 
-fn insert_payment_day(
-    stmt: &mut Statement<'_>,
-    event: &Event,
-    c: &MakeDailyPaymentsCommand,
-) -> rusqlite::Result<()> {
-    stmt.execute((
-        &c.date,
-        event.seq as i64,
-        popug_ledger::line::format_at(&event.at),
-    ))?;
-    Ok(())
-}
-
-/// What a transaction adds to the management's earnings of its day, (fees, rewards); `None`
-/// for a transaction that is neither (a payout, a reversal).
-fn earnings(t: &Transaction) -> Option<(i64, i64)> {
-    match t.reason.as_str() {
-        "assign_fee" | "reassign_fee" => Some((t.amount, 0)),
-        "reward" => Some((0, t.amount)),
-        _ => None,
-    }
-}
-
 /// Where the rows of the accounting events go: [`Live`] writes each change as it comes (the
 /// commands' `apply`), [`AccountsReplay`] sums balances and day totals for a replay. One
 /// reading of the events, [`project`], serves both.
 trait Sink {
     fn account_created(&mut self, a: AccountCreated) -> rusqlite::Result<()>;
     fn transaction(&mut self, event: &Event, u: &AccountBalanceUpdated) -> rusqlite::Result<()>;
-    fn day_paid(&mut self, event: &Event, c: &MakeDailyPaymentsCommand) -> rusqlite::Result<()>;
 }
 
 fn project(event: &Event, sink: &mut impl Sink) -> Result<(), BoxError> {
     match event.event_type.as_str() {
         AccountCreated::TYPE => sink.account_created(event.data_as()?)?,
         AccountBalanceUpdated::TYPE => sink.transaction(event, &event.data_as()?)?,
-        MakeDailyPaymentsCommand::TYPE => sink.day_paid(event, &event.data_as()?)?,
         _ => {}
     }
     Ok(())
@@ -138,12 +143,6 @@ impl Sink for Live<'_> {
     fn transaction(&mut self, event: &Event, u: &AccountBalanceUpdated) -> rusqlite::Result<()> {
         let t = &u.transaction;
         let delta = insert_transaction(&mut *self.0.prepare_cached(INSERT_TRANSACTION)?, event, u)?;
-        // management earnings per billing day, so that reports do not sum the history
-        if let Some((fees, rewards)) = earnings(t) {
-            self.0
-                .prepare_cached(ADD_EARNINGS)?
-                .execute((&t.billing_date, fees, rewards))?;
-        }
         self.0
             .prepare_cached("UPDATE accounts SET balance = balance + ?2 WHERE account_id = ?1")?
             .execute((&t.account_id, delta))?;
@@ -152,22 +151,16 @@ impl Sink for Live<'_> {
             .execute((&t.counter_account_id, delta))?;
         Ok(())
     }
-
-    fn day_paid(&mut self, event: &Event, c: &MakeDailyPaymentsCommand) -> rusqlite::Result<()> {
-        insert_payment_day(&mut *self.0.prepare_cached(INSERT_PAYMENT_DAY)?, event, c)
-    }
 }
 
-/// The replay's fold: balances and day totals are summed in memory (two updates and an
-/// upsert per transaction otherwise) and written once at the end; rows that only grow
-/// (accounts, transactions, days paid) are inserted as they come.
+/// The replay's fold: balances are summed in memory (two updates per transaction
+/// otherwise) and written once at the end; rows that only grow (accounts, transactions) are
+/// inserted as they come.
 struct AccountsReplay<'db> {
     insert_account: Statement<'db>,
     insert_transaction: Statement<'db>,
-    insert_payment_day: Statement<'db>,
     /// Every account created so far and its balance; `apply` updates only existing rows.
     balances: HashMap<String, i64>,
-    earnings: BTreeMap<String, (i64, i64)>,
 }
 
 impl Sink for AccountsReplay<'_> {
@@ -180,11 +173,6 @@ impl Sink for AccountsReplay<'_> {
     fn transaction(&mut self, event: &Event, u: &AccountBalanceUpdated) -> rusqlite::Result<()> {
         let t = &u.transaction;
         let delta = insert_transaction(&mut self.insert_transaction, event, u)?;
-        if let Some((fees, rewards)) = earnings(t) {
-            let day = self.earnings.entry(t.billing_date.clone()).or_default();
-            day.0 += fees;
-            day.1 += rewards;
-        }
         if let Some(b) = self.balances.get_mut(&t.account_id) {
             *b += delta;
         }
@@ -193,15 +181,12 @@ impl Sink for AccountsReplay<'_> {
         }
         Ok(())
     }
-
-    fn day_paid(&mut self, event: &Event, c: &MakeDailyPaymentsCommand) -> rusqlite::Result<()> {
-        insert_payment_day(&mut self.insert_payment_day, event, c)
-    }
 }
 
 impl Replay for AccountsReplay<'_> {
-    fn apply(&mut self, _db: &Connection, event: &Event) -> Result<(), BoxError> {
-        project(event, self)
+    fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError> {
+        project(event, self)?;
+        copies(db, event)
     }
 
     fn finish(self: Box<Self>, db: &Connection) -> Result<(), BoxError> {
@@ -210,10 +195,6 @@ impl Replay for AccountsReplay<'_> {
             if *balance != 0 {
                 set.execute((account, balance))?;
             }
-        }
-        let mut add = db.prepare(ADD_EARNINGS)?;
-        for (date, (fees, rewards)) in &self.earnings {
-            add.execute((date, fees, rewards))?;
         }
         Ok(())
     }

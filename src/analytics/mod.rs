@@ -1,5 +1,14 @@
 //! The analytics context: management earnings per day, workers in the red, the most
-//! expensive task of a period. Read-only queries over the accounting and tasks projections.
+//! expensive task of a period. Queries over its own store (`views/analytics.db`), which its
+//! projection keeps from the events ([`projection`]).
+
+pub mod projection;
+
+/// This context's store: `views/analytics.db`, written only by its projection.
+pub const STORE: &str = "analytics";
+/// The version of this store's tables: bump it when they change, and this store alone is
+/// rebuilt from the log on open.
+pub const STORE_VERSION: u32 = 1;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use rusqlite::{Connection, OptionalExtension};
@@ -40,15 +49,14 @@ pub fn earnings(
 /// How many workers' balances were negative at the end of `date`: people who were workers
 /// at the end of that day (their role then, not now), so a past day's answer never changes.
 pub fn negative_workers(db: &Connection, date: NaiveDate) -> rusqlite::Result<i64> {
-    // a balance at the end of D is today's balance less what was billed after D: reading
-    // the (few) later transactions beats summing every account's history
+    // a balance at the end of D is the sum of its day totals up to D: one row per worker
+    // and day, whatever the number of transactions
     db.prepare_cached(
         "WITH roles AS (SELECT user_id, role FROM role_history h
-                        WHERE seq = (SELECT MAX(seq) FROM role_history WHERE user_id = h.user_id AND since_day <= ?1))
-         SELECT count(*) FROM accounts a JOIN roles r ON r.user_id = a.user_id AND r.role = 'worker'
-         LEFT JOIN (SELECT account_id, SUM(delta) AS total FROM transactions INDEXED BY transactions_day WHERE billing_date > ?1
-                    GROUP BY account_id) later ON later.account_id = a.account_id
-         WHERE a.balance - COALESCE(later.total, 0) < 0",
+                        WHERE seq = (SELECT MAX(seq) FROM role_history WHERE user_id = h.user_id AND since_day <= ?1)),
+              balances AS (SELECT user_id, SUM(delta) AS balance FROM worker_days WHERE date <= ?1 GROUP BY user_id)
+         SELECT count(*) FROM balances b JOIN roles r ON r.user_id = b.user_id AND r.role = 'worker'
+         WHERE b.balance < 0",
     )?
     .query_row([date.to_string()], |r| r.get(0))
 }
@@ -67,7 +75,7 @@ pub struct TopTask {
 pub fn most_expensive(db: &Connection, from: NaiveDate, to: NaiveDate) -> rusqlite::Result<Option<TopTask>> {
     db.prepare_cached(
         "SELECT t.task_id, t.number, t.title, t.reward, t.completed_on, u.login
-         FROM tasks t JOIN users u ON u.user_id = t.assignee_id
+         FROM analytics_tasks t JOIN analytics_users u ON u.user_id = t.assignee_id
          WHERE t.completed_on BETWEEN ?1 AND ?2
          ORDER BY t.reward DESC, t.completed_at, t.number LIMIT 1",
     )?

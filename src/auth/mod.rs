@@ -5,6 +5,12 @@
 pub mod decide;
 pub mod projection;
 
+/// This context's store: `views/auth.db` (users, credentials), written only by its projection.
+pub const STORE: &str = "auth";
+/// The version of this store's tables: bump it when they change, and this store alone is
+/// rebuilt from the log on open.
+pub const STORE_VERSION: u32 = 1;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Utc};
@@ -158,14 +164,6 @@ pub fn user_by_id(db: &Connection, user_id: &str) -> rusqlite::Result<Option<Use
 pub fn all_users(db: &Connection) -> rusqlite::Result<Vec<User>> {
     let mut stmt = db.prepare_cached(select_user!("ORDER BY login"))?;
     stmt.query_map([], user_from_row)?.collect()
-}
-
-/// The ids of every active worker, in a stable order (the random pick indexes into it):
-/// the only people a task may be assigned to (DESIGN §5).
-pub fn worker_ids(db: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut stmt =
-        db.prepare_cached("SELECT user_id FROM users WHERE role = 'worker' AND active ORDER BY user_id")?;
-    stmt.query_map([], |r| r.get(0))?.collect()
 }
 
 pub fn password_hash_of(db: &Connection, user_id: &str) -> rusqlite::Result<Option<String>> {

@@ -22,9 +22,6 @@ impl Projection for Users {
                  email TEXT, role TEXT NOT NULL, password_hash TEXT NOT NULL, notify TEXT NOT NULL,
                  created_at TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1) STRICT;
              CREATE INDEX users_role ON users (role, user_id);
-             CREATE TABLE role_history (seq INTEGER PRIMARY KEY, user_id TEXT NOT NULL, role TEXT NOT NULL,
-                 since_day TEXT NOT NULL) STRICT;
-             CREATE INDEX role_history_user ON role_history (user_id, since_day, seq);
              CREATE TABLE credentials (credential_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
                  kind TEXT NOT NULL, name TEXT, token_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
                  expires_at TEXT, revoked_at TEXT, parent_id TEXT) STRICT;
@@ -51,13 +48,11 @@ impl Projection for Users {
                     u.notify.as_str(),
                     at(),
                 ))?;
-                record_role(db, event, &u.user_id, u.role)?;
             }
             UserRoleChanged::TYPE => {
                 let e: UserRoleChanged = event.data_as()?;
                 db.prepare_cached("UPDATE users SET role = ?2 WHERE user_id = ?1")?
                     .execute((&e.user_id, e.to.as_str()))?;
-                record_role(db, event, &e.user_id, e.to)?;
             }
             PasswordChanged::TYPE => {
                 let e: PasswordChanged = event.data_as()?;
@@ -86,19 +81,4 @@ impl Projection for Users {
         }
         Ok(())
     }
-}
-
-/// Keeps each user's role from the day (in the ledger's timezone) it was given: a report
-/// about a past day counts people by the role they had then.
-fn record_role(
-    db: &Connection,
-    event: &Event,
-    user_id: &str,
-    role: crate::events::Role,
-) -> Result<(), BoxError> {
-    let tz = crate::accounting::timezone(db)?;
-    let day = crate::money::day_of(&event.at, &tz).to_string();
-    db.prepare_cached("INSERT INTO role_history (seq, user_id, role, since_day) VALUES (?1, ?2, ?3, ?4)")?
-        .execute((event.seq as i64, user_id, role.as_str(), day))?;
-    Ok(())
 }

@@ -81,7 +81,8 @@ fn subject(
 
 pub fn balance(env: &Env, out: &mut Out, args: BalanceArgs) -> Result<()> {
     let ledger = env.open()?;
-    let db = ledger.db();
+    let snap = crate::read::Snapshot::of(&ledger)?;
+    let db = snap.db();
     let actor = session::actor(env, db)?;
     if args.all {
         actor.require(&[Role::Admin, Role::Accountant], "everyone's balance")?;
@@ -127,7 +128,8 @@ pub fn audit(env: &Env, out: &mut Out, args: AuditArgs) -> Result<()> {
         return Err(AppError::usage(format!("--from {f} is after --to {t}")));
     }
     let ledger = env.open()?;
-    let db = ledger.db();
+    let snap = crate::read::Snapshot::of(&ledger)?;
+    let db = snap.db();
     let actor = session::actor(env, db)?;
     let user = subject(db, &actor, args.login, "another user's audit log")?;
     let account = accounting::account_of(db, &user.user_id)
@@ -214,13 +216,13 @@ pub fn audit(env: &Env, out: &mut Out, args: AuditArgs) -> Result<()> {
 pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
     let mut ledger = env.open()?;
     let mut w = ledger.write(env.clock)?;
-    let actor = session::actor(env, w.db())?;
+    let actor = session::actor(env, w.store(crate::auth::STORE))?;
     actor.require(&[Role::Admin, Role::Accountant], "paying out")?;
-    let tz = accounting::timezone(w.db()).map_err(db_error)?;
+    let tz = crate::scheduler::timezone(w.store(crate::scheduler::STORE)).map_err(db_error)?;
     let today = day_of(&w.now(), &tz);
     let date = args.date.unwrap_or(today);
-    let zone = accounting::zone(w.db()).map_err(db_error)?;
-    let last_paid = accounting::last_paid_day(w.db())
+    let zone = crate::scheduler::zone(w.store(crate::scheduler::STORE)).map_err(db_error)?;
+    let last_paid = crate::scheduler::last_paid_day(w.store(crate::scheduler::STORE))
         .map_err(db_error)?
         .map(|d| {
             d.parse::<NaiveDate>().map_err(|_| {
@@ -232,7 +234,7 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
             })
         })
         .transpose()?;
-    let first_day = crate::scheduler::first_day(w.db(), &zone).map_err(db_error)?;
+    let first_day = crate::scheduler::first_day(w.store(crate::scheduler::STORE), &zone).map_err(db_error)?;
     let runs = crate::scheduler::decide_pay_daily(last_paid, first_day, date, today)?;
     let start = w.appended().len();
     if !runs.is_empty() {
@@ -281,7 +283,7 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
     }
     let already_paid = payments.is_empty();
     let login = |id: &str| {
-        auth::user_by_id(w.db(), id)
+        auth::user_by_id(w.store(crate::auth::STORE), id)
             .ok()
             .flatten()
             .map(|u| u.login)
@@ -330,7 +332,7 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
             .collect();
         out.table(&["day", "login", "amount", "status", "payment"], table)?;
     }
-    session::print_notifications(out, w.db(), w.appended())?;
+    session::print_notifications(out, w.store(crate::auth::STORE), w.appended())?;
     if failed > 0 {
         return Err(AppError::new(
             Kind::Failure,

@@ -138,7 +138,7 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
     }
     if report.tables_compared.is_empty() {
         out.line(
-            "note: the projection database is missing or from another version; the next command rebuilds it",
+            "note: a store is missing or from another version; the next command builds it from the log",
         )?;
     } else {
         out.line(&format!(
@@ -200,7 +200,7 @@ pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
         }));
     }
     out.line(&format!(
-        "rebuilt popug.db from {} events in {:.2}s",
+        "rebuilt the stores (views/*.db) from {} events in {:.2}s",
         report.events,
         elapsed.as_secs_f64()
     ))

@@ -97,9 +97,9 @@ const DUMMY_PHC: &str =
 pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
     let password = read_secret(args.password_stdin, "Password: ")?;
     let mut ledger = env.open()?;
-    let user = auth::user_by_login(ledger.db(), &args.login).map_err(db_error)?;
+    let user = auth::user_by_login(ledger.store(crate::auth::STORE), &args.login).map_err(db_error)?;
     let hash = match &user {
-        Some(u) => auth::password_hash_of(ledger.db(), &u.user_id)
+        Some(u) => auth::password_hash_of(ledger.store(crate::auth::STORE), &u.user_id)
             .map_err(db_error)?
             .unwrap_or_default(),
         None => DUMMY_PHC.to_owned(),
@@ -151,7 +151,7 @@ pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
 pub fn logout(env: &Env, out: &mut Out) -> Result<()> {
     let mut ledger = env.open()?;
     let mut w = ledger.write(env.clock)?;
-    let actor = session::actor(env, w.db())?;
+    let actor = session::actor(env, w.store(crate::auth::STORE))?;
     w.append(vec![
         CredentialRevoked {
             credential_id: actor.credential_id.clone(),
@@ -180,14 +180,14 @@ pub fn whoami(env: &Env, out: &mut Out) -> Result<()> {
 /// the user's other sessions end (a leaked session cannot keep the account).
 pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
     let mut ledger = env.open()?;
-    let actor = session::actor(env, ledger.db())?;
+    let actor = session::actor(env, ledger.store(crate::auth::STORE))?;
     let current = read_secret(args.password_stdin, "Current password: ")?;
     let password = read_secret(args.password_stdin, "New password: ")?;
     if !args.password_stdin && read_secret(false, "Again: ")? != password {
         return Err(AppError::usage("the two passwords differ"));
     }
     auth::validate_new_password(&password)?;
-    let stored = auth::password_hash_of(ledger.db(), &actor.user.user_id)
+    let stored = auth::password_hash_of(ledger.store(crate::auth::STORE), &actor.user.user_id)
         .map_err(db_error)?
         .unwrap_or_default();
     if !auth::password_matches(&current, &stored) {
@@ -200,7 +200,7 @@ pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
     let password_hash = auth::hash_password(&password)?;
     drop(actor);
     let mut w = ledger.write(env.clock)?;
-    let actor = session::actor(env, w.db())?;
+    let actor = session::actor(env, w.store(crate::auth::STORE))?;
     let mut batch = vec![
         PasswordChanged {
             user_id: actor.user.user_id.clone(),
@@ -208,13 +208,14 @@ pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
         }
         .to_event(&actor.user.user_id),
     ];
-    let others: Vec<String> = auth::unrevoked_credentials(w.db(), &actor.user.user_id, Some("session"))
-        .map_err(db_error)?
-        .into_iter()
-        .filter(|id| *id != actor.credential_id)
-        .collect();
+    let others: Vec<String> =
+        auth::unrevoked_credentials(w.store(crate::auth::STORE), &actor.user.user_id, Some("session"))
+            .map_err(db_error)?
+            .into_iter()
+            .filter(|id| *id != actor.credential_id)
+            .collect();
     // and the tokens those sessions made: a leaked session must not leave one behind
-    let made: Vec<String> = auth::live_descendants(w.db(), &others)
+    let made: Vec<String> = auth::live_descendants(w.store(crate::auth::STORE), &others)
         .map_err(db_error)?
         .into_iter()
         .filter(|id| *id != actor.credential_id)
@@ -277,7 +278,7 @@ fn token_create(env: &Env, out: &mut Out, name: String, expires_in: &str) -> Res
     }
     let mut ledger = env.open()?;
     let mut w = ledger.write(env.clock)?;
-    let actor = session::actor(env, w.db())?;
+    let actor = session::actor(env, w.store(crate::auth::STORE))?;
     let token = auth::generate_token("pgt");
     let credential_id = w.new_id().to_string();
     // the real clock, as for every credential; a token made with an API token never outlives
@@ -325,12 +326,12 @@ fn token_create(env: &Env, out: &mut Out, name: String, expires_in: &str) -> Res
 
 fn token_list(env: &Env, out: &mut Out, all: bool) -> Result<()> {
     let ledger = env.open()?;
-    let actor = session::actor(env, ledger.db())?;
+    let actor = session::actor(env, ledger.store(crate::auth::STORE))?;
     if all {
         actor.require(&[Role::Admin], "listing everyone's tokens")?;
     }
     let mut stmt = ledger
-        .db()
+        .store(crate::auth::STORE)
         .prepare_cached(
             "SELECT c.credential_id, u.login, c.name, c.created_at, c.expires_at, c.revoked_at
              FROM credentials c JOIN users u ON u.user_id = c.user_id
@@ -382,9 +383,9 @@ fn token_list(env: &Env, out: &mut Out, all: bool) -> Result<()> {
 fn token_revoke(env: &Env, out: &mut Out, id: String) -> Result<()> {
     let mut ledger = env.open()?;
     let mut w = ledger.write(env.clock)?;
-    let actor = session::actor(env, w.db())?;
+    let actor = session::actor(env, w.store(crate::auth::STORE))?;
     let found: Option<Option<String>> = w
-        .db()
+        .store(crate::auth::STORE)
         .query_row(
             "SELECT revoked_at FROM credentials WHERE credential_id = ?1 AND kind = 'api'
              AND (?3 OR user_id = ?2)",
@@ -395,7 +396,8 @@ fn token_revoke(env: &Env, out: &mut Out, id: String) -> Result<()> {
         .map_err(db_error)?;
     auth::decide::revoke_token(&id, found)?;
     // what the token made goes with it: a leaked token leaves nothing behind
-    let made = auth::live_descendants(w.db(), std::slice::from_ref(&id)).map_err(db_error)?;
+    let made =
+        auth::live_descendants(w.store(crate::auth::STORE), std::slice::from_ref(&id)).map_err(db_error)?;
     w.append(auth::revocations(
         std::iter::once(&id).chain(&made),
         &actor.user.user_id,

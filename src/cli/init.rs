@@ -92,8 +92,9 @@ fn unfinished_init(dir: &std::path::Path) -> Result<bool> {
         let name = name.to_string_lossy();
         let ours = name == popug_ledger::EVENTS_FILE
             || name == popug_ledger::LOCK_FILE
+            || name == popug_ledger::VIEWS_DIR
             || name
-                .strip_prefix(crate::app::DB_FILE)
+                .strip_prefix(crate::app::LEGACY_DB_FILE)
                 .is_some_and(|rest| ["", "-wal", "-shm", "-journal"].contains(&rest));
         if !ours {
             return Ok(false);

@@ -95,7 +95,7 @@ pub enum Command {
     Events(admin::EventsArgs),
     /// Check every invariant of the ledger; exit 6 naming the first problem
     Verify,
-    /// Recreate the projection database (popug.db) from the log (admins)
+    /// Recreate the stores (views/*.db) from the log (admins)
     Rebuild,
     /// The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue
     Schema { r#type: Option<String> },

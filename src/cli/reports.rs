@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use crate::accounting;
 use crate::analytics::{self, TopTask};
 use crate::app::Env;
 use crate::auth::db_error;
@@ -72,7 +71,7 @@ fn check_range(r: &RangeArgs) -> Result<()> {
 pub fn earnings(env: &Env, out: &mut Out, args: RangeArgs) -> Result<()> {
     check_range(&args)?;
     let (ledger, _) = session::signed_in(env, &[Role::Admin, Role::Accountant], "management earnings")?;
-    let days = analytics::earnings(ledger.db(), args.from, args.to).map_err(db_error)?;
+    let days = analytics::earnings(ledger.store(analytics::STORE), args.from, args.to).map_err(db_error)?;
     if out.is_json() {
         let docs: Vec<_> = days
             .iter()
@@ -106,8 +105,8 @@ fn top_json(t: &Option<TopTask>) -> serde_json::Value {
 
 pub fn analytics(env: &Env, out: &mut Out, args: AnalyticsArgs) -> Result<()> {
     let (ledger, _) = session::signed_in(env, &[Role::Admin], "analytics")?;
-    let db = ledger.db();
-    let tz = accounting::timezone(db).map_err(db_error)?;
+    let db = ledger.store(analytics::STORE);
+    let tz = analytics::projection::CALENDAR.timezone(db).map_err(db_error)?;
     let date = args.date.unwrap_or_else(|| day_of(&env.now(), &tz));
     let today = analytics::earnings(db, Some(date), Some(date)).map_err(db_error)?;
     let earned = today.first().map_or(0, |d| d.earnings());
@@ -205,7 +204,7 @@ fn day_start(day: NaiveDate, tz: &chrono_tz::Tz) -> String {
 fn export_rows(db: &rusqlite::Connection, what: ExportKind, r: &RangeArgs) -> Result<Rows> {
     let (from, to) = (r.from.map(|d| d.to_string()), r.to.map(|d| d.to_string()));
     // creation instants are filtered by the ledger's day, as billing dates are (CLI.md)
-    let tz = accounting::zone(db).map_err(db_error)?;
+    let tz = crate::scheduler::zone(db).map_err(db_error)?;
     let created_from = r.from.map(|d| day_start(d, &tz));
     let created_before = r.to.and_then(|d| d.succ_opt()).map(|d| day_start(d, &tz));
     Ok(match what {
@@ -432,7 +431,8 @@ pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
         );
     }
     let (ledger, _) = session::signed_in(env, &[Role::Admin, Role::Accountant], "exports")?;
-    let db = ledger.db();
+    let snap = crate::read::Snapshot::of(&ledger)?;
+    let db = snap.db();
     let mut buf: Vec<u8> = Vec::new();
     let rows_written;
     if journal_kind {

@@ -82,7 +82,7 @@ pub fn signed_in(
     what: &str,
 ) -> Result<(popug_ledger::Ledger, Actor)> {
     let ledger = env.open()?;
-    let actor = actor(env, ledger.db())?;
+    let actor = actor(env, ledger.store(crate::auth::STORE))?;
     if !roles.is_empty() {
         actor.require(roles, what)?;
     }

@@ -102,7 +102,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
             }
             let mut ledger = env.open()?;
             let mut w = ledger.write(env.clock)?;
-            let actor = session::actor(env, w.db())?;
+            let actor = session::actor(env, w.store(crate::auth::STORE))?;
             let opt = |o: &Option<String>| o.as_deref().unwrap_or("").as_bytes().to_vec();
             let request = tasks::request_sha256(&[
                 b"task create",
@@ -111,21 +111,21 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                 &opt(&input.description),
             ]);
             let keyed = match &idempotency_key {
-                Some(k) => tasks::keyed_request(w.db(), k, &request)?,
+                Some(k) => tasks::keyed_request(w.store(crate::tasks::STORE), k, &request)?,
                 None => None,
             };
             let (task, first_assignee) = match keyed.as_ref().and_then(|k| k.rows.get(&0)) {
                 // the same request again: the first answer, nothing written
                 Some((task_id, assignee_id)) => {
-                    let task = tasks::find(w.db(), task_id)?;
-                    let login = auth::user_by_id(w.db(), assignee_id)
+                    let task = tasks::find(w.store(crate::tasks::STORE), task_id)?;
+                    let login = auth::user_by_id(w.store(crate::auth::STORE), assignee_id)
                         .map_err(db_error)?
                         .map(|u| u.login)
                         .unwrap_or_default();
                     (task, login)
                 }
                 None => {
-                    let workers = auth::worker_ids(w.db()).map_err(db_error)?;
+                    let workers = tasks::worker_ids(w.store(tasks::STORE)).map_err(db_error)?;
                     let created = w.decide(|_, ctx| tasks::decide_create(&workers, input, ctx))?;
                     w.append(task_batch(
                         &created,
@@ -134,7 +134,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                         0,
                         &actor,
                     ))?;
-                    let task = tasks::find(w.db(), &created.task_id)?;
+                    let task = tasks::find(w.store(crate::tasks::STORE), &created.task_id)?;
                     let login = task.assignee.clone();
                     (task, login)
                 }
@@ -153,18 +153,19 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                     Money(task.reward)
                 ))?;
             }
-            session::print_notifications(out, w.db(), w.appended())
+            session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
         }
         TaskCommand::Done { task } => {
             let mut ledger = env.open()?;
             let mut w = ledger.write(env.clock)?;
-            let actor = session::actor(env, w.db())?;
-            let t = tasks::find(w.db(), &task)?;
+            let actor = session::actor(env, w.store(crate::auth::STORE))?;
+            let t = tasks::find(w.store(crate::tasks::STORE), &task)?;
             let change = tasks::decide_done(&t, &actor)?;
             w.append(vec![change.to_event(&actor.user.user_id)])?;
-            let (_, balance) = crate::accounting::account_of(w.db(), &actor.user.user_id)
-                .map_err(db_error)?
-                .ok_or_else(|| AppError::new(Kind::Failure, "internal", "the assignee has no account"))?;
+            let (_, balance) =
+                crate::accounting::account_of(w.store(crate::accounting::STORE), &actor.user.user_id)
+                    .map_err(db_error)?
+                    .ok_or_else(|| AppError::new(Kind::Failure, "internal", "the assignee has no account"))?;
             if out.is_document() {
                 out.json(&json!({"task_id": t.task_id, "number": t.number, "reward_cents": t.reward, "balance_cents": balance}))?;
             } else {
@@ -175,7 +176,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                     Money(balance)
                 ))?;
             }
-            session::print_notifications(out, w.db(), w.appended())
+            session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
         }
         TaskCommand::List {
             all,
@@ -183,8 +184,8 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
             assignee,
         } => {
             let ledger = env.open()?;
-            let db = ledger.db();
-            let actor = session::actor(env, db)?;
+            let db = ledger.store(tasks::STORE);
+            let actor = session::actor(env, ledger.store(crate::auth::STORE))?;
             let status = status.map(|s| {
                 if s == "done" {
                     TaskStatus::Done
@@ -196,7 +197,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                 actor.require(&[Role::Admin, Role::Manager], "listing other people's tasks")?;
                 let assignee_id = match assignee {
                     Some(login) => Some(
-                        auth::user_by_login(db, &login)
+                        auth::user_by_login(ledger.store(crate::auth::STORE), &login)
                             .map_err(db_error)?
                             .ok_or_else(|| {
                                 AppError::new(
@@ -225,8 +226,8 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
         TaskCommand::Import { .. } => unreachable!("cli::run calls `import` with the --format it names"),
         TaskCommand::Show { task } => {
             let ledger = env.open()?;
-            let actor = session::actor(env, ledger.db())?;
-            let t = tasks::find(ledger.db(), &task)?;
+            let actor = session::actor(env, ledger.store(crate::auth::STORE))?;
+            let t = tasks::find(ledger.store(crate::tasks::STORE), &task)?;
             if !tasks::may_see(&t, &actor) {
                 return Err(AppError::new(
                     Kind::Denied,
@@ -283,21 +284,21 @@ fn task_batch(
 pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
     let mut ledger = env.open()?;
     let mut w = ledger.write(env.clock)?;
-    let actor = session::actor(env, w.db())?;
+    let actor = session::actor(env, w.store(crate::auth::STORE))?;
     actor.require(&[Role::Admin, Role::Manager], "shuffling tasks")?;
     // the open tasks (for the decision and the output) and every login, read once
     let open = tasks::list(
-        w.db(),
+        w.store(tasks::STORE),
         &Filter {
             status: Some(TaskStatus::Open),
             assignee_id: None,
         },
     )
     .map_err(db_error)?;
-    let workers = auth::worker_ids(w.db()).map_err(db_error)?;
+    let workers = tasks::worker_ids(w.store(tasks::STORE)).map_err(db_error)?;
     let (shuffle_id, moves) = w.decide(|_, ctx| tasks::decide_shuffle(&open, &workers, ctx))?;
     w.append(moves.iter().map(|m| m.to_event(&actor.user.user_id)).collect())?;
-    let logins: std::collections::HashMap<String, String> = auth::all_users(w.db())
+    let logins: std::collections::HashMap<String, String> = auth::all_users(w.store(crate::auth::STORE))
         .map_err(db_error)?
         .into_iter()
         .map(|u| (u.user_id, u.login))
@@ -331,7 +332,7 @@ pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
             .collect();
         out.table(&["#", "from", "to", "fee"], table)?;
     }
-    session::print_notifications(out, w.db(), w.appended())
+    session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
 }
 
 /// `shuffle --json`: `{"shuffle_id","reassigned","tasks":[...]}` (CLI.md).
@@ -429,9 +430,9 @@ pub fn import(
     };
     let mut ledger = env.open()?;
     let mut w = ledger.write(env.clock)?;
-    let actor = session::actor(env, w.db())?;
+    let actor = session::actor(env, w.store(crate::auth::STORE))?;
     let keyed = match &idempotency_key {
-        Some(k) => tasks::keyed_request(w.db(), k, &request)?.unwrap_or_default(),
+        Some(k) => tasks::keyed_request(w.store(crate::tasks::STORE), k, &request)?.unwrap_or_default(),
         None => tasks::KeyedRequest::default(),
     };
     // rows a keyed import already created (a retry after a time-out or a crash) are skipped
@@ -441,7 +442,7 @@ pub fn import(
         .map(|(i, t)| (i as u64, t))
         .filter(|(i, _)| !keyed.rows.contains_key(i))
         .collect();
-    let workers = auth::worker_ids(w.db()).map_err(db_error)?;
+    let workers = tasks::worker_ids(w.store(tasks::STORE)).map_err(db_error)?;
     if workers.is_empty() && !todo.is_empty() {
         return Err(tasks::no_workers());
     }
@@ -491,7 +492,8 @@ pub fn import(
         });
     }
     let number = |id: Option<&String>| -> Result<Option<i64>> {
-        id.map(|id| tasks::find(w.db(), id).map(|t| t.number)).transpose()
+        id.map(|id| tasks::find(w.store(crate::tasks::STORE), id).map(|t| t.number))
+            .transpose()
     };
     let first_number = number(ids.values().next())?;
     let last_number = number(ids.values().next_back())?;
@@ -503,5 +505,5 @@ pub fn import(
             _ => out.line("Imported 0 tasks")?,
         }
     }
-    session::print_notifications(out, w.db(), &notes)
+    session::print_notifications(out, w.store(crate::auth::STORE), &notes)
 }

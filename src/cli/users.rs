@@ -82,11 +82,12 @@ fn hand_over(
     user: &User,
     actor: &str,
 ) -> Result<(Vec<popug_ledger::NewEvent>, Vec<Value>)> {
-    let moves = w.decide(|db, ctx| crate::tasks::decide_hand_over(db, &user.user_id, ctx))?;
+    let moves =
+        w.decide(|v, ctx| crate::tasks::decide_hand_over(v.store(crate::tasks::STORE), &user.user_id, ctx))?;
     let mut events = Vec::with_capacity(moves.len());
     let mut docs = Vec::with_capacity(moves.len());
     for (task, m) in moves {
-        let to = auth::user_by_id(w.db(), &m.assign_to)
+        let to = auth::user_by_id(w.store(crate::auth::STORE), &m.assign_to)
             .map_err(db_error)?
             .map(|u| u.login)
             .unwrap_or_default();
@@ -105,7 +106,8 @@ fn revoke_all(
     user: &User,
     actor: &str,
 ) -> Result<Vec<popug_ledger::NewEvent>> {
-    let ids = auth::unrevoked_credentials(w.db(), &user.user_id, None).map_err(db_error)?;
+    let ids =
+        auth::unrevoked_credentials(w.store(crate::auth::STORE), &user.user_id, None).map_err(db_error)?;
     Ok(auth::revocations(&ids, actor))
 }
 
@@ -167,13 +169,13 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             let email = text_field("email", email, 254)?;
             validate_email(&email)?;
             let mut ledger = env.open()?;
-            session::actor(env, ledger.db())?.require(&[Role::Admin], "adding users")?;
+            session::actor(env, ledger.store(crate::auth::STORE))?.require(&[Role::Admin], "adding users")?;
             let password = auth::generate_password();
             let password_hash = auth::hash_password(&password)?;
             let mut w = ledger.write(env.clock)?;
-            let actor = session::actor(env, w.db())?;
+            let actor = session::actor(env, w.store(crate::auth::STORE))?;
             actor.require(&[Role::Admin], "adding users")?;
-            let existing = auth::user_by_login(w.db(), &login).map_err(db_error)?;
+            let existing = auth::user_by_login(w.store(crate::auth::STORE), &login).map_err(db_error)?;
             decide::add_user(existing.as_ref(), &login)?;
             let user_id = w.new_id().to_string();
             w.append(vec![
@@ -199,7 +201,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 ))?;
                 out.line("The password is shown only this once.")?;
             }
-            session::print_notifications(out, w.db(), w.appended())
+            session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
         }
         UserCommand::List => {
             let (ledger, _) = session::signed_in(
@@ -207,7 +209,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 &[Role::Admin, Role::Manager, Role::Accountant],
                 "listing users",
             )?;
-            let users = auth::all_users(ledger.db()).map_err(db_error)?;
+            let users = auth::all_users(ledger.store(crate::auth::STORE)).map_err(db_error)?;
             if out.is_json() {
                 return out.json(&users.iter().map(user_json).collect::<Vec<_>>());
             }
@@ -219,7 +221,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 &[Role::Admin, Role::Manager, Role::Accountant],
                 "looking up users",
             )?;
-            let user = auth::user_by_login(ledger.db(), &login)
+            let user = auth::user_by_login(ledger.store(crate::auth::STORE), &login)
                 .map_err(db_error)?
                 .ok_or_else(|| unknown_user(&login))?;
             if out.is_json() {
@@ -230,13 +232,13 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
         UserCommand::SetRole { login, role } => {
             let mut ledger = env.open()?;
             let mut w = ledger.write(env.clock)?;
-            let actor = session::actor(env, w.db())?;
+            let actor = session::actor(env, w.store(crate::auth::STORE))?;
             actor.require(&[Role::Admin], "changing roles")?;
-            let user = auth::user_by_login(w.db(), &login)
+            let user = auth::user_by_login(w.store(crate::auth::STORE), &login)
                 .map_err(db_error)?
                 .ok_or_else(|| unknown_user(&login))?;
             let mut reassigned = Vec::new();
-            let admins = auth::active_admins(w.db()).map_err(db_error)?;
+            let admins = auth::active_admins(w.store(crate::auth::STORE)).map_err(db_error)?;
             if let Some(change) = decide::set_role(&user, role, admins)? {
                 let (moves, docs) = match role {
                     Role::Worker => Default::default(),
@@ -255,18 +257,18 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 out.line(&format!("{login}: {} -> {}", user.role.as_str(), role.as_str()))?;
                 reassigned_lines(out, &reassigned)?;
             }
-            session::print_notifications(out, w.db(), w.appended())
+            session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
         }
         UserCommand::Deactivate { login } => {
             let mut ledger = env.open()?;
             let mut w = ledger.write(env.clock)?;
-            let actor = session::actor(env, w.db())?;
+            let actor = session::actor(env, w.store(crate::auth::STORE))?;
             actor.require(&[Role::Admin], "deactivating users")?;
-            let user = auth::user_by_login(w.db(), &login)
+            let user = auth::user_by_login(w.store(crate::auth::STORE), &login)
                 .map_err(db_error)?
                 .ok_or_else(|| unknown_user(&login))?;
             let mut reassigned = Vec::new();
-            let admins = auth::active_admins(w.db()).map_err(db_error)?;
+            let admins = auth::active_admins(w.store(crate::auth::STORE)).map_err(db_error)?;
             if let Some(deactivated) = decide::deactivate(&user, admins)? {
                 let (moves, docs) = hand_over(&mut w, &user, &actor.user.user_id)?;
                 reassigned = docs;
@@ -286,17 +288,18 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             } else {
                 out.line(&format!("{login} was already deactivated"))?;
             }
-            session::print_notifications(out, w.db(), w.appended())
+            session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
         }
         UserCommand::ResetPassword { login } => {
             let mut ledger = env.open()?;
-            session::actor(env, ledger.db())?.require(&[Role::Admin], "resetting passwords")?;
+            session::actor(env, ledger.store(crate::auth::STORE))?
+                .require(&[Role::Admin], "resetting passwords")?;
             let password = auth::generate_password();
             let password_hash = auth::hash_password(&password)?;
             let mut w = ledger.write(env.clock)?;
-            let actor = session::actor(env, w.db())?;
+            let actor = session::actor(env, w.store(crate::auth::STORE))?;
             actor.require(&[Role::Admin], "resetting passwords")?;
-            let user = auth::user_by_login(w.db(), &login)
+            let user = auth::user_by_login(w.store(crate::auth::STORE), &login)
                 .map_err(db_error)?
                 .ok_or_else(|| unknown_user(&login))?;
             let mut batch = vec![

@@ -13,6 +13,12 @@
 
 pub mod projection;
 
+/// This context's store: `views/notifications.db` (notifications sent and deferred, and its copies of recipients, tasks and payouts), written only by its projection.
+pub const STORE: &str = "notifications";
+/// The version of this store's tables: bump it when they change, and this store alone is
+/// rebuilt from the log on open.
+pub const STORE_VERSION: u32 = 1;
+
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -24,12 +30,12 @@ use popug_ledger::{BoxError, Context, Event, NewEvent, Reactor, Retried};
 use rusqlite::Connection;
 use uuid::Uuid;
 
-use crate::auth::{User, user_by_id};
 use crate::events::{
     Notify, Payload, PaymentSendingConfirmed, PaymentSendingFailed, TaskCreated, TaskReassigned, TaskStatus,
     TaskStatusChanged, UserCreated,
 };
 use crate::money::Money;
+use projection::{Recipient, recipient};
 
 pub struct Notifications {
     /// `LEDGER/notifications`
@@ -74,7 +80,7 @@ impl Notifications {
     /// round. A Maildir that cannot be listed fails the reaction (nothing is written).
     fn stage_maildir(
         &self,
-        user: &User,
+        user: &Recipient,
         id: &str,
         at: chrono::DateTime<chrono::Utc>,
         subject: &str,
@@ -152,7 +158,7 @@ struct Message {
 }
 
 fn task_number(db: &Connection, task_id: &str) -> rusqlite::Result<i64> {
-    db.prepare_cached("SELECT number FROM tasks WHERE task_id = ?1")?
+    db.prepare_cached("SELECT number FROM notified_tasks WHERE task_id = ?1")?
         .query_row([task_id], |r| r.get(0))
 }
 
@@ -195,7 +201,7 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
         TaskReassigned::TYPE => {
             let r: TaskReassigned = event.data_as()?;
             let (n, title, fee): (i64, String, i64) = db
-                .prepare_cached("SELECT number, title, assign_fee FROM tasks WHERE task_id = ?1")?
+                .prepare_cached("SELECT number, title, assign_fee FROM notified_tasks WHERE task_id = ?1")?
                 .query_row([&r.task_id], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?)))?;
             vec![m(
                 &r.assign_to,
@@ -213,7 +219,7 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
                 return Ok(vec![]);
             }
             let (n, assignee, reward): (i64, String, i64) = db
-                .prepare_cached("SELECT number, assignee_id, reward FROM tasks WHERE task_id = ?1")?
+                .prepare_cached("SELECT number, assignee_id, reward FROM notified_tasks WHERE task_id = ?1")?
                 .query_row([&s.task_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             vec![m(
                 &assignee,
@@ -224,7 +230,7 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
         PaymentSendingConfirmed::TYPE => {
             let p: PaymentSendingConfirmed = event.data_as()?;
             let date: String = db
-                .prepare_cached("SELECT date FROM payments WHERE payment_id = ?1")?
+                .prepare_cached("SELECT date FROM notified_payments WHERE payment_id = ?1")?
                 .query_row([&p.payment_id], |r| r.get(0))?;
             vec![m(
                 &p.user_id,
@@ -264,7 +270,7 @@ impl Reactor for Notifications {
     ) -> Result<Vec<NewEvent>, BoxError> {
         let mut out = Vec::new();
         for msg in messages(db, event)? {
-            let Some(user) = user_by_id(db, &msg.user_id)? else {
+            let Some(user) = recipient(db, &msg.user_id)? else {
                 continue;
             };
             if user.notify == Notify::None {
@@ -314,7 +320,7 @@ impl Reactor for Notifications {
         let pending = projection::deferred(db)?;
         let mut out = Vec::new();
         for d in pending {
-            let Some(user) = user_by_id(db, &d.user_id)? else {
+            let Some(user) = recipient(db, &d.user_id)? else {
                 continue;
             };
             let at = chrono::DateTime::parse_from_rfc3339(&d.at)?.with_timezone(&chrono::Utc);
@@ -451,10 +457,7 @@ mod rules {
             task_id: "t2".into(),
             ..task.clone()
         });
-        let react = |g: &mut Given, event: &Event| {
-            n.react(&g.db, event, &mut Context::new(g.now, &mut g.rng))
-                .unwrap()
-        };
+        let react = |g: &mut Given, event: &Event| g.react(&n, event);
         let new_dir = tmp.path().join("w2/new");
         let in_new = || std::fs::read_dir(&new_dir).unwrap().count();
         assert_eq!(react(&mut g, &event).len(), 1);
@@ -491,13 +494,7 @@ mod rules {
             std::fs::rename(&from, cur.join(seen)).unwrap();
         }
         let again = Notifications::new(tmp.path().to_owned());
-        assert_eq!(
-            again
-                .react(&g.db, &event, &mut Context::new(g.now, &mut g.rng))
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(g.react(&again, &event).len(), 1);
         again.flush().unwrap();
         assert_eq!(in_new(), 0, "a message already read is not delivered again");
         assert_eq!(std::fs::read_dir(&cur).unwrap().count(), 2);

@@ -1,10 +1,73 @@
 //! `notifications`: every notification sent, for the record, and `notifications_deferred`:
-//! those that could not be delivered yet (removed when their `NotificationSent` comes).
+//! those that could not be delivered yet (removed when their `NotificationSent` comes). And
+//! the context's own copies of what its messages say: `recipients` (login, address,
+//! channel), `notified_tasks` (number, title, terms, current assignee) and
+//! `notified_payments` (the day a payout pays).
 
 use popug_ledger::{BoxError, Event, Projection};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
-use crate::events::{NotificationDeferred, NotificationSent, Payload};
+use crate::events::{
+    NotificationDeferred, NotificationSent, Notify, Payload, SentPaymentCommand, TaskCreated, TaskReassigned,
+    UserCreated,
+};
+
+/// Whom a notification goes to, and how (this context's copy of a user).
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub user_id: String,
+    pub login: String,
+    pub email: Option<String>,
+    pub notify: Notify,
+}
+
+/// The recipient `user_id`, if they exist.
+pub fn recipient(db: &Connection, user_id: &str) -> rusqlite::Result<Option<Recipient>> {
+    db.prepare_cached("SELECT user_id, login, email, notify FROM recipients WHERE user_id = ?1")?
+        .query_row([user_id], |r| {
+            let notify: String = r.get(3)?;
+            Ok(Recipient {
+                user_id: r.get(0)?,
+                login: r.get(1)?,
+                email: r.get(2)?,
+                notify: notify.parse().unwrap_or(Notify::None),
+            })
+        })
+        .optional()
+}
+
+/// Keeps the context's copies of users, tasks and payouts.
+fn copies(db: &Connection, event: &Event) -> Result<(), BoxError> {
+    match event.event_type.as_str() {
+        UserCreated::TYPE => {
+            let u: UserCreated = event.data_as()?;
+            db.prepare_cached(
+                "INSERT INTO recipients (user_id, login, email, notify) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute((&u.user_id, &u.login, &u.email, u.notify.as_str()))?;
+        }
+        TaskCreated::TYPE => {
+            let t = crate::events::task_created(event)?;
+            db.prepare_cached(
+                "INSERT INTO notified_tasks (task_id, number, title, assign_fee, reward, assignee_id)
+                 SELECT ?1, COALESCE(MAX(number), 0) + 1, ?2, ?3, ?4, ?5 FROM notified_tasks",
+            )?
+            .execute((&t.task_id, &t.title, t.assign_fee, t.reward, &t.assignee_id))?;
+        }
+        TaskReassigned::TYPE => {
+            let r: TaskReassigned = event.data_as()?;
+            db.prepare_cached("UPDATE notified_tasks SET assignee_id = ?2 WHERE task_id = ?1")?
+                .execute((&r.task_id, &r.assign_to))?;
+        }
+        SentPaymentCommand::TYPE => {
+            let c: SentPaymentCommand = event.data_as()?;
+            db.prepare_cached("INSERT INTO notified_payments (payment_id, date) VALUES (?1, ?2)")?
+                .execute((&c.payment_id, &c.date))?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
 
 pub struct Sent;
 
@@ -19,11 +82,18 @@ impl Projection for Sent {
                  channel TEXT NOT NULL, subject TEXT NOT NULL, caused_by TEXT NOT NULL) STRICT;
              CREATE TABLE notifications_deferred (notification_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
                  subject TEXT NOT NULL, body TEXT NOT NULL, caused_by TEXT NOT NULL, reason TEXT NOT NULL,
-                 event_id TEXT NOT NULL, correlation_id TEXT NOT NULL, at TEXT NOT NULL) STRICT;",
+                 event_id TEXT NOT NULL, correlation_id TEXT NOT NULL, at TEXT NOT NULL) STRICT;
+             CREATE TABLE recipients (user_id TEXT PRIMARY KEY, login TEXT NOT NULL, email TEXT,
+                 notify TEXT NOT NULL) STRICT, WITHOUT ROWID;
+             CREATE TABLE notified_tasks (task_id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE,
+                 title TEXT NOT NULL, assign_fee INTEGER NOT NULL, reward INTEGER NOT NULL,
+                 assignee_id TEXT NOT NULL) STRICT, WITHOUT ROWID;
+             CREATE TABLE notified_payments (payment_id TEXT PRIMARY KEY, date TEXT NOT NULL) STRICT, WITHOUT ROWID;",
         )
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
+        copies(db, event)?;
         if event.event_type == NotificationSent::TYPE {
             let n: NotificationSent = event.data_as()?;
             db.prepare_cached(

@@ -11,9 +11,15 @@ use std::path::PathBuf;
 use popug_ledger::{BoxError, Context, Event, NewEvent, Reactor};
 use rusqlite::Connection;
 
-use crate::auth::user_by_id;
 use crate::events::{Payload, PaymentSendingConfirmed, PaymentSendingFailed, SentPaymentCommand};
 use crate::money::Money;
+
+/// This context's store: `views/payments.db` (payouts, and its copy of the payees), written
+/// only by its projection.
+pub const STORE: &str = "payments";
+/// The version of this store's tables: bump it when they change, and this store alone is
+/// rebuilt from the log on open.
+pub const STORE_VERSION: u32 = 1;
 
 /// One payout to send.
 #[derive(Debug, Clone)]
@@ -173,9 +179,7 @@ impl Reactor for Payments {
             return Ok(vec![]);
         }
         let cmd: SentPaymentCommand = event.data_as()?;
-        let login = user_by_id(db, &cmd.user_id)?
-            .map(|u| u.login)
-            .unwrap_or_else(|| cmd.user_id.clone());
+        let login = projection::payee_login(db, &cmd.user_id)?.unwrap_or_else(|| cmd.user_id.clone());
         let payout = Payout {
             payment_id: cmd.payment_id.clone(),
             login,

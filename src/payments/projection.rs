@@ -1,9 +1,19 @@
-//! `payments`: every payout and where it stands (sent, confirmed, failed).
+//! `payments`: every payout and where it stands (sent, confirmed, failed); `payees`: the
+//! context's own copy of each user's login (the name on a payout).
 
 use popug_ledger::{BoxError, Event, Projection};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
-use crate::events::{Payload, PaymentSendingConfirmed, PaymentSendingFailed, SentPaymentCommand};
+use crate::events::{
+    Payload, PaymentSendingConfirmed, PaymentSendingFailed, SentPaymentCommand, UserCreated,
+};
+
+/// The login of the payee `user_id`, from this context's copy.
+pub fn payee_login(db: &Connection, user_id: &str) -> rusqlite::Result<Option<String>> {
+    db.prepare_cached("SELECT login FROM payees WHERE user_id = ?1")?
+        .query_row([user_id], |r| r.get(0))
+        .optional()
+}
 
 pub struct PaymentsLog;
 
@@ -15,7 +25,8 @@ impl Projection for PaymentsLog {
     fn migrate(&self, db: &Connection) -> rusqlite::Result<()> {
         db.execute_batch(
             "CREATE TABLE payments (payment_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, amount INTEGER NOT NULL,
-                 date TEXT NOT NULL, status TEXT NOT NULL, provider_ref TEXT, reason TEXT, sent_at TEXT NOT NULL) STRICT;",
+                 date TEXT NOT NULL, status TEXT NOT NULL, provider_ref TEXT, reason TEXT, sent_at TEXT NOT NULL) STRICT;
+             CREATE TABLE payees (user_id TEXT PRIMARY KEY, login TEXT NOT NULL) STRICT, WITHOUT ROWID;",
         )
     }
 
@@ -39,6 +50,11 @@ impl Projection for PaymentsLog {
                     "UPDATE payments SET status = 'failed', reason = ?2 WHERE payment_id = ?1",
                 )?
                 .execute((&f.payment_id, &f.reason))?;
+            }
+            UserCreated::TYPE => {
+                let u: UserCreated = event.data_as()?;
+                db.prepare_cached("INSERT INTO payees (user_id, login) VALUES (?1, ?2)")?
+                    .execute((&u.user_id, &u.login))?;
             }
             _ => {}
         }

@@ -1,12 +1,21 @@
-//! The scheduler context: the ledger's calendar (its timezone, set once at `init`).
+//! The scheduler context: the ledger's calendar (its timezone, set once at `init`) and the
+//! days paid. Its store is `views/scheduler.db`; other contexts learn the timezone from
+//! `LedgerInitialized` into a copy of their own ([`CalendarCopy`]), never from this store.
 //! Uses the ledger's projection interface and chrono-tz; nothing of the CLI.
 
-use popug_ledger::{BoxError, Event, Projection};
-use rusqlite::Connection;
+use popug_ledger::{BoxError, Event, Projection, Replay};
+use rusqlite::{Connection, OptionalExtension, Statement};
 
-use crate::events::{LedgerInitialized, Payload};
+use crate::events::{LedgerInitialized, MakeDailyPaymentsCommand, Payload};
 
-/// `settings`: the one row of ledger-wide settings.
+/// The scheduler's store: `views/scheduler.db`.
+pub const STORE: &str = "scheduler";
+/// The version of this store's tables (DESIGN §4): bump it when they change, and the store
+/// alone is rebuilt from the log on open.
+pub const STORE_VERSION: u32 = 1;
+
+/// `settings`: the one row of ledger-wide settings; `payment_days`: every day a payment
+/// run paid, from its first run on.
 pub struct Calendar;
 
 impl Projection for Calendar {
@@ -17,23 +26,148 @@ impl Projection for Calendar {
     fn migrate(&self, db: &Connection) -> rusqlite::Result<()> {
         db.execute_batch(
             "CREATE TABLE settings (id INTEGER PRIMARY KEY CHECK (id = 1), ledger_id TEXT NOT NULL,
-                 timezone TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;",
+                 timezone TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;
+             CREATE TABLE payment_days (date TEXT PRIMARY KEY, seq INTEGER NOT NULL, at TEXT NOT NULL) STRICT;",
         )
     }
 
+    fn replay<'db>(&self, db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
+        Ok(Some(Calendar::fold(db)?))
+    }
+
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        if event.event_type == LedgerInitialized::TYPE {
-            let e = crate::events::ledger_initialized(event)?;
-            db.prepare_cached(
-                "INSERT INTO settings (id, ledger_id, timezone, created_at) VALUES (1, ?1, ?2, ?3)",
-            )?
-            .execute((
-                &e.ledger_id,
-                &e.timezone,
-                popug_ledger::line::format_at(&event.at),
-            ))?;
+        match event.event_type.as_str() {
+            LedgerInitialized::TYPE => {
+                let e = crate::events::ledger_initialized(event)?;
+                db.prepare_cached(
+                    "INSERT INTO settings (id, ledger_id, timezone, created_at) VALUES (1, ?1, ?2, ?3)",
+                )?
+                .execute((
+                    &e.ledger_id,
+                    &e.timezone,
+                    popug_ledger::line::format_at(&event.at),
+                ))?;
+            }
+            MakeDailyPaymentsCommand::TYPE => day_paid(&mut *db.prepare_cached(INSERT_PAYMENT_DAY)?, event)?,
+            _ => {}
         }
         Ok(())
+    }
+}
+
+/// A day is paid from its first payment run on; later runs for the same day (a morning
+/// catch-up, then the evening run) keep the first row.
+const INSERT_PAYMENT_DAY: &str =
+    "INSERT INTO payment_days (date, seq, at) VALUES (?1, ?2, ?3) ON CONFLICT (date) DO NOTHING";
+
+fn day_paid(stmt: &mut Statement<'_>, event: &Event) -> Result<(), BoxError> {
+    let c: MakeDailyPaymentsCommand = event.data_as()?;
+    stmt.execute((
+        &c.date,
+        event.seq as i64,
+        popug_ledger::line::format_at(&event.at),
+    ))?;
+    Ok(())
+}
+
+/// The timezone of a ledger before its settings exist.
+pub const DEFAULT_TIMEZONE: &str = "UTC";
+
+/// The ledger's timezone, from the scheduler's store (UTC before `LedgerInitialized`).
+pub fn timezone(db: &Connection) -> rusqlite::Result<String> {
+    Ok(db
+        .prepare_cached("SELECT timezone FROM settings WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned()))
+}
+
+/// The ledger's timezone as a zone (UTC for a name this build does not know, as
+/// [`crate::money::day_of`] counts days).
+pub fn zone(db: &Connection) -> rusqlite::Result<chrono_tz::Tz> {
+    Ok(timezone(db)?.parse().unwrap_or(chrono_tz::UTC))
+}
+
+/// The last day a payment run paid, if any (`YYYY-MM-DD`, the ledger's timezone).
+pub fn last_paid_day(db: &Connection) -> rusqlite::Result<Option<String>> {
+    db.query_row("SELECT MAX(date) FROM payment_days", [], |r| r.get(0))
+}
+
+/// A context's own copy of the ledger's timezone: a one-row table in that context's store,
+/// named by it, filled from `LedgerInitialized` (the timezone is set once and never
+/// changes). Contexts that count days (tasks, accounting, analytics) keep one, so that no
+/// context reads the scheduler's store.
+pub struct CalendarCopy {
+    table: &'static str,
+}
+
+impl CalendarCopy {
+    /// A copy kept in the table `table` of the caller's store.
+    pub const fn new(table: &'static str) -> CalendarCopy {
+        CalendarCopy { table }
+    }
+
+    pub fn migrate(&self, db: &Connection) -> rusqlite::Result<()> {
+        db.execute_batch(&format!(
+            "CREATE TABLE {} (id INTEGER PRIMARY KEY CHECK (id = 1), timezone TEXT NOT NULL) STRICT;",
+            self.table
+        ))
+    }
+
+    /// Takes the timezone from a `LedgerInitialized`; other events are left alone.
+    pub fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
+        if event.event_type == LedgerInitialized::TYPE {
+            let e = crate::events::ledger_initialized(event)?;
+            db.prepare_cached(&format!(
+                "INSERT INTO {} (id, timezone) VALUES (1, ?1)",
+                self.table
+            ))?
+            .execute([&e.timezone])?;
+        }
+        Ok(())
+    }
+
+    /// The timezone, or `None` before `LedgerInitialized`.
+    pub fn configured(&self, db: &Connection) -> rusqlite::Result<Option<String>> {
+        db.prepare_cached(&format!("SELECT timezone FROM {} WHERE id = 1", self.table))?
+            .query_row([], |r| r.get(0))
+            .optional()
+    }
+
+    /// The timezone (UTC before `LedgerInitialized`).
+    pub fn timezone(&self, db: &Connection) -> rusqlite::Result<String> {
+        Ok(self
+            .configured(db)?
+            .unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned()))
+    }
+
+    /// The timezone as a zone (UTC for a name this build does not know).
+    pub fn zone(&self, db: &Connection) -> rusqlite::Result<chrono_tz::Tz> {
+        Ok(self.timezone(db)?.parse().unwrap_or(chrono_tz::UTC))
+    }
+}
+
+/// A replay's fold for the calendar: the payment-day statement prepared once.
+struct CalendarReplay<'db> {
+    insert_payment_day: Statement<'db>,
+}
+
+impl Replay for CalendarReplay<'_> {
+    fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError> {
+        match event.event_type.as_str() {
+            MakeDailyPaymentsCommand::TYPE => day_paid(&mut self.insert_payment_day, event),
+            LedgerInitialized::TYPE => Calendar.apply(db, event),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Calendar {
+    /// The replay's fold (see [`Projection::replay`]).
+    fn fold<'db>(db: &'db Connection) -> rusqlite::Result<Box<dyn Replay + 'db>> {
+        Ok(Box::new(CalendarReplay {
+            insert_payment_day: db.prepare(INSERT_PAYMENT_DAY)?,
+        }))
     }
 }
 

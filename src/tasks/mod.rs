@@ -3,11 +3,17 @@
 
 pub mod projection;
 
+/// This context's store: `views/tasks.db` (tasks, idempotency keys, and its copies of the assignees and the calendar), written only by its projection.
+pub const STORE: &str = "tasks";
+/// The version of this store's tables: bump it when they change, and this store alone is
+/// rebuilt from the log on open.
+pub const STORE_VERSION: u32 = 1;
+
 use popug_ledger::Context;
 use rand::RngExt;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::auth::{Actor, db_error, worker_ids};
+use crate::auth::{Actor, db_error};
 use crate::error::{AppError, Kind, Result};
 use crate::events::{Role, TaskCreated, TaskReassigned, TaskStatus, TaskStatusChanged};
 
@@ -400,6 +406,14 @@ pub fn keyed_request(db: &Connection, key: &str, request_sha256: &str) -> Result
     Ok(Some(out))
 }
 
+/// The active workers, by id: whom a new or shuffled task may be given (DESIGN §5), from
+/// this context's copy of the users.
+pub fn worker_ids(db: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt =
+        db.prepare_cached("SELECT user_id FROM assignees WHERE role = 'worker' AND active ORDER BY user_id")?;
+    stmt.query_map([], |r| r.get(0))?.collect()
+}
+
 /// Who may see a task: its assignee, and admins, managers and accountants.
 pub fn may_see(task: &Task, actor: &Actor) -> bool {
     task.assignee_id == actor.user.user_id || actor.is(&[Role::Admin, Role::Manager, Role::Accountant])
@@ -414,7 +428,7 @@ pub struct Filter {
 const TASK_SELECT: &str =
     "SELECT t.task_id, t.number, t.title, t.jira_id, t.description, t.status, t.assignee_id,
     u.login, t.assign_fee, t.reward, t.created_at, t.completed_at
-    FROM tasks t JOIN users u ON u.user_id = t.assignee_id";
+    FROM tasks t JOIN assignees u ON u.user_id = t.assignee_id";
 
 fn task_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
     let status: String = r.get(5)?;
@@ -508,7 +522,7 @@ mod rules {
             title: "T".into(),
             ..Default::default()
         };
-        let workers = worker_ids(&g.db).unwrap();
+        let workers = worker_ids(g.store(STORE)).unwrap();
         let err = decide_create(&workers, input, &mut Context::new(g.now, &mut g.rng)).unwrap_err();
         assert_eq!(err.kind, Kind::Conflict);
     }
@@ -529,7 +543,7 @@ mod rules {
                 title: "T".into(),
                 ..Default::default()
             };
-            let workers = worker_ids(&g.db).unwrap();
+            let workers = worker_ids(g.store(STORE)).unwrap();
             let t = decide_create(&workers, input, &mut Context::new(g.now, &mut g.rng)).unwrap();
             assert!(
                 ["id-w1", "id-w2"].contains(&t.assignee_id.as_str()),
@@ -551,7 +565,7 @@ mod rules {
     fn given_an_open_task_when_its_assignee_finishes_it_then_it_is_done_and_no_one_else_may() {
         let mut g = Given::new().user("w1", Role::Worker).user("w2", Role::Worker);
         let t = task(&mut g, "w1");
-        let found = find(&g.db, &t.task_id).unwrap();
+        let found = find(g.store(STORE), &t.task_id).unwrap();
         assert_eq!(
             decide_done(&found, &actor("w2", Role::Worker)).unwrap_err().kind,
             Kind::Denied
@@ -572,7 +586,7 @@ mod rules {
             }
         );
         g.apply(&change);
-        let done = find(&g.db, &t.task_id).unwrap();
+        let done = find(g.store(STORE), &t.task_id).unwrap();
         assert_eq!(
             decide_done(&done, &actor("w1", Role::Worker)).unwrap_err().kind,
             Kind::Conflict
@@ -593,14 +607,14 @@ mod rules {
             to: TaskStatus::Done,
         });
         let open = list(
-            &g.db,
+            g.store(STORE),
             &Filter {
                 status: Some(TaskStatus::Open),
                 assignee_id: None,
             },
         )
         .unwrap();
-        let workers = worker_ids(&g.db).unwrap();
+        let workers = worker_ids(g.store(STORE)).unwrap();
         let (shuffle_id, moves) =
             decide_shuffle(&open, &workers, &mut Context::new(g.now, &mut g.rng)).unwrap();
         assert_eq!(moves.len(), 3);

@@ -1,9 +1,18 @@
-//! `tasks`: every task with its price, status and current assignee.
+//! `tasks`: every task with its price, status and current assignee; `idempotency_keys`;
+//! and the context's own copies: `assignees` (every user, with role and whether active:
+//! whom a task may be given, and their logins) and `tasks_calendar` (the timezone).
 
 use popug_ledger::{BoxError, Event, Projection, Replay};
 use rusqlite::{Connection, Statement};
 
-use crate::events::{IdempotencyKeyUsed, Payload, TaskCreated, TaskReassigned, TaskStatusChanged};
+use crate::events::{
+    IdempotencyKeyUsed, Payload, TaskCreated, TaskReassigned, TaskStatusChanged, UserCreated,
+    UserDeactivated, UserRoleChanged,
+};
+use crate::scheduler::CalendarCopy;
+
+/// The tasks context's copy of the ledger's timezone (completion days).
+pub const CALENDAR: CalendarCopy = CalendarCopy::new("tasks_calendar");
 
 pub struct Tasks;
 
@@ -21,8 +30,11 @@ impl Projection for Tasks {
              CREATE INDEX tasks_completed_on ON tasks (completed_on, reward) WHERE completed_on IS NOT NULL;
              CREATE INDEX tasks_open ON tasks (status, assignee_id);
              CREATE TABLE idempotency_keys (key TEXT NOT NULL, row INTEGER NOT NULL, request_sha256 TEXT NOT NULL,
-                 task_id TEXT NOT NULL, assignee_id TEXT NOT NULL, PRIMARY KEY (key, row)) STRICT, WITHOUT ROWID;",
-        )
+                 task_id TEXT NOT NULL, assignee_id TEXT NOT NULL, PRIMARY KEY (key, row)) STRICT, WITHOUT ROWID;
+             CREATE TABLE assignees (user_id TEXT PRIMARY KEY, login TEXT NOT NULL, role TEXT NOT NULL,
+                 active INTEGER NOT NULL DEFAULT 1) STRICT;",
+        )?;
+        CALENDAR.migrate(db)
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
@@ -34,13 +46,13 @@ impl Projection for Tasks {
                 insert_task(&mut *db.prepare_cached(INSERT_TASK)?, event, number)?;
             }
             TaskStatusChanged::TYPE => {
-                // the calendar day of completion, in the ledger's timezone (for analytics)
-                let tz = crate::accounting::timezone(db)?;
+                // the calendar day of completion, in the ledger's timezone
+                let tz = CALENDAR.timezone(db)?;
                 change_status(&mut *db.prepare_cached(CHANGE_STATUS)?, event, &tz)?;
             }
             TaskReassigned::TYPE => reassign(&mut *db.prepare_cached(REASSIGN)?, event)?,
             IdempotencyKeyUsed::TYPE => key_used(db, event)?,
-            _ => {}
+            _ => people(db, event)?,
         }
         Ok(())
     }
@@ -121,20 +133,44 @@ impl Replay for TasksReplay<'_> {
             }
             TaskStatusChanged::TYPE => {
                 if self.timezone.is_none() {
-                    self.timezone = crate::accounting::configured_timezone(db)?;
+                    self.timezone = CALENDAR.configured(db)?;
                 }
                 let tz = self
                     .timezone
                     .as_deref()
-                    .unwrap_or(crate::accounting::DEFAULT_TIMEZONE);
+                    .unwrap_or(crate::scheduler::DEFAULT_TIMEZONE);
                 change_status(&mut self.change_status, event, tz)?;
             }
             TaskReassigned::TYPE => reassign(&mut self.reassign, event)?,
             IdempotencyKeyUsed::TYPE => key_used(db, event)?,
-            _ => {}
+            _ => people(db, event)?,
         }
         Ok(())
     }
+}
+
+/// Keeps the context's copy of the people tasks may be given to (and the calendar): every
+/// user with their login, current role and whether they are active.
+fn people(db: &Connection, event: &Event) -> Result<(), BoxError> {
+    match event.event_type.as_str() {
+        UserCreated::TYPE => {
+            let u: UserCreated = event.data_as()?;
+            db.prepare_cached("INSERT INTO assignees (user_id, login, role) VALUES (?1, ?2, ?3)")?
+                .execute((&u.user_id, &u.login, u.role.as_str()))?;
+        }
+        UserRoleChanged::TYPE => {
+            let e: UserRoleChanged = event.data_as()?;
+            db.prepare_cached("UPDATE assignees SET role = ?2 WHERE user_id = ?1")?
+                .execute((&e.user_id, e.to.as_str()))?;
+        }
+        UserDeactivated::TYPE => {
+            let e: UserDeactivated = event.data_as()?;
+            db.prepare_cached("UPDATE assignees SET active = 0 WHERE user_id = ?1")?
+                .execute([&e.user_id])?;
+        }
+        _ => CALENDAR.apply(db, event)?,
+    }
+    Ok(())
 }
 
 /// Records a key's row with the task's first assignee (the first answer names them).

@@ -34,10 +34,12 @@ mod write;
 
 use store::*;
 
-pub use write::WriteGuard;
 use write::new_id;
+pub use write::{Views, WriteGuard};
 
 pub const EVENTS_FILE: &str = "events.jsonl";
+/// The folder of the stores (`views/<store>.db`), beside the log.
+pub const VIEWS_DIR: &str = "views";
 pub const LOCK_FILE: &str = "lock";
 /// Reaction rounds allowed for one command before the engine suspects a reactor loop.
 const MAX_ROUNDS: usize = 64;
@@ -53,7 +55,7 @@ const CATCH_UP_CHUNK: u64 = 20_000;
 
 /// Folds events into SQLite tables. Applying is deterministic: the same events give the
 /// same rows, which is what `verify` checks by replaying.
-pub trait Projection {
+pub trait Projection: Send + Sync {
     fn name(&self) -> &str;
     /// Creates this projection's tables (called on a new or rebuilt database).
     fn migrate(&self, db: &Connection) -> rusqlite::Result<()>;
@@ -144,19 +146,61 @@ impl<'a> Context<'a> {
     }
 }
 
-#[derive(Default)]
-pub struct Subscribers {
+/// A bounded context's store: the SQLite file `views/<name>.db` beside the log, with its
+/// own tables, schema version and checkpoints, written only by its projections (DESIGN §3).
+/// Its reactors decide from it and keep their checkpoints in it. A write session commits
+/// each store in its own SQLite transaction: a crash between two stores' commits leaves the
+/// later ones behind, and each catches up from its own checkpoint before anything is
+/// decided. Stores are replayed in parallel threads by `rebuild` and `verify`.
+pub struct Store {
+    /// The store's name: its file is `views/<name>.db`, and the schema it is attached as
+    /// in a cross-store read ([`Ledger::attach_all`]).
+    pub name: String,
+    /// The version of this store's tables: a store built by another version is rebuilt from
+    /// the log on open (the other stores are left as they are).
+    pub version: u32,
     pub projections: Vec<Box<dyn Projection>>,
     pub reactors: Vec<Box<dyn Reactor>>,
 }
 
-#[derive(Debug, Clone)]
+impl Store {
+    pub fn new(name: &str, version: u32) -> Store {
+        Store {
+            name: name.to_owned(),
+            version,
+            projections: Vec::new(),
+            reactors: Vec::new(),
+        }
+    }
+
+    pub fn projection(mut self, p: impl Projection + 'static) -> Store {
+        self.projections.push(Box::new(p));
+        self
+    }
+
+    pub fn reactor(mut self, r: impl Reactor + 'static) -> Store {
+        self.reactors.push(Box::new(r));
+        self
+    }
+
+    /// The names of this store's subscribers (projections, then reactors): each has a
+    /// checkpoint in the store.
+    fn subscriber_names(&self) -> impl Iterator<Item = &str> {
+        self.projections
+            .iter()
+            .map(|p| p.name())
+            .chain(self.reactors.iter().map(|r| r.name()))
+    }
+}
+
+/// Every store of an application, in the order their reactors run.
+#[derive(Default)]
+pub struct Subscribers {
+    pub stores: Vec<Store>,
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// File name of the projection database inside the ledger directory.
-    pub db_file: String,
-    /// The application's projection schema version: a database built by another version
-    /// is rebuilt from the log on open.
-    pub schema_version: u32,
     /// Seed for ids and decisions (reproducible runs). The stream is derived from the seed
     /// and the hash of the last event, so two commands never draw the same numbers.
     pub seed: Option<u64>,
@@ -167,22 +211,12 @@ pub struct Options {
     pub clock: Clock,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            db_file: "projections.db".into(),
-            schema_version: 1,
-            seed: None,
-            clock: Clock::System,
-        }
-    }
-}
-
 /// Which instant "now" is.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub enum Clock {
     /// The system clock, never earlier than the last event (a clock that stepped back is
     /// clamped to the last event's instant).
+    #[default]
     System,
     /// A fixed instant; refused if it is earlier than the last event.
     Fixed(DateTime<Utc>),
@@ -218,13 +252,18 @@ type ProgressCell = std::sync::Mutex<Option<ProgressFn>>;
 pub struct Ledger {
     dir: PathBuf,
     events: PathBuf,
-    db_path: PathBuf,
-    db: Connection,
-    subs: Subscribers,
+    stores: Vec<OpenStore>,
     opts: Options,
     last_recovery: Recovery,
     /// Called now and then by long reads (rebuild, verify) with (bytes read, log size).
     progress: ProgressCell,
+}
+
+/// A store and its live connection.
+pub(super) struct OpenStore {
+    pub(super) spec: Store,
+    pub(super) path: PathBuf,
+    pub(super) db: Connection,
 }
 
 /// What a write session did besides the caller's own batch.
@@ -265,7 +304,7 @@ pub struct VerifyReport {
 }
 
 impl Ledger {
-    /// Creates a new ledger directory (0700) with an empty log and projection database.
+    /// Creates a new ledger directory (0700) with an empty log and empty stores.
     pub fn create(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
         let events = dir.join(EVENTS_FILE);
         if events.exists() {
@@ -298,24 +337,25 @@ impl Ledger {
             Err(e) => return Err(e),
         }
         log::sync_dir(dir)?;
-        let db_path = dir.join(&opts.db_file);
-        remove_db_files(&db_path)?;
-        let db = open_db(&db_path)?;
-        init_schema(&db, &db_path, &subs, opts.schema_version)?;
-        Ok(Ledger::assemble(dir, db_path, db, subs, opts))
+        let views = views_dir(dir)?;
+        let mut stores = Vec::new();
+        for spec in subs.stores {
+            let path = store_path(&views, &spec.name);
+            remove_db_files(&path)?;
+            let db = open_db(&path)?;
+            init_schema(&db, &path, &spec.plan())?;
+            stores.push(OpenStore { spec, path, db });
+        }
+        Ok(Ledger::assemble(dir, stores, opts))
     }
 
-    /// Opens an existing ledger. The projection database is created or rebuilt when it is
-    /// missing or from another schema version, and caught up when an interrupted command
-    /// left work behind; all of that under the writer lock. A ledger that is already caught
-    /// up is opened without taking the lock.
+    /// Opens an existing ledger. A store is created or rebuilt when it is missing or from
+    /// another schema version, and caught up when an interrupted command left work behind;
+    /// all of that under the writer lock. A ledger that is already caught up is opened
+    /// without taking the lock.
     pub fn open(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
-        let events = dir.join(EVENTS_FILE);
-        if !events.is_file() {
-            return Err(LedgerError::NotFound(dir.to_owned()));
-        }
         let mut ledger = Ledger::open_unchecked(dir, subs, opts)?;
-        if !ledger.schema_is_current()? || ledger.is_behind()? {
+        if !ledger.stale_stores()?.is_empty() || ledger.is_behind()? {
             drop(ledger.write_as(None)?);
         }
         Ok(ledger)
@@ -328,9 +368,17 @@ impl Ledger {
         if !events.is_file() {
             return Err(LedgerError::NotFound(dir.to_owned()));
         }
-        let db_path = dir.join(&opts.db_file);
-        let db = open_db(&db_path)?;
-        Ok(Ledger::assemble(dir, db_path, db, subs, opts))
+        let views = views_dir(dir)?;
+        let stores = subs
+            .stores
+            .into_iter()
+            .map(|spec| {
+                let path = store_path(&views, &spec.name);
+                let db = open_db(&path)?;
+                Ok(OpenStore { spec, path, db })
+            })
+            .collect::<Result<Vec<_>, LedgerError>>()?;
+        Ok(Ledger::assemble(dir, stores, opts))
     }
 
     /// What the last write session (or the catch-up in `open`) recovered.
@@ -338,14 +386,12 @@ impl Ledger {
         &self.last_recovery
     }
 
-    fn assemble(dir: &Path, db_path: PathBuf, db: Connection, subs: Subscribers, opts: Options) -> Ledger {
+    fn assemble(dir: &Path, stores: Vec<OpenStore>, opts: Options) -> Ledger {
         let events = dir.join(EVENTS_FILE);
         Ledger {
             dir: dir.to_owned(),
             events,
-            db_path,
-            db,
-            subs,
+            stores,
             opts,
             last_recovery: Recovery::default(),
             progress: Default::default(),
@@ -365,12 +411,87 @@ impl Ledger {
         &self.events
     }
 
-    /// The projections, for queries. Never write through this.
-    pub fn db(&self) -> &Connection {
-        &self.db
+    /// The store called `name`, for its own context's queries. Never write through this.
+    ///
+    /// # Panics
+    /// When no store has that name (a wiring mistake, not a runtime condition).
+    pub fn store(&self, name: &str) -> &Connection {
+        &self.open_store(name).db
     }
 
-    /// The position after the last event the projections have applied.
+    fn open_store(&self, name: &str) -> &OpenStore {
+        self.stores
+            .iter()
+            .find(|s| s.spec.name == name)
+            .unwrap_or_else(|| panic!("no store is called `{name}`"))
+    }
+
+    /// The names of the stores, in order.
+    pub fn store_names(&self) -> impl Iterator<Item = &str> {
+        self.stores.iter().map(|s| s.spec.name.as_str())
+    }
+
+    /// A new connection that sees every store read-only, each attached under its name
+    /// (`SELECT … FROM tasks.tasks`; a table name found in one store alone needs no
+    /// prefix). For reads that span contexts: reports, exports, invariants. `BEGIN` on it and
+    /// one read of each store give one snapshot per store; see [`Ledger::attach_all`].
+    pub fn reader(&self) -> Result<Connection, LedgerError> {
+        let db = Connection::open_in_memory().map_err(|e| db_err(&self.dir, e))?;
+        self.attach_all(&db)?;
+        Ok(db)
+    }
+
+    /// [`Ledger::reader`] inside one read transaction in which every store has applied the
+    /// same events. A writer commits the stores one after the other, so a snapshot taken in
+    /// between is taken again, up to 50 times, 2 ms apart (then it is kept as it is: only a
+    /// store left behind by a crash differs for longer, and opening catches it up).
+    pub fn snapshot(&self) -> Result<Connection, LedgerError> {
+        let db = self.reader()?;
+        let mut parts = Vec::new();
+        for s in &self.stores {
+            let schema = s.spec.name.replace('"', "\"\"");
+            for p in &s.spec.projections {
+                let name = p.name().replace('\'', "''");
+                parts.push(format!(
+                    "SELECT seq FROM \"{schema}\".ledger_subscriptions WHERE name = '{name}'"
+                ));
+            }
+        }
+        let spread = format!("SELECT MIN(seq), MAX(seq) FROM ({})", parts.join(" UNION ALL "));
+        const ATTEMPTS: u32 = 50;
+        for attempt in 1..=ATTEMPTS {
+            db.execute_batch("BEGIN").map_err(|e| db_err(&self.dir, e))?;
+            let spread: rusqlite::Result<(Option<i64>, Option<i64>)> =
+                db.query_row(&spread, [], |r| Ok((r.get(0)?, r.get(1)?)));
+            match spread {
+                Ok((least, most)) if least != most && attempt < ATTEMPTS => {
+                    db.execute_batch("COMMIT").map_err(|e| db_err(&self.dir, e))?;
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                Ok(_) => break,
+                // a store without its tables yet: the snapshot is as it is
+                Err(_) => break,
+            }
+        }
+        Ok(db)
+    }
+
+    /// Attaches every store to `db` under its name, read-only (`mode=ro`: no statement on
+    /// `db` can change a store; its own temporary tables stay writable).
+    pub fn attach_all(&self, db: &Connection) -> Result<(), LedgerError> {
+        for s in &self.stores {
+            db.execute(
+                &format!("ATTACH DATABASE ?1 AS \"{}\"", s.spec.name.replace('"', "\"\"")),
+                [read_only_uri(&s.path)],
+            )
+            .map_err(|e| db_err(&s.path, e))?;
+        }
+        db.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(|e| db_err(&self.dir, e))
+    }
+
+    /// The position after the last event every projection has applied (the least advanced
+    /// store's).
     pub fn head(&self) -> Result<Position, LedgerError> {
         Ok(self.projection_position()?.unwrap_or(Position::GENESIS))
     }
@@ -401,9 +522,12 @@ impl Ledger {
         let mut recovery = Recovery::default();
         // a rebuild killed before it finished left its files: none runs now (the lock is
         // ours), so they go
-        remove_db_files(&self.rebuild_path())?;
-        if !self.schema_is_current()? {
-            self.rebuild_locked()?;
+        for s in &self.stores {
+            remove_db_files(&rebuild_path(&s.path))?;
+        }
+        let stale = self.stale_stores()?;
+        if !stale.is_empty() {
+            self.rebuild_locked(&stale)?;
             recovery.rebuilt = true;
         }
         let (projected, torn) = self.catch_up_projections()?;
@@ -437,21 +561,15 @@ impl Ledger {
         }
     }
 
-    fn schema_is_current(&self) -> Result<bool, LedgerError> {
-        let v: Option<String> = self
-            .db
-            .query_row(
-                "SELECT value FROM ledger_meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .or_else(|e| match e {
-                rusqlite::Error::SqliteFailure(_, Some(ref m)) if m.contains("no such table") => Ok(None),
-                e => Err(e),
-            })
-            .map_err(|e| db_err(&self.db_path, e))?;
-        Ok(v == Some(self.opts.schema_version.to_string()))
+    /// The stores (by index) whose tables are missing or of another version.
+    fn stale_stores(&self) -> Result<Vec<usize>, LedgerError> {
+        let mut stale = Vec::new();
+        for (i, s) in self.stores.iter().enumerate() {
+            if !schema_is_current(s)? {
+                stale.push(i);
+            }
+        }
+        Ok(stale)
     }
 
     fn is_behind(&self) -> Result<bool, LedgerError> {
@@ -460,75 +578,143 @@ impl Ledger {
         if log::file_len(&self.events)? != head.offset {
             return Ok(true);
         }
-        let all = self
-            .subs
-            .projections
+        Ok(self
+            .stores
             .iter()
-            .map(|p| p.name())
-            .chain(self.subs.reactors.iter().map(|r| r.name()));
-        Ok(all
-            .into_iter()
+            .flat_map(|s| s.spec.subscriber_names())
             .any(|n| positions.get(n).is_none_or(|p| p.seq != head.seq)))
     }
 
+    /// Every subscriber's checkpoint, from every store (names are unique across stores).
     fn positions(&self) -> Result<HashMap<String, Position>, LedgerError> {
-        read_positions(&self.db).map_err(|e| db_err(&self.db_path, e))
+        let mut all = HashMap::new();
+        for s in &self.stores {
+            all.extend(read_positions(&s.db).map_err(|e| db_err(&s.path, e))?);
+        }
+        Ok(all)
     }
 
     /// The position all projections have reached (the least advanced one).
     fn projection_position(&self) -> Result<Option<Position>, LedgerError> {
         let positions = self.positions()?;
-        Ok(self
-            .subs
-            .projections
-            .iter()
-            .map(|p| positions.get(p.name()).copied().unwrap_or(Position::GENESIS))
-            .min_by_key(|p| p.seq))
+        Ok(least_projection_position(&self.stores, &positions))
     }
 
-    /// Applies every committed event the projections have not seen. Returns how many were
-    /// applied and the torn tail found after the last complete batch, if any.
+    /// Applies every committed event the projections have not seen, each store from its
+    /// own checkpoints and in its own transactions. Returns how many events were read and
+    /// the torn tail found after the last complete batch, if any.
     fn catch_up_projections(&mut self) -> Result<(u64, Option<Torn>), LedgerError> {
         let positions = self.positions()?;
-        let cps: Vec<u64> = self
-            .subs
-            .projections
+        let cps: Vec<Vec<u64>> = self
+            .stores
             .iter()
-            .map(|p| positions.get(p.name()).map_or(0, |x| x.seq))
+            .map(|s| {
+                s.spec
+                    .projections
+                    .iter()
+                    .map(|p| positions.get(p.name()).map_or(0, |x| x.seq))
+                    .collect()
+            })
             .collect();
-        let start = self.projection_position()?.unwrap_or(Position::GENESIS);
+        let start = least_projection_position(&self.stores, &positions).unwrap_or(Position::GENESIS);
         let mut reader = LogReader::open(&self.events, start)?;
         let mut applied = 0u64;
         let mut total = 0u64;
-        let mut tx = self
-            .db
-            .unchecked_transaction()
-            .map_err(|e| db_err(&self.db_path, e))?;
-        for item in reader.by_ref() {
-            let (ev, end) = item?;
-            for (p, cp) in self.subs.projections.iter().zip(&cps) {
-                if ev.seq > *cp {
-                    apply(p.as_ref(), &tx, &ev)?;
+        let begin = |stores: &[OpenStore]| -> Result<(), LedgerError> {
+            for s in stores {
+                s.db.execute_batch("BEGIN").map_err(|e| db_err(&s.path, e))?;
+            }
+            Ok(())
+        };
+        let commit = |stores: &[OpenStore], pos: &Position| -> Result<(), LedgerError> {
+            for (s, cps) in stores.iter().zip(&cps) {
+                for (p, cp) in s.spec.projections.iter().zip(cps) {
+                    if pos.seq > *cp {
+                        set_position(&s.db, p.name(), pos).map_err(|e| db_err(&s.path, e))?;
+                    }
+                }
+                s.db.execute_batch("COMMIT").map_err(|e| db_err(&s.path, e))?;
+            }
+            Ok(())
+        };
+        let result = (|| {
+            begin(&self.stores)?;
+            for item in reader.by_ref() {
+                let (ev, end) = item?;
+                for (s, cps) in self.stores.iter().zip(&cps) {
+                    for (p, cp) in s.spec.projections.iter().zip(cps) {
+                        if ev.seq > *cp {
+                            apply(p.as_ref(), &s.db, &ev)?;
+                        }
+                    }
+                }
+                applied += 1;
+                if applied >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {
+                    commit(&self.stores, &Position::after(&ev, end))?;
+                    begin(&self.stores)?;
+                    applied = 0;
+                    total += CATCH_UP_CHUNK;
                 }
             }
-            applied += 1;
-            if applied >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {
-                let pos = Position::after(&ev, end);
-                set_projection_positions(&tx, &self.subs, &pos).map_err(|e| db_err(&self.db_path, e))?;
-                tx.commit().map_err(|e| db_err(&self.db_path, e))?;
-                tx = self
-                    .db
-                    .unchecked_transaction()
-                    .map_err(|e| db_err(&self.db_path, e))?;
-                applied = 0;
-                total += CATCH_UP_CHUNK;
+            commit(&self.stores, &reader.position())
+        })();
+        if result.is_err() {
+            for s in &self.stores {
+                if !s.db.is_autocommit() {
+                    let _ = s.db.execute_batch("ROLLBACK");
+                }
             }
         }
-        if applied > 0 || total > 0 {
-            set_projection_positions(&tx, &self.subs, &reader.position())
-                .map_err(|e| db_err(&self.db_path, e))?;
-        }
-        tx.commit().map_err(|e| db_err(&self.db_path, e))?;
+        result?;
         Ok((total + applied, reader.torn()))
     }
+}
+
+/// The least advanced projection's position, over every store.
+fn least_projection_position(
+    stores: &[OpenStore],
+    positions: &HashMap<String, Position>,
+) -> Option<Position> {
+    stores
+        .iter()
+        .flat_map(|s| &s.spec.projections)
+        .map(|p| positions.get(p.name()).copied().unwrap_or(Position::GENESIS))
+        .min_by_key(|p| p.seq)
+}
+
+/// The stores' folder of the ledger at `dir`, created (0700) when it is missing.
+fn views_dir(dir: &Path) -> Result<PathBuf, LedgerError> {
+    let views = dir.join(VIEWS_DIR);
+    match fs::create_dir(&views) {
+        Ok(()) => fs::set_permissions(&views, fs::Permissions::from_mode(0o700))
+            .map_err(|e| LedgerError::io("set permissions of", &views, e))?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && views.is_dir() => {}
+        Err(e) => return Err(LedgerError::io("create", &views, e)),
+    }
+    Ok(views)
+}
+
+/// The SQLite URI that opens `path` read-only (RFC 3986 percent-encoding of every byte
+/// but unreserved ones and `/`, as SQLite's URI filenames expect).
+fn read_only_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?mode=ro");
+    uri
+}
+
+fn store_path(views: &Path, name: &str) -> PathBuf {
+    views.join(format!("{name}.db"))
+}
+
+/// Where a rebuild builds a store before it replaces the live one.
+pub(super) fn rebuild_path(store: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.rebuild", store.display()))
 }

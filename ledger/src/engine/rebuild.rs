@@ -1,11 +1,15 @@
-//! Rebuild: the log replayed into a new database, copied into the live one in one
-//! transaction, under the writer lock; interrupted cleanly by SIGINT and SIGTERM.
+//! Rebuild: the log replayed into new store files, one thread per store, each copied into
+//! its live store in one transaction, under the writer lock; interrupted cleanly by SIGINT
+//! and SIGTERM.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use super::*;
+use crate::log::SharedChunk;
 
 impl Ledger {
-    /// Recreates the projection database of the ledger at `dir` from its log, whatever
-    /// state the old database is in (missing, stale, or not a database at all).
+    /// Recreates every store of the ledger at `dir` from its log, whatever state the old
+    /// stores are in (missing, stale, or not a database at all).
     pub fn rebuild_at(
         dir: &Path,
         subs: Subscribers,
@@ -25,37 +29,38 @@ impl Ledger {
         if !events.is_file() {
             return Err(LedgerError::NotFound(dir.to_owned()));
         }
-        let db_path = dir.join(&opts.db_file);
         let lock = lock_writers(dir)?;
-        // a database file that SQLite cannot even open is replaced; any other is kept
-        // until the new one is complete
-        let db = match open_db(&db_path) {
-            Ok(db) => db,
-            Err(_) => {
-                remove_db_files(&db_path)?;
-                open_db(&db_path)?
-            }
-        };
-        let mut ledger = Ledger::assemble(dir, db_path, db, subs, opts);
+        let views = views_dir(dir)?;
+        // a store file that SQLite cannot even open is replaced; any other is kept until
+        // the new one is complete
+        let mut stores = Vec::new();
+        for spec in subs.stores {
+            let path = store_path(&views, &spec.name);
+            let db = match open_db(&path) {
+                Ok(db) => db,
+                Err(_) => {
+                    remove_db_files(&path)?;
+                    open_db(&path)?
+                }
+            };
+            stores.push(OpenStore { spec, path, db });
+        }
+        let mut ledger = Ledger::assemble(dir, stores, opts);
         ledger.set_progress(progress);
         let report = ledger.rebuild_with(lock)?;
         Ok((ledger, report))
     }
 
-    /// Where a rebuild builds the new projections before they replace the live ones.
-    pub(super) fn rebuild_path(&self) -> PathBuf {
-        self.dir.join(format!("{}.rebuild", self.opts.db_file))
-    }
-
-    /// Recreates the projection database from the log (into a new file, copied into the
-    /// live database in one transaction).
+    /// Recreates every store from the log (each into a new file, copied into the live
+    /// store in one transaction).
     pub fn rebuild(&mut self) -> Result<RebuildReport, LedgerError> {
         let lock = lock_writers(&self.dir)?;
         self.rebuild_with(lock)
     }
 
     fn rebuild_with(&mut self, lock: File) -> Result<RebuildReport, LedgerError> {
-        let report = self.rebuild_locked()?;
+        let all: Vec<usize> = (0..self.stores.len()).collect();
+        let report = self.rebuild_locked(&all)?;
         let rng = self.session_rng(&report.last);
         let now = self.opts.clock.resolve_at_least(report.last.at);
         let mut guard = WriteGuard::new(self, lock, now, rng);
@@ -63,95 +68,189 @@ impl Ledger {
         Ok(report)
     }
 
-    /// Replays the whole log into a new database file and swaps it in. The caller holds
-    /// the lock. Reactor checkpoints are derived from the log: a writer finishes every
-    /// reaction before it appends a new command's batch, so everything before the last
-    /// command batch has been reacted to; the rest is re-examined with the usual
-    /// look-ahead, which skips reactions already in the log.
-    pub(super) fn rebuild_locked(&mut self) -> Result<RebuildReport, LedgerError> {
-        let tmp = self.rebuild_path();
+    /// Replays the whole log into new files for the stores `which` (indexes into the
+    /// stores), one thread per store, and swaps each in. The caller holds the lock.
+    /// Reactor checkpoints are derived from the log: a writer finishes every reaction
+    /// before it appends a new command's batch, so everything before the last command
+    /// batch has been reacted to; the rest is re-examined with the usual look-ahead, which
+    /// skips reactions already in the log.
+    pub(super) fn rebuild_locked(&mut self, which: &[usize]) -> Result<RebuildReport, LedgerError> {
+        let interrupt = signals::Interrupt::catch();
         // no rebuild runs but this one (the lock is ours): what is there was left by one
         // that was killed
-        let leftover = remove_db_files(&tmp)?;
-        let interrupt = signals::Interrupt::catch();
-        let _cleanup = RemoveOnDrop(tmp.clone());
-        let db = open_db(&tmp)?;
-        db.execute_batch(BULK_PRAGMAS).map_err(|e| db_err(&tmp, e))?;
-        init_schema(&db, &tmp, &self.subs, self.opts.schema_version)?;
-        // Secondary indexes are built once at the end (one sort) rather than kept up to
-        // date row by row; projections must not need them to apply events.
-        let indexes = defer_indexes(&db).map_err(|e| db_err(&tmp, e))?;
+        let mut leftover = None;
+        let mut cleanups = Vec::new();
+        for &i in which {
+            let tmp = rebuild_path(&self.stores[i].path);
+            if remove_db_files(&tmp)? {
+                leftover = Some(tmp.clone());
+            }
+            cleanups.push(RemoveOnDrop(tmp));
+        }
         let reader = LogReader::open(&self.events, Position::GENESIS)?;
-        let subs = &self.subs;
+        let stores = &self.stores;
         let progress = &self.progress;
         let events_path = &self.events;
-        let (scan, reader) = reader.read_ahead(|items| -> Result<_, LedgerError> {
-            let mut before_last_root = Position::GENESIS;
-            let mut prev_pos = Position::GENESIS;
-            let mut prev_closed = true;
-            let mut in_tx = 0u64;
-            let mut events = 0u64;
-            let mut folds = Replaying::all(&subs.projections, &db, &tmp)?;
-            let mut tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
-            while let Some(item) = items.next() {
-                let (ev, end) = item?;
-                if ev.is_root() && prev_closed {
-                    before_last_root = prev_pos;
+        let interrupt_ref = &interrupt;
+        let (scan, reader) = reader.read_shared(|chunks| {
+            std::thread::scope(|scope| {
+                let mut senders = Vec::new();
+                let mut builders = Vec::new();
+                for (&i, cleanup) in which.iter().zip(&cleanups) {
+                    let (tx, rx) = sync_channel::<Feed>(4);
+                    let plan = stores[i].spec.plan();
+                    let tmp = cleanup.0.clone();
+                    builders.push(scope.spawn(move || build_store(plan, &tmp, rx)));
+                    senders.push(tx);
                 }
-                for f in &mut folds {
-                    f.apply(&tx, ev)?;
-                }
-                events += 1;
-                if events.is_multiple_of(8192) {
-                    report_progress_to(progress, events_path, end);
-                    interrupt.check()?;
-                }
-                prev_pos = Position::after(ev, end);
-                prev_closed = ev.seq == ev.batch_end;
-                in_tx += 1;
-                if in_tx >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {
-                    in_tx = 0;
-                    tx.commit().map_err(|e| db_err(&tmp, e))?;
-                    tx = db.unchecked_transaction().map_err(|e| db_err(&tmp, e))?;
-                }
-            }
-            for f in folds {
-                f.finish(&tx, prev_pos.seq)?;
-            }
-            Ok((tx, before_last_root, events))
+                let fed = feed(chunks, &senders, |_, end, events| {
+                    if events.is_multiple_of(8192) {
+                        report_progress_to(progress, events_path, end);
+                        interrupt_ref.check()?;
+                    }
+                    Ok(())
+                });
+                drop(senders);
+                let built: Vec<Result<Connection, LedgerError>> = builders
+                    .into_iter()
+                    .map(|b| b.join().expect("a store's replay does not panic"))
+                    .collect();
+                // the reading error first (it names the damaged line), then a store's
+                let (events, last_root) = fed?;
+                let built = built.into_iter().collect::<Result<Vec<_>, _>>()?;
+                Ok::<_, LedgerError>((built, events, last_root))
+            })
         });
-        let (tx, before_last_root, events) = scan?;
+        let (built, events, _) = scan?;
         let last = reader.position();
-        set_projection_positions(&tx, &self.subs, &last).map_err(|e| db_err(&tmp, e))?;
-        for r in &self.subs.reactors {
-            set_position(&tx, r.name(), &before_last_root).map_err(|e| db_err(&tmp, e))?;
-        }
-        tx.commit().map_err(|e| db_err(&tmp, e))?;
-        db.execute_batch(&indexes).map_err(|e| db_err(&tmp, e))?;
         interrupt.check()?;
-        // The new projections replace the old ones in one SQLite write transaction (the
-        // backup API copies every page into the live database): a reader sees the old
-        // projections or the new ones, never a missing file or a half-replaced one, and a
-        // command that opened the database before keeps a valid handle on it. Writers wait
-        // on the lock until it is done.
-        {
+        // Each new store replaces the old one in one SQLite write transaction (the backup
+        // API copies every page into the live database): a reader sees a store's old tables
+        // or its new ones, never a missing file or a half-replaced one, and a command that
+        // opened it before keeps a valid handle on it. Writers wait on the lock until all
+        // are done.
+        for (&i, db) in which.iter().zip(built) {
             use rusqlite::backup::{Backup, StepResult};
-            let backup = Backup::new(&db, &mut self.db).map_err(|e| db_err(&self.db_path, e))?;
-            // every page in one step, so one transaction; busy only while another
-            // process's connection finishes a write of its own (not ours: we hold the lock)
-            while backup.step(-1).map_err(|e| db_err(&self.db_path, e))? != StepResult::Done {
-                std::thread::sleep(std::time::Duration::from_millis(10));
+            let live = &mut self.stores[i];
+            {
+                let backup = Backup::new(&db, &mut live.db).map_err(|e| db_err(&live.path, e))?;
+                // every page in one step, so one transaction; busy only while another
+                // process's connection finishes a write of its own (not ours: we hold the lock)
+                while backup.step(-1).map_err(|e| db_err(&live.path, e))? != StepResult::Done {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
             }
+            drop(db);
+            // the copy sits in the live store's WAL: fold it in now rather than on a reader
+            let _ = live.db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
         }
-        drop(db);
-        // the copy sits in the live database's WAL: fold it in now rather than on a reader
-        let _ = self.db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
         Ok(RebuildReport {
             events,
             last,
-            leftover_removed: leftover.then_some(tmp),
+            leftover_removed: leftover,
         })
     }
+}
+
+/// What the reading thread hands each store's replay.
+pub(super) enum Feed {
+    Events(SharedChunk),
+    /// The log's end: the position after the last event, and the position before the last
+    /// command batch (where reactors resume).
+    End {
+        last: Position,
+        before_last_root: Position,
+    },
+}
+
+/// Hands every chunk to every store's thread, then where the log ended. `each` sees every
+/// event (with the offset after its line and the number of events so far) before the
+/// stores do, and may stop the replay. Returns the number of events read and the position
+/// before the last command batch.
+pub(super) fn feed(
+    chunks: &mut dyn Iterator<Item = Result<SharedChunk, LedgerError>>,
+    senders: &[SyncSender<Feed>],
+    mut each: impl FnMut(&Event, u64, u64) -> Result<(), LedgerError>,
+) -> Result<(u64, Position), LedgerError> {
+    let mut before_last_root = Position::GENESIS;
+    let mut prev_pos = Position::GENESIS;
+    let mut prev_closed = true;
+    let mut events = 0u64;
+    for chunk in chunks {
+        let chunk = chunk?;
+        for (ev, end) in chunk.iter() {
+            if ev.is_root() && prev_closed {
+                before_last_root = prev_pos;
+            }
+            prev_pos = Position::after(ev, *end);
+            prev_closed = ev.seq == ev.batch_end;
+            events += 1;
+            each(ev, *end, events)?;
+        }
+        for s in senders {
+            // a store whose replay failed has hung up: its error is reported when joined
+            let _ = s.send(Feed::Events(chunk.clone()));
+        }
+    }
+    for s in senders {
+        let _ = s.send(Feed::End {
+            last: prev_pos,
+            before_last_root,
+        });
+    }
+    Ok((events, before_last_root))
+}
+
+/// One store's replay from the first event into a new file at `path`: its tables, its
+/// projections' folds, its checkpoints at the end of the log (reactors before the last
+/// command batch), then its secondary indexes (built once, at the end, rather than kept up
+/// to date row by row; projections must not need them to apply events).
+fn build_store(plan: Plan<'_>, path: &Path, feed: Receiver<Feed>) -> Result<Connection, LedgerError> {
+    let db = open_db(path)?;
+    db.execute_batch(BULK_PRAGMAS).map_err(|e| db_err(path, e))?;
+    init_schema(&db, path, &plan)?;
+    let indexes = defer_indexes(&db).map_err(|e| db_err(path, e))?;
+    {
+        let mut folds = Replaying::all(plan.projections, &db, path)?;
+        let mut tx = db.unchecked_transaction().map_err(|e| db_err(path, e))?;
+        let mut in_tx = 0u64;
+        let mut last_seq = 0;
+        let end = loop {
+            match feed.recv() {
+                Ok(Feed::Events(chunk)) => {
+                    for (ev, _) in chunk.iter() {
+                        for f in &mut folds {
+                            f.apply(&tx, ev)?;
+                        }
+                        last_seq = ev.seq;
+                        in_tx += 1;
+                        if in_tx >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {
+                            in_tx = 0;
+                            tx.commit().map_err(|e| db_err(path, e))?;
+                            tx = db.unchecked_transaction().map_err(|e| db_err(path, e))?;
+                        }
+                    }
+                }
+                Ok(Feed::End {
+                    last,
+                    before_last_root,
+                }) => break (last, before_last_root),
+                // the reading stopped (damage, an interruption): reported by the caller
+                Err(_) => return Err(LedgerError::Interrupted),
+            }
+        };
+        for f in folds {
+            f.finish(&tx, last_seq)?;
+        }
+        let (last, before_last_root) = end;
+        set_projection_positions(&tx, plan.projections, &last).map_err(|e| db_err(path, e))?;
+        for r in &plan.reactors {
+            set_position(&tx, r, &before_last_root).map_err(|e| db_err(path, e))?;
+        }
+        tx.commit().map_err(|e| db_err(path, e))?;
+    }
+    db.execute_batch(&indexes).map_err(|e| db_err(path, e))?;
+    Ok(db)
 }
 
 /// Removes a database being built when the build ends, however it ends (an error, an

@@ -125,12 +125,9 @@ pub(super) fn remove_db_files(path: &Path) -> Result<bool, LedgerError> {
     Ok(removed)
 }
 
-pub(super) fn init_schema(
-    db: &Connection,
-    path: &Path,
-    subs: &Subscribers,
-    version: u32,
-) -> Result<(), LedgerError> {
+/// Creates the engine's tables and the store's own in `db`, records a checkpoint at the
+/// start of the log for each of its subscribers that has none, and its schema version.
+pub(super) fn init_schema(db: &Connection, path: &Path, store: &Plan<'_>) -> Result<(), LedgerError> {
     let go = || -> rusqlite::Result<()> {
         let tx = db.unchecked_transaction()?;
         tx.execute_batch(
@@ -139,14 +136,14 @@ pub(super) fn init_schema(
                  name TEXT PRIMARY KEY, seq INTEGER NOT NULL, byte_offset INTEGER NOT NULL,
                  hash TEXT NOT NULL, at TEXT) STRICT;",
         )?;
-        for p in &subs.projections {
+        for p in store.projections {
             p.migrate(&tx)?;
         }
-        let names = subs
+        let names = store
             .projections
             .iter()
             .map(|p| p.name())
-            .chain(subs.reactors.iter().map(|r| r.name()));
+            .chain(store.reactors.iter().copied());
         for name in names {
             tx.execute(
                 "INSERT OR IGNORE INTO ledger_subscriptions (name, seq, byte_offset, hash, at) VALUES (?1, 0, 0, ?2, NULL)",
@@ -156,11 +153,46 @@ pub(super) fn init_schema(
         tx.execute(
             "INSERT INTO ledger_meta (key, value) VALUES ('schema_version', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [version.to_string()],
+            [store.version.to_string()],
         )?;
         tx.commit()
     };
     go().map_err(|e| db_err(path, e))
+}
+
+/// What building a store's tables needs, without its reactors (which stay on the thread
+/// that owns them): its projections, its reactors' names and its version.
+pub(super) struct Plan<'a> {
+    pub(super) projections: &'a [Box<dyn Projection>],
+    pub(super) reactors: Vec<&'a str>,
+    pub(super) version: u32,
+}
+
+impl Store {
+    pub(super) fn plan(&self) -> Plan<'_> {
+        Plan {
+            projections: &self.projections,
+            reactors: self.reactors.iter().map(|r| r.name()).collect(),
+            version: self.version,
+        }
+    }
+}
+
+/// Whether the store's tables exist and are of its version.
+pub(super) fn schema_is_current(s: &OpenStore) -> Result<bool, LedgerError> {
+    let v: Option<String> =
+        s.db.query_row(
+            "SELECT value FROM ledger_meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .or_else(|e| match e {
+            rusqlite::Error::SqliteFailure(_, Some(ref m)) if m.contains("no such table") => Ok(None),
+            e => Err(e),
+        })
+        .map_err(|e| db_err(&s.path, e))?;
+    Ok(v == Some(s.spec.version.to_string()))
 }
 
 pub(super) fn read_positions(db: &Connection) -> rusqlite::Result<HashMap<String, Position>> {
@@ -197,12 +229,13 @@ pub(super) fn set_position(db: &Connection, name: &str, pos: &Position) -> rusql
     Ok(())
 }
 
+/// Sets the checkpoint of every projection of a store to `pos`.
 pub(super) fn set_projection_positions(
     db: &Connection,
-    subs: &Subscribers,
+    projections: &[Box<dyn Projection>],
     pos: &Position,
 ) -> rusqlite::Result<()> {
-    for p in &subs.projections {
+    for p in projections {
         set_position(db, p.name(), pos)?;
     }
     Ok(())

@@ -1,41 +1,41 @@
-//! Verify: the whole log checked and replayed into a scratch database, compared with one
-//! consistent snapshot of the projections.
+//! Verify: the whole log checked and replayed into scratch stores, one thread per store,
+//! each compared with one consistent snapshot of its live store.
 
-use super::rebuild::defer_indexes;
+use std::sync::mpsc::{Receiver, sync_channel};
+
+use super::rebuild::{Feed, defer_indexes, feed};
 use super::*;
 
 impl Ledger {
     /// Checks the whole log (hashes, chain, seq, time, batches, unique ids) and that
-    /// replaying it into a fresh database gives exactly the live projections.
+    /// replaying it into fresh stores gives exactly the live stores.
     pub fn verify(&self) -> Result<VerifyReport, LedgerError> {
         self.verify_with(|_, _| Ok(None))
     }
 
     /// [`Ledger::verify`] on one consistent snapshot, with the application's own checks
-    /// (`check`, given the projections as of the snapshot and whether every projection and
-    /// reactor had caught up there) run on that same snapshot. The snapshot is taken in
-    /// an instant under the shared lock, when no writer is in the middle of a command: a
-    /// SQLite read transaction on the projections and the log's end at that instant. Then
-    /// the lock is released: writers go on while the log up to that end is replayed and
-    /// compared with the snapshot's tables, so a healthy ledger under load is never
-    /// reported damaged, and a lag it reports is an interrupted command's.
+    /// (`check`, given every store attached as of the snapshot, see [`Ledger::attach_all`],
+    /// and whether every projection and reactor had caught up there) run on that same
+    /// snapshot. The snapshot is taken in an instant under the shared lock, when no writer
+    /// is in the middle of a command: a SQLite read transaction on each store and the log's
+    /// end at that instant. Then the lock is released: writers go on while the log up to
+    /// that end is replayed (one thread per store) and compared with the snapshot's tables,
+    /// so a healthy ledger under load is never reported damaged, and a lag it reports is an
+    /// interrupted command's. A store that does not exist yet is neither replayed nor
+    /// compared (the next command builds it).
     pub fn verify_with(
         &self,
         check: impl FnOnce(&Connection, bool) -> Result<Option<String>, BoxError>,
     ) -> Result<VerifyReport, LedgerError> {
-        let scratch = ScratchDb::new(&self.dir)?;
-        let fresh = open_db(&scratch.path)?;
-        fresh
-            .execute_batch(BULK_PRAGMAS)
-            .map_err(|e| db_err(&scratch.path, e))?;
-        init_schema(&fresh, &scratch.path, &self.subs, self.opts.schema_version)?;
-        // the replay is compared table by table, row by row: its secondary indexes would
-        // only be kept up to date for nothing
-        defer_indexes(&fresh).map_err(|e| db_err(&scratch.path, e))?;
-
-        // the snapshot: a read transaction on a connection of its own
-        let has_db = self.schema_is_current()?;
-        let snap = open_db(&self.db_path)?;
+        let mut has = Vec::new();
+        for s in &self.stores {
+            has.push(schema_is_current(s)?);
+        }
+        let mut snaps = Vec::new();
+        for (s, _) in self.stores.iter().zip(&has).filter(|(_, h)| **h) {
+            snaps.push((s, open_db(&s.path)?));
+        }
+        let joint = self.reader()?;
         let (live_positions, live_head, end, torn) = {
             let lock_path = self.dir.join(LOCK_FILE);
             let lock = File::open(&lock_path).ok();
@@ -43,17 +43,26 @@ impl Ledger {
                 l.lock_shared()
                     .map_err(|e| LedgerError::io("lock", &lock_path, e))?;
             }
-            snap.execute_batch("BEGIN")
-                .map_err(|e| db_err(&self.db_path, e))?;
-            let positions = if has_db {
-                read_positions(&snap).map_err(|e| db_err(&self.db_path, e))?
-            } else {
-                HashMap::new()
-            };
-            let head = self
-                .subs
-                .projections
+            let mut positions = HashMap::new();
+            for (s, snap) in &snaps {
+                snap.execute_batch("BEGIN").map_err(|e| db_err(&s.path, e))?;
+                positions.extend(read_positions(snap).map_err(|e| db_err(&s.path, e))?);
+            }
+            joint.execute_batch("BEGIN").map_err(|e| db_err(&self.dir, e))?;
+            for s in &self.stores {
+                // the first read of each attached store starts its part of the snapshot
+                let name = s.spec.name.replace('"', "\"\"");
+                joint
+                    .query_row(
+                        &format!("SELECT count(*) FROM \"{name}\".sqlite_master"),
+                        [],
+                        |_| Ok(()),
+                    )
+                    .map_err(|e| db_err(&s.path, e))?;
+            }
+            let head = snaps
                 .iter()
+                .flat_map(|(s, _)| &s.spec.projections)
                 .map(|p| positions.get(p.name()).copied().unwrap_or(Position::GENESIS))
                 .min_by_key(|p| p.seq)
                 .unwrap_or(Position::GENESIS);
@@ -76,96 +85,115 @@ impl Ledger {
             };
             (positions, head, end, torn)
         };
-        let proj_cp: Vec<u64> = self
-            .subs
-            .projections
+        // every checkpoint of a live store must name an event of the log, with its hash
+        let mut expected: HashMap<u64, Hash> = snaps
             .iter()
-            .map(|p| live_positions.get(p.name()).map_or(0, |pos| pos.seq))
+            .flat_map(|(s, _)| s.spec.subscriber_names())
+            .filter_map(|n| live_positions.get(n))
+            .filter(|p| p.seq > 0)
+            .map(|p| (p.seq, p.hash))
             .collect();
         let reader = match end {
             Some(end) => LogReader::open(&self.events, Position::GENESIS)?.stop_after(end.seq),
             None => LogReader::open(&self.events, Position::GENESIS)?,
         };
-        let tx = fresh
-            .unchecked_transaction()
-            .map_err(|e| db_err(&scratch.path, e))?;
-        let subs = &self.subs;
         let progress = &self.progress;
         let events_path = &self.events;
-        let scratch_path = &scratch.path;
-        let (scan, full) = reader.read_ahead(|items| -> Result<_, LedgerError> {
-            let mut folds = Replaying::all(&subs.projections, &fresh, scratch_path)?;
-            let mut ids = HashSet::new();
-            let mut last = Position::GENESIS;
-            let mut events = 0u64;
-            let mut head_seen = live_head.seq == 0;
-            while let Some(item) = items.next() {
-                let (ev, end) = item?;
-                if !ids.insert(ev.id) {
-                    return Err(LedgerError::corrupt(ev.seq, end, Problem::DuplicateId(ev.id)));
+        let replays: Vec<(Plan<'_>, Vec<u64>, PathBuf, Connection)> = snaps
+            .into_iter()
+            .map(|(s, snap)| {
+                let cps = s
+                    .spec
+                    .projections
+                    .iter()
+                    .map(|p| live_positions.get(p.name()).map_or(0, |pos| pos.seq))
+                    .collect();
+                (s.spec.plan(), cps, s.path.clone(), snap)
+            })
+            .collect();
+        let (scan, full) = reader.read_shared(|chunks| {
+            std::thread::scope(|scope| {
+                let mut senders = Vec::new();
+                let mut threads = Vec::new();
+                for (plan, cps, path, snap) in replays {
+                    let (tx, rx) = sync_channel::<Feed>(4);
+                    threads.push(
+                        scope.spawn(move || -> Result<(Vec<String>, Connection), LedgerError> {
+                            let tables = replay_and_compare(plan, &cps, &path, &snap, rx)?;
+                            Ok((tables, snap))
+                        }),
+                    );
+                    senders.push(tx);
                 }
-                for (f, cp) in folds.iter_mut().zip(&proj_cp) {
-                    if ev.seq <= *cp {
-                        f.apply(&tx, ev)?;
+                let mut ids = HashSet::new();
+                let mut last = Position::GENESIS;
+                let fed = feed(chunks, &senders, |ev, end, events| {
+                    if !ids.insert(ev.id) {
+                        return Err(LedgerError::corrupt(ev.seq, end, Problem::DuplicateId(ev.id)));
                     }
-                }
-                if ev.seq == live_head.seq {
-                    if ev.hash != live_head.hash {
+                    if let Some(hash) = expected.remove(&ev.seq)
+                        && hash != ev.hash
+                    {
                         return Err(LedgerError::corrupt(ev.seq, end, Problem::CheckpointMismatch));
                     }
-                    head_seen = true;
-                }
-                last = Position::after(ev, end);
-                events += 1;
-                if events.is_multiple_of(8192) {
-                    report_progress_to(progress, events_path, end);
-                }
-            }
-            for f in folds {
-                f.finish(&tx, last.seq)?;
-            }
-            Ok((last, events, head_seen))
+                    last = Position::after(ev, end);
+                    if events.is_multiple_of(8192) {
+                        report_progress_to(progress, events_path, end);
+                    }
+                    Ok(())
+                });
+                drop(senders);
+                let compared: Vec<_> = threads
+                    .into_iter()
+                    .map(|t| t.join().expect("a store's replay does not panic"))
+                    .collect();
+                let (events, _) = fed?;
+                let compared = compared.into_iter().collect::<Result<Vec<_>, _>>()?;
+                Ok::<_, LedgerError>((last, events, compared))
+            })
         });
-        let (last, events, head_seen) = scan?;
-        tx.commit().map_err(|e| db_err(&scratch.path, e))?;
-        if !head_seen {
+        let (last, events, compared) = scan?;
+        if let Some((&seq, _)) = expected.iter().max_by_key(|(seq, _)| **seq) {
             return Err(LedgerError::corrupt(
                 last.seq + 1,
                 last.offset,
                 Problem::ProjectionsAhead {
                     log_seq: last.seq,
-                    db_seq: live_head.seq,
+                    db_seq: seq,
                 },
             ));
         }
-        let tables = if has_db {
-            compare_tables(&snap, &fresh, &scratch.path)?
-        } else {
-            Vec::new()
-        };
-        drop(fresh);
+        let any = has.iter().any(|h| *h);
+        let mut tables = Vec::new();
+        for (t, snap) in compared {
+            tables.extend(t);
+            let _ = snap.execute_batch("COMMIT");
+        }
+        tables.sort();
         let reaction_lag = self
-            .subs
-            .reactors
+            .stores
             .iter()
+            .zip(&has)
+            .filter(|(_, h)| **h)
+            .flat_map(|(s, _)| &s.spec.reactors)
             .map(|r| {
                 last.seq
                     .saturating_sub(live_positions.get(r.name()).map_or(0, |p| p.seq))
             })
             .max()
             .unwrap_or(0);
-        let (projection_lag, reaction_lag) = if has_db {
+        let (projection_lag, reaction_lag) = if any {
             (last.seq - live_head.seq, reaction_lag)
         } else {
             (0, 0)
         };
-        let problem = if has_db {
-            check(&snap, projection_lag == 0 && reaction_lag == 0)
+        let problem = if any {
+            check(&joint, projection_lag == 0 && reaction_lag == 0)
                 .map_err(|source| LedgerError::Check { source })?
         } else {
             None
         };
-        let _ = snap.execute_batch("COMMIT");
+        let _ = joint.execute_batch("COMMIT");
         Ok(VerifyReport {
             events,
             last,
@@ -178,6 +206,59 @@ impl Ledger {
             problem,
         })
     }
+}
+
+/// One store's side of verify: the events fed replayed into a scratch store (each
+/// projection up to its live checkpoint `cps`), then compared table by table with `live`
+/// (the store's snapshot, at `live_path`). Returns the tables compared.
+fn replay_and_compare(
+    plan: Plan<'_>,
+    cps: &[u64],
+    live_path: &Path,
+    live: &Connection,
+    feed: Receiver<Feed>,
+) -> Result<Vec<String>, LedgerError> {
+    let scratch = ScratchDb::new()?;
+    let fresh = open_db(&scratch.path)?;
+    fresh
+        .execute_batch(BULK_PRAGMAS)
+        .map_err(|e| db_err(&scratch.path, e))?;
+    init_schema(&fresh, &scratch.path, &plan)?;
+    // the replay is compared table by table, row by row: its secondary indexes would only
+    // be kept up to date for nothing
+    defer_indexes(&fresh).map_err(|e| db_err(&scratch.path, e))?;
+    {
+        let mut folds = Replaying::all(plan.projections, &fresh, &scratch.path)?;
+        let tx = fresh
+            .unchecked_transaction()
+            .map_err(|e| db_err(&scratch.path, e))?;
+        let mut last_seq = 0;
+        loop {
+            match feed.recv() {
+                Ok(Feed::Events(chunk)) => {
+                    for (ev, _) in chunk.iter() {
+                        for (f, cp) in folds.iter_mut().zip(cps) {
+                            if ev.seq <= *cp {
+                                f.apply(&tx, ev)?;
+                            }
+                        }
+                        last_seq = ev.seq;
+                    }
+                }
+                Ok(Feed::End { .. }) => break,
+                // the reading stopped (damage): reported by the caller
+                Err(_) => return Err(LedgerError::Interrupted),
+            }
+        }
+        for f in folds {
+            f.finish(&tx, last_seq)?;
+        }
+        tx.commit().map_err(|e| db_err(&scratch.path, e))?;
+    }
+    compare_tables(live, &fresh, &scratch.path).map_err(|e| match e {
+        LedgerError::Db { source, .. } => db_err(live_path, source),
+        e => e,
+    })
 }
 
 /// Compares every projection table of `live` with the same table in the database at
@@ -247,12 +328,16 @@ struct ScratchDb {
 }
 
 impl ScratchDb {
-    fn new(ledger_dir: &Path) -> Result<ScratchDb, LedgerError> {
-        let base = std::env::temp_dir();
-        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
-        let tag: u64 = ledger_dir.as_os_str().len() as u64 ^ nanos as u64;
-        let path = base.join(format!("popug-verify-{}-{tag:x}.db", std::process::id()));
-        drop(log::create_private(&path)?);
+    fn new() -> Result<ScratchDb, LedgerError> {
+        let file = tempfile::Builder::new()
+            .prefix("popug-verify-")
+            .suffix(".db")
+            .tempfile()
+            .map_err(|e| LedgerError::io("create", &std::env::temp_dir(), e))?;
+        // the file stays (0600) until this drops; SQLite opens it by name
+        let (_, path) = file
+            .keep()
+            .map_err(|e| LedgerError::io("create", &std::env::temp_dir(), e.error))?;
         Ok(ScratchDb { path })
     }
 }

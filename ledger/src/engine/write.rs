@@ -1,5 +1,5 @@
 //! The write session: the caller decides and appends; the engine projects, reacts and
-//! delivers what was deferred, in one SQLite transaction per commit.
+//! delivers what was deferred, in one SQLite transaction per store and commit.
 
 use super::*;
 
@@ -37,9 +37,39 @@ impl<'l> WriteGuard<'l> {
     }
 }
 
+/// The stores as a decision sees them: each context reads its own.
+#[derive(Clone, Copy)]
+pub struct Views<'a>(&'a [OpenStore]);
+
+impl<'a> Views<'a> {
+    /// The store called `name`.
+    ///
+    /// # Panics
+    /// When no store has that name (a wiring mistake).
+    pub fn store(&self, name: &str) -> &'a Connection {
+        &self
+            .0
+            .iter()
+            .find(|s| s.spec.name == name)
+            .unwrap_or_else(|| panic!("no store is called `{name}`"))
+            .db
+    }
+}
+
 impl WriteGuard<'_> {
-    pub fn db(&self) -> &Connection {
-        &self.ledger.db
+    /// The store called `name`, as this session has it (its own writes included).
+    pub fn store(&self, name: &str) -> &Connection {
+        self.ledger.store(name)
+    }
+
+    /// Every store, for a decision that is handed them.
+    pub fn views(&self) -> Views<'_> {
+        Views(&self.ledger.stores)
+    }
+
+    /// The ledger this session writes, for reads through its other helpers.
+    pub fn ledger(&self) -> &Ledger {
+        self.ledger
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -55,14 +85,14 @@ impl WriteGuard<'_> {
         &mut self.rng
     }
 
-    /// Runs a decision with the projections and the injected clock and random source.
-    pub fn decide<T>(&mut self, f: impl FnOnce(&Connection, &mut Context<'_>) -> T) -> T {
+    /// Runs a decision with the stores and the injected clock and random source.
+    pub fn decide<T>(&mut self, f: impl FnOnce(Views<'_>, &mut Context<'_>) -> T) -> T {
         let mut ctx = Context {
             now: self.now,
             rng: &mut self.rng,
             last_id: Some(&mut self.last_id),
         };
-        f(&self.ledger.db, &mut ctx)
+        f(Views(&self.ledger.stores), &mut ctx)
     }
 
     pub fn context(&mut self) -> Context<'_> {
@@ -159,29 +189,36 @@ impl WriteGuard<'_> {
         })
     }
 
-    /// Runs `f` inside one SQLite transaction on the live connection (every statement on
-    /// it joins the transaction) and commits. On an error the transaction is rolled back,
-    /// and whatever `f` already appended to the log durably is projected again, so that
-    /// the projections never stay behind the log for the rest of this session.
+    /// Runs `f` inside one SQLite transaction per store (every statement on a store's
+    /// connection joins its transaction) and commits the stores one after the other: each
+    /// store's changes and checkpoints are atomic, the stores together are not. A crash
+    /// between two commits (crash point `commit.partial`) leaves the later stores at their
+    /// old checkpoints; the next session catches them up from the log before anything is
+    /// decided. On an error every open transaction is rolled back, and whatever `f` already
+    /// appended to the log durably is projected again, so that the stores never stay
+    /// behind the log for the rest of this session.
     pub(super) fn in_transaction<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
-        let path = self.ledger.db_path.clone();
-        self.ledger
-            .db
-            .execute_batch("BEGIN")
-            .map_err(|e| db_err(&path, e))?;
-        let result = f(self).and_then(|v| {
-            self.ledger
-                .db
-                .execute_batch("COMMIT")
-                .map_err(|e| db_err(&path, e))?;
+        let result = (|| {
+            for s in &self.ledger.stores {
+                s.db.execute_batch("BEGIN").map_err(|e| db_err(&s.path, e))?;
+            }
+            let v = f(self)?;
+            for (i, s) in self.ledger.stores.iter().enumerate() {
+                if i == 1 {
+                    crate::crash_point("commit.partial");
+                }
+                s.db.execute_batch("COMMIT").map_err(|e| db_err(&s.path, e))?;
+            }
             Ok(v)
-        });
+        })();
         if result.is_err() {
-            if !self.ledger.db.is_autocommit() {
-                let _ = self.ledger.db.execute_batch("ROLLBACK");
+            for s in &self.ledger.stores {
+                if !s.db.is_autocommit() {
+                    let _ = s.db.execute_batch("ROLLBACK");
+                }
             }
             // best effort: if this fails too, the next writer catches up from the log
             let _ = self.ledger.catch_up_projections();
@@ -189,20 +226,23 @@ impl WriteGuard<'_> {
         result
     }
 
-    /// Projects the staged events and appends them durably, inside the caller's
-    /// transaction. Returns where they are in `appended`.
+    /// Projects the staged events into every store and appends them durably, inside the
+    /// caller's transactions. Returns where they are in `appended`.
     fn project_and_append(&mut self, staging: Staging) -> Result<std::ops::Range<usize>, LedgerError> {
         let start = self.appended.len();
         if staging.events.is_empty() {
             return Ok(start..start);
         }
         let l = &mut *self.ledger;
-        for ev in &staging.events {
-            for p in &l.subs.projections {
-                apply(p.as_ref(), &l.db, ev)?;
+        for s in &l.stores {
+            for ev in &staging.events {
+                for p in &s.spec.projections {
+                    apply(p.as_ref(), &s.db, ev)?;
+                }
             }
+            set_projection_positions(&s.db, &s.spec.projections, &staging.next)
+                .map_err(|e| db_err(&s.path, e))?;
         }
-        set_projection_positions(&l.db, &l.subs, &staging.next).map_err(|e| db_err(&l.db_path, e))?;
         crate::crash_point("project");
         log::append_durably(&l.events, staging.start.offset, &staging.bytes)?;
         crate::crash_point("append.durable");
@@ -218,8 +258,16 @@ impl WriteGuard<'_> {
             let head = self.ledger.head()?;
             let positions = self.ledger.positions()?;
             let position_of = |name: &str| positions.get(name).copied().unwrap_or(Position::GENESIS);
-            let behind: Vec<usize> = (0..self.ledger.subs.reactors.len())
-                .filter(|&i| position_of(self.ledger.subs.reactors[i].name()).seq < head.seq)
+            // (store, reactor) of every reactor that has not seen the head
+            let behind: Vec<(usize, usize)> = self
+                .ledger
+                .stores
+                .iter()
+                .enumerate()
+                .flat_map(|(si, s)| (0..s.spec.reactors.len()).map(move |ri| (si, ri)))
+                .filter(|&(si, ri)| {
+                    position_of(self.ledger.stores[si].spec.reactors[ri].name()).seq < head.seq
+                })
                 .collect();
             if behind.is_empty() {
                 self.unreacted_from = None;
@@ -229,7 +277,7 @@ impl WriteGuard<'_> {
             // session's memory when it appended those events, else from the log
             let from = behind
                 .iter()
-                .map(|&i| position_of(self.ledger.subs.reactors[i].name()))
+                .map(|&(si, ri)| position_of(self.ledger.stores[si].spec.reactors[ri].name()))
                 .min_by_key(|p| p.seq)
                 .expect("some reactor is behind");
             let in_memory = self.unreacted_from.and_then(|k| {
@@ -250,9 +298,10 @@ impl WriteGuard<'_> {
             };
             let l = &mut *self.ledger;
             let mut staging = Staging::new(head);
-            let tx = &l.db;
-            for i in behind {
-                let reactor = l.subs.reactors[i].as_ref();
+            for (si, ri) in behind {
+                let store = &l.stores[si];
+                let tx = &store.db;
+                let reactor = store.spec.reactors[ri].as_ref();
                 let after = position_of(reactor.name()).seq;
                 let todo = &pending[pending.partition_point(|e| e.seq <= after)..];
                 // reactions already in the log (a crash came after their append)
@@ -286,10 +335,10 @@ impl WriteGuard<'_> {
                         correlation_id: ev.correlation_id,
                         reactor: reactor.name(),
                     };
-                    staging.stage_applied(out, cause, &mut ctx, &l.subs.projections, tx)?;
+                    staging.stage_applied(out, cause, &mut ctx, &l.stores)?;
                 }
                 flush(reactor, head.seq)?;
-                set_position(tx, reactor.name(), &head).map_err(|e| db_err(&l.db_path, e))?;
+                set_position(tx, reactor.name(), &head).map_err(|e| db_err(&store.path, e))?;
             }
             if !staging.events.is_empty() {
                 staging.append_round(l, ["react", "react.durable"])?;
@@ -313,14 +362,18 @@ impl WriteGuard<'_> {
         let head = self.ledger.head()?;
         let l = &mut *self.ledger;
         let mut staging = Staging::new(head);
-        for reactor in &l.subs.reactors {
+        for (store, reactor) in l
+            .stores
+            .iter()
+            .flat_map(|s| s.spec.reactors.iter().map(move |r| (s, r)))
+        {
             let mut ctx = Context {
                 now: self.now,
                 rng: &mut self.rng,
                 last_id: Some(&mut self.last_id),
             };
             let delivered = reactor
-                .retry(&l.db, &mut ctx)
+                .retry(&store.db, &mut ctx)
                 .map_err(|source| LedgerError::React {
                     name: reactor.name().to_owned(),
                     seq: head.seq,
@@ -336,7 +389,7 @@ impl WriteGuard<'_> {
                     correlation_id: r.correlation_id,
                     reactor: reactor.name(),
                 };
-                staging.stage_applied(r.events, cause, &mut ctx, &l.subs.projections, &l.db)?;
+                staging.stage_applied(r.events, cause, &mut ctx, &l.stores)?;
             }
             flush(reactor.as_ref(), head.seq)?;
         }
@@ -385,38 +438,42 @@ impl Staging {
         }
     }
 
-    /// Stages one atomic batch, with its ids and instant from the session's `ctx`; `cause`
-    /// is the event and the reactor's name when the batch is a reaction.
-    /// Stages a reaction's batch and applies it to every projection at once, so that a
-    /// later reaction of the same round reads it.
+    /// Stages a reaction's batch and applies it to every store's projections at once, so
+    /// that a later reaction of the same round reads it.
     fn stage_applied(
         &mut self,
         batch: Vec<NewEvent>,
         cause: Cause<'_>,
         ctx: &mut Context<'_>,
-        projections: &[Box<dyn Projection>],
-        db: &Connection,
+        stores: &[OpenStore],
     ) -> Result<(), LedgerError> {
         let staged = self.stage(batch, Some(cause), ctx);
         for e in &self.events[staged] {
-            for p in projections {
-                apply(p.as_ref(), db, e)?;
+            for s in stores {
+                for p in &s.spec.projections {
+                    apply(p.as_ref(), &s.db, e)?;
+                }
             }
         }
         Ok(())
     }
 
     /// Records the projections' positions after this round (in the open SQLite
-    /// transaction) and appends the round to the log durably; `points` name its crash
+    /// transactions) and appends the round to the log durably; `points` name its crash
     /// points (before the append, after it is durable).
     fn append_round(&self, l: &Ledger, points: [&str; 2]) -> Result<(), LedgerError> {
-        set_projection_positions(&l.db, &l.subs, &self.next).map_err(|e| db_err(&l.db_path, e))?;
+        for s in &l.stores {
+            set_projection_positions(&s.db, &s.spec.projections, &self.next)
+                .map_err(|e| db_err(&s.path, e))?;
+        }
         crate::crash_point(points[0]);
         log::append_durably(&l.events, self.start.offset, &self.bytes)?;
         crate::crash_point(points[1]);
         Ok(())
     }
 
+    /// Stages one atomic batch, with its ids and instant from the session's `ctx`; `cause`
+    /// is the event and the reactor's name when the batch is a reaction.
     fn stage(
         &mut self,
         batch: Vec<NewEvent>,

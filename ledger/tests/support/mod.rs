@@ -3,7 +3,9 @@
 //! total, and a `balances` projection. Shared by the tests and the `appender` example.
 #![allow(dead_code)]
 
-use popug_ledger::{BoxError, Context, Event, Ledger, NewEvent, Options, Projection, Reactor, Subscribers};
+use popug_ledger::{
+    BoxError, Context, Event, Ledger, NewEvent, Options, Projection, Reactor, Store, Subscribers,
+};
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -88,17 +90,43 @@ impl Reactor for Receipts {
     }
 }
 
+/// Two stores: `bank` (the balances and the receipts reactor that reads them) and `tally`
+/// (events counted by type), so that every write commits two stores.
 pub fn subscribers() -> Subscribers {
     Subscribers {
-        projections: vec![Box::new(Balances)],
-        reactors: vec![Box::new(Receipts)],
+        stores: vec![
+            Store::new("bank", 1).projection(Balances).reactor(Receipts),
+            Store::new("tally", 1).projection(Tally),
+        ],
+    }
+}
+
+/// The file of the `bank` store in the ledger at `dir`.
+pub fn bank_db(dir: &Path) -> std::path::PathBuf {
+    dir.join("views/bank.db")
+}
+
+/// Counts the events of each type: a second store, fed by the same events.
+pub struct Tally;
+
+impl Projection for Tally {
+    fn name(&self) -> &str {
+        "tally"
+    }
+    fn migrate(&self, db: &Connection) -> rusqlite::Result<()> {
+        db.execute_batch("CREATE TABLE tally (event_type TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT;")
+    }
+    fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
+        db.prepare_cached(
+            "INSERT INTO tally VALUES (?1, 1) ON CONFLICT (event_type) DO UPDATE SET n = n + 1",
+        )?
+        .execute([&event.event_type])?;
+        Ok(())
     }
 }
 
 pub fn options(seed: Option<u64>) -> Options {
     Options {
-        db_file: "test.db".into(),
-        schema_version: 1,
         seed,
         ..Options::default()
     }

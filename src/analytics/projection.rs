@@ -1,0 +1,207 @@
+//! The analytics context's own tables, fed by the events it reads (DESIGN §3): management
+//! earnings per day (`earnings_days`), each worker's balance change per day
+//! (`worker_days`, through `analytics_accounts`), roles as they were on each day
+//! (`role_history`), the tasks completed with their day (`analytics_tasks`), the logins
+//! (`analytics_users`) and the calendar (`analytics_calendar`). Days are in the ledger's
+//! timezone; money in cents.
+
+use std::collections::{BTreeMap, HashMap};
+
+use popug_ledger::{BoxError, Event, Projection, Replay};
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::events::{
+    AccountBalanceUpdated, AccountCreated, Payload, TaskCreated, TaskReassigned, TaskStatus,
+    TaskStatusChanged, Transaction, UserCreated, UserRoleChanged,
+};
+use crate::scheduler::CalendarCopy;
+
+/// The analytics context's copy of the ledger's timezone.
+pub const CALENDAR: CalendarCopy = CalendarCopy::new("analytics_calendar");
+
+pub struct Days;
+
+impl Projection for Days {
+    fn name(&self) -> &str {
+        "analytics.days"
+    }
+
+    fn migrate(&self, db: &Connection) -> rusqlite::Result<()> {
+        db.execute_batch(
+            "CREATE TABLE earnings_days (date TEXT PRIMARY KEY, fees INTEGER NOT NULL, rewards INTEGER NOT NULL)
+                 STRICT, WITHOUT ROWID;
+             CREATE TABLE analytics_accounts (account_id TEXT PRIMARY KEY, user_id TEXT) STRICT, WITHOUT ROWID;
+             CREATE TABLE worker_days (user_id TEXT NOT NULL, date TEXT NOT NULL, delta INTEGER NOT NULL,
+                 PRIMARY KEY (user_id, date)) STRICT, WITHOUT ROWID;
+             CREATE TABLE role_history (seq INTEGER PRIMARY KEY, user_id TEXT NOT NULL, role TEXT NOT NULL,
+                 since_day TEXT NOT NULL) STRICT;
+             CREATE INDEX role_history_user ON role_history (user_id, since_day, seq);
+             CREATE TABLE analytics_users (user_id TEXT PRIMARY KEY, login TEXT NOT NULL) STRICT, WITHOUT ROWID;
+             CREATE TABLE analytics_tasks (task_id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE,
+                 title TEXT NOT NULL, reward INTEGER NOT NULL, assignee_id TEXT NOT NULL,
+                 completed_on TEXT, completed_at TEXT) STRICT, WITHOUT ROWID;
+             CREATE INDEX analytics_tasks_completed ON analytics_tasks (completed_on, reward)
+                 WHERE completed_on IS NOT NULL;",
+        )?;
+        CALENDAR.migrate(db)
+    }
+
+    fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
+        if event.event_type == AccountBalanceUpdated::TYPE {
+            let u: AccountBalanceUpdated = event.data_as()?;
+            let t = &u.transaction;
+            if let Some((fees, rewards)) = earnings(t) {
+                db.prepare_cached(ADD_EARNINGS)?
+                    .execute((&t.billing_date, fees, rewards))?;
+            }
+            if let Some(user) = holder(db, &t.account_id)? {
+                db.prepare_cached(ADD_WORKER_DAY)?.execute((
+                    &user,
+                    &t.billing_date,
+                    t.kind.delta(t.amount),
+                ))?;
+            }
+            return Ok(());
+        }
+        other(db, event)
+    }
+
+    fn replay<'db>(&self, _db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
+        Ok(Some(Box::new(DaysReplay::default())))
+    }
+}
+
+const ADD_EARNINGS: &str = "INSERT INTO earnings_days (date, fees, rewards) VALUES (?1, ?2, ?3)
+     ON CONFLICT (date) DO UPDATE SET fees = fees + excluded.fees, rewards = rewards + excluded.rewards";
+const ADD_WORKER_DAY: &str = "INSERT INTO worker_days (user_id, date, delta) VALUES (?1, ?2, ?3)
+     ON CONFLICT (user_id, date) DO UPDATE SET delta = delta + excluded.delta";
+
+/// What a transaction adds to the management's earnings of its day, (fees, rewards); `None`
+/// for a transaction that is neither (a payout, a reversal).
+fn earnings(t: &Transaction) -> Option<(i64, i64)> {
+    match t.reason.as_str() {
+        "assign_fee" | "reassign_fee" => Some((t.amount, 0)),
+        "reward" => Some((0, t.amount)),
+        _ => None,
+    }
+}
+
+/// The user who holds `account_id` (`None` for the company's account).
+fn holder(db: &Connection, account_id: &str) -> rusqlite::Result<Option<String>> {
+    Ok(db
+        .prepare_cached("SELECT user_id FROM analytics_accounts WHERE account_id = ?1")?
+        .query_row([account_id], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// Every event but a transaction: accounts, users and their roles by day, tasks and their
+/// completion day, the calendar.
+fn other(db: &Connection, event: &Event) -> Result<(), BoxError> {
+    match event.event_type.as_str() {
+        AccountCreated::TYPE => {
+            let a: AccountCreated = event.data_as()?;
+            db.prepare_cached("INSERT INTO analytics_accounts (account_id, user_id) VALUES (?1, ?2)")?
+                .execute((&a.account_id, &a.user_id))?;
+        }
+        UserCreated::TYPE => {
+            let u: UserCreated = event.data_as()?;
+            db.prepare_cached("INSERT INTO analytics_users (user_id, login) VALUES (?1, ?2)")?
+                .execute((&u.user_id, &u.login))?;
+            record_role(db, event, &u.user_id, u.role)?;
+        }
+        UserRoleChanged::TYPE => {
+            let e: UserRoleChanged = event.data_as()?;
+            record_role(db, event, &e.user_id, e.to)?;
+        }
+        TaskCreated::TYPE => {
+            let t = crate::events::task_created(event)?;
+            db.prepare_cached(
+                "INSERT INTO analytics_tasks (task_id, number, title, reward, assignee_id)
+                 SELECT ?1, COALESCE(MAX(number), 0) + 1, ?2, ?3, ?4 FROM analytics_tasks",
+            )?
+            .execute((&t.task_id, &t.title, t.reward, &t.assignee_id))?;
+        }
+        TaskReassigned::TYPE => {
+            let r: TaskReassigned = event.data_as()?;
+            db.prepare_cached("UPDATE analytics_tasks SET assignee_id = ?2 WHERE task_id = ?1")?
+                .execute((&r.task_id, &r.assign_to))?;
+        }
+        TaskStatusChanged::TYPE => {
+            let s: TaskStatusChanged = event.data_as()?;
+            if s.to == TaskStatus::Done {
+                let day = crate::money::day_of(&event.at, &CALENDAR.timezone(db)?).to_string();
+                db.prepare_cached(
+                    "UPDATE analytics_tasks SET completed_on = ?2, completed_at = ?3 WHERE task_id = ?1",
+                )?
+                .execute((&s.task_id, day, popug_ledger::line::format_at(&event.at)))?;
+            }
+        }
+        _ => CALENDAR.apply(db, event)?,
+    }
+    Ok(())
+}
+
+/// Keeps each user's role from the day (in the ledger's timezone) it was given: a report
+/// about a past day counts people by the role they had then.
+fn record_role(
+    db: &Connection,
+    event: &Event,
+    user_id: &str,
+    role: crate::events::Role,
+) -> Result<(), BoxError> {
+    let day = crate::money::day_of(&event.at, &CALENDAR.timezone(db)?).to_string();
+    db.prepare_cached("INSERT INTO role_history (seq, user_id, role, since_day) VALUES (?1, ?2, ?3, ?4)")?
+        .execute((event.seq as i64, user_id, role.as_str(), day))?;
+    Ok(())
+}
+
+/// The replay's fold: the day totals (one upsert per transaction otherwise) are summed in
+/// memory with the account holders, and written once at the end; the rest as `apply` does.
+#[derive(Default)]
+struct DaysReplay {
+    holders: HashMap<String, Option<String>>,
+    earnings: BTreeMap<String, (i64, i64)>,
+    worker_days: BTreeMap<(String, String), i64>,
+}
+
+impl Replay for DaysReplay {
+    fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError> {
+        match event.event_type.as_str() {
+            AccountBalanceUpdated::TYPE => {
+                let u: AccountBalanceUpdated = event.data_as()?;
+                let t = u.transaction;
+                if let Some((fees, rewards)) = earnings(&t) {
+                    let day = self.earnings.entry(t.billing_date.clone()).or_default();
+                    day.0 += fees;
+                    day.1 += rewards;
+                }
+                if let Some(Some(user)) = self.holders.get(&t.account_id) {
+                    *self
+                        .worker_days
+                        .entry((user.clone(), t.billing_date))
+                        .or_default() += t.kind.delta(t.amount);
+                }
+                Ok(())
+            }
+            AccountCreated::TYPE => {
+                let a: AccountCreated = event.data_as()?;
+                self.holders.insert(a.account_id, a.user_id);
+                other(db, event)
+            }
+            _ => other(db, event),
+        }
+    }
+
+    fn finish(self: Box<Self>, db: &Connection) -> Result<(), BoxError> {
+        let mut add = db.prepare(ADD_EARNINGS)?;
+        for (date, (fees, rewards)) in &self.earnings {
+            add.execute((date, fees, rewards))?;
+        }
+        let mut add = db.prepare(ADD_WORKER_DAY)?;
+        for ((user, date), delta) in &self.worker_days {
+            add.execute((user, date, delta))?;
+        }
+        Ok(())
+    }
+}

@@ -190,8 +190,12 @@ fn rows_floor(db: &Path, scratch: &Path, without: &[String]) -> (f64, f64, f64, 
     drop(live);
 
     let out = Connection::open(scratch).expect("create the scratch database");
-    out.execute_batch(popug_ledger::engine::BULK_PRAGMAS)
-        .expect("pragmas");
+    out.execute_batch(&format!(
+        "{} PRAGMA cache_size=-{};",
+        popug_ledger::engine::BULK_PRAGMAS,
+        popug_ledger::engine::BULK_CACHE_KIB
+    ))
+    .expect("pragmas");
     for (_, sql) in &tables {
         out.execute_batch(sql).expect("create a table");
     }

@@ -120,12 +120,10 @@ impl Env {
         let Ok(event) = popug_ledger::line::decode(&first[..first.len() - 1]) else {
             return Ok(None);
         };
-        if event.event_type != "LedgerInitialized" {
-            return Ok(None);
-        }
-        Ok(crate::events::ledger_initialized(&event)
-            .ok()
-            .and_then(|init| init.seed))
+        Ok(match crate::events::decode(&event) {
+            Ok(crate::events::PopugEvent::LedgerInitialized(init)) => init.seed,
+            _ => None,
+        })
     }
 
     /// Opens the ledger, finishing whatever an interrupted command left behind (a store

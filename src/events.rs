@@ -52,8 +52,9 @@ pub struct LedgerInitializedV1 {
     pub timezone: String,
 }
 
-/// Reads a `LedgerInitialized` of any version as the current one (v1: unseeded).
-pub fn ledger_initialized(event: &popug_ledger::Event) -> serde_json::Result<LedgerInitialized> {
+/// Reads a `LedgerInitialized` of any version as the current one (v1: unseeded); for
+/// [`decode`], the one place upcasters run.
+fn ledger_initialized(event: &popug_ledger::Event) -> serde_json::Result<LedgerInitialized> {
     match event.version {
         1 => event
             .data_as::<LedgerInitializedV1>()
@@ -233,8 +234,9 @@ pub struct CredentialIssuedV1 {
     pub expires_at: Option<String>,
 }
 
-/// Reads a `CredentialIssued` of any version as the current one (v1: no parent known).
-pub fn credential_issued(event: &popug_ledger::Event) -> serde_json::Result<CredentialIssued> {
+/// Reads a `CredentialIssued` of any version as the current one (v1: no parent known); for
+/// [`decode`], the one place upcasters run.
+fn credential_issued(event: &popug_ledger::Event) -> serde_json::Result<CredentialIssued> {
     match event.version {
         1 => event.data_as::<CredentialIssuedV1>().map(|v1| CredentialIssued {
             credential_id: v1.credential_id,
@@ -415,8 +417,9 @@ pub fn catalogue() -> Vec<(&'static str, u32, schemars::Schema)> {
     all
 }
 
-/// Reads a `TaskCreated` of any version as the current one. The log is never rewritten.
-pub fn task_created(event: &popug_ledger::Event) -> serde_json::Result<TaskCreated> {
+/// Reads a `TaskCreated` of any version as the current one (the log is never rewritten);
+/// for [`decode`], the one place upcasters run.
+fn task_created(event: &popug_ledger::Event) -> serde_json::Result<TaskCreated> {
     match event.version {
         1 => event.data_as::<TaskCreatedV1>().map(TaskCreatedV1::upcast),
         _ => event.data_as(),
@@ -745,5 +748,119 @@ mod upcasting {
             let kept = t.description.as_deref().is_some_and(|d| d.starts_with("v1 title: "));
             prop_assert!(kept || squeeze(&rebuilt) == squeeze(&title), "{title:?} -> {t:?}");
         }
+    }
+}
+
+/// Every event of the catalogue at its current version: what consumers match on. Decoded
+/// once per event by [`decode`], with every upcaster applied there (a consumer cannot
+/// forget one: TaskCreated v1's "[POP-42] Fix beak" arrives as title "Fix beak" and Jira id
+/// "POP-42" everywhere).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PopugEvent {
+    LedgerInitialized(LedgerInitialized),
+    UserCreated(UserCreated),
+    UserRoleChanged(UserRoleChanged),
+    PasswordChanged(PasswordChanged),
+    UserDeactivated(UserDeactivated),
+    CredentialIssued(CredentialIssued),
+    CredentialRevoked(CredentialRevoked),
+    AccountCreated(AccountCreated),
+    TaskCreated(TaskCreated),
+    TaskStatusChanged(TaskStatusChanged),
+    TaskReassigned(TaskReassigned),
+    IdempotencyKeyUsed(IdempotencyKeyUsed),
+    AccountBalanceUpdated(AccountBalanceUpdated),
+    MakeDailyPaymentsCommand(MakeDailyPaymentsCommand),
+    SentPaymentCommand(SentPaymentCommand),
+    PaymentSendingConfirmed(PaymentSendingConfirmed),
+    PaymentSendingFailed(PaymentSendingFailed),
+    NotificationSent(NotificationSent),
+    NotificationDeferred(NotificationDeferred),
+    /// A type this build does not know (written by a newer one): every consumer passes it by.
+    Unknown,
+}
+
+/// The event's payload as a [`PopugEvent`], decoded the first time any consumer asks and
+/// shared by all of them afterwards ([`popug_ledger::Event::decoded`]: in a replay, every
+/// store's thread reads the one decoding). Errors: a payload that does not match its type
+/// and version (a damaged or foreign log).
+pub fn decode(event: &popug_ledger::Event) -> serde_json::Result<&PopugEvent> {
+    event.decoded(decode_fresh)
+}
+
+/// Decodes `event` without keeping the result (see [`decode`]).
+fn decode_fresh(event: &popug_ledger::Event) -> serde_json::Result<PopugEvent> {
+    use PopugEvent as E;
+    Ok(match event.event_type.as_str() {
+        LedgerInitialized::TYPE => E::LedgerInitialized(ledger_initialized(event)?),
+        UserCreated::TYPE => E::UserCreated(event.data_as()?),
+        UserRoleChanged::TYPE => E::UserRoleChanged(event.data_as()?),
+        PasswordChanged::TYPE => E::PasswordChanged(event.data_as()?),
+        UserDeactivated::TYPE => E::UserDeactivated(event.data_as()?),
+        CredentialIssued::TYPE => E::CredentialIssued(credential_issued(event)?),
+        CredentialRevoked::TYPE => E::CredentialRevoked(event.data_as()?),
+        AccountCreated::TYPE => E::AccountCreated(event.data_as()?),
+        TaskCreated::TYPE => E::TaskCreated(task_created(event)?),
+        TaskStatusChanged::TYPE => E::TaskStatusChanged(event.data_as()?),
+        TaskReassigned::TYPE => E::TaskReassigned(event.data_as()?),
+        IdempotencyKeyUsed::TYPE => E::IdempotencyKeyUsed(event.data_as()?),
+        AccountBalanceUpdated::TYPE => E::AccountBalanceUpdated(event.data_as()?),
+        MakeDailyPaymentsCommand::TYPE => E::MakeDailyPaymentsCommand(event.data_as()?),
+        SentPaymentCommand::TYPE => E::SentPaymentCommand(event.data_as()?),
+        PaymentSendingConfirmed::TYPE => E::PaymentSendingConfirmed(event.data_as()?),
+        PaymentSendingFailed::TYPE => E::PaymentSendingFailed(event.data_as()?),
+        NotificationSent::TYPE => E::NotificationSent(event.data_as()?),
+        NotificationDeferred::TYPE => E::NotificationDeferred(event.data_as()?),
+        _ => E::Unknown,
+    })
+}
+
+#[cfg(test)]
+mod decoding {
+    use super::*;
+
+    fn event(payload: NewEvent) -> popug_ledger::Event {
+        popug_ledger::Event {
+            seq: 1,
+            id: uuid::Uuid::nil(),
+            event_type: payload.event_type,
+            version: payload.version,
+            at: "2026-11-27T10:00:00Z".parse().unwrap(),
+            producer: payload.producer,
+            actor: payload.actor,
+            causation_id: None,
+            correlation_id: uuid::Uuid::nil(),
+            data: payload.data,
+            batch_end: 1,
+            prev: popug_ledger::Hash::GENESIS,
+            hash: popug_ledger::Hash::GENESIS,
+            decoded: Default::default(),
+        }
+    }
+
+    #[test]
+    fn an_old_version_is_upcast_once_and_every_consumer_sees_the_current_one() {
+        let v1 = TaskCreatedV1 {
+            task_id: "t".into(),
+            title: "[POP-42] Fix beak".into(),
+            description: None,
+            assignee_id: "w".into(),
+            assign_fee: 1000,
+            reward: 2000,
+        };
+        let e = event(NewEvent::new("TaskCreated", 1, "tasks", "a", &v1).unwrap());
+        let PopugEvent::TaskCreated(t) = decode(&e).unwrap() else {
+            panic!("a TaskCreated")
+        };
+        assert_eq!(
+            (t.title.as_str(), t.jira_id.as_deref()),
+            ("Fix beak", Some("POP-42"))
+        );
+        // the second consumer gets the same decoding, not a second parse
+        assert!(std::ptr::eq(decode(&e).unwrap(), decode(&e).unwrap()));
+        let unknown = event(NewEvent::new("FromTheFuture", 1, "x", "a", &serde_json::json!({})).unwrap());
+        assert_eq!(decode(&unknown).unwrap(), &PopugEvent::Unknown);
+        let bad = event(NewEvent::new("TaskCreated", 2, "tasks", "a", &serde_json::json!({"x": 1})).unwrap());
+        assert!(decode(&bad).is_err());
     }
 }

@@ -75,6 +75,7 @@ impl Given {
             batch_end: self.seq,
             prev: Hash::GENESIS,
             hash: Hash::GENESIS,
+            decoded: Default::default(),
         };
         for (_, db, projections, _) in &self.stores {
             for p in projections {

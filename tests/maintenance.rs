@@ -150,10 +150,12 @@ impl Drop for StopOnDrop {
     }
 }
 
+/// The files a rebuild builds (`views/<store>.db.rebuild`, or `popug.db.rebuild` before the
+/// stores), anywhere in the ledger directory.
 fn leftovers(c: &Company) -> Vec<String> {
-    fs::read_dir(&c.l.dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    common::all_files(&c.l.dir)
+        .into_iter()
+        .map(|p| p.strip_prefix(&c.l.dir).unwrap().to_string_lossy().into_owned())
         .filter(|n| n.contains(".rebuild"))
         .collect()
 }

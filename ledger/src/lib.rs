@@ -41,5 +41,5 @@ pub use engine::{
     Replay, Retried, Store, Subscribers, VIEWS_DIR, VerifyReport, Views, WriteGuard,
 };
 pub use error::{BoxError, LedgerError, Problem};
-pub use line::{Event, Hash, LineError, NewEvent};
+pub use line::{Decoded, Event, Hash, LineError, NewEvent};
 pub use log::{LogReader, Position, Torn};

@@ -113,6 +113,24 @@ pub struct Event {
     pub batch_end: u64,
     pub prev: Hash,
     pub hash: Hash,
+    /// The application's decoding of `data`, made once and shared by every store's
+    /// projection and reactor that reads this event (see [`Event::decoded`]). Not part of
+    /// the line: `Default::default()` for a new event.
+    pub decoded: Decoded,
+}
+
+/// An event's payload as the application decoded it, once (see [`Event::decoded`]).
+#[derive(Clone, Default)]
+pub struct Decoded(std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>);
+
+impl std::fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Decoded(..)"
+        } else {
+            "Decoded(none)"
+        })
+    }
 }
 
 impl PartialEq for Event {
@@ -152,6 +170,32 @@ impl PartialEq for Event {
 }
 
 impl Event {
+    /// The application's decoding of this event, made by `decode` the first time it is
+    /// asked for and kept with the event: in a replay the stores' threads share one chunk
+    /// of events, so each payload is parsed once however many stores read it. An error is
+    /// not kept (the next call decodes again and fails the same way).
+    ///
+    /// # Panics
+    /// When asked for another type than the one decoded first: an application decodes its
+    /// events into one type.
+    pub fn decoded<T: std::any::Any + Send + Sync, E>(
+        &self,
+        decode: impl FnOnce(&Event) -> Result<T, E>,
+    ) -> Result<&T, E> {
+        let kept = match self.decoded.0.get() {
+            Some(kept) => kept,
+            None => {
+                let fresh = std::sync::Arc::new(decode(self)?);
+                // another thread may have decoded it meanwhile: either copy is the same
+                let _ = self.decoded.0.set(fresh);
+                self.decoded.0.get().expect("set just now")
+            }
+        };
+        Ok(kept
+            .downcast_ref::<T>()
+            .expect("an application decodes its events into one type"))
+    }
+
     /// Decodes `data` into a payload type.
     pub fn data_as<'a, T: Deserialize<'a>>(&'a self) -> serde_json::Result<T> {
         serde_json::from_str(self.data.get())
@@ -439,6 +483,7 @@ pub fn decode(line: &[u8]) -> Result<Event, LineError> {
         batch_end: parsed.batch_end,
         prev,
         hash: stored,
+        decoded: Default::default(),
     })
 }
 
@@ -462,6 +507,7 @@ mod tests {
             batch_end: 8,
             prev: Hash([7; 32]),
             hash: Hash::GENESIS,
+            decoded: Default::default(),
         }
     }
 

@@ -11,13 +11,12 @@ pub const STORE: &str = "accounting";
 /// rebuilt from the log on open.
 pub const STORE_VERSION: u32 = 1;
 
+use crate::events::{PopugEvent, decode};
 use popug_ledger::{BoxError, Context, Event, NewEvent, Reactor};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::events::{
-    AccountBalanceUpdated, AccountCreated, LedgerInitialized, MakeDailyPaymentsCommand, Payload,
-    PaymentSendingFailed, SentPaymentCommand, TaskCreated, TaskReassigned, TaskStatus, TaskStatusChanged,
-    Transaction, TxKind, UserCreated,
+    AccountBalanceUpdated, AccountCreated, Payload, SentPaymentCommand, TaskStatus, Transaction, TxKind,
 };
 use crate::money::day_of;
 
@@ -115,8 +114,8 @@ impl Reactor for Accounting {
         event: &Event,
         ctx: &mut Context<'_>,
     ) -> Result<Vec<NewEvent>, BoxError> {
-        Ok(match event.event_type.as_str() {
-            LedgerInitialized::TYPE => {
+        Ok(match decode(event)? {
+            PopugEvent::LedgerInitialized(_) => {
                 vec![
                     AccountCreated {
                         account_id: ctx.new_id().to_string(),
@@ -125,18 +124,16 @@ impl Reactor for Accounting {
                     .to_event(ACTOR),
                 ]
             }
-            UserCreated::TYPE => {
-                let u: UserCreated = event.data_as()?;
+            PopugEvent::UserCreated(u) => {
                 vec![
                     AccountCreated {
                         account_id: ctx.new_id().to_string(),
-                        user_id: Some(u.user_id),
+                        user_id: Some(u.user_id.clone()),
                     }
                     .to_event(ACTOR),
                 ]
             }
-            TaskCreated::TYPE => {
-                let t = crate::events::task_created(event)?;
+            PopugEvent::TaskCreated(t) => {
                 let tx = self.transaction(
                     db,
                     ctx,
@@ -151,8 +148,7 @@ impl Reactor for Accounting {
                 )?;
                 vec![tx.to_event(ACTOR)]
             }
-            TaskReassigned::TYPE => {
-                let r: TaskReassigned = event.data_as()?;
+            PopugEvent::TaskReassigned(r) => {
                 let fee: i64 = db
                     .prepare_cached("SELECT assign_fee FROM billed_tasks WHERE task_id = ?1")?
                     .query_row([&r.task_id], |x| x.get(0))?;
@@ -170,8 +166,7 @@ impl Reactor for Accounting {
                 )?;
                 vec![tx.to_event(ACTOR)]
             }
-            TaskStatusChanged::TYPE => {
-                let s: TaskStatusChanged = event.data_as()?;
+            PopugEvent::TaskStatusChanged(s) => {
                 if s.to != TaskStatus::Done {
                     return Ok(vec![]);
                 }
@@ -192,8 +187,7 @@ impl Reactor for Accounting {
                 )?;
                 vec![tx.to_event(ACTOR)]
             }
-            MakeDailyPaymentsCommand::TYPE => {
-                let cmd: MakeDailyPaymentsCommand = event.data_as()?;
+            PopugEvent::MakeDailyPaymentsCommand(cmd) => {
                 // what each account held at the end of the day: its balance less what was
                 // billed on later days (one pass over the later transactions, not one sum
                 // per account)
@@ -237,8 +231,7 @@ impl Reactor for Accounting {
                 }
                 out
             }
-            PaymentSendingFailed::TYPE => {
-                let f: PaymentSendingFailed = event.data_as()?;
+            PopugEvent::PaymentSendingFailed(f) => {
                 let tx = self.transaction(
                     db,
                     ctx,
@@ -261,6 +254,7 @@ impl Reactor for Accounting {
 #[cfg(test)]
 mod rules {
     use super::*;
+    use crate::events::*;
     use crate::events::{Role, TaskReassigned, TaskStatus, TaskStatusChanged};
     use crate::testkit::{Given, payload};
 

@@ -3,14 +3,13 @@
 //! of what it bills: `billed_tasks` (each task's number, title, terms and current
 //! assignee), `holders` (each user's login) and `accounting_calendar` (the timezone).
 
+use crate::events::{PopugEvent, decode};
 use std::collections::HashMap;
 
 use popug_ledger::{BoxError, Event, Projection, Replay};
 use rusqlite::{Connection, Statement};
 
-use crate::events::{
-    AccountBalanceUpdated, AccountCreated, Payload, TaskCreated, TaskReassigned, UserCreated,
-};
+use crate::events::{AccountBalanceUpdated, AccountCreated};
 use crate::scheduler::CalendarCopy;
 
 /// The accounting context's copy of the ledger's timezone (billing days).
@@ -63,22 +62,19 @@ const INSERT_TRANSACTION: &str =
 /// it bills (a task's number is its place among the tasks created, as the tasks context
 /// numbers them), each user's login, and the calendar.
 fn copies(db: &Connection, event: &Event) -> Result<(), BoxError> {
-    match event.event_type.as_str() {
-        TaskCreated::TYPE => {
-            let t = crate::events::task_created(event)?;
+    match decode(event)? {
+        PopugEvent::TaskCreated(t) => {
             db.prepare_cached(
                 "INSERT INTO billed_tasks (task_id, number, title, assign_fee, reward, assignee_id)
                  SELECT ?1, COALESCE(MAX(number), 0) + 1, ?2, ?3, ?4, ?5 FROM billed_tasks",
             )?
             .execute((&t.task_id, &t.title, t.assign_fee, t.reward, &t.assignee_id))?;
         }
-        TaskReassigned::TYPE => {
-            let r: TaskReassigned = event.data_as()?;
+        PopugEvent::TaskReassigned(r) => {
             db.prepare_cached("UPDATE billed_tasks SET assignee_id = ?2 WHERE task_id = ?1")?
                 .execute((&r.task_id, &r.assign_to))?;
         }
-        UserCreated::TYPE => {
-            let u: UserCreated = event.data_as()?;
+        PopugEvent::UserCreated(u) => {
             db.prepare_cached("INSERT INTO holders (user_id, login) VALUES (?1, ?2)")?
                 .execute((&u.user_id, &u.login))?;
         }
@@ -116,14 +112,14 @@ fn insert_transaction(
 /// commands' `apply`), [`AccountsReplay`] sums balances and day totals for a replay. One
 /// reading of the events, [`project`], serves both.
 trait Sink {
-    fn account_created(&mut self, a: AccountCreated) -> rusqlite::Result<()>;
+    fn account_created(&mut self, a: &AccountCreated) -> rusqlite::Result<()>;
     fn transaction(&mut self, event: &Event, u: &AccountBalanceUpdated) -> rusqlite::Result<()>;
 }
 
 fn project(event: &Event, sink: &mut impl Sink) -> Result<(), BoxError> {
-    match event.event_type.as_str() {
-        AccountCreated::TYPE => sink.account_created(event.data_as()?)?,
-        AccountBalanceUpdated::TYPE => sink.transaction(event, &event.data_as()?)?,
+    match decode(event)? {
+        PopugEvent::AccountCreated(x) => sink.account_created(x)?,
+        PopugEvent::AccountBalanceUpdated(x) => sink.transaction(event, x)?,
         _ => {}
     }
     Ok(())
@@ -133,7 +129,7 @@ fn project(event: &Event, sink: &mut impl Sink) -> Result<(), BoxError> {
 struct Live<'a>(&'a Connection);
 
 impl Sink for Live<'_> {
-    fn account_created(&mut self, a: AccountCreated) -> rusqlite::Result<()> {
+    fn account_created(&mut self, a: &AccountCreated) -> rusqlite::Result<()> {
         self.0
             .prepare_cached(INSERT_ACCOUNT)?
             .execute((&a.account_id, &a.user_id))?;
@@ -164,9 +160,9 @@ struct AccountsReplay<'db> {
 }
 
 impl Sink for AccountsReplay<'_> {
-    fn account_created(&mut self, a: AccountCreated) -> rusqlite::Result<()> {
+    fn account_created(&mut self, a: &AccountCreated) -> rusqlite::Result<()> {
         self.insert_account.execute((&a.account_id, &a.user_id))?;
-        self.balances.insert(a.account_id, 0);
+        self.balances.insert(a.account_id.clone(), 0);
         Ok(())
     }
 

@@ -5,15 +5,13 @@
 //! (`analytics_users`) and the calendar (`analytics_calendar`). Days are in the ledger's
 //! timezone; money in cents.
 
+use crate::events::{PopugEvent, decode};
 use std::collections::{BTreeMap, HashMap};
 
 use popug_ledger::{BoxError, Event, Projection, Replay};
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::events::{
-    AccountBalanceUpdated, AccountCreated, Payload, TaskCreated, TaskReassigned, TaskStatus,
-    TaskStatusChanged, Transaction, UserCreated, UserRoleChanged,
-};
+use crate::events::{TaskStatus, Transaction};
 use crate::scheduler::CalendarCopy;
 
 /// The analytics context's copy of the ledger's timezone.
@@ -47,8 +45,7 @@ impl Projection for Days {
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        if event.event_type == AccountBalanceUpdated::TYPE {
-            let u: AccountBalanceUpdated = event.data_as()?;
+        if let PopugEvent::AccountBalanceUpdated(u) = decode(event)? {
             let t = &u.transaction;
             if let Some((fees, rewards)) = earnings(t) {
                 db.prepare_cached(ADD_EARNINGS)?
@@ -63,7 +60,7 @@ impl Projection for Days {
             }
             return Ok(());
         }
-        other(db, event)
+        other(db, event, None)
     }
 
     fn replay<'db>(&self, _db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
@@ -96,41 +93,43 @@ fn holder(db: &Connection, account_id: &str) -> rusqlite::Result<Option<String>>
 }
 
 /// Every event but a transaction: accounts, users and their roles by day, tasks and their
-/// completion day, the calendar.
-fn other(db: &Connection, event: &Event) -> Result<(), BoxError> {
-    match event.event_type.as_str() {
-        AccountCreated::TYPE => {
-            let a: AccountCreated = event.data_as()?;
+/// completion day, the calendar. `tz`: the timezone when the caller knows it (a replay
+/// reads it once), else it is read from the calendar copy.
+fn other(db: &Connection, event: &Event, tz: Option<&str>) -> Result<(), BoxError> {
+    let day = || -> Result<String, BoxError> {
+        let tz = match tz {
+            Some(tz) => tz.to_owned(),
+            None => CALENDAR.timezone(db)?,
+        };
+        Ok(crate::money::day_of(&event.at, &tz).to_string())
+    };
+    match decode(event)? {
+        PopugEvent::AccountCreated(a) => {
             db.prepare_cached("INSERT INTO analytics_accounts (account_id, user_id) VALUES (?1, ?2)")?
                 .execute((&a.account_id, &a.user_id))?;
         }
-        UserCreated::TYPE => {
-            let u: UserCreated = event.data_as()?;
+        PopugEvent::UserCreated(u) => {
             db.prepare_cached("INSERT INTO analytics_users (user_id, login) VALUES (?1, ?2)")?
                 .execute((&u.user_id, &u.login))?;
-            record_role(db, event, &u.user_id, u.role)?;
+            record_role(db, event, &u.user_id, u.role, &day()?)?;
         }
-        UserRoleChanged::TYPE => {
-            let e: UserRoleChanged = event.data_as()?;
-            record_role(db, event, &e.user_id, e.to)?;
+        PopugEvent::UserRoleChanged(e) => {
+            record_role(db, event, &e.user_id, e.to, &day()?)?;
         }
-        TaskCreated::TYPE => {
-            let t = crate::events::task_created(event)?;
+        PopugEvent::TaskCreated(t) => {
             db.prepare_cached(
                 "INSERT INTO analytics_tasks (task_id, number, title, reward, assignee_id)
                  SELECT ?1, COALESCE(MAX(number), 0) + 1, ?2, ?3, ?4 FROM analytics_tasks",
             )?
             .execute((&t.task_id, &t.title, t.reward, &t.assignee_id))?;
         }
-        TaskReassigned::TYPE => {
-            let r: TaskReassigned = event.data_as()?;
+        PopugEvent::TaskReassigned(r) => {
             db.prepare_cached("UPDATE analytics_tasks SET assignee_id = ?2 WHERE task_id = ?1")?
                 .execute((&r.task_id, &r.assign_to))?;
         }
-        TaskStatusChanged::TYPE => {
-            let s: TaskStatusChanged = event.data_as()?;
+        PopugEvent::TaskStatusChanged(s) => {
             if s.to == TaskStatus::Done {
-                let day = crate::money::day_of(&event.at, &CALENDAR.timezone(db)?).to_string();
+                let day = day()?;
                 db.prepare_cached(
                     "UPDATE analytics_tasks SET completed_on = ?2, completed_at = ?3 WHERE task_id = ?1",
                 )?
@@ -142,15 +141,15 @@ fn other(db: &Connection, event: &Event) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// Keeps each user's role from the day (in the ledger's timezone) it was given: a report
-/// about a past day counts people by the role they had then.
+/// Keeps each user's role from `day` (in the ledger's timezone), the day it was given: a
+/// report about a past day counts people by the role they had then.
 fn record_role(
     db: &Connection,
     event: &Event,
     user_id: &str,
     role: crate::events::Role,
+    day: &str,
 ) -> Result<(), BoxError> {
-    let day = crate::money::day_of(&event.at, &CALENDAR.timezone(db)?).to_string();
     db.prepare_cached("INSERT INTO role_history (seq, user_id, role, since_day) VALUES (?1, ?2, ?3, ?4)")?
         .execute((event.seq as i64, user_id, role.as_str(), day))?;
     Ok(())
@@ -160,6 +159,8 @@ fn record_role(
 /// memory with the account holders, and written once at the end; the rest as `apply` does.
 #[derive(Default)]
 struct DaysReplay {
+    /// The ledger's timezone, once `LedgerInitialized` was applied (it never changes).
+    timezone: Option<String>,
     holders: HashMap<String, Option<String>>,
     earnings: BTreeMap<String, (i64, i64)>,
     worker_days: BTreeMap<(String, String), i64>,
@@ -167,11 +168,10 @@ struct DaysReplay {
 
 impl Replay for DaysReplay {
     fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        match event.event_type.as_str() {
-            AccountBalanceUpdated::TYPE => {
-                let u: AccountBalanceUpdated = event.data_as()?;
-                let t = u.transaction;
-                if let Some((fees, rewards)) = earnings(&t) {
+        match decode(event)? {
+            PopugEvent::AccountBalanceUpdated(u) => {
+                let t = &u.transaction;
+                if let Some((fees, rewards)) = earnings(t) {
                     let day = self.earnings.entry(t.billing_date.clone()).or_default();
                     day.0 += fees;
                     day.1 += rewards;
@@ -179,17 +179,22 @@ impl Replay for DaysReplay {
                 if let Some(Some(user)) = self.holders.get(&t.account_id) {
                     *self
                         .worker_days
-                        .entry((user.clone(), t.billing_date))
+                        .entry((user.clone(), t.billing_date.clone()))
                         .or_default() += t.kind.delta(t.amount);
                 }
                 Ok(())
             }
-            AccountCreated::TYPE => {
-                let a: AccountCreated = event.data_as()?;
-                self.holders.insert(a.account_id, a.user_id);
-                other(db, event)
+            PopugEvent::AccountCreated(a) => {
+                self.holders.insert(a.account_id.clone(), a.user_id.clone());
+                other(db, event, self.timezone.as_deref())
             }
-            _ => other(db, event),
+            _ => {
+                other(db, event, self.timezone.as_deref())?;
+                if self.timezone.is_none() {
+                    self.timezone = CALENDAR.configured(db)?;
+                }
+                Ok(())
+            }
         }
     }
 

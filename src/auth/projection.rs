@@ -1,13 +1,9 @@
 //! `users` and `credentials`: who exists, their role and channel, and the hashes of their
 //! sessions and API tokens.
 
+use crate::events::{PopugEvent, decode};
 use popug_ledger::{BoxError, Event, Projection};
 use rusqlite::Connection;
-
-use crate::events::{
-    CredentialIssued, CredentialRevoked, PasswordChanged, Payload, UserCreated, UserDeactivated,
-    UserRoleChanged,
-};
 
 pub struct Users;
 
@@ -31,9 +27,8 @@ impl Projection for Users {
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
         let at = || popug_ledger::line::format_at(&event.at);
-        match event.event_type.as_str() {
-            UserCreated::TYPE => {
-                let u: UserCreated = event.data_as()?;
+        match decode(event)? {
+            PopugEvent::UserCreated(u) => {
                 db.prepare_cached(
                     "INSERT INTO users (user_id, login, name, email, role, password_hash, notify, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -49,29 +44,24 @@ impl Projection for Users {
                     at(),
                 ))?;
             }
-            UserRoleChanged::TYPE => {
-                let e: UserRoleChanged = event.data_as()?;
+            PopugEvent::UserRoleChanged(e) => {
                 db.prepare_cached("UPDATE users SET role = ?2 WHERE user_id = ?1")?
                     .execute((&e.user_id, e.to.as_str()))?;
             }
-            PasswordChanged::TYPE => {
-                let e: PasswordChanged = event.data_as()?;
+            PopugEvent::PasswordChanged(e) => {
                 db.prepare_cached("UPDATE users SET password_hash = ?2 WHERE user_id = ?1")?
                     .execute((&e.user_id, &e.password_hash))?;
             }
-            UserDeactivated::TYPE => {
-                let e: UserDeactivated = event.data_as()?;
+            PopugEvent::UserDeactivated(e) => {
                 db.prepare_cached("UPDATE users SET active = 0 WHERE user_id = ?1")?
                     .execute([&e.user_id])?;
             }
-            CredentialIssued::TYPE => {
-                let e = crate::events::credential_issued(event)?;
+            PopugEvent::CredentialIssued(e) => {
                 db.prepare_cached("INSERT INTO credentials (credential_id, user_id, kind, name, token_sha256, created_at, expires_at, parent_id)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
                     .execute((&e.credential_id, &e.user_id, &e.kind, &e.name, &e.token_sha256, at(), &e.expires_at, &e.parent_id))?;
             }
-            CredentialRevoked::TYPE => {
-                let e: CredentialRevoked = event.data_as()?;
+            PopugEvent::CredentialRevoked(e) => {
                 db.prepare_cached(
                     "UPDATE credentials SET revoked_at = ?2 WHERE credential_id = ?1 AND revoked_at IS NULL",
                 )?

@@ -10,7 +10,7 @@ use crate::auth::{self, Actor, db_error};
 use crate::cli::output::Out;
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
-use crate::events::{Payload, PaymentSendingConfirmed, PaymentSendingFailed, Role, SentPaymentCommand};
+use crate::events::{Payload, PopugEvent, Role};
 use crate::money::{Money, day_of};
 
 #[derive(Debug, Args)]
@@ -251,30 +251,24 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
     let mut payments: Vec<Paid> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for e in &w.appended()[start..] {
-        match e.event_type.as_str() {
-            SentPaymentCommand::TYPE => {
-                let c: SentPaymentCommand = e.data_as().map_err(internal)?;
+        match crate::events::decode(e).map_err(internal)? {
+            PopugEvent::SentPaymentCommand(c) => {
                 index.insert(c.payment_id.clone(), payments.len());
                 payments.push(Paid {
-                    payment_id: c.payment_id,
-                    user_id: c.user_id,
+                    payment_id: c.payment_id.clone(),
+                    user_id: c.user_id.clone(),
                     amount: c.amount,
-                    date: c.date,
+                    date: c.date.clone(),
                     status: "sent",
                 });
             }
-            PaymentSendingConfirmed::TYPE => {
-                let id = e
-                    .data_as::<PaymentSendingConfirmed>()
-                    .map_err(internal)?
-                    .payment_id;
-                if let Some(&i) = index.get(&id) {
+            PopugEvent::PaymentSendingConfirmed(c) => {
+                if let Some(&i) = index.get(&c.payment_id) {
                     payments[i].status = "confirmed";
                 }
             }
-            PaymentSendingFailed::TYPE => {
-                let id = e.data_as::<PaymentSendingFailed>().map_err(internal)?.payment_id;
-                if let Some(&i) = index.get(&id) {
+            PopugEvent::PaymentSendingFailed(f) => {
+                if let Some(&i) = index.get(&f.payment_id) {
                     payments[i].status = "failed";
                 }
             }

@@ -13,7 +13,7 @@ use crate::app::Env;
 use crate::auth::{self, Actor};
 use crate::cli::output::Out;
 use crate::error::{AppError, Kind, Result};
-use crate::events::{NotificationSent, Notify, Payload};
+use crate::events::{Notify, PopugEvent};
 
 /// `$XDG_CONFIG_HOME/popug/sessions/<digest of the ledger path>` (or under `~/.config`).
 pub fn session_file(env: &Env) -> Result<PathBuf> {
@@ -97,9 +97,7 @@ pub fn actor(env: &Env, db: &Connection) -> Result<Actor> {
 /// Whether `e` is a notification for a user on the `stdout` channel (printed by the command
 /// that delivers it).
 pub fn is_stdout_notification(e: &Event) -> bool {
-    e.event_type == NotificationSent::TYPE
-        && e.data_as::<NotificationSent>()
-            .is_ok_and(|n| n.channel == Notify::Stdout)
+    matches!(crate::events::decode(e), Ok(PopugEvent::NotificationSent(n)) if n.channel == Notify::Stdout)
 }
 
 /// Prints the stdout-channel notifications among `events`: after the command's own output
@@ -107,10 +105,12 @@ pub fn is_stdout_notification(e: &Event) -> bool {
 pub fn print_notifications(out: &mut Out, db: &Connection, events: &[Event]) -> Result<()> {
     let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
     let mut logins: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for e in events.iter().filter(|e| e.event_type == NotificationSent::TYPE) {
-        let n: NotificationSent = e
-            .data_as()
+    for e in events {
+        let decoded = crate::events::decode(e)
             .map_err(|err| AppError::new(Kind::Failure, "internal", err.to_string()))?;
+        let PopugEvent::NotificationSent(n) = decoded else {
+            continue;
+        };
         if n.channel != Notify::Stdout {
             continue;
         }

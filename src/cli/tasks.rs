@@ -467,7 +467,12 @@ pub fn import(
     let tasks_in = |events: &[popug_ledger::Event]| {
         events
             .iter()
-            .filter(|e| e.event_type == crate::events::TaskCreated::TYPE)
+            .filter(|e| {
+                matches!(
+                    crate::events::decode(e),
+                    Ok(crate::events::PopugEvent::TaskCreated(_))
+                )
+            })
             .count()
     };
     let mut imported = keyed.rows.len();

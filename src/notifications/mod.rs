@@ -19,6 +19,7 @@ pub const STORE: &str = "notifications";
 /// rebuilt from the log on open.
 pub const STORE_VERSION: u32 = 1;
 
+use crate::events::{PopugEvent, decode};
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -30,10 +31,7 @@ use popug_ledger::{BoxError, Context, Event, NewEvent, Reactor, Retried};
 use rusqlite::Connection;
 use uuid::Uuid;
 
-use crate::events::{
-    Notify, Payload, PaymentSendingConfirmed, PaymentSendingFailed, TaskCreated, TaskReassigned, TaskStatus,
-    TaskStatusChanged, UserCreated,
-};
+use crate::events::{Notify, Payload, TaskStatus};
 use crate::money::Money;
 use projection::{Recipient, recipient};
 
@@ -169,9 +167,8 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
         subject,
         body,
     };
-    Ok(match event.event_type.as_str() {
-        UserCreated::TYPE => {
-            let u: UserCreated = event.data_as()?;
+    Ok(match decode(event)? {
+        PopugEvent::UserCreated(u) => {
             vec![m(
                 &u.user_id,
                 "Welcome to popug".into(),
@@ -184,8 +181,7 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
                 ),
             )]
         }
-        TaskCreated::TYPE => {
-            let t = crate::events::task_created(event)?;
+        PopugEvent::TaskCreated(t) => {
             let n = task_number(db, &t.task_id)?;
             vec![m(
                 &t.assignee_id,
@@ -198,8 +194,7 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
                 ),
             )]
         }
-        TaskReassigned::TYPE => {
-            let r: TaskReassigned = event.data_as()?;
+        PopugEvent::TaskReassigned(r) => {
             let (n, title, fee): (i64, String, i64) = db
                 .prepare_cached("SELECT number, title, assign_fee FROM notified_tasks WHERE task_id = ?1")?
                 .query_row([&r.task_id], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?)))?;
@@ -213,8 +208,7 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
                 ),
             )]
         }
-        TaskStatusChanged::TYPE => {
-            let s: TaskStatusChanged = event.data_as()?;
+        PopugEvent::TaskStatusChanged(s) => {
             if s.to != TaskStatus::Done {
                 return Ok(vec![]);
             }
@@ -227,8 +221,7 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
                 format!("Task #{n} is done; reward credited: {}.", Money(reward)),
             )]
         }
-        PaymentSendingConfirmed::TYPE => {
-            let p: PaymentSendingConfirmed = event.data_as()?;
+        PopugEvent::PaymentSendingConfirmed(p) => {
             let date: String = db
                 .prepare_cached("SELECT date FROM notified_payments WHERE payment_id = ?1")?
                 .query_row([&p.payment_id], |r| r.get(0))?;
@@ -241,8 +234,7 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
                 ),
             )]
         }
-        PaymentSendingFailed::TYPE => {
-            let p: PaymentSendingFailed = event.data_as()?;
+        PopugEvent::PaymentSendingFailed(p) => {
             vec![m(
                 &p.user_id,
                 format!("Payment of {} failed", Money(p.amount)),
@@ -412,6 +404,7 @@ fn syncfs(_: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod rules {
     use super::*;
+    use crate::events::*;
     use crate::events::{AccountCreated, Role, TaskCreated};
     use crate::testkit::{Given, payload};
 

@@ -4,13 +4,11 @@
 //! channel), `notified_tasks` (number, title, terms, current assignee) and
 //! `notified_payments` (the day a payout pays).
 
+use crate::events::{PopugEvent, decode};
 use popug_ledger::{BoxError, Event, Projection};
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::events::{
-    NotificationDeferred, NotificationSent, Notify, Payload, SentPaymentCommand, TaskCreated, TaskReassigned,
-    UserCreated,
-};
+use crate::events::Notify;
 
 /// Whom a notification goes to, and how (this context's copy of a user).
 #[derive(Debug, Clone)]
@@ -38,29 +36,25 @@ pub fn recipient(db: &Connection, user_id: &str) -> rusqlite::Result<Option<Reci
 
 /// Keeps the context's copies of users, tasks and payouts.
 fn copies(db: &Connection, event: &Event) -> Result<(), BoxError> {
-    match event.event_type.as_str() {
-        UserCreated::TYPE => {
-            let u: UserCreated = event.data_as()?;
+    match decode(event)? {
+        PopugEvent::UserCreated(u) => {
             db.prepare_cached(
                 "INSERT INTO recipients (user_id, login, email, notify) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute((&u.user_id, &u.login, &u.email, u.notify.as_str()))?;
         }
-        TaskCreated::TYPE => {
-            let t = crate::events::task_created(event)?;
+        PopugEvent::TaskCreated(t) => {
             db.prepare_cached(
                 "INSERT INTO notified_tasks (task_id, number, title, assign_fee, reward, assignee_id)
                  SELECT ?1, COALESCE(MAX(number), 0) + 1, ?2, ?3, ?4, ?5 FROM notified_tasks",
             )?
             .execute((&t.task_id, &t.title, t.assign_fee, t.reward, &t.assignee_id))?;
         }
-        TaskReassigned::TYPE => {
-            let r: TaskReassigned = event.data_as()?;
+        PopugEvent::TaskReassigned(r) => {
             db.prepare_cached("UPDATE notified_tasks SET assignee_id = ?2 WHERE task_id = ?1")?
                 .execute((&r.task_id, &r.assign_to))?;
         }
-        SentPaymentCommand::TYPE => {
-            let c: SentPaymentCommand = event.data_as()?;
+        PopugEvent::SentPaymentCommand(c) => {
             db.prepare_cached("INSERT INTO notified_payments (payment_id, date) VALUES (?1, ?2)")?
                 .execute((&c.payment_id, &c.date))?;
         }
@@ -94,8 +88,7 @@ impl Projection for Sent {
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
         copies(db, event)?;
-        if event.event_type == NotificationSent::TYPE {
-            let n: NotificationSent = event.data_as()?;
+        if let PopugEvent::NotificationSent(n) = decode(event)? {
             db.prepare_cached(
                 "INSERT INTO notifications (notification_id, user_id, channel, subject, caused_by, seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -110,8 +103,7 @@ impl Projection for Sent {
             ))?;
             db.prepare_cached("DELETE FROM notifications_deferred WHERE notification_id = ?1")?
                 .execute([&n.notification_id])?;
-        } else if event.event_type == NotificationDeferred::TYPE {
-            let n: NotificationDeferred = event.data_as()?;
+        } else if let PopugEvent::NotificationDeferred(n) = decode(event)? {
             db.prepare_cached(
                 "INSERT INTO notifications_deferred (notification_id, user_id, subject, body, caused_by, reason,
                      event_id, correlation_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)

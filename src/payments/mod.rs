@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use popug_ledger::{BoxError, Context, Event, NewEvent, Reactor};
 use rusqlite::Connection;
 
-use crate::events::{Payload, PaymentSendingConfirmed, PaymentSendingFailed, SentPaymentCommand};
+use crate::events::{Payload, PaymentSendingConfirmed, PaymentSendingFailed};
+use crate::events::{PopugEvent, decode};
 use crate::money::Money;
 
 /// This context's store: `views/payments.db` (payouts, and its copy of the payees), written
@@ -175,10 +176,10 @@ impl Reactor for Payments {
         event: &Event,
         _ctx: &mut Context<'_>,
     ) -> Result<Vec<NewEvent>, BoxError> {
-        if event.event_type != SentPaymentCommand::TYPE {
+        let PopugEvent::SentPaymentCommand(cmd) = decode(event)? else {
             return Ok(vec![]);
-        }
-        let cmd: SentPaymentCommand = event.data_as()?;
+        };
+        let cmd = cmd.clone();
         let login = projection::payee_login(db, &cmd.user_id)?.unwrap_or_else(|| cmd.user_id.clone());
         let payout = Payout {
             payment_id: cmd.payment_id.clone(),

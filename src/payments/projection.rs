@@ -1,12 +1,9 @@
 //! `payments`: every payout and where it stands (sent, confirmed, failed); `payees`: the
 //! context's own copy of each user's login (the name on a payout).
 
+use crate::events::{PopugEvent, decode};
 use popug_ledger::{BoxError, Event, Projection};
 use rusqlite::{Connection, OptionalExtension};
-
-use crate::events::{
-    Payload, PaymentSendingConfirmed, PaymentSendingFailed, SentPaymentCommand, UserCreated,
-};
 
 /// The login of the payee `user_id`, from this context's copy.
 pub fn payee_login(db: &Connection, user_id: &str) -> rusqlite::Result<Option<String>> {
@@ -31,28 +28,24 @@ impl Projection for PaymentsLog {
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        match event.event_type.as_str() {
-            SentPaymentCommand::TYPE => {
-                let c: SentPaymentCommand = event.data_as()?;
+        match decode(event)? {
+            PopugEvent::SentPaymentCommand(c) => {
                 db.prepare_cached("INSERT INTO payments (payment_id, user_id, amount, date, status, sent_at) VALUES (?1, ?2, ?3, ?4, 'sent', ?5)")?
                     .execute((&c.payment_id, &c.user_id, c.amount, &c.date, popug_ledger::line::format_at(&event.at)))?;
             }
-            PaymentSendingConfirmed::TYPE => {
-                let c: PaymentSendingConfirmed = event.data_as()?;
+            PopugEvent::PaymentSendingConfirmed(c) => {
                 db.prepare_cached(
                     "UPDATE payments SET status = 'confirmed', provider_ref = ?2 WHERE payment_id = ?1",
                 )?
                 .execute((&c.payment_id, &c.provider_ref))?;
             }
-            PaymentSendingFailed::TYPE => {
-                let f: PaymentSendingFailed = event.data_as()?;
+            PopugEvent::PaymentSendingFailed(f) => {
                 db.prepare_cached(
                     "UPDATE payments SET status = 'failed', reason = ?2 WHERE payment_id = ?1",
                 )?
                 .execute((&f.payment_id, &f.reason))?;
             }
-            UserCreated::TYPE => {
-                let u: UserCreated = event.data_as()?;
+            PopugEvent::UserCreated(u) => {
                 db.prepare_cached("INSERT INTO payees (user_id, login) VALUES (?1, ?2)")?
                     .execute((&u.user_id, &u.login))?;
             }

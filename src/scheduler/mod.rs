@@ -3,10 +3,11 @@
 //! `LedgerInitialized` into a copy of their own ([`CalendarCopy`]), never from this store.
 //! Uses the ledger's projection interface and chrono-tz; nothing of the CLI.
 
+use crate::events::{PopugEvent, decode};
 use popug_ledger::{BoxError, Event, Projection, Replay};
 use rusqlite::{Connection, OptionalExtension, Statement};
 
-use crate::events::{LedgerInitialized, MakeDailyPaymentsCommand, Payload};
+use crate::events::MakeDailyPaymentsCommand;
 
 /// The scheduler's store: `views/scheduler.db`.
 pub const STORE: &str = "scheduler";
@@ -36,9 +37,8 @@ impl Projection for Calendar {
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        match event.event_type.as_str() {
-            LedgerInitialized::TYPE => {
-                let e = crate::events::ledger_initialized(event)?;
+        match decode(event)? {
+            PopugEvent::LedgerInitialized(e) => {
                 db.prepare_cached(
                     "INSERT INTO settings (id, ledger_id, timezone, created_at) VALUES (1, ?1, ?2, ?3)",
                 )?
@@ -48,7 +48,9 @@ impl Projection for Calendar {
                     popug_ledger::line::format_at(&event.at),
                 ))?;
             }
-            MakeDailyPaymentsCommand::TYPE => day_paid(&mut *db.prepare_cached(INSERT_PAYMENT_DAY)?, event)?,
+            PopugEvent::MakeDailyPaymentsCommand(c) => {
+                day_paid(&mut *db.prepare_cached(INSERT_PAYMENT_DAY)?, event, c)?
+            }
             _ => {}
         }
         Ok(())
@@ -60,8 +62,7 @@ impl Projection for Calendar {
 const INSERT_PAYMENT_DAY: &str =
     "INSERT INTO payment_days (date, seq, at) VALUES (?1, ?2, ?3) ON CONFLICT (date) DO NOTHING";
 
-fn day_paid(stmt: &mut Statement<'_>, event: &Event) -> Result<(), BoxError> {
-    let c: MakeDailyPaymentsCommand = event.data_as()?;
+fn day_paid(stmt: &mut Statement<'_>, event: &Event, c: &MakeDailyPaymentsCommand) -> Result<(), BoxError> {
     stmt.execute((
         &c.date,
         event.seq as i64,
@@ -116,8 +117,7 @@ impl CalendarCopy {
 
     /// Takes the timezone from a `LedgerInitialized`; other events are left alone.
     pub fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        if event.event_type == LedgerInitialized::TYPE {
-            let e = crate::events::ledger_initialized(event)?;
+        if let PopugEvent::LedgerInitialized(e) = decode(event)? {
             db.prepare_cached(&format!(
                 "INSERT INTO {} (id, timezone) VALUES (1, ?1)",
                 self.table
@@ -154,9 +154,9 @@ struct CalendarReplay<'db> {
 
 impl Replay for CalendarReplay<'_> {
     fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        match event.event_type.as_str() {
-            MakeDailyPaymentsCommand::TYPE => day_paid(&mut self.insert_payment_day, event),
-            LedgerInitialized::TYPE => Calendar.apply(db, event),
+        match decode(event)? {
+            PopugEvent::MakeDailyPaymentsCommand(c) => day_paid(&mut self.insert_payment_day, event, c),
+            PopugEvent::LedgerInitialized(_) => Calendar.apply(db, event),
             _ => Ok(()),
         }
     }

@@ -5,10 +5,8 @@
 use popug_ledger::{BoxError, Event, Projection, Replay};
 use rusqlite::{Connection, Statement};
 
-use crate::events::{
-    IdempotencyKeyUsed, Payload, TaskCreated, TaskReassigned, TaskStatusChanged, UserCreated,
-    UserDeactivated, UserRoleChanged,
-};
+use crate::events::{IdempotencyKeyUsed, TaskCreated, TaskReassigned, TaskStatusChanged};
+use crate::events::{PopugEvent, decode};
 use crate::scheduler::CalendarCopy;
 
 /// The tasks context's copy of the ledger's timezone (completion days).
@@ -38,20 +36,20 @@ impl Projection for Tasks {
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        match event.event_type.as_str() {
-            TaskCreated::TYPE => {
+        match decode(event)? {
+            PopugEvent::TaskCreated(t) => {
                 let number: i64 = db
                     .prepare_cached("SELECT COALESCE(MAX(number), 0) + 1 FROM tasks")?
                     .query_row([], |r| r.get(0))?;
-                insert_task(&mut *db.prepare_cached(INSERT_TASK)?, event, number)?;
+                insert_task(&mut *db.prepare_cached(INSERT_TASK)?, event, t, number)?;
             }
-            TaskStatusChanged::TYPE => {
+            PopugEvent::TaskStatusChanged(e) => {
                 // the calendar day of completion, in the ledger's timezone
                 let tz = CALENDAR.timezone(db)?;
-                change_status(&mut *db.prepare_cached(CHANGE_STATUS)?, event, &tz)?;
+                change_status(&mut *db.prepare_cached(CHANGE_STATUS)?, event, e, &tz)?;
             }
-            TaskReassigned::TYPE => reassign(&mut *db.prepare_cached(REASSIGN)?, event)?,
-            IdempotencyKeyUsed::TYPE => key_used(db, event)?,
+            PopugEvent::TaskReassigned(e) => reassign(&mut *db.prepare_cached(REASSIGN)?, e)?,
+            PopugEvent::IdempotencyKeyUsed(e) => key_used(db, e)?,
             _ => people(db, event)?,
         }
         Ok(())
@@ -78,8 +76,12 @@ const REASSIGN: &str =
     "UPDATE tasks SET assignee_id = ?2, reassignments = reassignments + 1 WHERE task_id = ?1";
 
 /// Inserts the task of a `TaskCreated` as the `number`-th task.
-fn insert_task(stmt: &mut Statement<'_>, event: &Event, number: i64) -> Result<(), BoxError> {
-    let t = crate::events::task_created(event)?;
+fn insert_task(
+    stmt: &mut Statement<'_>,
+    event: &Event,
+    t: &TaskCreated,
+    number: i64,
+) -> Result<(), BoxError> {
     let at = popug_ledger::line::format_at(&event.at);
     stmt.execute((
         &t.task_id,
@@ -95,8 +97,12 @@ fn insert_task(stmt: &mut Statement<'_>, event: &Event, number: i64) -> Result<(
     Ok(())
 }
 
-fn change_status(stmt: &mut Statement<'_>, event: &Event, timezone: &str) -> Result<(), BoxError> {
-    let e: TaskStatusChanged = event.data_as()?;
+fn change_status(
+    stmt: &mut Statement<'_>,
+    event: &Event,
+    e: &TaskStatusChanged,
+    timezone: &str,
+) -> Result<(), BoxError> {
     let on = crate::money::day_of(&event.at, timezone).to_string();
     stmt.execute((
         &e.task_id,
@@ -107,8 +113,7 @@ fn change_status(stmt: &mut Statement<'_>, event: &Event, timezone: &str) -> Res
     Ok(())
 }
 
-fn reassign(stmt: &mut Statement<'_>, event: &Event) -> Result<(), BoxError> {
-    let e: TaskReassigned = event.data_as()?;
+fn reassign(stmt: &mut Statement<'_>, e: &TaskReassigned) -> Result<(), BoxError> {
     stmt.execute((&e.task_id, &e.assign_to))?;
     Ok(())
 }
@@ -126,12 +131,12 @@ struct TasksReplay<'db> {
 
 impl Replay for TasksReplay<'_> {
     fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        match event.event_type.as_str() {
-            TaskCreated::TYPE => {
-                insert_task(&mut self.insert, event, self.tasks + 1)?;
+        match decode(event)? {
+            PopugEvent::TaskCreated(t) => {
+                insert_task(&mut self.insert, event, t, self.tasks + 1)?;
                 self.tasks += 1;
             }
-            TaskStatusChanged::TYPE => {
+            PopugEvent::TaskStatusChanged(e) => {
                 if self.timezone.is_none() {
                     self.timezone = CALENDAR.configured(db)?;
                 }
@@ -139,10 +144,10 @@ impl Replay for TasksReplay<'_> {
                     .timezone
                     .as_deref()
                     .unwrap_or(crate::scheduler::DEFAULT_TIMEZONE);
-                change_status(&mut self.change_status, event, tz)?;
+                change_status(&mut self.change_status, event, e, tz)?;
             }
-            TaskReassigned::TYPE => reassign(&mut self.reassign, event)?,
-            IdempotencyKeyUsed::TYPE => key_used(db, event)?,
+            PopugEvent::TaskReassigned(e) => reassign(&mut self.reassign, e)?,
+            PopugEvent::IdempotencyKeyUsed(e) => key_used(db, e)?,
             _ => people(db, event)?,
         }
         Ok(())
@@ -152,19 +157,16 @@ impl Replay for TasksReplay<'_> {
 /// Keeps the context's copy of the people tasks may be given to (and the calendar): every
 /// user with their login, current role and whether they are active.
 fn people(db: &Connection, event: &Event) -> Result<(), BoxError> {
-    match event.event_type.as_str() {
-        UserCreated::TYPE => {
-            let u: UserCreated = event.data_as()?;
+    match decode(event)? {
+        PopugEvent::UserCreated(u) => {
             db.prepare_cached("INSERT INTO assignees (user_id, login, role) VALUES (?1, ?2, ?3)")?
                 .execute((&u.user_id, &u.login, u.role.as_str()))?;
         }
-        UserRoleChanged::TYPE => {
-            let e: UserRoleChanged = event.data_as()?;
+        PopugEvent::UserRoleChanged(e) => {
             db.prepare_cached("UPDATE assignees SET role = ?2 WHERE user_id = ?1")?
                 .execute((&e.user_id, e.to.as_str()))?;
         }
-        UserDeactivated::TYPE => {
-            let e: UserDeactivated = event.data_as()?;
+        PopugEvent::UserDeactivated(e) => {
             db.prepare_cached("UPDATE assignees SET active = 0 WHERE user_id = ?1")?
                 .execute([&e.user_id])?;
         }
@@ -174,8 +176,7 @@ fn people(db: &Connection, event: &Event) -> Result<(), BoxError> {
 }
 
 /// Records a key's row with the task's first assignee (the first answer names them).
-fn key_used(db: &Connection, event: &Event) -> Result<(), BoxError> {
-    let e: IdempotencyKeyUsed = event.data_as()?;
+fn key_used(db: &Connection, e: &IdempotencyKeyUsed) -> Result<(), BoxError> {
     db.prepare_cached(
         "INSERT INTO idempotency_keys (key, row, request_sha256, task_id, assignee_id)
          SELECT ?1, ?2, ?3, task_id, assignee_id FROM tasks WHERE task_id = ?4",

@@ -43,13 +43,22 @@ pub const VIEWS_DIR: &str = "views";
 pub const LOCK_FILE: &str = "lock";
 /// Reaction rounds allowed for one command before the engine suspects a reactor loop.
 const MAX_ROUNDS: usize = 64;
-/// A database being filled from the log (rebuild, verify's replay) needs no journal: if
-/// anything goes wrong it is thrown away. A 40 MB page cache keeps the hot pages of every
-/// table in memory (the default 2 MB spills to disk constantly); sorts for the indexes
-/// built at the end stay in memory too, and may use a second thread (the log reader is done
-/// by then); the peak stays under 100 MB.
-pub const BULK_PRAGMAS: &str = "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-40960;
+/// A store being filled from the log (rebuild, verify's replay) needs no journal: if
+/// anything goes wrong it is thrown away. Sorts for the indexes built at the end stay in
+/// memory, and may use a second thread. Its page cache is a share of [`BULK_CACHE_KIB`].
+pub const BULK_PRAGMAS: &str = "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
      PRAGMA temp_store=MEMORY; PRAGMA locking_mode=EXCLUSIVE; PRAGMA threads=2;";
+/// The page cache of all the stores being filled at once, shared among them (KiB): 40 MB
+/// keeps the hot pages of every table in memory (SQLite's default of 2 MB per database
+/// spills to disk constantly), and the peak of a rebuild stays under 100 MB however many
+/// stores there are.
+pub const BULK_CACHE_KIB: usize = 40 * 1024;
+
+/// [`BULK_PRAGMAS`] with this store's share of the cache, for `stores` filled at once.
+pub(super) fn bulk_pragmas(stores: usize) -> String {
+    let share = (BULK_CACHE_KIB / stores.max(1)).max(2048);
+    format!("{BULK_PRAGMAS} PRAGMA cache_size=-{share};")
+}
 /// Events applied per SQLite transaction while catching up or rebuilding.
 const CATCH_UP_CHUNK: u64 = 20_000;
 

@@ -100,7 +100,8 @@ impl Ledger {
                     let (tx, rx) = sync_channel::<Feed>(4);
                     let plan = stores[i].spec.plan();
                     let tmp = cleanup.0.clone();
-                    builders.push(scope.spawn(move || build_store(plan, &tmp, rx)));
+                    let stores = which.len();
+                    builders.push(scope.spawn(move || build_store(plan, &tmp, stores, rx)));
                     senders.push(tx);
                 }
                 let fed = feed(chunks, &senders, |_, end, events| {
@@ -141,8 +142,11 @@ impl Ledger {
                 }
             }
             drop(db);
-            // the copy sits in the live store's WAL: fold it in now rather than on a reader
-            let _ = live.db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+            // the copy sits in the live store's WAL: fold it in now rather than on a reader;
+            // and the pages it went through leave this connection's cache
+            let _ = live
+                .db
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA shrink_memory;");
         }
         Ok(RebuildReport {
             events,
@@ -205,9 +209,16 @@ pub(super) fn feed(
 /// projections' folds, its checkpoints at the end of the log (reactors before the last
 /// command batch), then its secondary indexes (built once, at the end, rather than kept up
 /// to date row by row; projections must not need them to apply events).
-fn build_store(plan: Plan<'_>, path: &Path, feed: Receiver<Feed>) -> Result<Connection, LedgerError> {
+/// `stores`: how many are built at once (they share the page cache).
+fn build_store(
+    plan: Plan<'_>,
+    path: &Path,
+    stores: usize,
+    feed: Receiver<Feed>,
+) -> Result<Connection, LedgerError> {
     let db = open_db(path)?;
-    db.execute_batch(BULK_PRAGMAS).map_err(|e| db_err(path, e))?;
+    db.execute_batch(&bulk_pragmas(stores))
+        .map_err(|e| db_err(path, e))?;
     init_schema(&db, path, &plan)?;
     let indexes = defer_indexes(&db).map_err(|e| db_err(path, e))?;
     {

@@ -115,11 +115,12 @@ impl Ledger {
             std::thread::scope(|scope| {
                 let mut senders = Vec::new();
                 let mut threads = Vec::new();
+                let n = replays.len();
                 for (plan, cps, path, snap) in replays {
                     let (tx, rx) = sync_channel::<Feed>(4);
                     threads.push(
                         scope.spawn(move || -> Result<(Vec<String>, Connection), LedgerError> {
-                            let tables = replay_and_compare(plan, &cps, &path, &snap, rx)?;
+                            let tables = replay_and_compare(plan, n, &cps, &path, &snap, rx)?;
                             Ok((tables, snap))
                         }),
                     );
@@ -213,6 +214,7 @@ impl Ledger {
 /// (the store's snapshot, at `live_path`). Returns the tables compared.
 fn replay_and_compare(
     plan: Plan<'_>,
+    stores: usize,
     cps: &[u64],
     live_path: &Path,
     live: &Connection,
@@ -221,7 +223,7 @@ fn replay_and_compare(
     let scratch = ScratchDb::new()?;
     let fresh = open_db(&scratch.path)?;
     fresh
-        .execute_batch(BULK_PRAGMAS)
+        .execute_batch(&bulk_pragmas(stores))
         .map_err(|e| db_err(&scratch.path, e))?;
     init_schema(&fresh, &scratch.path, &plan)?;
     // the replay is compared table by table, row by row: its secondary indexes would only

@@ -500,6 +500,7 @@ impl Staging {
                 batch_end,
                 prev: self.next.hash,
                 hash: Hash::GENESIS,
+                decoded: Default::default(),
             };
             let before = self.bytes.len();
             ev.hash = line::encode(&ev, &mut self.bytes);

@@ -86,8 +86,24 @@ both "$BOSS" task list --all
 both "$BOSS" --json user show kesha
 both "$BOSS" user deactivate gosha
 both "$BOSS" task show 2
+# refusals: each with its exit code, message and hint, and nothing written
 both "${TOKEN[kesha]}" task done 999
 both "${TOKEN[kesha]}" balance --all
+both "${TOKEN[kesha]}" --json task done 1
+both "${TOKEN[kesha]}" task done 2
+both "$BOSS" task create "[POP-1] Old style"
+both "$BOSS" task create "Bad id" --jira-id pop-1
+both "$BOSS" --json task create ""
+both "$BOSS" task create "Keyed" --idempotency-key k1
+both "$BOSS" task create "Keyed again" --idempotency-key k1
+both "$BOSS" user set-role boss worker
+both "$BOSS" user add kesha --role worker
+both "$BOSS" token create --name ""
+both "$BOSS" token revoke 00000000-0000-0000-0000-000000000000
+both "$CRON" pay-daily --date 2000-01-01
+both "$BOSS" user deactivate kesha
+both "$BOSS" user deactivate rio
+both "$BOSS" --json user deactivate boss
 
 cmp "$A/events.jsonl" "$B/events.jsonl"
 diff -r "$A/notifications" "$B/notifications"

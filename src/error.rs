@@ -107,8 +107,78 @@ impl From<crate::auth::decide::AuthError> for AppError {
                 "token_revoked",
                 "`popug token list` shows your tokens",
             ),
+            A::BadCredentials => return AppError::new(Kind::Denied, "bad_credentials", e.to_string()),
+            A::BadTokenName => return AppError::usage(e.to_string()),
         };
         AppError::new(kind, code, e.to_string()).hint(hint)
+    }
+}
+
+/// The tasks context's refusals at the CLI boundary: each its exit code, code and hint.
+impl From<crate::tasks::TaskError> for AppError {
+    fn from(e: crate::tasks::TaskError) -> AppError {
+        use crate::tasks::TaskError as T;
+        let (kind, code, hint) = match &e {
+            T::EmptyTitle
+            | T::TitleTooLong
+            | T::TitleForbiddenCharacter
+            | T::DescriptionTooLong
+            | T::DescriptionForbiddenCharacter
+            | T::BadIdempotencyKey => (Kind::Usage, "invalid_input", None),
+            T::TitleBracket => (
+                Kind::Usage,
+                "invalid_input",
+                Some("put the Jira id in --jira-id, e.g. `popug task create \"Fix beak\" --jira-id POP-42`"),
+            ),
+            T::BadJiraId(_) => (
+                Kind::Usage,
+                "invalid_input",
+                Some("a Jira id looks like POP-42: capital letters, a dash, a number"),
+            ),
+            T::NoWorkers => (
+                Kind::Conflict,
+                "no_workers",
+                Some("add one with `popug user add LOGIN --role worker`"),
+            ),
+            T::NoWorkerToHandOverTo(_) => (
+                Kind::Conflict,
+                "no_workers",
+                Some("add a worker first with `popug user add LOGIN --role worker`"),
+            ),
+            T::NotAssignee { .. } => (
+                Kind::Denied,
+                "not_assignee",
+                Some("`popug task list` shows your open tasks"),
+            ),
+            T::AlreadyDone(_) => (Kind::Conflict, "task_done", None),
+            T::NoTask(_) => (
+                Kind::NotFound,
+                "no_task",
+                Some("`popug task list` shows your tasks; a task is named by its number or id"),
+            ),
+            T::IdempotencyKeyReused(_) => (
+                Kind::Conflict,
+                "idempotency_key_reused",
+                Some("use a new key for a new request; the same key only repeats the same request"),
+            ),
+        };
+        let err = AppError::new(kind, code, e.to_string());
+        match hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    }
+}
+
+/// The scheduler's refusals at the CLI boundary.
+impl From<crate::scheduler::ScheduleError> for AppError {
+    fn from(e: crate::scheduler::ScheduleError) -> AppError {
+        use crate::scheduler::ScheduleError as S;
+        let hint = match &e {
+            S::NotBegun { .. } => "pay today or an earlier day",
+            S::BeforeLedger { .. } => "pay a day on or after the ledger's first day",
+        };
+        AppError::usage(e.to_string()).hint(hint)
     }
 }
 

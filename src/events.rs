@@ -737,7 +737,7 @@ mod upcasting {
                 description: t.description.clone(),
             }
             .validated();
-            prop_assert!(valid.is_ok(), "{title:?} -> {t:?}: {:?}", valid.err().map(|e| e.message));
+            prop_assert!(valid.is_ok(), "{title:?} -> {t:?}: {:?}", valid.err());
             let valid = valid.unwrap();
             prop_assert_eq!((&valid.title, &valid.jira_id), (&t.title, &t.jira_id));
             let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();

@@ -553,6 +553,7 @@ fn a_reactor_is_flushed_before_its_events_are_appended_and_a_failed_flush_append
                 .projection(support::Balances)
                 .reactor(reactor.clone()),
         ],
+        prepare: None,
     };
     let mut l = Ledger::create(&dir, subs, support::options(None)).unwrap();
     {

@@ -48,6 +48,8 @@ impl Projection for Accounts {
         Ok(Some(Box::new(AccountsReplay {
             insert_account: db.prepare(INSERT_ACCOUNT)?,
             insert_transaction: db.prepare(INSERT_TRANSACTION)?,
+            insert_task: db.prepare(INSERT_BILLED_TASK)?,
+            tasks: 0,
             balances: HashMap::new(),
         })))
     }
@@ -61,14 +63,34 @@ const INSERT_TRANSACTION: &str =
 /// Keeps the context's copies: the terms, number, title and current assignee of each task
 /// it bills (a task's number is its place among the tasks created, as the tasks context
 /// numbers them), each user's login, and the calendar.
+const INSERT_BILLED_TASK: &str =
+    "INSERT INTO billed_tasks (task_id, number, title, assign_fee, reward, assignee_id)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// Copies a task as the `number`-th (tasks are numbered in the order they are created).
+fn billed_task(
+    stmt: &mut Statement<'_>,
+    t: &crate::events::TaskCreated,
+    number: i64,
+) -> rusqlite::Result<()> {
+    stmt.execute((
+        &t.task_id,
+        number,
+        &t.title,
+        t.assign_fee,
+        t.reward,
+        &t.assignee_id,
+    ))?;
+    Ok(())
+}
+
 fn copies(db: &Connection, event: &Event) -> Result<(), BoxError> {
     match decode(event)? {
         PopugEvent::TaskCreated(t) => {
-            db.prepare_cached(
-                "INSERT INTO billed_tasks (task_id, number, title, assign_fee, reward, assignee_id)
-                 SELECT ?1, COALESCE(MAX(number), 0) + 1, ?2, ?3, ?4, ?5 FROM billed_tasks",
-            )?
-            .execute((&t.task_id, &t.title, t.assign_fee, t.reward, &t.assignee_id))?;
+            let number: i64 = db
+                .prepare_cached("SELECT COALESCE(MAX(number), 0) + 1 FROM billed_tasks")?
+                .query_row([], |r| r.get(0))?;
+            billed_task(&mut *db.prepare_cached(INSERT_BILLED_TASK)?, t, number)?;
         }
         PopugEvent::TaskReassigned(r) => {
             db.prepare_cached("UPDATE billed_tasks SET assignee_id = ?2 WHERE task_id = ?1")?
@@ -155,6 +177,9 @@ impl Sink for Live<'_> {
 struct AccountsReplay<'db> {
     insert_account: Statement<'db>,
     insert_transaction: Statement<'db>,
+    insert_task: Statement<'db>,
+    /// The tasks copied so far (the next one's number is one more).
+    tasks: i64,
     /// Every account created so far and its balance; `apply` updates only existing rows.
     balances: HashMap<String, i64>,
 }
@@ -181,8 +206,14 @@ impl Sink for AccountsReplay<'_> {
 
 impl Replay for AccountsReplay<'_> {
     fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError> {
-        project(event, self)?;
-        copies(db, event)
+        match decode(event)? {
+            PopugEvent::AccountCreated(_) | PopugEvent::AccountBalanceUpdated(_) => project(event, self),
+            PopugEvent::TaskCreated(t) => {
+                self.tasks += 1;
+                Ok(billed_task(&mut self.insert_task, t, self.tasks)?)
+            }
+            _ => copies(db, event),
+        }
     }
 
     fn finish(self: Box<Self>, db: &Connection) -> Result<(), BoxError> {

@@ -63,8 +63,15 @@ impl Projection for Days {
         other(db, event, None)
     }
 
-    fn replay<'db>(&self, _db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
-        Ok(Some(Box::new(DaysReplay::default())))
+    fn replay<'db>(&self, db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
+        Ok(Some(Box::new(DaysReplay {
+            insert_task: db.prepare(INSERT_TASK)?,
+            tasks: 0,
+            timezone: None,
+            holders: HashMap::new(),
+            earnings: BTreeMap::new(),
+            worker_days: BTreeMap::new(),
+        })))
     }
 }
 
@@ -117,11 +124,10 @@ fn other(db: &Connection, event: &Event, tz: Option<&str>) -> Result<(), BoxErro
             record_role(db, event, &e.user_id, e.to, &day()?)?;
         }
         PopugEvent::TaskCreated(t) => {
-            db.prepare_cached(
-                "INSERT INTO analytics_tasks (task_id, number, title, reward, assignee_id)
-                 SELECT ?1, COALESCE(MAX(number), 0) + 1, ?2, ?3, ?4 FROM analytics_tasks",
-            )?
-            .execute((&t.task_id, &t.title, t.reward, &t.assignee_id))?;
+            let number: i64 = db
+                .prepare_cached("SELECT COALESCE(MAX(number), 0) + 1 FROM analytics_tasks")?
+                .query_row([], |r| r.get(0))?;
+            task(&mut *db.prepare_cached(INSERT_TASK)?, t, number)?;
         }
         PopugEvent::TaskReassigned(r) => {
             db.prepare_cached("UPDATE analytics_tasks SET assignee_id = ?2 WHERE task_id = ?1")?
@@ -141,6 +147,19 @@ fn other(db: &Connection, event: &Event, tz: Option<&str>) -> Result<(), BoxErro
     Ok(())
 }
 
+const INSERT_TASK: &str = "INSERT INTO analytics_tasks (task_id, number, title, reward, assignee_id)
+     VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// Copies a task as the `number`-th (tasks are numbered in the order they are created).
+fn task(
+    stmt: &mut rusqlite::Statement<'_>,
+    t: &crate::events::TaskCreated,
+    number: i64,
+) -> rusqlite::Result<()> {
+    stmt.execute((&t.task_id, number, &t.title, t.reward, &t.assignee_id))?;
+    Ok(())
+}
+
 /// Keeps each user's role from `day` (in the ledger's timezone), the day it was given: a
 /// report about a past day counts people by the role they had then.
 fn record_role(
@@ -157,8 +176,10 @@ fn record_role(
 
 /// The replay's fold: the day totals (one upsert per transaction otherwise) are summed in
 /// memory with the account holders, and written once at the end; the rest as `apply` does.
-#[derive(Default)]
-struct DaysReplay {
+struct DaysReplay<'db> {
+    insert_task: rusqlite::Statement<'db>,
+    /// The tasks copied so far (the next one's number is one more).
+    tasks: i64,
     /// The ledger's timezone, once `LedgerInitialized` was applied (it never changes).
     timezone: Option<String>,
     holders: HashMap<String, Option<String>>,
@@ -166,9 +187,13 @@ struct DaysReplay {
     worker_days: BTreeMap<(String, String), i64>,
 }
 
-impl Replay for DaysReplay {
+impl Replay for DaysReplay<'_> {
     fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError> {
         match decode(event)? {
+            PopugEvent::TaskCreated(t) => {
+                self.tasks += 1;
+                Ok(task(&mut self.insert_task, t, self.tasks)?)
+            }
             PopugEvent::AccountBalanceUpdated(u) => {
                 let t = &u.transaction;
                 if let Some((fees, rewards)) = earnings(t) {

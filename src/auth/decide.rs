@@ -3,8 +3,10 @@
 //! the events to append, or an [`AuthError`]. No SQL, no terminal: the CLI turns an error
 //! into an exit code and a hint (`crate::error`).
 
+use chrono::{DateTime, Utc};
+
 use crate::auth::User;
-use crate::events::{Role, UserDeactivated, UserRoleChanged};
+use crate::events::{CredentialIssued, Role, UserDeactivated, UserRoleChanged};
 
 /// Why an auth decision refuses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,6 +22,89 @@ pub enum AuthError {
     NoToken(String),
     #[error("token `{0}` is already revoked")]
     TokenRevoked(String),
+    /// No such user, a wrong password, or a deactivated user: not told apart, so that a
+    /// login attempt learns nothing about who exists.
+    #[error("wrong login or password")]
+    BadCredentials,
+    #[error("a token name is 1 to 100 characters without control characters")]
+    BadTokenName,
+}
+
+/// A credential to issue: its id, the SHA-256 of its secret (the secret itself is never
+/// recorded) and when it expires (`None`: never), by the real clock (CLI.md).
+pub struct NewCredential {
+    pub credential_id: String,
+    pub token_sha256: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// `login`: a session for `user` when the password matched (`password_matches`, checked by
+/// the caller with argon2 against the user's hash, or a dummy hash for an unknown login).
+pub fn login(
+    user: Option<&User>,
+    password_matches: bool,
+    c: NewCredential,
+) -> Result<CredentialIssued, AuthError> {
+    match user {
+        Some(u) if password_matches && u.active => Ok(CredentialIssued {
+            credential_id: c.credential_id,
+            user_id: u.user_id.clone(),
+            kind: "session".into(),
+            name: None,
+            token_sha256: c.token_sha256,
+            expires_at: c.expires_at.as_ref().map(popug_ledger::line::format_at),
+            parent_id: None,
+        }),
+        _ => Err(AuthError::BadCredentials),
+    }
+}
+
+/// A token's name, trimmed: 1 to 100 characters, none of them control or invisible.
+pub fn token_name(name: &str) -> Result<&str, AuthError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(crate::text::is_forbidden) {
+        return Err(AuthError::BadTokenName);
+    }
+    Ok(name)
+}
+
+/// How a signed-in user is signed in: with which credential, of which kind, until when.
+pub struct Signer<'a> {
+    pub user: &'a User,
+    pub credential_id: &'a str,
+    /// `session` or `api`.
+    pub kind: &'a str,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// `token create NAME`: an API token for the signer, made by their credential (its
+/// `parent_id`). It expires when asked (`c.expires_at`), but a token made with an API token
+/// never outlives that token (CLI.md: a leaked short-lived token cannot mint a lasting
+/// one); the second value says whether it was cut short so.
+pub fn create_token(
+    signer: &Signer<'_>,
+    name: &str,
+    c: NewCredential,
+) -> Result<(CredentialIssued, bool), AuthError> {
+    let name = token_name(name)?;
+    let ceiling = (signer.kind == "api").then_some(signer.expires_at).flatten();
+    let expires = match (c.expires_at, ceiling) {
+        (Some(a), Some(c)) => Some(a.min(c)),
+        (a, c) => a.or(c),
+    };
+    let capped = expires != c.expires_at;
+    Ok((
+        CredentialIssued {
+            credential_id: c.credential_id,
+            user_id: signer.user.user_id.clone(),
+            kind: "api".into(),
+            name: Some(name.to_owned()),
+            token_sha256: c.token_sha256,
+            expires_at: expires.as_ref().map(popug_ledger::line::format_at),
+            parent_id: Some(signer.credential_id.to_owned()),
+        },
+        capped,
+    ))
 }
 
 /// `user add`: refused when the login is taken (`existing` is the user with that login).
@@ -121,6 +206,72 @@ mod rules {
     #[test]
     fn given_a_deactivated_user_when_deactivated_again_then_nothing_happens() {
         assert_eq!(deactivate(&user("gone", Role::Worker, false), 1), Ok(None));
+    }
+
+    fn credential(expires_at: Option<&str>) -> NewCredential {
+        NewCredential {
+            credential_id: "c".into(),
+            token_sha256: "h".into(),
+            expires_at: expires_at.map(|t| t.parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn given_a_login_then_only_an_active_user_with_the_right_password_gets_a_session() {
+        let kesha = user("kesha", Role::Worker, true);
+        let s = login(Some(&kesha), true, credential(Some("2026-12-30T00:00:00Z"))).unwrap();
+        assert_eq!(
+            (s.kind.as_str(), s.user_id.as_str(), s.parent_id),
+            ("session", "id-kesha", None)
+        );
+        assert_eq!(s.expires_at.as_deref(), Some("2026-12-30T00:00:00.000Z"));
+        assert_eq!(
+            login(Some(&kesha), false, credential(None)),
+            Err(AuthError::BadCredentials)
+        );
+        assert_eq!(
+            login(None, true, credential(None)),
+            Err(AuthError::BadCredentials)
+        );
+        let gone = user("gone", Role::Worker, false);
+        assert_eq!(
+            login(Some(&gone), true, credential(None)),
+            Err(AuthError::BadCredentials)
+        );
+    }
+
+    #[test]
+    fn given_an_api_token_when_it_makes_a_token_then_the_new_one_never_outlives_it() {
+        let kesha = user("kesha", Role::Worker, true);
+        let api = Signer {
+            user: &kesha,
+            credential_id: "parent",
+            kind: "api",
+            expires_at: Some("2026-12-01T00:00:00Z".parse().unwrap()),
+        };
+        let (t, capped) = create_token(&api, " cron ", credential(Some("2027-01-01T00:00:00Z"))).unwrap();
+        assert!(capped);
+        assert_eq!(t.expires_at.as_deref(), Some("2026-12-01T00:00:00.000Z"));
+        assert_eq!(
+            (t.name.as_deref(), t.parent_id.as_deref()),
+            (Some("cron"), Some("parent"))
+        );
+        let (t, capped) = create_token(&api, "cron", credential(None)).unwrap();
+        assert!(capped, "`never` from an expiring token is cut to its expiry");
+        assert_eq!(t.expires_at.as_deref(), Some("2026-12-01T00:00:00.000Z"));
+        // a session made by the password is not capped
+        let session = Signer {
+            kind: "session",
+            ..api
+        };
+        let (t, capped) = create_token(&session, "cron", credential(None)).unwrap();
+        assert!(!capped && t.expires_at.is_none());
+        for bad in ["", "  ", "a\u{202e}b"] {
+            assert_eq!(
+                create_token(&session, bad, credential(None)).unwrap_err(),
+                AuthError::BadTokenName
+            );
+        }
     }
 
     #[test]

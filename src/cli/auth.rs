@@ -11,7 +11,7 @@ use crate::auth::{self, db_error};
 use crate::cli::output::Out;
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
-use crate::events::{CredentialIssued, CredentialRevoked, PasswordChanged, Payload, Role};
+use crate::events::{CredentialRevoked, PasswordChanged, Payload, Role};
 use rusqlite::OptionalExtension;
 
 /// A session lasts this long after `popug login`.
@@ -86,10 +86,6 @@ fn read_secret(from_stdin: bool, prompt: &str) -> Result<String> {
     rpassword::prompt_password(prompt).map_err(Into::into)
 }
 
-fn bad_credentials() -> AppError {
-    AppError::new(Kind::Denied, "bad_credentials", "wrong login or password")
-}
-
 /// A dummy hash checked when the login is unknown, so both failures take the same time.
 const DUMMY_PHC: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$WfYdSOh4Jk5dMj1TQ2cUL2oR0oWl5CZ1wGeV+Ww7oB8";
@@ -106,29 +102,24 @@ pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
     };
     let matches = auth::password_matches(&password, &hash);
     // a deactivated user is told nothing more than a wrong password would tell
-    let (Some(user), true) = (user, matches) else {
-        return Err(bad_credentials());
-    };
-    if !user.active {
-        return Err(bad_credentials());
+    if !(matches && user.as_ref().is_some_and(|u| u.active)) {
+        return Err(auth::decide::AuthError::BadCredentials.into());
     }
     let token = auth::generate_token("pgs");
     let mut w = ledger.write(env.clock)?;
     // a credential lives by the real clock, whatever POPUG_NOW says (CLI.md)
     let expires_at = chrono::Utc::now() + Duration::days(SESSION_DAYS);
-    let credential_id = w.new_id().to_string();
-    w.append(vec![
-        CredentialIssued {
-            credential_id: credential_id.clone(),
-            user_id: user.user_id.clone(),
-            kind: "session".into(),
-            name: None,
+    let issued = auth::decide::login(
+        user.as_ref(),
+        matches,
+        auth::decide::NewCredential {
+            credential_id: w.new_id().to_string(),
             token_sha256: auth::token_sha256(&token),
-            expires_at: Some(popug_ledger::line::format_at(&expires_at)),
-            parent_id: None,
-        }
-        .to_event(&user.user_id),
-    ])?;
+            expires_at: Some(expires_at),
+        },
+    )?;
+    let user = user.expect("a session is issued to a user");
+    w.append(vec![issued.to_event(&user.user_id)])?;
     drop(w);
     let expires = popug_ledger::line::format_at(&expires_at);
     if args.print_token {
@@ -270,41 +261,29 @@ pub fn token(env: &Env, out: &mut Out, cmd: TokenCommand) -> Result<()> {
 
 fn token_create(env: &Env, out: &mut Out, name: String, expires_in: &str) -> Result<()> {
     let lifetime = parse_lifetime(expires_in)?;
-    let name = name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(crate::text::is_forbidden) {
-        return Err(AppError::usage(
-            "a token name is 1 to 100 characters without control characters",
-        ));
-    }
+    // refused before the ledger is opened, as the other bad input (CLI.md: exit 2)
+    let name = auth::decide::token_name(&name)?.to_owned();
     let mut ledger = env.open()?;
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.store(crate::auth::STORE))?;
     let token = auth::generate_token("pgt");
-    let credential_id = w.new_id().to_string();
-    // the real clock, as for every credential; a token made with an API token never outlives
-    // it, so a leaked short-lived token cannot mint a lasting one (CLI.md)
-    let asked = lifetime.map(|d| chrono::Utc::now() + d);
-    let ceiling = (actor.credential_kind == "api")
-        .then_some(actor.expires_at)
-        .flatten();
-    let expires = match (asked, ceiling) {
-        (Some(a), Some(c)) => Some(a.min(c)),
-        (a, c) => a.or(c),
-    };
-    let capped = expires != asked;
-    let expires_at = expires.map(|e| popug_ledger::line::format_at(&e));
-    w.append(vec![
-        CredentialIssued {
-            credential_id: credential_id.clone(),
-            user_id: actor.user.user_id.clone(),
-            kind: "api".into(),
-            name: Some(name.clone()),
+    // the real clock, as for every credential
+    let (issued, capped) = auth::decide::create_token(
+        &auth::decide::Signer {
+            user: &actor.user,
+            credential_id: &actor.credential_id,
+            kind: &actor.credential_kind,
+            expires_at: actor.expires_at,
+        },
+        &name,
+        auth::decide::NewCredential {
+            credential_id: w.new_id().to_string(),
             token_sha256: auth::token_sha256(&token),
-            expires_at: expires_at.clone(),
-            parent_id: Some(actor.credential_id.clone()),
-        }
-        .to_event(&actor.user.user_id),
-    ])?;
+            expires_at: lifetime.map(|d| chrono::Utc::now() + d),
+        },
+    )?;
+    let (credential_id, expires_at) = (issued.credential_id.clone(), issued.expires_at.clone());
+    w.append(vec![issued.to_event(&actor.user.user_id)])?;
     if capped {
         eprintln!(
             "note: the token expires at {} with the API token that made it",

@@ -444,7 +444,7 @@ pub fn import(
         .collect();
     let workers = tasks::worker_ids(w.store(tasks::STORE)).map_err(db_error)?;
     if workers.is_empty() && !todo.is_empty() {
-        return Err(tasks::no_workers());
+        return Err(tasks::TaskError::NoWorkers.into());
     }
     let total = todo.len() + keyed.rows.len();
     let mut ids: std::collections::BTreeMap<u64, String> = keyed

@@ -82,8 +82,19 @@ fn hand_over(
     user: &User,
     actor: &str,
 ) -> Result<(Vec<popug_ledger::NewEvent>, Vec<Value>)> {
-    let moves =
-        w.decide(|v, ctx| crate::tasks::decide_hand_over(v.store(crate::tasks::STORE), &user.user_id, ctx))?;
+    let (open, workers) = {
+        let db = w.store(crate::tasks::STORE);
+        let open = crate::tasks::list(
+            db,
+            &crate::tasks::Filter {
+                status: Some(crate::events::TaskStatus::Open),
+                assignee_id: Some(user.user_id.clone()),
+            },
+        )
+        .map_err(db_error)?;
+        (open, crate::tasks::worker_ids(db).map_err(db_error)?)
+    };
+    let moves = w.decide(|_, ctx| crate::tasks::decide_hand_over(open, &workers, &user.user_id, ctx))?;
     let mut events = Vec::with_capacity(moves.len());
     let mut docs = Vec::with_capacity(moves.len());
     for (task, m) in moves {

@@ -5,10 +5,10 @@
 //! `notified_payments` (the day a payout pays).
 
 use crate::events::{PopugEvent, decode};
-use popug_ledger::{BoxError, Event, Projection};
-use rusqlite::{Connection, OptionalExtension};
+use popug_ledger::{BoxError, Event, Projection, Replay};
+use rusqlite::{Connection, OptionalExtension, Statement};
 
-use crate::events::Notify;
+use crate::events::{NotificationSent, Notify, TaskCreated};
 
 /// Whom a notification goes to, and how (this context's copy of a user).
 #[derive(Debug, Clone)]
@@ -44,11 +44,10 @@ fn copies(db: &Connection, event: &Event) -> Result<(), BoxError> {
             .execute((&u.user_id, &u.login, &u.email, u.notify.as_str()))?;
         }
         PopugEvent::TaskCreated(t) => {
-            db.prepare_cached(
-                "INSERT INTO notified_tasks (task_id, number, title, assign_fee, reward, assignee_id)
-                 SELECT ?1, COALESCE(MAX(number), 0) + 1, ?2, ?3, ?4, ?5 FROM notified_tasks",
-            )?
-            .execute((&t.task_id, &t.title, t.assign_fee, t.reward, &t.assignee_id))?;
+            let number: i64 = db
+                .prepare_cached("SELECT COALESCE(MAX(number), 0) + 1 FROM notified_tasks")?
+                .query_row([], |r| r.get(0))?;
+            notified_task(&mut *db.prepare_cached(INSERT_NOTIFIED_TASK)?, t, number)?;
         }
         PopugEvent::TaskReassigned(r) => {
             db.prepare_cached("UPDATE notified_tasks SET assignee_id = ?2 WHERE task_id = ?1")?
@@ -61,6 +60,71 @@ fn copies(db: &Connection, event: &Event) -> Result<(), BoxError> {
         _ => {}
     }
     Ok(())
+}
+
+const INSERT_NOTIFIED_TASK: &str =
+    "INSERT INTO notified_tasks (task_id, number, title, assign_fee, reward, assignee_id)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const INSERT_SENT: &str =
+    "INSERT INTO notifications (notification_id, user_id, channel, subject, caused_by, seq)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// Copies a task as the `number`-th (tasks are numbered in the order they are created).
+fn notified_task(stmt: &mut Statement<'_>, t: &TaskCreated, number: i64) -> rusqlite::Result<()> {
+    stmt.execute((
+        &t.task_id,
+        number,
+        &t.title,
+        t.assign_fee,
+        t.reward,
+        &t.assignee_id,
+    ))?;
+    Ok(())
+}
+
+fn sent(stmt: &mut Statement<'_>, event: &Event, n: &NotificationSent) -> rusqlite::Result<()> {
+    stmt.execute((
+        &n.notification_id,
+        &n.user_id,
+        n.channel.as_str(),
+        &n.subject,
+        &n.caused_by,
+        event.seq as i64,
+    ))?;
+    Ok(())
+}
+
+/// The replay's fold: the rows that come one per event (notifications sent, tasks) through
+/// statements prepared once, the task count kept in memory, and the deferred notifications'
+/// ids, so that a sent one is looked for among them only when it was deferred.
+struct SentReplay<'db> {
+    insert_sent: Statement<'db>,
+    insert_task: Statement<'db>,
+    tasks: i64,
+    deferred: std::collections::HashSet<String>,
+}
+
+impl Replay for SentReplay<'_> {
+    fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError> {
+        match decode(event)? {
+            PopugEvent::NotificationSent(n) => {
+                sent(&mut self.insert_sent, event, n)?;
+                if self.deferred.remove(&n.notification_id) {
+                    Sent.apply_deferral(db, event)?;
+                }
+            }
+            PopugEvent::NotificationDeferred(n) => {
+                self.deferred.insert(n.notification_id.clone());
+                Sent.apply_deferral(db, event)?;
+            }
+            PopugEvent::TaskCreated(t) => {
+                self.tasks += 1;
+                notified_task(&mut self.insert_task, t, self.tasks)?;
+            }
+            _ => copies(db, event)?,
+        }
+        Ok(())
+    }
 }
 
 pub struct Sent;
@@ -89,18 +153,26 @@ impl Projection for Sent {
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
         copies(db, event)?;
         if let PopugEvent::NotificationSent(n) = decode(event)? {
-            db.prepare_cached(
-                "INSERT INTO notifications (notification_id, user_id, channel, subject, caused_by, seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute((
-                &n.notification_id,
-                &n.user_id,
-                n.channel.as_str(),
-                &n.subject,
-                &n.caused_by,
-                event.seq as i64,
-            ))?;
+            sent(&mut *db.prepare_cached(INSERT_SENT)?, event, n)?;
+        }
+        self.apply_deferral(db, event)
+    }
+
+    fn replay<'db>(&self, db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
+        Ok(Some(Box::new(SentReplay {
+            insert_sent: db.prepare(INSERT_SENT)?,
+            insert_task: db.prepare(INSERT_NOTIFIED_TASK)?,
+            tasks: 0,
+            deferred: Default::default(),
+        })))
+    }
+}
+
+impl Sent {
+    /// What a sent or deferred notification changes among the deferred ones: a sent one
+    /// leaves them, a deferred one joins them (or its reason is updated).
+    fn apply_deferral(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
+        if let PopugEvent::NotificationSent(n) = decode(event)? {
             db.prepare_cached("DELETE FROM notifications_deferred WHERE notification_id = ?1")?
                 .execute([&n.notification_id])?;
         } else if let PopugEvent::NotificationDeferred(n) = decode(event)? {

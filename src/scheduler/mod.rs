@@ -176,6 +176,21 @@ pub fn parse_timezone(name: &str) -> Option<chrono_tz::Tz> {
     name.parse().ok()
 }
 
+/// Why the scheduler refuses a payment run (CLI.md `pay-daily`: exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("{date} has not begun yet (today is {today})")]
+    NotBegun {
+        date: chrono::NaiveDate,
+        today: chrono::NaiveDate,
+    },
+    #[error("{date} is before the ledger began ({first_day})")]
+    BeforeLedger {
+        date: chrono::NaiveDate,
+        first_day: chrono::NaiveDate,
+    },
+}
+
 /// Decides a payment run for `date` (DESIGN §5, CLI.md `pay-daily`): one
 /// `MakeDailyPaymentsCommand` per day to pay, oldest first. That is `date` and, before it,
 /// every day after `last_paid` (the last day a run paid), or from `first_day` (the ledger's
@@ -190,20 +205,14 @@ pub fn decide_pay_daily(
     first_day: chrono::NaiveDate,
     date: chrono::NaiveDate,
     today: chrono::NaiveDate,
-) -> crate::error::Result<Vec<crate::events::MakeDailyPaymentsCommand>> {
+) -> Result<Vec<MakeDailyPaymentsCommand>, ScheduleError> {
     if date > today {
-        return Err(
-            crate::error::AppError::usage(format!("{date} has not begun yet (today is {today})"))
-                .hint("pay today or an earlier day"),
-        );
+        return Err(ScheduleError::NotBegun { date, today });
     }
     if date < first_day {
         // nothing can be owed before the ledger began, and counting days from a typo
         // (`--date 0001-01-01`) would make one payment run per day since then
-        return Err(crate::error::AppError::usage(format!(
-            "{date} is before the ledger began ({first_day})"
-        ))
-        .hint("pay a day on or after the ledger's first day"));
+        return Err(ScheduleError::BeforeLedger { date, first_day });
     }
     let from = match last_paid {
         Some(last) if date < last => return Ok(Vec::new()),
@@ -214,7 +223,7 @@ pub fn decide_pay_daily(
     Ok(from
         .iter_days()
         .take_while(|d| *d <= date)
-        .map(|d| crate::events::MakeDailyPaymentsCommand { date: d.to_string() })
+        .map(|d| MakeDailyPaymentsCommand { date: d.to_string() })
         .collect())
 }
 
@@ -239,9 +248,8 @@ mod rules {
 
     #[test]
     fn a_run_pays_every_unpaid_day_up_to_its_date_oldest_first() {
-        let days = |v: Vec<crate::events::MakeDailyPaymentsCommand>| -> Vec<String> {
-            v.into_iter().map(|c| c.date).collect()
-        };
+        let days =
+            |v: Vec<MakeDailyPaymentsCommand>| -> Vec<String> { v.into_iter().map(|c| c.date).collect() };
         let today = d("2026-11-28");
         let first = d("2026-11-25");
         // a day that has not begun, a day before the ledger began

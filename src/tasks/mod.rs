@@ -14,7 +14,7 @@ use rand::RngExt;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::auth::{Actor, db_error};
-use crate::error::{AppError, Kind, Result};
+use crate::error::{AppError, Result};
 use crate::events::{Role, TaskCreated, TaskReassigned, TaskStatus, TaskStatusChanged};
 
 /// Assignment fee and completion reward, in whole currency units (DESIGN.md §5).
@@ -39,8 +39,45 @@ pub struct Task {
     pub completed_at: Option<String>,
 }
 
+/// Why a task decision refuses (DESIGN §5, CLI.md `task`, `shuffle`). The CLI gives each an
+/// exit code and a hint (`crate::error`); the rules know nothing of terminals.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskError {
+    #[error("the title is empty")]
+    EmptyTitle,
+    #[error("the title is longer than {MAX_TITLE} characters")]
+    TitleTooLong,
+    #[error("the title contains control characters or invisible format characters (such as U+202E)")]
+    TitleForbiddenCharacter,
+    /// `[ID]` in a title is the old format; the Jira id has its own field (TaskCreated v2).
+    #[error("a title may not contain `[` or `]`")]
+    TitleBracket,
+    #[error("`{0}` is not a Jira id")]
+    BadJiraId(String),
+    #[error("the description is longer than {MAX_DESCRIPTION} characters")]
+    DescriptionTooLong,
+    #[error("the description contains control characters or invisible format characters (such as U+202E)")]
+    DescriptionForbiddenCharacter,
+    /// No active worker to give a task to.
+    #[error("there is no worker to assign tasks to")]
+    NoWorkers,
+    /// A worker's open tasks have no other worker to go to (`user set-role`, `deactivate`).
+    #[error("{0} open tasks would have no worker to go to")]
+    NoWorkerToHandOverTo(usize),
+    #[error("task {number} is assigned to {assignee}, not to you")]
+    NotAssignee { number: i64, assignee: String },
+    #[error("task {0} is already done")]
+    AlreadyDone(i64),
+    #[error("there is no task `{0}`")]
+    NoTask(String),
+    #[error("an idempotency key is 1 to 200 characters without control characters")]
+    BadIdempotencyKey,
+    #[error("the idempotency key `{0}` was used for a different request")]
+    IdempotencyKeyReused(String),
+}
+
 /// What a person asks for in `popug task create`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewTask {
     pub title: String,
     pub jira_id: Option<String>,
@@ -50,46 +87,31 @@ pub struct NewTask {
 impl NewTask {
     /// Trims and checks every field; a title with `[` or `]` belongs to the old format
     /// (the Jira id goes in `--jira-id`).
-    pub fn validated(self) -> Result<NewTask> {
+    pub fn validated(self) -> Result<NewTask, TaskError> {
         let title = self.title.trim().to_owned();
         if title.is_empty() {
-            return Err(AppError::usage("the title is empty"));
+            return Err(TaskError::EmptyTitle);
         }
         if title.chars().count() > MAX_TITLE {
-            return Err(AppError::usage(format!(
-                "the title is longer than {MAX_TITLE} characters"
-            )));
+            return Err(TaskError::TitleTooLong);
         }
         if title.chars().any(crate::text::is_forbidden) {
-            return Err(AppError::usage(
-                "the title contains control characters or invisible format characters (such as U+202E)",
-            ));
+            return Err(TaskError::TitleForbiddenCharacter);
         }
         if title.contains(['[', ']']) {
-            return Err(AppError::usage("a title may not contain `[` or `]`").hint(
-                "put the Jira id in --jira-id, e.g. `popug task create \"Fix beak\" --jira-id POP-42`",
-            ));
+            return Err(TaskError::TitleBracket);
         }
         let jira_id = match self.jira_id.map(|j| j.trim().to_owned()) {
-            Some(j) if !valid_jira_id(&j) => {
-                return Err(AppError::usage(format!("`{}` is not a Jira id", j))
-                    .hint("a Jira id looks like POP-42: capital letters, a dash, a number"));
-            }
+            Some(j) if !valid_jira_id(&j) => return Err(TaskError::BadJiraId(j)),
             j => j,
         };
         let description = match self.description {
-            Some(d) if d.chars().count() > MAX_DESCRIPTION => {
-                return Err(AppError::usage(format!(
-                    "the description is longer than {MAX_DESCRIPTION} characters"
-                )));
-            }
+            Some(d) if d.chars().count() > MAX_DESCRIPTION => return Err(TaskError::DescriptionTooLong),
             Some(d)
                 if d.chars()
                     .any(|c| crate::text::is_forbidden(c) && c != '\n' && c != '\t') =>
             {
-                return Err(AppError::usage(
-                    "the description contains control characters or invisible format characters (such as U+202E)",
-                ));
+                return Err(TaskError::DescriptionForbiddenCharacter);
             }
             Some(d) if d.trim().is_empty() => None,
             d => d,
@@ -115,15 +137,6 @@ pub(crate) fn valid_jira_id(j: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && (1..=10).contains(&number.len())
         && number.chars().all(|c| c.is_ascii_digit())
-}
-
-pub fn no_workers() -> AppError {
-    AppError::new(
-        Kind::Conflict,
-        "no_workers",
-        "there is no worker to assign tasks to",
-    )
-    .hint("add one with `popug user add LOGIN --role worker`")
 }
 
 /// The input of `task import`.
@@ -176,7 +189,7 @@ impl ImportRow {
         }
         .validated()
         .map_err(|e| {
-            let e = e.context(row);
+            let e = crate::error::AppError::from(e).context(row);
             match e.hint {
                 Some(_) => e,
                 None => e.hint(NOTHING_IMPORTED),
@@ -238,9 +251,13 @@ fn parse_jsonl(bytes: &[u8]) -> Result<Vec<NewTask>> {
 /// Prices the task once and assigns it to a uniformly random one of `workers` (the active
 /// workers, [`worker_ids`]; read once for many tasks). DESIGN §5: fee 10..=20, reward
 /// 20..=40 whole units, in cents.
-pub fn decide_create(workers: &[String], input: NewTask, ctx: &mut Context<'_>) -> Result<TaskCreated> {
+pub fn decide_create(
+    workers: &[String],
+    input: NewTask,
+    ctx: &mut Context<'_>,
+) -> Result<TaskCreated, TaskError> {
     if workers.is_empty() {
-        return Err(no_workers());
+        return Err(TaskError::NoWorkers);
     }
     let assignee_id = workers[ctx.rng.random_range(0..workers.len())].clone();
     let assign_fee = ctx.rng.random_range(FEE_UNITS) * 100;
@@ -257,24 +274,15 @@ pub fn decide_create(workers: &[String], input: NewTask, ctx: &mut Context<'_>) 
 }
 
 /// Only the assignee, only an open task.
-pub fn decide_done(task: &Task, actor: &Actor) -> Result<TaskStatusChanged> {
+pub fn decide_done(task: &Task, actor: &Actor) -> Result<TaskStatusChanged, TaskError> {
     if task.assignee_id != actor.user.user_id {
-        return Err(AppError::new(
-            Kind::Denied,
-            "not_assignee",
-            format!(
-                "task {} is assigned to {}, not to you",
-                task.number, task.assignee
-            ),
-        )
-        .hint("`popug task list` shows your open tasks"));
+        return Err(TaskError::NotAssignee {
+            number: task.number,
+            assignee: task.assignee.clone(),
+        });
     }
     if task.status == TaskStatus::Done {
-        return Err(AppError::new(
-            Kind::Conflict,
-            "task_done",
-            format!("task {} is already done", task.number),
-        ));
+        return Err(TaskError::AlreadyDone(task.number));
     }
     Ok(TaskStatusChanged {
         task_id: task.task_id.clone(),
@@ -289,13 +297,13 @@ pub fn decide_shuffle(
     open: &[Task],
     workers: &[String],
     ctx: &mut Context<'_>,
-) -> Result<(String, Vec<TaskReassigned>)> {
+) -> Result<(String, Vec<TaskReassigned>), TaskError> {
     let shuffle_id = ctx.new_id().to_string();
     if open.is_empty() {
         return Ok((shuffle_id, Vec::new()));
     }
     if workers.is_empty() {
-        return Err(no_workers());
+        return Err(TaskError::NoWorkers);
     }
     let moves = open
         .iter()
@@ -314,31 +322,16 @@ pub fn decide_shuffle(
 /// set-role`), since only workers are assigned tasks (DESIGN §5). Accounting charges each
 /// new assignee the task's fee, as for a shuffle. Exit 5 when there are open tasks and no
 /// other worker to take them. Returns the moves with the tasks they move, in task order.
+/// `open`: the user's open tasks; `workers`: the active workers ([`worker_ids`]).
 pub fn decide_hand_over(
-    db: &Connection,
+    open: Vec<Task>,
+    workers: &[String],
     user_id: &str,
     ctx: &mut Context<'_>,
-) -> Result<Vec<(Task, TaskReassigned)>> {
-    let open = list(
-        db,
-        &Filter {
-            status: Some(TaskStatus::Open),
-            assignee_id: Some(user_id.to_owned()),
-        },
-    )
-    .map_err(db_error)?;
-    let others: Vec<String> = worker_ids(db)
-        .map_err(db_error)?
-        .into_iter()
-        .filter(|w| w != user_id)
-        .collect();
+) -> Result<Vec<(Task, TaskReassigned)>, TaskError> {
+    let others: Vec<String> = workers.iter().filter(|w| *w != user_id).cloned().collect();
     if !open.is_empty() && others.is_empty() {
-        return Err(AppError::new(
-            Kind::Conflict,
-            "no_workers",
-            format!("{} open tasks would have no worker to go to", open.len()),
-        )
-        .hint("add a worker first with `popug user add LOGIN --role worker`"));
+        return Err(TaskError::NoWorkerToHandOverTo(open.len()));
     }
     let (_, moves) = decide_shuffle(&open, &others, ctx)?;
     Ok(open.into_iter().zip(moves).collect())
@@ -353,11 +346,9 @@ pub struct KeyedRequest {
 }
 
 /// Checks an idempotency key: 1 to 200 characters, none of them control or invisible.
-pub fn validate_idempotency_key(key: &str) -> Result<()> {
+pub fn validate_idempotency_key(key: &str) -> Result<(), TaskError> {
     if key.is_empty() || key.chars().count() > 200 || key.chars().any(crate::text::is_forbidden) {
-        return Err(AppError::usage(
-            "an idempotency key is 1 to 200 characters without control characters",
-        ));
+        return Err(TaskError::BadIdempotencyKey);
     }
     Ok(())
 }
@@ -385,16 +376,21 @@ pub fn keyed_request(db: &Connection, key: &str, request_sha256: &str) -> Result
         .query_map([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .and_then(|m| m.collect())
         .map_err(db_error)?;
+    Ok(decide_key(rows, key, request_sha256)?)
+}
+
+/// What a key's recorded `rows` (row, request hash, task, first assignee) say of a request
+/// with `request_sha256`: nothing yet, the same request again, or a conflict.
+pub fn decide_key(
+    rows: Vec<(i64, String, String, String)>,
+    key: &str,
+    request_sha256: &str,
+) -> Result<Option<KeyedRequest>, TaskError> {
     let Some((_, first_hash, _, _)) = rows.first() else {
         return Ok(None);
     };
     if first_hash != request_sha256 {
-        return Err(AppError::new(
-            Kind::Conflict,
-            "idempotency_key_reused",
-            format!("the idempotency key `{key}` was used for a different request"),
-        )
-        .hint("use a new key for a new request; the same key only repeats the same request"));
+        return Err(TaskError::IdempotencyKeyReused(key.to_owned()));
     }
     let mut out = KeyedRequest {
         request_sha256: first_hash.clone(),
@@ -471,10 +467,9 @@ pub fn find(db: &Connection, key: &str) -> Result<Task> {
         db.prepare_cached(&format!("{TASK_SELECT} WHERE t.task_id = ?1"))
             .and_then(|mut s| s.query_row([key], task_from_row).optional())
     };
-    found.map_err(db_error)?.ok_or_else(|| {
-        AppError::new(Kind::NotFound, "no_task", format!("there is no task `{}`", key))
-            .hint("`popug task list` shows your tasks; a task is named by its number or id")
-    })
+    Ok(found
+        .map_err(db_error)?
+        .ok_or_else(|| TaskError::NoTask(key.to_owned()))?)
 }
 
 #[cfg(test)]
@@ -524,7 +519,7 @@ mod rules {
         };
         let workers = worker_ids(g.store(STORE)).unwrap();
         let err = decide_create(&workers, input, &mut Context::new(g.now, &mut g.rng)).unwrap_err();
-        assert_eq!(err.kind, Kind::Conflict);
+        assert_eq!(err, TaskError::NoWorkers);
     }
 
     #[test]
@@ -566,16 +561,14 @@ mod rules {
         let mut g = Given::new().user("w1", Role::Worker).user("w2", Role::Worker);
         let t = task(&mut g, "w1");
         let found = find(g.store(STORE), &t.task_id).unwrap();
-        assert_eq!(
-            decide_done(&found, &actor("w2", Role::Worker)).unwrap_err().kind,
-            Kind::Denied
-        );
-        assert_eq!(
-            decide_done(&found, &actor("admin", Role::Admin))
-                .unwrap_err()
-                .kind,
-            Kind::Denied
-        );
+        assert!(matches!(
+            decide_done(&found, &actor("w2", Role::Worker)),
+            Err(TaskError::NotAssignee { .. })
+        ));
+        assert!(matches!(
+            decide_done(&found, &actor("admin", Role::Admin)),
+            Err(TaskError::NotAssignee { .. })
+        ));
         let change = decide_done(&found, &actor("w1", Role::Worker)).unwrap();
         assert_eq!(
             change,
@@ -588,8 +581,8 @@ mod rules {
         g.apply(&change);
         let done = find(g.store(STORE), &t.task_id).unwrap();
         assert_eq!(
-            decide_done(&done, &actor("w1", Role::Worker)).unwrap_err().kind,
-            Kind::Conflict
+            decide_done(&done, &actor("w1", Role::Worker)),
+            Err(TaskError::AlreadyDone(done.number))
         );
     }
 
@@ -645,13 +638,13 @@ mod rules {
         .validated()
         .unwrap();
         assert_eq!(ok.title, "Fix beak");
-        for (title, jira) in [
-            ("", None),
-            ("[POP-1] x", None),
-            ("a]b", None),
-            ("x\u{1b}", None),
-            ("ok", Some("42")),
-            ("ok", Some("pop-1")),
+        for (title, jira, why) in [
+            ("", None, TaskError::EmptyTitle),
+            ("[POP-1] x", None, TaskError::TitleBracket),
+            ("a]b", None, TaskError::TitleBracket),
+            ("x\u{1b}", None, TaskError::TitleForbiddenCharacter),
+            ("ok", Some("42"), TaskError::BadJiraId("42".into())),
+            ("ok", Some("pop-1"), TaskError::BadJiraId("pop-1".into())),
         ] {
             let r = NewTask {
                 title: title.into(),
@@ -659,7 +652,7 @@ mod rules {
                 description: None,
             }
             .validated();
-            assert!(r.is_err(), "{title:?} {jira:?}");
+            assert_eq!(r, Err(why), "{title:?} {jira:?}");
         }
         assert!(
             NewTask {
@@ -669,13 +662,47 @@ mod rules {
             .validated()
             .is_ok()
         );
-        assert!(
+        assert_eq!(
             NewTask {
                 title: "x".repeat(MAX_TITLE + 1),
                 ..Default::default()
             }
-            .validated()
-            .is_err()
+            .validated(),
+            Err(TaskError::TitleTooLong)
+        );
+    }
+
+    #[test]
+    fn a_worker_who_leaves_hands_over_only_their_open_tasks_and_never_to_themselves() {
+        let mut g = Given::new().user("w1", Role::Worker).user("w2", Role::Worker);
+        let mine: Vec<_> = (0..3).map(|_| task(&mut g, "w1")).collect();
+        let open = list(
+            g.store(STORE),
+            &Filter {
+                status: Some(TaskStatus::Open),
+                assignee_id: Some("id-w1".into()),
+            },
+        )
+        .unwrap();
+        let workers = worker_ids(g.store(STORE)).unwrap();
+        let moves = decide_hand_over(open, &workers, "id-w1", &mut Context::new(g.now, &mut g.rng)).unwrap();
+        assert_eq!(moves.len(), mine.len());
+        assert!(
+            moves
+                .iter()
+                .all(|(_, m)| m.assign_from == "id-w1" && m.assign_to == "id-w2")
+        );
+        // the last worker cannot leave open tasks to no one
+        let open = vec![find(g.store(STORE), &mine[0].task_id).unwrap()];
+        assert_eq!(
+            decide_hand_over(
+                open,
+                &["id-w1".into()],
+                "id-w1",
+                &mut Context::new(g.now, &mut g.rng)
+            )
+            .unwrap_err(),
+            TaskError::NoWorkerToHandOverTo(1)
         );
     }
 }

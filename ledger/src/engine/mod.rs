@@ -206,6 +206,10 @@ impl Store {
 #[derive(Default)]
 pub struct Subscribers {
     pub stores: Vec<Store>,
+    /// Prepares an event before the stores read it in a replay (rebuild, verify), on the
+    /// thread that hands events to the stores' threads: the place to decode a payload once
+    /// for all of them ([`Event::decoded`]) rather than in each store's thread at once.
+    pub prepare: Option<fn(&Event)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -262,6 +266,8 @@ pub struct Ledger {
     dir: PathBuf,
     events: PathBuf,
     stores: Vec<OpenStore>,
+    /// See [`Subscribers::prepare`].
+    prepare: Option<fn(&Event)>,
     opts: Options,
     last_recovery: Recovery,
     /// Called now and then by long reads (rebuild, verify) with (bytes read, log size).
@@ -355,7 +361,7 @@ impl Ledger {
             init_schema(&db, &path, &spec.plan())?;
             stores.push(OpenStore { spec, path, db });
         }
-        Ok(Ledger::assemble(dir, stores, opts))
+        Ok(Ledger::assemble(dir, stores, subs.prepare, opts))
     }
 
     /// Opens an existing ledger. A store is created or rebuilt when it is missing or from
@@ -378,6 +384,7 @@ impl Ledger {
             return Err(LedgerError::NotFound(dir.to_owned()));
         }
         let views = views_dir(dir)?;
+        let prepare = subs.prepare;
         let stores = subs
             .stores
             .into_iter()
@@ -387,7 +394,7 @@ impl Ledger {
                 Ok(OpenStore { spec, path, db })
             })
             .collect::<Result<Vec<_>, LedgerError>>()?;
-        Ok(Ledger::assemble(dir, stores, opts))
+        Ok(Ledger::assemble(dir, stores, prepare, opts))
     }
 
     /// What the last write session (or the catch-up in `open`) recovered.
@@ -395,12 +402,13 @@ impl Ledger {
         &self.last_recovery
     }
 
-    fn assemble(dir: &Path, stores: Vec<OpenStore>, opts: Options) -> Ledger {
+    fn assemble(dir: &Path, stores: Vec<OpenStore>, prepare: Option<fn(&Event)>, opts: Options) -> Ledger {
         let events = dir.join(EVENTS_FILE);
         Ledger {
             dir: dir.to_owned(),
             events,
             stores,
+            prepare,
             opts,
             last_recovery: Recovery::default(),
             progress: Default::default(),

@@ -34,6 +34,7 @@ impl Ledger {
         // a store file that SQLite cannot even open is replaced; any other is kept until
         // the new one is complete
         let mut stores = Vec::new();
+        let prepare = subs.prepare;
         for spec in subs.stores {
             let path = store_path(&views, &spec.name);
             let db = match open_db(&path) {
@@ -45,7 +46,7 @@ impl Ledger {
             };
             stores.push(OpenStore { spec, path, db });
         }
-        let mut ledger = Ledger::assemble(dir, stores, opts);
+        let mut ledger = Ledger::assemble(dir, stores, prepare, opts);
         ledger.set_progress(progress);
         let report = ledger.rebuild_with(lock)?;
         Ok((ledger, report))
@@ -92,6 +93,7 @@ impl Ledger {
         let progress = &self.progress;
         let events_path = &self.events;
         let interrupt_ref = &interrupt;
+        let prepare = self.prepare;
         let (scan, reader) = reader.read_shared(|chunks| {
             std::thread::scope(|scope| {
                 let mut senders = Vec::new();
@@ -104,7 +106,10 @@ impl Ledger {
                     builders.push(scope.spawn(move || build_store(plan, &tmp, stores, rx)));
                     senders.push(tx);
                 }
-                let fed = feed(chunks, &senders, |_, end, events| {
+                let fed = feed(chunks, &senders, |ev, end, events| {
+                    if let Some(prepare) = prepare {
+                        prepare(ev);
+                    }
                     if events.is_multiple_of(8192) {
                         report_progress_to(progress, events_path, end);
                         interrupt_ref.check()?;
@@ -129,31 +134,52 @@ impl Ledger {
         // API copies every page into the live database): a reader sees a store's old tables
         // or its new ones, never a missing file or a half-replaced one, and a command that
         // opened it before keeps a valid handle on it. Writers wait on the lock until all
-        // are done.
-        for (&i, db) in which.iter().zip(built) {
-            use rusqlite::backup::{Backup, StepResult};
-            let live = &mut self.stores[i];
-            {
-                let backup = Backup::new(&db, &mut live.db).map_err(|e| db_err(&live.path, e))?;
-                // every page in one step, so one transaction; busy only while another
-                // process's connection finishes a write of its own (not ours: we hold the lock)
-                while backup.step(-1).map_err(|e| db_err(&live.path, e))? != StepResult::Done {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-            }
-            drop(db);
-            // the copy sits in the live store's WAL: fold it in now rather than on a reader;
-            // and the pages it went through leave this connection's cache
-            let _ = live
-                .db
-                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA shrink_memory;");
-        }
+        // are done. The stores are copied at once, one thread each.
+        let mut lives: Vec<(&mut Connection, &Path)> = self
+            .stores
+            .iter_mut()
+            .enumerate()
+            .filter(|(i, _)| which.contains(i))
+            .map(|(_, s)| (&mut s.db, s.path.as_path()))
+            .collect();
+        std::thread::scope(|scope| {
+            let copies: Vec<_> = lives
+                .iter_mut()
+                .zip(built)
+                .map(|((live, path), db)| scope.spawn(move || copy_into(&db, live, path)))
+                .collect();
+            copies
+                .into_iter()
+                .map(|c| c.join().expect("a store's copy does not panic"))
+                .collect::<Result<Vec<()>, LedgerError>>()
+        })?;
         Ok(RebuildReport {
             events,
             last,
             leftover_removed: leftover,
         })
     }
+}
+
+/// Copies the store built in `db` into the live store `live` (at `path`) in one write
+/// transaction, then folds the copy from the live store's WAL into its file and lets the
+/// pages it went through leave the connection's cache.
+fn copy_into(db: &Connection, live: &mut Connection, path: &Path) -> Result<(), LedgerError> {
+    use rusqlite::backup::{Backup, StepResult};
+    // the pages only pass through: a small cache keeps the copies of all the stores, made
+    // at once, within the rebuild's memory (the connection's own size comes back after)
+    live.execute_batch("PRAGMA cache_size=-2048;")
+        .map_err(|e| db_err(path, e))?;
+    {
+        let backup = Backup::new(db, live).map_err(|e| db_err(path, e))?;
+        // every page in one step, so one transaction; busy only while another process's
+        // connection finishes a write of its own (not ours: the caller holds the lock)
+        while backup.step(-1).map_err(|e| db_err(path, e))? != StepResult::Done {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+    let _ = live.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA shrink_memory;");
+    live.execute_batch(LIVE_CACHE).map_err(|e| db_err(path, e))
 }
 
 /// What the reading thread hands each store's replay.

@@ -95,6 +95,11 @@ pub(super) fn lock_writers(dir: &Path) -> Result<File, LedgerError> {
     Ok(lock)
 }
 
+/// A live store's page cache: 32 MB (SQLite's default is 2 MB): batch work (imports,
+/// shuffles, payment runs, catch-up) touches many pages; a small command still reads only
+/// the pages it needs.
+pub(super) const LIVE_CACHE: &str = "PRAGMA cache_size=-32768;";
+
 pub(super) fn open_db(path: &Path) -> Result<Connection, LedgerError> {
     let existed = path.exists();
     let db = Connection::open(path).map_err(|e| db_err(path, e))?;
@@ -104,9 +109,8 @@ pub(super) fn open_db(path: &Path) -> Result<Connection, LedgerError> {
     }
     db.busy_timeout(std::time::Duration::from_secs(30))
         .map_err(|e| db_err(path, e))?;
-    // 32 MB of page cache (SQLite's default is 2 MB): batch work (imports, shuffles, payment
-    // runs, catch-up) touches many pages; a small command still reads only the pages it needs
-    db.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;")
+    db.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        .and_then(|_| db.execute_batch(LIVE_CACHE))
         .map_err(|e| db_err(path, e))?;
     Ok(db)
 }

@@ -33,7 +33,11 @@ impl Ledger {
         }
         let mut snaps = Vec::new();
         for (s, _) in self.stores.iter().zip(&has).filter(|(_, h)| **h) {
-            snaps.push((s, open_db(&s.path)?));
+            let snap = open_db(&s.path)?;
+            // read once, in order, for the comparison: a small cache is enough
+            snap.execute_batch("PRAGMA cache_size=-2048;")
+                .map_err(|e| db_err(&s.path, e))?;
+            snaps.push((s, snap));
         }
         let joint = self.reader()?;
         let (live_positions, live_head, end, torn) = {
@@ -99,6 +103,7 @@ impl Ledger {
         };
         let progress = &self.progress;
         let events_path = &self.events;
+        let prepare = self.prepare;
         let replays: Vec<(Plan<'_>, Vec<u64>, PathBuf, Connection)> = snaps
             .into_iter()
             .map(|(s, snap)| {
@@ -129,6 +134,9 @@ impl Ledger {
                 let mut ids = HashSet::new();
                 let mut last = Position::GENESIS;
                 let fed = feed(chunks, &senders, |ev, end, events| {
+                    if let Some(prepare) = prepare {
+                        prepare(ev);
+                    }
                     if !ids.insert(ev.id) {
                         return Err(LedgerError::corrupt(ev.seq, end, Problem::DuplicateId(ev.id)));
                     }

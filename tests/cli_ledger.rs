@@ -375,3 +375,43 @@ fn the_replays_folds_give_the_rows_that_commands_kept_in_a_timezone_far_from_utc
     assert_eq!(run(&admin, "12:00:06", &["earnings"]), earnings);
     assert_eq!(run(&admin, "12:00:07", &["balance", "--all"]), balances);
 }
+
+/// The stores are read together through read-only SQLite URIs (`file:…?mode=ro`): a ledger
+/// whose path holds the characters a URI gives meaning to (`%`, `?`, `#`, a space) reads and
+/// verifies like any other.
+#[test]
+fn a_ledger_path_with_uri_characters_reads_across_stores() {
+    let mut l = Ledger::new();
+    l.dir = l.dir.with_file_name("the co %41mpany?x=1#frag");
+    let out = l.cmd().args(["--json", "init"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    l.admin_token = common::login_token(l.cmd(), "admin", doc["admin"]["password"].as_str().unwrap());
+    l.ok(&["user", "add", "kesha", "--role", "worker"]);
+    l.ok(&["task", "create", "Fix the beak"]);
+    // balance --all and audit read accounts and users together; verify reads every store
+    let balances = l.json(&["balance", "--all"]);
+    let kesha = balances
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["login"] == "kesha")
+        .unwrap();
+    assert!(kesha["balance_cents"].as_i64().unwrap() < 0, "{balances}");
+    assert_eq!(l.json(&["audit", "kesha"]).as_array().unwrap().len(), 1);
+    let v = l.json(&["verify"]);
+    assert_eq!(v["ok"], true);
+    assert!(v["tables_compared"].as_array().unwrap().len() > 20, "{v}");
+    // and nothing was made beside it at the path a careless URI would have meant
+    let parent = l.dir.parent().unwrap();
+    let names: Vec<String> = fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| n == "home" || n == "the co %41mpany?x=1#frag"),
+        "{names:?}"
+    );
+}

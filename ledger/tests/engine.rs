@@ -602,3 +602,97 @@ fn a_reactor_is_flushed_before_its_events_are_appended_and_a_failed_flush_append
     assert_eq!(*reactor.seen_at_flush.borrow(), [0, 2, 2, 2, 3]);
     l.verify().unwrap();
 }
+
+/// A store whose tables are of another version is rebuilt from the log, and only that one:
+/// the others keep their files and rows (DESIGN §2, guarantees P5).
+#[test]
+fn a_store_of_another_version_is_rebuilt_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    drop(new_ledger(&dir));
+    append(&dir, vec![("a", 3), ("b", 4)]);
+    // a mark in each store that only a rebuild of that store would lose
+    let mark = |store: &str| {
+        let db = rusqlite::Connection::open(dir.join(format!("views/{store}.db"))).unwrap();
+        db.execute("INSERT INTO ledger_meta (key, value) VALUES ('mark', 'kept')", [])
+            .unwrap();
+    };
+    let marked = |store: &str| -> bool {
+        let db = rusqlite::Connection::open(dir.join(format!("views/{store}.db"))).unwrap();
+        db.query_row("SELECT count(*) FROM ledger_meta WHERE key = 'mark'", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap()
+            == 1
+    };
+    mark("bank");
+    mark("tally");
+    // the tally store's tables are now of version 2
+    let subs = popug_ledger::Subscribers {
+        stores: vec![
+            popug_ledger::Store::new("bank", 1)
+                .projection(support::Balances)
+                .reactor(support::Receipts),
+            popug_ledger::Store::new("tally", 2).projection(support::Tally),
+        ],
+        prepare: None,
+    };
+    let l = Ledger::open(&dir, subs, options(None)).unwrap();
+    assert!(l.last_recovery().rebuilt);
+    assert!(marked("bank"), "the bank store was kept as it was");
+    assert!(!marked("tally"), "the tally store was built anew");
+    let tally: i64 = l
+        .store("tally")
+        .query_row("SELECT n FROM tally WHERE event_type = 'Deposited'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(tally, 2, "rebuilt from the log");
+    let version: String = l
+        .store("tally")
+        .query_row(
+            "SELECT value FROM ledger_meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, "2");
+    l.verify().unwrap();
+}
+
+/// A crash between two stores' commits leaves the later store behind; the next session
+/// catches it up from its own checkpoint before anything is decided, exactly once.
+#[test]
+fn a_store_left_behind_catches_up_from_its_own_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    drop(new_ledger(&dir));
+    append(&dir, vec![("a", 3)]);
+    // the tally store as it was before the next command: as if its commit never came
+    let tally = dir.join("views/tally.db");
+    {
+        let db = rusqlite::Connection::open(&tally).unwrap();
+        db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    }
+    let saved = std::fs::read(&tally).unwrap();
+    append(&dir, vec![("a", 4), ("b", 5)]);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", tally.display()));
+    }
+    std::fs::write(&tally, saved).unwrap();
+    let l = Ledger::open_unchecked(&dir, subscribers(), options(None)).unwrap();
+    let v = l.verify().unwrap();
+    assert!(v.projection_lag > 0, "the tally store is behind: {v:?}");
+    drop(l);
+    let l = open(&dir);
+    assert!(l.last_recovery().projected > 0);
+    let n: i64 = l
+        .store("tally")
+        .query_row("SELECT n FROM tally WHERE event_type = 'Deposited'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(n, 3, "each deposit counted once");
+    assert_eq!(l.verify().unwrap().projection_lag, 0);
+    check_exactly_once(&all_events(&dir));
+}

@@ -1,16 +1,27 @@
 //! The command line: clap definitions, dispatch, and the mapping of errors to output and
 //! exit codes. One file per command; this one only parses and dispatches.
 
-pub(crate) mod accounts;
-mod admin;
-mod auth;
+mod analytics;
+mod audit;
+pub(crate) mod balance;
+mod earnings;
+mod events;
+mod export;
+mod import;
 mod init;
+mod login;
 mod man;
 pub mod output;
-mod reports;
+mod passwd;
+mod pay_daily;
+mod rebuild;
+mod schema;
 pub(crate) mod session;
-mod tasks;
-pub mod users;
+mod shuffle;
+mod task;
+mod token;
+pub mod user;
+mod verify;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -61,38 +72,38 @@ pub enum Command {
     /// Create a ledger and its first admin; prints the admin's temporary password once
     Init(init::InitArgs),
     /// Sign in: checks the password and saves a session for this OS user and ledger
-    Login(auth::LoginArgs),
+    Login(login::LoginArgs),
     /// Sign out: ends the saved session
     Logout,
     /// Who is signed in
     Whoami,
     /// Change your password
-    Passwd(auth::PasswdArgs),
+    Passwd(passwd::PasswdArgs),
     /// API tokens for automation (cron)
     #[command(subcommand)]
-    Token(auth::TokenCommand),
+    Token(token::TokenCommand),
     /// Users: add, list, show, set-role
     #[command(subcommand)]
-    User(users::UserCommand),
+    User(user::UserCommand),
     /// Tasks: create, done, list, show
     #[command(subcommand)]
-    Task(tasks::TaskCommand),
+    Task(task::TaskCommand),
     /// Reassign every open task to a random worker (admins, managers)
     Shuffle,
     /// Pay every positive balance at the end of a day (admins, accountants; cron)
-    PayDaily(accounts::PayDailyArgs),
+    PayDaily(pay_daily::PayDailyArgs),
     /// A balance: yours, someone's, or everyone's
-    Balance(accounts::BalanceArgs),
+    Balance(balance::BalanceArgs),
     /// An account's transactions with running balance, oldest first
-    Audit(accounts::AuditArgs),
+    Audit(audit::AuditArgs),
     /// Management earnings per day: fees charged minus rewards paid (admins, accountants)
-    Earnings(reports::RangeArgs),
+    Earnings(earnings::RangeArgs),
     /// A day's earnings, workers in the red, and the most expensive task of the day, week and month (admins)
-    Analytics(reports::AnalyticsArgs),
+    Analytics(analytics::AnalyticsArgs),
     /// CSV exports, or the accounting journal for hledger/ledger (admins, accountants)
-    Export(reports::ExportArgs),
+    Export(export::ExportArgs),
     /// Print the log as JSON lines, exactly as stored (admins)
-    Events(admin::EventsArgs),
+    Events(events::EventsArgs),
     /// Check every invariant of the ledger; exit 6 naming the first problem
     Verify,
     /// Recreate the stores (views/*.db) from the log (admins)
@@ -148,7 +159,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// The output format (`--json`, else `--format`, else POPUG_FORMAT, else table) and, for
 /// `task import`, the input format its `--format` names.
 fn formats(cli: &Cli) -> Result<(Format, Option<ImportFormat>)> {
-    let importing = matches!(cli.command, Command::Task(tasks::TaskCommand::Import { .. }));
+    let importing = matches!(cli.command, Command::Task(task::TaskCommand::Import { .. }));
     let env_format = match std::env::var("POPUG_FORMAT") {
         Ok(s) if !s.is_empty() => Some(match s.as_str() {
             "table" => Format::Table,
@@ -201,7 +212,7 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
             clap_complete::generate(shell, &mut cmd, "popug", &mut buf);
             out.raw(&buf)
         }
-        Command::Schema { r#type } => admin::schema(out, r#type),
+        Command::Schema { r#type } => schema::schema(out, r#type),
         Command::Man { command } => {
             refuse_formats(out, "man", "a manual page (roff)")?;
             out.format = Format::Table;
@@ -211,27 +222,27 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
             let env = Env::new(cli.global.ledger)?;
             match command {
                 Command::Init(args) => init::run(&env, out, args),
-                Command::Login(args) => auth::login(&env, out, args),
-                Command::Logout => auth::logout(&env, out),
-                Command::Whoami => auth::whoami(&env, out),
-                Command::Passwd(args) => auth::passwd(&env, out, args),
-                Command::Token(cmd) => auth::token(&env, out, cmd),
-                Command::User(cmd) => users::run(&env, out, cmd),
-                Command::Task(tasks::TaskCommand::Import {
+                Command::Login(args) => login::login(&env, out, args),
+                Command::Logout => login::logout(&env, out),
+                Command::Whoami => login::whoami(&env, out),
+                Command::Passwd(args) => passwd::passwd(&env, out, args),
+                Command::Token(cmd) => token::token(&env, out, cmd),
+                Command::User(cmd) => user::run(&env, out, cmd),
+                Command::Task(task::TaskCommand::Import {
                     file,
                     idempotency_key,
-                }) => tasks::import(&env, out, &file, input_format, idempotency_key),
-                Command::Task(cmd) => tasks::run(&env, out, cmd),
-                Command::Shuffle => tasks::shuffle(&env, out),
-                Command::PayDaily(args) => accounts::pay_daily(&env, out, args),
-                Command::Balance(args) => accounts::balance(&env, out, args),
-                Command::Audit(args) => accounts::audit(&env, out, args),
-                Command::Earnings(args) => reports::earnings(&env, out, args),
-                Command::Analytics(args) => reports::analytics(&env, out, args),
-                Command::Export(args) => reports::export(&env, out, args),
-                Command::Events(args) => admin::events(&env, out, args),
-                Command::Verify => admin::verify(&env, out),
-                Command::Rebuild => admin::rebuild(&env, out),
+                }) => import::import(&env, out, &file, input_format, idempotency_key),
+                Command::Task(cmd) => task::run(&env, out, cmd),
+                Command::Shuffle => shuffle::shuffle(&env, out),
+                Command::PayDaily(args) => pay_daily::pay_daily(&env, out, args),
+                Command::Balance(args) => balance::balance(&env, out, args),
+                Command::Audit(args) => audit::audit(&env, out, args),
+                Command::Earnings(args) => earnings::earnings(&env, out, args),
+                Command::Analytics(args) => analytics::analytics(&env, out, args),
+                Command::Export(args) => export::export(&env, out, args),
+                Command::Events(args) => events::events(&env, out, args),
+                Command::Verify => verify::verify(&env, out),
+                Command::Rebuild => rebuild::rebuild(&env, out),
                 Command::Completions { .. } | Command::Man { .. } | Command::Schema { .. } => {
                     unreachable!("handled above")
                 }

@@ -1,4 +1,5 @@
-//! `earnings`, `analytics` and `export`: what accountants and admins read.
+//! `popug export transactions|payments|journal`: CSV, JSON and the company's books as an
+//! hledger/ledger journal (CLI.md).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,32 +8,14 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use crate::analytics::{self, TopTask};
 use crate::app::Env;
 use crate::auth::db_error;
-use crate::cli::accounts::parse_date;
+use crate::cli::earnings::{RangeArgs, check_range};
 use crate::cli::output::{Out, io_error};
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
 use crate::events::Role;
-use crate::money::{Money, day_of};
-
-#[derive(Debug, Args)]
-pub struct RangeArgs {
-    /// First day (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub from: Option<NaiveDate>,
-    /// Last day (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub to: Option<NaiveDate>,
-}
-
-#[derive(Debug, Args)]
-pub struct AnalyticsArgs {
-    /// The day to report on (default: today in the ledger's timezone)
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub date: Option<NaiveDate>,
-}
+use crate::money::Money;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportKind {
@@ -57,102 +40,6 @@ pub struct ExportArgs {
     /// UTF-8 (CSV exports only)
     #[arg(long)]
     pub bom: bool,
-}
-
-fn check_range(r: &RangeArgs) -> Result<()> {
-    if let (Some(f), Some(t)) = (r.from, r.to)
-        && f > t
-    {
-        return Err(AppError::usage(format!("--from {f} is after --to {t}")));
-    }
-    Ok(())
-}
-
-pub fn earnings(env: &Env, out: &mut Out, args: RangeArgs) -> Result<()> {
-    check_range(&args)?;
-    let (ledger, _) = session::signed_in(env, &[Role::Admin, Role::Accountant], "management earnings")?;
-    let days = analytics::earnings(ledger.store(analytics::STORE), args.from, args.to).map_err(db_error)?;
-    if out.is_json() {
-        let docs: Vec<_> = days
-            .iter()
-            .map(|d| json!({"date": d.date, "fees_cents": d.fees, "rewards_cents": d.rewards, "earnings_cents": d.earnings()}))
-            .collect();
-        return out.json(&docs);
-    }
-    let rows = days
-        .iter()
-        .map(|d| {
-            vec![
-                d.date.clone(),
-                Money(d.fees).to_string(),
-                Money(d.rewards).to_string(),
-                Money(d.earnings()).to_string(),
-            ]
-        })
-        .collect();
-    out.table(&["date", "fees", "rewards", "earnings"], rows)
-}
-
-fn top_json(t: &Option<TopTask>) -> serde_json::Value {
-    match t {
-        None => serde_json::Value::Null,
-        Some(t) => {
-            json!({"task_id": t.task_id, "number": t.number, "title": t.title, "reward_cents": t.reward,
-                          "completed_on": t.completed_on, "assignee": t.assignee})
-        }
-    }
-}
-
-pub fn analytics(env: &Env, out: &mut Out, args: AnalyticsArgs) -> Result<()> {
-    let (ledger, _) = session::signed_in(env, &[Role::Admin], "analytics")?;
-    let db = ledger.store(analytics::STORE);
-    let tz = analytics::projection::CALENDAR.timezone(db).map_err(db_error)?;
-    let date = args.date.unwrap_or_else(|| day_of(&env.now(), &tz));
-    let today = analytics::earnings(db, Some(date), Some(date)).map_err(db_error)?;
-    let earned = today.first().map_or(0, |d| d.earnings());
-    let negative = analytics::negative_workers(db, date).map_err(db_error)?;
-    let (w0, w1) = analytics::week_of(date);
-    let (m0, m1) = analytics::month_of(date);
-    let day = analytics::most_expensive(db, date, date).map_err(db_error)?;
-    let week = analytics::most_expensive(db, w0, w1).map_err(db_error)?;
-    let month = analytics::most_expensive(db, m0, m1).map_err(db_error)?;
-    if out.is_document() {
-        return out.json(&json!({
-            "date": date.to_string(),
-            "earnings_cents": earned,
-            "negative_workers": negative,
-            "most_expensive_task": {"day": top_json(&day), "week": top_json(&week), "month": top_json(&month)},
-        }));
-    }
-    out.line(&format!("Analytics for {date} ({tz})"))?;
-    out.line(&format!("management earnings: {}", Money(earned)))?;
-    out.line(&format!(
-        "workers with a negative balance at the end of the day: {negative}"
-    ))?;
-    let row = |period: &str, range: String, t: &Option<TopTask>| match t {
-        Some(t) => vec![
-            period.into(),
-            range,
-            format!("#{} {}", t.number, t.title),
-            Money(t.reward).to_string(),
-            t.assignee.clone(),
-        ],
-        None => vec![
-            period.into(),
-            range,
-            "(no task completed)".into(),
-            String::new(),
-            String::new(),
-        ],
-    };
-    out.table(
-        &["period", "dates", "most expensive task", "reward", "done by"],
-        vec![
-            row("day", date.to_string(), &day),
-            row("week", format!("{w0}..{w1}"), &week),
-            row("month", format!("{m0}..{m1}"), &month),
-        ],
-    )
 }
 
 fn d2(cents: i64) -> String {

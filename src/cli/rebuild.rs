@@ -1,0 +1,50 @@
+//! `popug rebuild`: every store built anew from the log (admins; CLI.md).
+
+use std::time::Instant;
+
+use popug_ledger::Ledger;
+use serde_json::json;
+
+use crate::app::{Env, subscribers};
+use crate::cli::output::Out;
+use crate::error::Result;
+use crate::events::Role;
+
+pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
+    // opening already rebuilds a missing or outdated database, which lets an admin sign in
+    let (ledger, _) = crate::cli::session::signed_in(env, &[Role::Admin], "rebuilding the projections")?;
+    drop(ledger);
+    let started = Instant::now();
+    let bar = out.progress_bar("rebuilding");
+    let b = bar.clone();
+    let rebuilt = Ledger::rebuild_at_with_progress(
+        &env.ledger_dir,
+        subscribers(&env.ledger_dir),
+        env.options()?,
+        move |done, total| {
+            b.set_length(total);
+            b.set_position(done);
+        },
+    );
+    bar.finish_and_clear();
+    let (_, report) = rebuilt?;
+    let elapsed = started.elapsed();
+    if let Some(left) = &report.leftover_removed {
+        eprintln!(
+            "note: removed {}, left by a rebuild that was killed",
+            left.display()
+        );
+    }
+    if out.is_document() {
+        return out.json(&json!({
+            "events": report.events,
+            "last_seq": report.last.seq,
+            "elapsed_ms": elapsed.as_millis() as u64,
+        }));
+    }
+    out.line(&format!(
+        "rebuilt the stores (views/*.db) from {} events in {:.2}s",
+        report.events,
+        elapsed.as_secs_f64()
+    ))
+}

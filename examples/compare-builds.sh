@@ -79,6 +79,14 @@ both "${TOKEN[iago]}" --json audit kesha
 both "$BOSS" analytics
 both "$BOSS" --json analytics
 both "${TOKEN[iago]}" earnings
+both "${TOKEN[iago]}" --json earnings --from 2000-01-01
+for f in csv json table; do
+  both "${TOKEN[iago]}" --format $f audit gosha
+  both "${TOKEN[iago]}" --format $f balance --all
+  both "${TOKEN[kesha]}" --format $f balance
+  both "$BOSS" --format $f analytics
+  both "${TOKEN[iago]}" --format $f earnings
+done
 both "${TOKEN[iago]}" --format csv export transactions
 both "${TOKEN[iago]}" --format csv export payments
 both "${TOKEN[iago]}" export journal

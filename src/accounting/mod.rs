@@ -39,6 +39,80 @@ pub fn account_of(db: &Connection, user_id: &str) -> rusqlite::Result<Option<(St
         .optional()
 }
 
+/// One account's balance, by its holder's login (`balance`, `balance --all`), in cents.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Balance {
+    pub login: String,
+    pub balance_cents: i64,
+}
+
+/// Every user's balance, by login (this context's copy of the logins).
+pub fn balances(db: &Connection) -> rusqlite::Result<Vec<Balance>> {
+    db.prepare_cached(
+        "SELECT u.login, a.balance FROM accounts a JOIN holders u ON u.user_id = a.user_id ORDER BY u.login",
+    )?
+    .query_map([], |r| {
+        Ok(Balance {
+            login: r.get(0)?,
+            balance_cents: r.get(1)?,
+        })
+    })?
+    .collect()
+}
+
+/// One line of an account's audit log: a transaction with its effect and the balance after
+/// it, and the task it is for (number and title, as the original audit log shows them).
+/// Money in cents; `billing_date` is the day in the ledger's timezone.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub transaction_id: String,
+    pub at: String,
+    pub billing_date: String,
+    pub kind: String,
+    pub reason: String,
+    /// The signed change of the account: negative for a fee or a payout.
+    pub amount_cents: i64,
+    pub balance_cents: i64,
+    pub task_id: Option<String>,
+    pub task_number: Option<i64>,
+    pub task_title: Option<String>,
+}
+
+/// The transactions of `account_id` billed between `from` and `to` (inclusive; open when
+/// `None`), in the order they happened.
+pub fn audit_log(
+    db: &Connection,
+    account_id: Option<&str>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> rusqlite::Result<Vec<AuditEntry>> {
+    db.prepare_cached(
+        "SELECT t.transaction_id, t.at, t.billing_date, t.kind, t.reason, t.delta, t.balance_after, t.task_id,
+                k.number, k.title
+         FROM transactions t LEFT JOIN billed_tasks k ON k.task_id = t.task_id
+         WHERE t.account_id = ?1 AND (?2 IS NULL OR t.billing_date >= ?2) AND (?3 IS NULL OR t.billing_date <= ?3)
+         ORDER BY t.seq",
+    )?
+    .query_map(
+        (account_id, from.map(|d| d.to_string()), to.map(|d| d.to_string())),
+        |r| {
+            Ok(AuditEntry {
+                transaction_id: r.get(0)?,
+                at: r.get(1)?,
+                billing_date: r.get(2)?,
+                kind: r.get(3)?,
+                reason: r.get(4)?,
+                amount_cents: r.get(5)?,
+                balance_cents: r.get(6)?,
+                task_id: r.get(7)?,
+                task_number: r.get(8)?,
+                task_title: r.get(9)?,
+            })
+        },
+    )?
+    .collect()
+}
+
 /// One balance change to decide: whose, which way, why, how much.
 struct Posting<'a> {
     user_id: &'a str,

@@ -3,12 +3,12 @@
 
 use chrono::NaiveDate;
 use clap::Args;
-use serde_json::json;
 
 use crate::accounting;
 use crate::app::Env;
 use crate::auth::{self, Actor, db_error};
 use crate::cli::output::Out;
+use crate::cli::report::{Human, Report};
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
 use crate::events::Role;
@@ -62,34 +62,53 @@ pub(super) fn subject(
     })
 }
 
+/// `balance --all`: every user's balance.
+struct AllBalances(Vec<accounting::Balance>);
+
+impl Report for AllBalances {
+    const LIST: bool = true;
+    fn document(&self) -> serde_json::Value {
+        serde_json::to_value(&self.0).expect("balances serialize")
+    }
+    fn human(&self) -> Human {
+        Human {
+            lines: Vec::new(),
+            table: Some((
+                vec!["login", "balance"],
+                self.0
+                    .iter()
+                    .map(|b| vec![b.login.clone(), Money(b.balance_cents).to_string()])
+                    .collect(),
+            )),
+        }
+    }
+}
+
+/// `balance [LOGIN]`: one user's balance.
+impl Report for accounting::Balance {
+    const LIST: bool = false;
+    fn document(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("a balance serializes")
+    }
+    fn human(&self) -> Human {
+        Human {
+            lines: vec![format!("{}: {}", self.login, Money(self.balance_cents))],
+            table: None,
+        }
+    }
+}
+
 pub fn balance(env: &Env, out: &mut Out, args: BalanceArgs) -> Result<()> {
     let ledger = env.open()?;
-    let snap = crate::read::Snapshot::of(&ledger)?;
-    let db = snap.db();
-    let actor = session::actor(env, db)?;
+    let people = ledger.store(crate::auth::STORE);
+    let books = ledger.store(accounting::STORE);
+    let actor = session::actor(env, people)?;
     if args.all {
         actor.require(&[Role::Admin, Role::Accountant], "everyone's balance")?;
-        let rows: Vec<(String, i64)> = db
-            .prepare("SELECT u.login, a.balance FROM accounts a JOIN users u ON u.user_id = a.user_id ORDER BY u.login")
-            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
-            .map_err(db_error)?;
-        if out.is_json() {
-            return out.json(
-                &rows
-                    .iter()
-                    .map(|(l, b)| json!({"login": l, "balance_cents": b}))
-                    .collect::<Vec<_>>(),
-            );
-        }
-        return out.table(
-            &["login", "balance"],
-            rows.into_iter()
-                .map(|(l, b)| vec![l, Money(b).to_string()])
-                .collect(),
-        );
+        return out.report(&AllBalances(accounting::balances(books).map_err(db_error)?));
     }
-    let user = subject(db, &actor, args.login, "another user's balance")?;
-    let (_, balance) = accounting::account_of(db, &user.user_id)
+    let user = subject(people, &actor, args.login, "another user's balance")?;
+    let (_, balance) = accounting::account_of(books, &user.user_id)
         .map_err(db_error)?
         .ok_or_else(|| {
             AppError::new(
@@ -98,8 +117,8 @@ pub fn balance(env: &Env, out: &mut Out, args: BalanceArgs) -> Result<()> {
                 format!("`{}` has no account yet", user.login),
             )
         })?;
-    if out.is_document() {
-        return out.json(&json!({"login": user.login, "balance_cents": balance}));
-    }
-    out.line(&format!("{}: {}", user.login, Money(balance)))
+    out.report(&accounting::Balance {
+        login: user.login,
+        balance_cents: balance,
+    })
 }

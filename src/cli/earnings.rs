@@ -10,6 +10,7 @@ use crate::app::Env;
 use crate::auth::db_error;
 use crate::cli::balance::parse_date;
 use crate::cli::output::Out;
+use crate::cli::report::{Human, Report};
 use crate::cli::session;
 use crate::error::{AppError, Result};
 use crate::events::Role;
@@ -38,23 +39,36 @@ pub fn earnings(env: &Env, out: &mut Out, args: RangeArgs) -> Result<()> {
     check_range(&args)?;
     let (ledger, _) = session::signed_in(env, &[Role::Admin, Role::Accountant], "management earnings")?;
     let days = analytics::earnings(ledger.store(analytics::STORE), args.from, args.to).map_err(db_error)?;
-    if out.is_json() {
-        let docs: Vec<_> = days
+    out.report(&Earnings(days))
+}
+
+/// `earnings`: the management's earnings per day.
+struct Earnings(Vec<analytics::DayEarnings>);
+
+impl Report for Earnings {
+    const LIST: bool = true;
+    fn document(&self) -> serde_json::Value {
+        self.0
             .iter()
             .map(|d| json!({"date": d.date, "fees_cents": d.fees, "rewards_cents": d.rewards, "earnings_cents": d.earnings()}))
-            .collect();
-        return out.json(&docs);
+            .collect()
     }
-    let rows = days
-        .iter()
-        .map(|d| {
-            vec![
-                d.date.clone(),
-                Money(d.fees).to_string(),
-                Money(d.rewards).to_string(),
-                Money(d.earnings()).to_string(),
-            ]
-        })
-        .collect();
-    out.table(&["date", "fees", "rewards", "earnings"], rows)
+    fn human(&self) -> Human {
+        let rows = self
+            .0
+            .iter()
+            .map(|d| {
+                vec![
+                    d.date.clone(),
+                    Money(d.fees).to_string(),
+                    Money(d.rewards).to_string(),
+                    Money(d.earnings()).to_string(),
+                ]
+            })
+            .collect();
+        Human {
+            lines: Vec::new(),
+            table: Some((vec!["date", "fees", "rewards", "earnings"], rows)),
+        }
+    }
 }

@@ -15,6 +15,7 @@ pub mod output;
 mod passwd;
 mod pay_daily;
 mod rebuild;
+mod report;
 mod schema;
 pub(crate) mod session;
 mod shuffle;

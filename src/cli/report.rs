@@ -1,0 +1,41 @@
+//! Typed reports: what a read command answers, rendered in every form CLI.md promises from
+//! one value. A report is a JSON document for scripts (`--json`), and for people a few
+//! sentences and a table; under `--format csv` a list report prints its table and an object
+//! report its document as one table (`Out::json`).
+
+use crate::cli::output::{Format, Out};
+use crate::error::Result;
+
+/// What a person reads: sentences, then a table (headers, rows).
+pub struct Human {
+    pub lines: Vec<String>,
+    pub table: Option<(Vec<&'static str>, Vec<Vec<String>>)>,
+}
+
+/// A command's answer, in every form (see the module documentation).
+pub trait Report {
+    /// A list (its CSV is its table) rather than one object (its CSV is the document).
+    const LIST: bool;
+    /// The JSON document of `--json`, in the shape CLI.md gives.
+    fn document(&self) -> serde_json::Value;
+    /// The sentences and table of the default output.
+    fn human(&self) -> Human;
+}
+
+impl Out {
+    /// Prints `report` in this run's format.
+    pub fn report<R: Report>(&mut self, report: &R) -> Result<()> {
+        let csv_table = R::LIST && self.format == Format::Csv;
+        if self.is_document() && !csv_table {
+            return self.json(&report.document());
+        }
+        let human = report.human();
+        for line in &human.lines {
+            self.line(line)?;
+        }
+        match human.table {
+            Some((header, rows)) => self.table(&header, rows),
+            None => Ok(()),
+        }
+    }
+}

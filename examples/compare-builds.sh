@@ -86,6 +86,12 @@ for f in csv json table; do
   both "${TOKEN[kesha]}" --format $f balance
   both "$BOSS" --format $f analytics
   both "${TOKEN[iago]}" --format $f earnings
+  both "$BOSS" --format $f task list --all
+  both "$BOSS" --format $f task show 3
+  both "$BOSS" --format $f user list
+  both "$BOSS" --format $f user show iago
+  both "${TOKEN[iago]}" --format $f token list
+  both "$BOSS" --format $f token list --all
 done
 both "${TOKEN[iago]}" --format csv export transactions
 both "${TOKEN[iago]}" --format csv export payments

@@ -166,6 +166,38 @@ pub fn all_users(db: &Connection) -> rusqlite::Result<Vec<User>> {
     stmt.query_map([], user_from_row)?.collect()
 }
 
+/// An API token as `token list` shows it (times RFC 3339, UTC).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub token_id: String,
+    pub login: String,
+    pub name: Option<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// The API tokens of `owner` (every user's when `None`), oldest first.
+pub fn api_tokens(db: &Connection, owner: Option<&str>) -> rusqlite::Result<Vec<ApiToken>> {
+    db.prepare_cached(
+        "SELECT c.credential_id, u.login, c.name, c.created_at, c.expires_at, c.revoked_at
+         FROM credentials c JOIN users u ON u.user_id = c.user_id
+         WHERE c.kind = 'api' AND (?1 IS NULL OR c.user_id = ?1)
+         ORDER BY c.created_at, c.credential_id",
+    )?
+    .query_map([owner], |r| {
+        Ok(ApiToken {
+            token_id: r.get(0)?,
+            login: r.get(1)?,
+            name: r.get(2)?,
+            created_at: r.get(3)?,
+            expires_at: r.get(4)?,
+            revoked_at: r.get(5)?,
+        })
+    })?
+    .collect()
+}
+
 pub fn password_hash_of(db: &Connection, user_id: &str) -> rusqlite::Result<Option<String>> {
     db.prepare_cached("SELECT password_hash FROM users WHERE user_id = ?1")?
         .query_row([user_id], |r| r.get(0))

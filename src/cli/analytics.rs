@@ -115,6 +115,7 @@ impl Report for DayAnalytics {
                     row("month", format!("{m0}..{m1}"), month),
                 ],
             )),
+            ..Human::default()
         }
     }
 }

@@ -82,6 +82,7 @@ impl Report for AuditLog {
                 ],
                 rows,
             )),
+            ..Human::default()
         }
     }
 }

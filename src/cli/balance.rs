@@ -80,6 +80,7 @@ impl Report for AllBalances {
                     .map(|b| vec![b.login.clone(), Money(b.balance_cents).to_string()])
                     .collect(),
             )),
+            ..Human::default()
         }
     }
 }
@@ -94,6 +95,7 @@ impl Report for accounting::Balance {
         Human {
             lines: vec![format!("{}: {}", self.login, Money(self.balance_cents))],
             table: None,
+            ..Human::default()
         }
     }
 }

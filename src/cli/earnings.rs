@@ -69,6 +69,7 @@ impl Report for Earnings {
         Human {
             lines: Vec::new(),
             table: Some((vec!["date", "fees", "rewards", "earnings"], rows)),
+            ..Human::default()
         }
     }
 }

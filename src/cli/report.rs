@@ -6,10 +6,15 @@
 use crate::cli::output::{Format, Out};
 use crate::error::Result;
 
-/// What a person reads: sentences, then a table (headers, rows).
+/// A table: headers and rows.
+pub type Table = (Vec<&'static str>, Vec<Vec<String>>);
+
+/// What a person reads: sentences, a table, then sentences after it.
+#[derive(Default)]
 pub struct Human {
     pub lines: Vec<String>,
-    pub table: Option<(Vec<&'static str>, Vec<Vec<String>>)>,
+    pub table: Option<Table>,
+    pub after: Vec<String>,
 }
 
 /// A command's answer, in every form (see the module documentation).
@@ -20,6 +25,10 @@ pub trait Report {
     fn document(&self) -> serde_json::Value;
     /// The sentences and table of the default output.
     fn human(&self) -> Human;
+    /// The CSV table of a list report, when it is not the human table (`None`: it is).
+    fn csv(&self) -> Option<Table> {
+        None
+    }
 }
 
 impl Out {
@@ -29,13 +38,19 @@ impl Out {
         if self.is_document() && !csv_table {
             return self.json(&report.document());
         }
+        if csv_table && let Some((header, rows)) = report.csv() {
+            return self.table(&header, rows);
+        }
         let human = report.human();
         for line in &human.lines {
             self.line(line)?;
         }
-        match human.table {
-            Some((header, rows)) => self.table(&header, rows),
-            None => Ok(()),
+        if let Some((header, rows)) = human.table {
+            self.table(&header, rows)?;
         }
+        for line in &human.after {
+            self.line(line)?;
+        }
+        Ok(())
     }
 }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use crate::app::Env;
 use crate::auth::{self, db_error};
 use crate::cli::output::Out;
+use crate::cli::report::{Human, Report, Table};
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
 use crate::events::{IdempotencyKeyUsed, Payload, Role, TaskStatus};
@@ -82,6 +83,47 @@ fn task_rows(tasks: &[Task]) -> Vec<Vec<String>> {
 }
 
 const HEADER: [&str; 6] = ["#", "title", "status", "assignee", "fee", "reward"];
+
+/// `task list`: tasks in number order.
+struct TaskList(Vec<Task>);
+
+impl Report for TaskList {
+    const LIST: bool = true;
+    fn document(&self) -> Value {
+        self.0.iter().map(task_json).collect()
+    }
+    fn human(&self) -> Human {
+        Human {
+            table: Some((HEADER.to_vec(), task_rows(&self.0))),
+            ..Human::default()
+        }
+    }
+}
+
+/// `task show TASK`: one task's row, and its description under it.
+struct OneTask(Task);
+
+impl Report for OneTask {
+    const LIST: bool = true;
+    fn document(&self) -> Value {
+        task_json(&self.0)
+    }
+    fn human(&self) -> Human {
+        Human {
+            table: Some((HEADER.to_vec(), task_rows(std::slice::from_ref(&self.0)))),
+            after: self.0.description.iter().cloned().collect(),
+            ..Human::default()
+        }
+    }
+    /// One table: the description is a column of its row, never a line of its own.
+    fn csv(&self) -> Option<Table> {
+        let mut header = HEADER.to_vec();
+        header.push("description");
+        let mut rows = task_rows(std::slice::from_ref(&self.0));
+        rows[0].push(self.0.description.clone().unwrap_or_default());
+        Some((header, rows))
+    }
+}
 
 pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
     match cmd {
@@ -217,11 +259,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                     assignee_id: Some(actor.user.user_id.clone()),
                 }
             };
-            let list = tasks::list(db, &filter).map_err(db_error)?;
-            if out.is_json() {
-                return out.json(&list.iter().map(task_json).collect::<Vec<_>>());
-            }
-            out.table(&HEADER, task_rows(&list))
+            out.report(&TaskList(tasks::list(db, &filter).map_err(db_error)?))
         }
         TaskCommand::Import { .. } => unreachable!("cli::run calls `import` with the --format it names"),
         TaskCommand::Show { task } => {
@@ -236,22 +274,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                 )
                 .hint("`popug task list` shows your tasks"));
             }
-            if out.is_json() {
-                return out.json(&task_json(&t));
-            }
-            if out.format == crate::cli::output::Format::Csv {
-                // one table: the description is a column of its row, never a line of its own
-                let mut header = HEADER.to_vec();
-                header.push("description");
-                let mut rows = task_rows(std::slice::from_ref(&t));
-                rows[0].push(t.description.clone().unwrap_or_default());
-                return out.table(&header, rows);
-            }
-            out.table(&HEADER, task_rows(std::slice::from_ref(&t)))?;
-            if let Some(d) = &t.description {
-                out.line(d)?;
-            }
-            Ok(())
+            out.report(&OneTask(t))
         }
     }
 }

@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::app::Env;
 use crate::auth::{self, db_error};
 use crate::cli::output::Out;
+use crate::cli::report::{Human, Report};
 use crate::cli::session;
 use crate::error::{AppError, Result};
 use crate::events::{Payload, Role};
@@ -117,52 +118,47 @@ fn token_list(env: &Env, out: &mut Out, all: bool) -> Result<()> {
     if all {
         actor.require(&[Role::Admin], "listing everyone's tokens")?;
     }
-    let mut stmt = ledger
-        .store(crate::auth::STORE)
-        .prepare_cached(
-            "SELECT c.credential_id, u.login, c.name, c.created_at, c.expires_at, c.revoked_at
-             FROM credentials c JOIN users u ON u.user_id = c.user_id
-             WHERE c.kind = 'api' AND (?2 OR c.user_id = ?1)
-             ORDER BY c.created_at, c.credential_id",
-        )
-        .map_err(db_error)?;
-    type Row = (
-        String,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = stmt
-        .query_map((&actor.user.user_id, all), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-        })
-        .and_then(|m| m.collect())
-        .map_err(db_error)?;
-    if out.is_json() {
-        let docs: Vec<_> = rows
+    let owner = (!all).then_some(actor.user.user_id.as_str());
+    let tokens = auth::api_tokens(ledger.store(crate::auth::STORE), owner).map_err(db_error)?;
+    out.report(&Tokens(tokens))
+}
+
+/// `token list`: API tokens, oldest first.
+struct Tokens(Vec<auth::ApiToken>);
+
+impl Report for Tokens {
+    const LIST: bool = true;
+    fn document(&self) -> serde_json::Value {
+        self.0
             .iter()
-            .map(|(id, login, name, created, exp, rev)| {
-                json!({"token_id": id, "login": login, "name": name, "created_at": created, "expires_at": exp, "revoked": rev.is_some()})
+            .map(|t| {
+                json!({"token_id": t.token_id, "login": t.login, "name": t.name, "created_at": t.created_at,
+                       "expires_at": t.expires_at, "revoked": t.revoked_at.is_some()})
+            })
+            .collect()
+    }
+    fn human(&self) -> Human {
+        let rows = self
+            .0
+            .iter()
+            .map(|t| {
+                vec![
+                    t.token_id.clone(),
+                    t.login.clone(),
+                    t.name.clone().unwrap_or_default(),
+                    t.created_at.clone(),
+                    t.expires_at.clone().unwrap_or("never".into()),
+                    t.revoked_at
+                        .as_ref()
+                        .map_or("".into(), |r| format!("revoked {r}")),
+                ]
             })
             .collect();
-        return out.json(&docs);
+        Human {
+            table: Some((vec!["id", "login", "name", "created", "expires", "state"], rows)),
+            ..Human::default()
+        }
     }
-    let table = rows
-        .into_iter()
-        .map(|(id, login, name, created, exp, rev)| {
-            vec![
-                id,
-                login,
-                name.unwrap_or_default(),
-                created,
-                exp.unwrap_or("never".into()),
-                rev.map_or("".into(), |r| format!("revoked {r}")),
-            ]
-        })
-        .collect();
-    out.table(&["id", "login", "name", "created", "expires", "state"], table)
 }
 
 /// Revokes an API token: one's own, or anyone's for an admin. Someone else's token is "not

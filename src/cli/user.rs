@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use crate::app::Env;
 use crate::auth::{self, User, db_error, decide};
 use crate::cli::output::Out;
+use crate::cli::report::{Human, Report};
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
 use crate::events::{Notify, PasswordChanged, Payload, Role, UserCreated};
@@ -74,6 +75,38 @@ fn user_row(u: &User) -> Vec<String> {
 }
 
 const HEADER: [&str; 7] = ["login", "role", "name", "email", "notify", "active", "id"];
+
+/// `user list`: every user, by login.
+struct Users(Vec<User>);
+
+impl Report for Users {
+    const LIST: bool = true;
+    fn document(&self) -> Value {
+        self.0.iter().map(user_json).collect()
+    }
+    fn human(&self) -> Human {
+        Human {
+            table: Some((HEADER.to_vec(), self.0.iter().map(user_row).collect())),
+            ..Human::default()
+        }
+    }
+}
+
+/// `user show LOGIN`: one user, as one row of the list.
+struct OneUser(User);
+
+impl Report for OneUser {
+    const LIST: bool = true;
+    fn document(&self) -> Value {
+        user_json(&self.0)
+    }
+    fn human(&self) -> Human {
+        Human {
+            table: Some((HEADER.to_vec(), vec![user_row(&self.0)])),
+            ..Human::default()
+        }
+    }
+}
 
 /// The events that hand `user`'s open tasks to other workers, and their JSON (CLI.md:
 /// `[{"task_id","number","assign_to","assign_fee_cents"}]`).
@@ -221,10 +254,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 "listing users",
             )?;
             let users = auth::all_users(ledger.store(crate::auth::STORE)).map_err(db_error)?;
-            if out.is_json() {
-                return out.json(&users.iter().map(user_json).collect::<Vec<_>>());
-            }
-            out.table(&HEADER, users.iter().map(user_row).collect())
+            out.report(&Users(users))
         }
         UserCommand::Show { login } => {
             let (ledger, _) = session::signed_in(
@@ -235,10 +265,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             let user = auth::user_by_login(ledger.store(crate::auth::STORE), &login)
                 .map_err(db_error)?
                 .ok_or_else(|| unknown_user(&login))?;
-            if out.is_json() {
-                return out.json(&user_json(&user));
-            }
-            out.table(&HEADER, vec![user_row(&user)])
+            out.report(&OneUser(user))
         }
         UserCommand::SetRole { login, role } => {
             let mut ledger = env.open()?;

@@ -231,6 +231,56 @@ pub(super) fn feed(
     Ok((events, before_last_root))
 }
 
+/// The replay loop, the one every replay runs (rebuild, verify): the events fed, in
+/// order, through each projection's fold ([`Projection::replay`], else `apply`) into `db`
+/// (at `path`), committed every [`CATCH_UP_CHUNK`] events at a batch's end; with `upto`,
+/// each projection only up to its own checkpoint (verify replays what the live store
+/// applied). Returns the end of the log as the feeding thread saw it: the position after
+/// the last event, and the one before the last command batch.
+pub(super) fn replay(
+    db: &Connection,
+    path: &Path,
+    projections: &[Box<dyn Projection>],
+    upto: Option<&[u64]>,
+    feed: Receiver<Feed>,
+) -> Result<(Position, Position), LedgerError> {
+    let mut folds = Replaying::all(projections, db, path)?;
+    let mut tx = db.unchecked_transaction().map_err(|e| db_err(path, e))?;
+    let mut in_tx = 0u64;
+    let mut last_seq = 0;
+    let end = loop {
+        match feed.recv() {
+            Ok(Feed::Events(chunk)) => {
+                for (ev, _) in chunk.iter() {
+                    for (i, f) in folds.iter_mut().enumerate() {
+                        if upto.is_none_or(|cps| ev.seq <= cps[i]) {
+                            f.apply(&tx, ev)?;
+                        }
+                    }
+                    last_seq = ev.seq;
+                    in_tx += 1;
+                    if in_tx >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {
+                        in_tx = 0;
+                        tx.commit().map_err(|e| db_err(path, e))?;
+                        tx = db.unchecked_transaction().map_err(|e| db_err(path, e))?;
+                    }
+                }
+            }
+            Ok(Feed::End {
+                last,
+                before_last_root,
+            }) => break (last, before_last_root),
+            // the reading stopped (damage, an interruption): reported by the caller
+            Err(_) => return Err(LedgerError::Interrupted),
+        }
+    };
+    for f in folds {
+        f.finish(&tx, last_seq)?;
+    }
+    tx.commit().map_err(|e| db_err(path, e))?;
+    Ok(end)
+}
+
 /// One store's replay from the first event into a new file at `path`: its tables, its
 /// projections' folds, its checkpoints at the end of the log (reactors before the last
 /// command batch), then its secondary indexes (built once, at the end, rather than kept up
@@ -247,45 +297,13 @@ fn build_store(
         .map_err(|e| db_err(path, e))?;
     init_schema(&db, path, &plan)?;
     let indexes = defer_indexes(&db).map_err(|e| db_err(path, e))?;
-    {
-        let mut folds = Replaying::all(plan.projections, &db, path)?;
-        let mut tx = db.unchecked_transaction().map_err(|e| db_err(path, e))?;
-        let mut in_tx = 0u64;
-        let mut last_seq = 0;
-        let end = loop {
-            match feed.recv() {
-                Ok(Feed::Events(chunk)) => {
-                    for (ev, _) in chunk.iter() {
-                        for f in &mut folds {
-                            f.apply(&tx, ev)?;
-                        }
-                        last_seq = ev.seq;
-                        in_tx += 1;
-                        if in_tx >= CATCH_UP_CHUNK && ev.seq == ev.batch_end {
-                            in_tx = 0;
-                            tx.commit().map_err(|e| db_err(path, e))?;
-                            tx = db.unchecked_transaction().map_err(|e| db_err(path, e))?;
-                        }
-                    }
-                }
-                Ok(Feed::End {
-                    last,
-                    before_last_root,
-                }) => break (last, before_last_root),
-                // the reading stopped (damage, an interruption): reported by the caller
-                Err(_) => return Err(LedgerError::Interrupted),
-            }
-        };
-        for f in folds {
-            f.finish(&tx, last_seq)?;
-        }
-        let (last, before_last_root) = end;
-        set_projection_positions(&tx, plan.projections, &last).map_err(|e| db_err(path, e))?;
-        for r in &plan.reactors {
-            set_position(&tx, r, &before_last_root).map_err(|e| db_err(path, e))?;
-        }
-        tx.commit().map_err(|e| db_err(path, e))?;
+    let (last, before_last_root) = replay(&db, path, plan.projections, None, feed)?;
+    let tx = db.unchecked_transaction().map_err(|e| db_err(path, e))?;
+    set_projection_positions(&tx, plan.projections, &last).map_err(|e| db_err(path, e))?;
+    for r in &plan.reactors {
+        set_position(&tx, r, &before_last_root).map_err(|e| db_err(path, e))?;
     }
+    tx.commit().map_err(|e| db_err(path, e))?;
     db.execute_batch(&indexes).map_err(|e| db_err(path, e))?;
     Ok(db)
 }

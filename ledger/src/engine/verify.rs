@@ -3,7 +3,7 @@
 
 use std::sync::mpsc::{Receiver, sync_channel};
 
-use super::rebuild::{Feed, defer_indexes, feed};
+use super::rebuild::{Feed, defer_indexes, feed, replay};
 use super::*;
 
 impl Ledger {
@@ -237,34 +237,7 @@ fn replay_and_compare(
     // the replay is compared table by table, row by row: its secondary indexes would only
     // be kept up to date for nothing
     defer_indexes(&fresh).map_err(|e| db_err(&scratch.path, e))?;
-    {
-        let mut folds = Replaying::all(plan.projections, &fresh, &scratch.path)?;
-        let tx = fresh
-            .unchecked_transaction()
-            .map_err(|e| db_err(&scratch.path, e))?;
-        let mut last_seq = 0;
-        loop {
-            match feed.recv() {
-                Ok(Feed::Events(chunk)) => {
-                    for (ev, _) in chunk.iter() {
-                        for (f, cp) in folds.iter_mut().zip(cps) {
-                            if ev.seq <= *cp {
-                                f.apply(&tx, ev)?;
-                            }
-                        }
-                        last_seq = ev.seq;
-                    }
-                }
-                Ok(Feed::End { .. }) => break,
-                // the reading stopped (damage): reported by the caller
-                Err(_) => return Err(LedgerError::Interrupted),
-            }
-        }
-        for f in folds {
-            f.finish(&tx, last_seq)?;
-        }
-        tx.commit().map_err(|e| db_err(&scratch.path, e))?;
-    }
+    replay(&fresh, &scratch.path, plan.projections, Some(cps), feed)?;
     compare_tables(live, &fresh, &scratch.path).map_err(|e| match e {
         LedgerError::Db { source, .. } => db_err(live_path, source),
         e => e,

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use popug_ledger::NewEvent;
 
+pub use crate::money::Money;
+
 /// A payload of one event type at one version.
 pub trait Payload: Serialize {
     const TYPE: &'static str;
@@ -287,8 +289,8 @@ pub struct TaskCreated {
     pub jira_id: Option<String>,
     pub description: Option<String>,
     pub assignee_id: String,
-    pub assign_fee: i64,
-    pub reward: i64,
+    pub assign_fee: Money,
+    pub reward: Money,
 }
 
 impl Payload for TaskCreated {
@@ -308,8 +310,8 @@ pub struct TaskCreatedV1 {
     pub title: String,
     pub description: Option<String>,
     pub assignee_id: String,
-    pub assign_fee: i64,
-    pub reward: i64,
+    pub assign_fee: Money,
+    pub reward: Money,
 }
 
 impl TaskCreatedV1 {
@@ -510,10 +512,10 @@ impl TxKind {
     }
 
     /// The change to the account's balance of a transaction of this kind and `amount` (> 0).
-    pub fn delta(self, amount: i64) -> i64 {
+    pub fn delta(self, amount: Money) -> i64 {
         match self {
-            TxKind::Credit => amount,
-            TxKind::Debit | TxKind::Payment => -amount,
+            TxKind::Credit => amount.0,
+            TxKind::Debit | TxKind::Payment => -amount.0,
         }
     }
 }
@@ -529,7 +531,7 @@ pub struct Transaction {
     /// `assign_fee`, `reassign_fee`, `reward`, `daily_payment`, `payment_failed`
     pub reason: String,
     /// Positive, in minor units; `kind` gives the direction.
-    pub amount: i64,
+    pub amount: Money,
     pub task_id: Option<String>,
     /// The calendar day (ledger timezone) the transaction belongs to.
     pub billing_date: String,
@@ -539,7 +541,7 @@ pub struct Transaction {
 #[serde(deny_unknown_fields)]
 pub struct AccountBalanceUpdated {
     pub transaction: Transaction,
-    pub balance_after: i64,
+    pub balance_after: Money,
 }
 
 impl Payload for AccountBalanceUpdated {
@@ -565,7 +567,7 @@ impl Payload for MakeDailyPaymentsCommand {
 pub struct SentPaymentCommand {
     pub payment_id: String,
     pub user_id: String,
-    pub amount: i64,
+    pub amount: Money,
     pub date: String,
 }
 
@@ -580,7 +582,7 @@ impl Payload for SentPaymentCommand {
 pub struct PaymentSendingConfirmed {
     pub payment_id: String,
     pub user_id: String,
-    pub amount: i64,
+    pub amount: Money,
     pub provider_ref: String,
 }
 
@@ -595,7 +597,7 @@ impl Payload for PaymentSendingConfirmed {
 pub struct PaymentSendingFailed {
     pub payment_id: String,
     pub user_id: String,
-    pub amount: i64,
+    pub amount: Money,
     pub reason: String,
 }
 
@@ -657,8 +659,8 @@ mod upcasting {
             title: title.into(),
             description: None,
             assignee_id: "u".into(),
-            assign_fee: 1000,
-            reward: 2000,
+            assign_fee: crate::money::Money(1000),
+            reward: crate::money::Money(2000),
         }
         .upcast()
     }
@@ -727,8 +729,8 @@ mod upcasting {
                 title: title.clone(),
                 description,
                 assignee_id: "u".into(),
-                assign_fee: 1000,
-                reward: 2000,
+                assign_fee: crate::money::Money(1000),
+                reward: crate::money::Money(2000),
             }
             .upcast();
             let valid = crate::tasks::NewTask {
@@ -845,8 +847,8 @@ mod decoding {
             title: "[POP-42] Fix beak".into(),
             description: None,
             assignee_id: "w".into(),
-            assign_fee: 1000,
-            reward: 2000,
+            assign_fee: crate::money::Money(1000),
+            reward: crate::money::Money(2000),
         };
         let e = event(NewEvent::new("TaskCreated", 1, "tasks", "a", &v1).unwrap());
         let PopugEvent::TaskCreated(t) = decode(&e).unwrap() else {

@@ -18,7 +18,7 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::events::{
     AccountBalanceUpdated, AccountCreated, Payload, SentPaymentCommand, TaskStatus, Transaction, TxKind,
 };
-use crate::money::day_of;
+use crate::money::{Money, day_of};
 
 #[derive(Default)]
 pub struct Accounting {
@@ -118,7 +118,7 @@ struct Posting<'a> {
     user_id: &'a str,
     kind: TxKind,
     reason: &'a str,
-    amount: i64,
+    amount: Money,
     task_id: Option<&'a str>,
     /// Defaults to the day of the decision in the ledger's timezone.
     billing_date: Option<String>,
@@ -170,7 +170,7 @@ impl Accounting {
                 task_id: task_id.map(str::to_owned),
                 billing_date,
             },
-            balance_after,
+            balance_after: Money(balance_after),
         })
     }
 }
@@ -223,7 +223,7 @@ impl Reactor for Accounting {
                 vec![tx.to_event(ACTOR)]
             }
             PopugEvent::TaskReassigned(r) => {
-                let fee: i64 = db
+                let fee: Money = db
                     .prepare_cached("SELECT assign_fee FROM billed_tasks WHERE task_id = ?1")?
                     .query_row([&r.task_id], |x| x.get(0))?;
                 let tx = self.transaction(
@@ -244,7 +244,7 @@ impl Reactor for Accounting {
                 if s.to != TaskStatus::Done {
                     return Ok(vec![]);
                 }
-                let (assignee, reward): (String, i64) = db
+                let (assignee, reward): (String, Money) = db
                     .prepare_cached("SELECT assignee_id, reward FROM billed_tasks WHERE task_id = ?1")?
                     .query_row([&s.task_id], |x| Ok((x.get(0)?, x.get(1)?)))?;
                 let tx = self.transaction(
@@ -286,7 +286,7 @@ impl Reactor for Accounting {
                         user_id: &user_id,
                         kind: TxKind::Payment,
                         reason: "daily_payment",
-                        amount: due,
+                        amount: Money(due),
                         task_id: None,
                         billing_date: Some(cmd.date.clone()),
                     };
@@ -297,7 +297,7 @@ impl Reactor for Accounting {
                         SentPaymentCommand {
                             payment_id,
                             user_id,
-                            amount: due,
+                            amount: Money(due),
                             date: cmd.date.clone(),
                         }
                         .to_event(ACTOR),
@@ -339,8 +339,8 @@ mod rules {
             jira_id: None,
             description: None,
             assignee_id: format!("id-{assignee}"),
-            assign_fee: fee,
-            reward,
+            assign_fee: Money(fee),
+            reward: Money(reward),
         }
     }
 
@@ -378,12 +378,12 @@ mod rules {
         assert_eq!(out.len(), 1);
         let u: AccountBalanceUpdated = payload(&out[0]);
         assert_eq!(u.transaction.kind, TxKind::Debit);
-        assert_eq!(u.transaction.amount, 1500);
+        assert_eq!(u.transaction.amount.0, 1500);
         assert_eq!(u.transaction.reason, "assign_fee");
         assert_eq!(u.transaction.account_id, "acct-w1");
         assert_eq!(u.transaction.counter_account_id, "company");
         assert_eq!(u.transaction.billing_date, "2026-11-27");
-        assert_eq!(u.balance_after, -1500);
+        assert_eq!(u.balance_after.0, -1500);
         g.then_apply(out);
         assert_eq!(balance(&g, "w1"), -1500);
         let company: i64 = g
@@ -411,7 +411,7 @@ mod rules {
         );
         let u: AccountBalanceUpdated = payload(&out[0]);
         assert_eq!(
-            (u.transaction.kind, u.transaction.amount, u.balance_after),
+            (u.transaction.kind, u.transaction.amount.0, u.balance_after.0),
             (TxKind::Credit, 3000, 1500)
         );
     }
@@ -435,7 +435,7 @@ mod rules {
         assert_eq!(
             (
                 u.transaction.account_id.as_str(),
-                u.transaction.amount,
+                u.transaction.amount.0,
                 u.transaction.reason.as_str()
             ),
             ("acct-w2", 1200, "reassign_fee")
@@ -490,13 +490,13 @@ mod rules {
         assert_eq!(out.len(), 2, "one payment and its command");
         let u: AccountBalanceUpdated = payload(&out[0]);
         assert_eq!(
-            (u.transaction.kind, u.transaction.amount, u.balance_after),
+            (u.transaction.kind, u.transaction.amount.0, u.balance_after.0),
             (TxKind::Payment, 1500, 0)
         );
         assert_eq!(u.transaction.billing_date, "2026-11-27");
         let s: SentPaymentCommand = payload(&out[1]);
         assert_eq!(
-            (s.user_id.as_str(), s.amount, s.date.as_str()),
+            (s.user_id.as_str(), s.amount.0, s.date.as_str()),
             ("id-w1", 1500, "2026-11-27")
         );
         g.then_apply(out);
@@ -514,7 +514,7 @@ mod rules {
             &PaymentSendingFailed {
                 payment_id: "p".into(),
                 user_id: "id-w1".into(),
-                amount: 700,
+                amount: Money(700),
                 reason: "down".into(),
             },
         );
@@ -522,7 +522,7 @@ mod rules {
         assert_eq!(
             (
                 u.transaction.kind,
-                u.transaction.amount,
+                u.transaction.amount.0,
                 u.transaction.reason.as_str()
             ),
             (TxKind::Credit, 700, "payment_failed")

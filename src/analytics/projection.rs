@@ -84,8 +84,8 @@ const ADD_WORKER_DAY: &str = "INSERT INTO worker_days (user_id, date, delta) VAL
 /// for a transaction that is neither (a payout, a reversal).
 fn earnings(t: &Transaction) -> Option<(i64, i64)> {
     match t.reason.as_str() {
-        "assign_fee" | "reassign_fee" => Some((t.amount, 0)),
-        "reward" => Some((0, t.amount)),
+        "assign_fee" | "reassign_fee" => Some((t.amount.0, 0)),
+        "reward" => Some((0, t.amount.0)),
         _ => None,
     }
 }

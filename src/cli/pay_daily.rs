@@ -65,7 +65,7 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
                 payments.push(Paid {
                     payment_id: c.payment_id.clone(),
                     user_id: c.user_id.clone(),
-                    amount: c.amount,
+                    amount: c.amount.0,
                     date: c.date.clone(),
                     status: "sent",
                 });

@@ -188,9 +188,7 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
                 format!("Task #{n} assigned to you"),
                 format!(
                     "Task #{n}: {}\nAssignment fee charged: {}. Reward on completion: {}.",
-                    t.title,
-                    Money(t.assign_fee),
-                    Money(t.reward)
+                    t.title, t.assign_fee, t.reward
                 ),
             )]
         }
@@ -227,21 +225,20 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
                 .query_row([&p.payment_id], |r| r.get(0))?;
             vec![m(
                 &p.user_id,
-                format!("Payment of {} for {date}", Money(p.amount)),
+                format!("Payment of {} for {date}", p.amount),
                 format!(
                     "{} was paid out for {date}; your balance is now zero for that day.",
-                    Money(p.amount)
+                    p.amount
                 ),
             )]
         }
         PopugEvent::PaymentSendingFailed(p) => {
             vec![m(
                 &p.user_id,
-                format!("Payment of {} failed", Money(p.amount)),
+                format!("Payment of {} failed", p.amount),
                 format!(
                     "The payout of {} could not be sent ({}); it stays on your balance.",
-                    Money(p.amount),
-                    p.reason
+                    p.amount, p.reason
                 ),
             )]
         }
@@ -436,8 +433,8 @@ mod rules {
             jira_id: None,
             description: None,
             assignee_id: "id-w2".into(),
-            assign_fee: 1000,
-            reward: 2000,
+            assign_fee: crate::money::Money(1000),
+            reward: crate::money::Money(2000),
         };
         let out = g.when(&n, &task);
         assert_eq!(out.len(), 1);
@@ -511,8 +508,8 @@ mod rules {
                     jira_id: None,
                     description: None,
                     assignee_id: if i % 2 == 0 { "id-w5" } else { "id-w6" }.into(),
-                    assign_fee: 1000,
-                    reward: 2000,
+                    assign_fee: crate::money::Money(1000),
+                    reward: crate::money::Money(2000),
                 },
             );
             assert_eq!(out.len(), 1);
@@ -547,8 +544,8 @@ mod rules {
                 jira_id: None,
                 description: None,
                 assignee_id: "id-w3".into(),
-                assign_fee: 1000,
-                reward: 2000,
+                assign_fee: crate::money::Money(1000),
+                reward: crate::money::Money(2000),
             },
         );
         assert!(out.is_empty());

@@ -184,7 +184,7 @@ impl Reactor for Payments {
         let payout = Payout {
             payment_id: cmd.payment_id.clone(),
             login,
-            amount: cmd.amount,
+            amount: cmd.amount.0,
             date: cmd.date.clone(),
         };
         Ok(vec![match self.provider.send(&payout) {

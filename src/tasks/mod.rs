@@ -268,8 +268,8 @@ pub fn decide_create(
         jira_id: input.jira_id,
         description: input.description,
         assignee_id,
-        assign_fee,
-        reward,
+        assign_fee: crate::money::Money(assign_fee),
+        reward: crate::money::Money(reward),
     })
 }
 
@@ -485,8 +485,8 @@ mod rules {
             jira_id: None,
             description: None,
             assignee_id: format!("id-{assignee}"),
-            assign_fee: 1500,
-            reward: 3000,
+            assign_fee: crate::money::Money(1500),
+            reward: crate::money::Money(3000),
         };
         g.apply(&t);
         t
@@ -545,8 +545,8 @@ mod rules {
                 "{}",
                 t.assignee_id
             );
-            assert!((1000..=2000).contains(&t.assign_fee) && t.assign_fee % 100 == 0);
-            assert!((2000..=4000).contains(&t.reward) && t.reward % 100 == 0);
+            assert!((1000..=2000).contains(&t.assign_fee.0) && t.assign_fee.0 % 100 == 0);
+            assert!((2000..=4000).contains(&t.reward.0) && t.reward.0 % 100 == 0);
             seen.insert(t.assignee_id);
             fees.insert(t.assign_fee);
             rewards.insert(t.reward);

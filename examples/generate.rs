@@ -97,7 +97,7 @@ fn main() -> Res<()> {
         let mut w = ledger.write(at(args.start, 8, 0))?;
         let user = |w: &mut popug_ledger::WriteGuard<'_>, login: String, role, notify, hash: &str| {
             UserCreated {
-                user_id: w.new_id().to_string(),
+                user_id: w.new_id().to_string().into(),
                 login,
                 name: None,
                 email: None,

@@ -178,7 +178,7 @@ pub fn genesis(
         }
         .to_event("system"),
         UserCreated {
-            user_id: admin_id,
+            user_id: admin_id.into(),
             login: admin.to_owned(),
             name: None,
             email: None,

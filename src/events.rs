@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use popug_ledger::NewEvent;
 
+pub use crate::ids::{AccountId, CredentialId, PaymentId, TaskId, UserId};
 pub use crate::money::Money;
 
 /// A payload of one event type at one version.
@@ -138,7 +139,7 @@ impl std::str::FromStr for Notify {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserCreated {
-    pub user_id: String,
+    pub user_id: UserId,
     pub login: String,
     pub name: Option<String>,
     pub email: Option<String>,
@@ -157,7 +158,7 @@ impl Payload for UserCreated {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserRoleChanged {
-    pub user_id: String,
+    pub user_id: UserId,
     pub from: Role,
     pub to: Role,
 }
@@ -171,7 +172,7 @@ impl Payload for UserRoleChanged {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChanged {
-    pub user_id: String,
+    pub user_id: UserId,
     pub password_hash: String,
 }
 
@@ -186,7 +187,7 @@ impl Payload for PasswordChanged {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserDeactivated {
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 impl Payload for UserDeactivated {
@@ -200,8 +201,8 @@ impl Payload for UserDeactivated {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialIssued {
-    pub credential_id: String,
-    pub user_id: String,
+    pub credential_id: CredentialId,
+    pub user_id: UserId,
     /// `session` or `api`
     pub kind: String,
     pub name: Option<String>,
@@ -210,7 +211,7 @@ pub struct CredentialIssued {
     /// The credential this one was made with (an API token made in a session or with another
     /// token); null for a session made with a password. Revoking a credential for cause
     /// (`token revoke`, `passwd` ending the other sessions) revokes what it made too.
-    pub parent_id: Option<String>,
+    pub parent_id: Option<CredentialId>,
 }
 
 impl Payload for CredentialIssued {
@@ -227,8 +228,8 @@ impl Payload for CredentialIssued {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "CredentialIssued")]
 pub struct CredentialIssuedV1 {
-    pub credential_id: String,
-    pub user_id: String,
+    pub credential_id: CredentialId,
+    pub user_id: UserId,
     /// `session` or `api`
     pub kind: String,
     pub name: Option<String>,
@@ -257,7 +258,7 @@ fn credential_issued(event: &popug_ledger::Event) -> serde_json::Result<Credenti
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialRevoked {
-    pub credential_id: String,
+    pub credential_id: CredentialId,
 }
 
 impl Payload for CredentialRevoked {
@@ -270,8 +271,8 @@ impl Payload for CredentialRevoked {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountCreated {
-    pub account_id: String,
-    pub user_id: Option<String>,
+    pub account_id: AccountId,
+    pub user_id: Option<UserId>,
 }
 
 impl Payload for AccountCreated {
@@ -284,11 +285,11 @@ impl Payload for AccountCreated {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskCreated {
-    pub task_id: String,
+    pub task_id: TaskId,
     pub title: String,
     pub jira_id: Option<String>,
     pub description: Option<String>,
-    pub assignee_id: String,
+    pub assignee_id: UserId,
     pub assign_fee: Money,
     pub reward: Money,
 }
@@ -306,10 +307,10 @@ impl Payload for TaskCreated {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "TaskCreated")]
 pub struct TaskCreatedV1 {
-    pub task_id: String,
+    pub task_id: TaskId,
     pub title: String,
     pub description: Option<String>,
-    pub assignee_id: String,
+    pub assignee_id: UserId,
     pub assign_fee: Money,
     pub reward: Money,
 }
@@ -447,7 +448,7 @@ impl TaskStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskStatusChanged {
-    pub task_id: String,
+    pub task_id: TaskId,
     pub from: TaskStatus,
     pub to: TaskStatus,
 }
@@ -470,7 +471,7 @@ pub struct IdempotencyKeyUsed {
     pub request_sha256: String,
     /// The row of the request this task came from (0 for `task create`).
     pub row: u64,
-    pub task_id: String,
+    pub task_id: TaskId,
 }
 
 impl Payload for IdempotencyKeyUsed {
@@ -482,9 +483,9 @@ impl Payload for IdempotencyKeyUsed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskReassigned {
-    pub task_id: String,
-    pub assign_from: String,
-    pub assign_to: String,
+    pub task_id: TaskId,
+    pub assign_from: UserId,
+    pub assign_to: UserId,
     pub shuffle_id: String,
 }
 
@@ -524,15 +525,15 @@ impl TxKind {
 #[serde(deny_unknown_fields)]
 pub struct Transaction {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The company's account, which takes the counter-entry.
-    pub counter_account_id: String,
+    pub counter_account_id: AccountId,
     pub kind: TxKind,
     /// `assign_fee`, `reassign_fee`, `reward`, `daily_payment`, `payment_failed`
     pub reason: String,
     /// Positive, in minor units; `kind` gives the direction.
     pub amount: Money,
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     /// The calendar day (ledger timezone) the transaction belongs to.
     pub billing_date: String,
 }
@@ -565,8 +566,8 @@ impl Payload for MakeDailyPaymentsCommand {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SentPaymentCommand {
-    pub payment_id: String,
-    pub user_id: String,
+    pub payment_id: PaymentId,
+    pub user_id: UserId,
     pub amount: Money,
     pub date: String,
 }
@@ -580,8 +581,8 @@ impl Payload for SentPaymentCommand {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentSendingConfirmed {
-    pub payment_id: String,
-    pub user_id: String,
+    pub payment_id: PaymentId,
+    pub user_id: UserId,
     pub amount: Money,
     pub provider_ref: String,
 }
@@ -595,8 +596,8 @@ impl Payload for PaymentSendingConfirmed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentSendingFailed {
-    pub payment_id: String,
-    pub user_id: String,
+    pub payment_id: PaymentId,
+    pub user_id: UserId,
     pub amount: Money,
     pub reason: String,
 }
@@ -611,7 +612,7 @@ impl Payload for PaymentSendingFailed {
 #[serde(deny_unknown_fields)]
 pub struct NotificationSent {
     pub notification_id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub channel: Notify,
     pub subject: String,
     pub body: String,
@@ -627,7 +628,7 @@ pub struct NotificationSent {
 #[serde(deny_unknown_fields)]
 pub struct NotificationDeferred {
     pub notification_id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub channel: Notify,
     pub subject: String,
     pub body: String,

@@ -98,7 +98,7 @@ impl Given {
     /// A user with an account, as auth and accounting would have made them.
     pub fn user(mut self, login: &str, role: Role) -> Given {
         self.apply(&UserCreated {
-            user_id: format!("id-{login}"),
+            user_id: format!("id-{login}").into(),
             login: login.into(),
             name: None,
             email: None,
@@ -107,8 +107,8 @@ impl Given {
             notify: Notify::None,
         });
         self.apply(&AccountCreated {
-            account_id: format!("acct-{login}"),
-            user_id: Some(format!("id-{login}")),
+            account_id: format!("acct-{login}").into(),
+            user_id: Some(format!("id-{login}").into()),
         });
         self
     }

@@ -86,7 +86,7 @@ fn regenerate_v1_fixture() {
     for (i, (_, who, _, _, done)) in TASKS.iter().enumerate() {
         if *done {
             let e = TaskStatusChanged {
-                task_id: format!("task-{i}"),
+                task_id: format!("task-{i}").into(),
                 from: TaskStatus::Open,
                 to: TaskStatus::Done,
             };

@@ -162,12 +162,12 @@ impl Accounting {
         Ok(AccountBalanceUpdated {
             transaction: Transaction {
                 id: ctx.new_id().to_string(),
-                account_id,
-                counter_account_id: counter_account_id.clone(),
+                account_id: account_id.into(),
+                counter_account_id: counter_account_id.clone().into(),
                 kind,
                 reason: reason.to_owned(),
                 amount,
-                task_id: task_id.map(str::to_owned),
+                task_id: task_id.map(str::to_owned).map(Into::into),
                 billing_date,
             },
             balance_after: Money(balance_after),
@@ -192,7 +192,7 @@ impl Reactor for Accounting {
             PopugEvent::LedgerInitialized(_) => {
                 vec![
                     AccountCreated {
-                        account_id: ctx.new_id().to_string(),
+                        account_id: ctx.new_id().to_string().into(),
                         user_id: None,
                     }
                     .to_event(ACTOR),
@@ -201,7 +201,7 @@ impl Reactor for Accounting {
             PopugEvent::UserCreated(u) => {
                 vec![
                     AccountCreated {
-                        account_id: ctx.new_id().to_string(),
+                        account_id: ctx.new_id().to_string().into(),
                         user_id: Some(u.user_id.clone()),
                     }
                     .to_event(ACTOR),
@@ -295,8 +295,8 @@ impl Reactor for Accounting {
                     out.push(tx.to_event(ACTOR));
                     out.push(
                         SentPaymentCommand {
-                            payment_id,
-                            user_id,
+                            payment_id: payment_id.into(),
+                            user_id: user_id.into(),
                             amount: Money(due),
                             date: cmd.date.clone(),
                         }
@@ -334,11 +334,11 @@ mod rules {
 
     fn created(assignee: &str, fee: i64, reward: i64) -> TaskCreated {
         TaskCreated {
-            task_id: format!("task-{assignee}-{fee}"),
+            task_id: format!("task-{assignee}-{fee}").into(),
             title: "T".into(),
             jira_id: None,
             description: None,
-            assignee_id: format!("id-{assignee}"),
+            assignee_id: format!("id-{assignee}").into(),
             assign_fee: Money(fee),
             reward: Money(reward),
         }

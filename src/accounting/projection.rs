@@ -187,17 +187,17 @@ struct AccountsReplay<'db> {
 impl Sink for AccountsReplay<'_> {
     fn account_created(&mut self, a: &AccountCreated) -> rusqlite::Result<()> {
         self.insert_account.execute((&a.account_id, &a.user_id))?;
-        self.balances.insert(a.account_id.clone(), 0);
+        self.balances.insert(a.account_id.clone().into(), 0);
         Ok(())
     }
 
     fn transaction(&mut self, event: &Event, u: &AccountBalanceUpdated) -> rusqlite::Result<()> {
         let t = &u.transaction;
         let delta = insert_transaction(&mut self.insert_transaction, event, u)?;
-        if let Some(b) = self.balances.get_mut(&t.account_id) {
+        if let Some(b) = self.balances.get_mut(t.account_id.as_str()) {
             *b += delta;
         }
-        if let Some(b) = self.balances.get_mut(&t.counter_account_id) {
+        if let Some(b) = self.balances.get_mut(t.counter_account_id.as_str()) {
             *b -= delta;
         }
         Ok(())

@@ -201,7 +201,7 @@ impl Replay for DaysReplay<'_> {
                     day.0 += fees;
                     day.1 += rewards;
                 }
-                if let Some(Some(user)) = self.holders.get(&t.account_id) {
+                if let Some(Some(user)) = self.holders.get(t.account_id.as_str()) {
                     *self
                         .worker_days
                         .entry((user.clone(), t.billing_date.clone()))
@@ -210,7 +210,8 @@ impl Replay for DaysReplay<'_> {
                 Ok(())
             }
             PopugEvent::AccountCreated(a) => {
-                self.holders.insert(a.account_id.clone(), a.user_id.clone());
+                self.holders
+                    .insert(a.account_id.0.clone(), a.user_id.clone().map(String::from));
                 other(db, event, self.timezone.as_deref())
             }
             _ => {

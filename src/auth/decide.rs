@@ -47,8 +47,8 @@ pub fn login(
 ) -> Result<CredentialIssued, AuthError> {
     match user {
         Some(u) if password_matches && u.active => Ok(CredentialIssued {
-            credential_id: c.credential_id,
-            user_id: u.user_id.clone(),
+            credential_id: c.credential_id.into(),
+            user_id: u.user_id.clone().into(),
             kind: "session".into(),
             name: None,
             token_sha256: c.token_sha256,
@@ -95,13 +95,13 @@ pub fn create_token(
     let capped = expires != c.expires_at;
     Ok((
         CredentialIssued {
-            credential_id: c.credential_id,
-            user_id: signer.user.user_id.clone(),
+            credential_id: c.credential_id.into(),
+            user_id: signer.user.user_id.clone().into(),
             kind: "api".into(),
             name: Some(name.to_owned()),
             token_sha256: c.token_sha256,
             expires_at: expires.as_ref().map(popug_ledger::line::format_at),
-            parent_id: Some(signer.credential_id.to_owned()),
+            parent_id: Some(signer.credential_id.to_owned().into()),
         },
         capped,
     ))
@@ -131,7 +131,7 @@ pub fn set_role(user: &User, to: Role, active_admins: i64) -> Result<Option<User
     }
     keep_an_admin(user, active_admins)?;
     Ok(Some(UserRoleChanged {
-        user_id: user.user_id.clone(),
+        user_id: user.user_id.clone().into(),
         from: user.role,
         to,
     }))
@@ -145,7 +145,7 @@ pub fn deactivate(user: &User, active_admins: i64) -> Result<Option<UserDeactiva
     }
     keep_an_admin(user, active_admins)?;
     Ok(Some(UserDeactivated {
-        user_id: user.user_id.clone(),
+        user_id: user.user_id.clone().into(),
     }))
 }
 

@@ -342,7 +342,7 @@ pub fn revocations<'a>(
         .into_iter()
         .map(|id| {
             CredentialRevoked {
-                credential_id: id.clone(),
+                credential_id: id.clone().into(),
             }
             .to_event(actor)
         })

@@ -117,7 +117,7 @@ pub fn logout(env: &Env, out: &mut Out) -> Result<()> {
     let actor = session::actor(env, w.store(crate::auth::STORE))?;
     w.append(vec![
         CredentialRevoked {
-            credential_id: actor.credential_id.clone(),
+            credential_id: actor.credential_id.clone().into(),
         }
         .to_event(&actor.user.user_id),
     ])?;

@@ -45,7 +45,7 @@ pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
     let actor = session::actor(env, w.store(crate::auth::STORE))?;
     let mut batch = vec![
         PasswordChanged {
-            user_id: actor.user.user_id.clone(),
+            user_id: actor.user.user_id.clone().into(),
             password_hash,
         }
         .to_event(&actor.user.user_id),

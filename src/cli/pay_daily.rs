@@ -61,22 +61,22 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
     for e in &w.appended()[start..] {
         match crate::events::decode(e).map_err(internal)? {
             PopugEvent::SentPaymentCommand(c) => {
-                index.insert(c.payment_id.clone(), payments.len());
+                index.insert(c.payment_id.clone().into(), payments.len());
                 payments.push(Paid {
-                    payment_id: c.payment_id.clone(),
-                    user_id: c.user_id.clone(),
+                    payment_id: c.payment_id.clone().into(),
+                    user_id: c.user_id.clone().into(),
                     amount: c.amount.0,
                     date: c.date.clone(),
                     status: "sent",
                 });
             }
             PopugEvent::PaymentSendingConfirmed(c) => {
-                if let Some(&i) = index.get(&c.payment_id) {
+                if let Some(&i) = index.get(c.payment_id.as_str()) {
                     payments[i].status = "confirmed";
                 }
             }
             PopugEvent::PaymentSendingFailed(f) => {
-                if let Some(&i) = index.get(&f.payment_id) {
+                if let Some(&i) = index.get(f.payment_id.as_str()) {
                     payments[i].status = "failed";
                 }
             }

@@ -114,14 +114,14 @@ pub fn print_notifications(out: &mut Out, db: &Connection, events: &[Event]) -> 
         if n.channel != Notify::Stdout {
             continue;
         }
-        let login = match logins.get(&n.user_id) {
+        let login = match logins.get(n.user_id.as_str()) {
             Some(l) => l.clone(),
             None => {
                 let l = auth::user_by_id(db, &n.user_id)
                     .map_err(auth::db_error)?
                     .map(|u| u.login)
                     .unwrap_or_default();
-                logins.insert(n.user_id.clone(), l.clone());
+                logins.insert(n.user_id.clone().into(), l.clone());
                 l
             }
         };

@@ -37,7 +37,7 @@ pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
         task_id: &m.task_id,
         number: t.number,
         assign_from: &t.assignee,
-        assign_to: logins.get(&m.assign_to).map_or("", String::as_str),
+        assign_to: logins.get(m.assign_to.as_str()).map_or("", String::as_str),
         assign_fee_cents: t.assign_fee,
     });
     if out.is_document() {

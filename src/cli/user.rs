@@ -224,7 +224,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             let user_id = w.new_id().to_string();
             w.append(vec![
                 UserCreated {
-                    user_id: user_id.clone(),
+                    user_id: user_id.clone().into(),
                     login: login.clone(),
                     name,
                     email,
@@ -342,7 +342,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 .ok_or_else(|| unknown_user(&login))?;
             let mut batch = vec![
                 PasswordChanged {
-                    user_id: user.user_id.clone(),
+                    user_id: user.user_id.clone().into(),
                     password_hash,
                 }
                 .to_event(&actor.user.user_id),

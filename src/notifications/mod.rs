@@ -276,7 +276,7 @@ impl Reactor for Notifications {
                 out.push(
                     crate::events::NotificationDeferred {
                         notification_id,
-                        user_id: msg.user_id,
+                        user_id: msg.user_id.into(),
                         channel: user.notify,
                         subject: msg.subject,
                         body: msg.body,
@@ -290,7 +290,7 @@ impl Reactor for Notifications {
             out.push(
                 crate::events::NotificationSent {
                     notification_id,
-                    user_id: msg.user_id,
+                    user_id: msg.user_id.into(),
                     channel: user.notify,
                     subject: msg.subject,
                     body: msg.body,
@@ -325,7 +325,7 @@ impl Reactor for Notifications {
                 events: vec![
                     crate::events::NotificationSent {
                         notification_id: d.notification_id,
-                        user_id: d.user_id,
+                        user_id: d.user_id.into(),
                         channel: user.notify,
                         subject: d.subject,
                         body: d.body,
@@ -407,7 +407,7 @@ mod rules {
 
     fn user(g: &mut Given, login: &str, notify: Notify) {
         g.apply(&UserCreated {
-            user_id: format!("id-{login}"),
+            user_id: format!("id-{login}").into(),
             login: login.into(),
             name: None,
             email: Some(format!("{login}@example.com")),
@@ -416,8 +416,8 @@ mod rules {
             notify,
         });
         g.apply(&AccountCreated {
-            account_id: format!("acct-{login}"),
-            user_id: Some(format!("id-{login}")),
+            account_id: format!("acct-{login}").into(),
+            user_id: Some(format!("id-{login}").into()),
         });
     }
 
@@ -503,7 +503,7 @@ mod rules {
             let out = g.when(
                 &n,
                 &TaskCreated {
-                    task_id: format!("t{i}"),
+                    task_id: format!("t{i}").into(),
                     title: format!("Task {i}"),
                     jira_id: None,
                     description: None,

@@ -180,9 +180,9 @@ impl Reactor for Payments {
             return Ok(vec![]);
         };
         let cmd = cmd.clone();
-        let login = projection::payee_login(db, &cmd.user_id)?.unwrap_or_else(|| cmd.user_id.clone());
+        let login = projection::payee_login(db, &cmd.user_id)?.unwrap_or_else(|| cmd.user_id.clone().into());
         let payout = Payout {
-            payment_id: cmd.payment_id.clone(),
+            payment_id: cmd.payment_id.clone().into(),
             login,
             amount: cmd.amount.0,
             date: cmd.date.clone(),

@@ -263,11 +263,11 @@ pub fn decide_create(
     let assign_fee = ctx.rng.random_range(FEE_UNITS) * 100;
     let reward = ctx.rng.random_range(REWARD_UNITS) * 100;
     Ok(TaskCreated {
-        task_id: ctx.new_id().to_string(),
+        task_id: ctx.new_id().to_string().into(),
         title: input.title,
         jira_id: input.jira_id,
         description: input.description,
-        assignee_id,
+        assignee_id: assignee_id.into(),
         assign_fee: crate::money::Money(assign_fee),
         reward: crate::money::Money(reward),
     })
@@ -285,7 +285,7 @@ pub fn decide_done(task: &Task, actor: &Actor) -> Result<TaskStatusChanged, Task
         return Err(TaskError::AlreadyDone(task.number));
     }
     Ok(TaskStatusChanged {
-        task_id: task.task_id.clone(),
+        task_id: task.task_id.clone().into(),
         from: TaskStatus::Open,
         to: TaskStatus::Done,
     })
@@ -308,9 +308,9 @@ pub fn decide_shuffle(
     let moves = open
         .iter()
         .map(|t| TaskReassigned {
-            task_id: t.task_id.clone(),
-            assign_from: t.assignee_id.clone(),
-            assign_to: workers[ctx.rng.random_range(0..workers.len())].clone(),
+            task_id: t.task_id.clone().into(),
+            assign_from: t.assignee_id.clone().into(),
+            assign_to: (workers[ctx.rng.random_range(0..workers.len())].clone()).into(),
             shuffle_id: shuffle_id.clone(),
         })
         .collect();
@@ -480,11 +480,11 @@ mod rules {
 
     fn task(g: &mut Given, assignee: &str) -> TaskCreated {
         let t = TaskCreated {
-            task_id: format!("task-{}", rand::RngExt::random::<u64>(&mut g.rng)),
+            task_id: format!("task-{}", rand::RngExt::random::<u64>(&mut g.rng)).into(),
             title: "T".into(),
             jira_id: None,
             description: None,
-            assignee_id: format!("id-{assignee}"),
+            assignee_id: format!("id-{assignee}").into(),
             assign_fee: crate::money::Money(1500),
             reward: crate::money::Money(3000),
         };

@@ -118,6 +118,15 @@ both "$CRON" pay-daily --date 2000-01-01
 both "$BOSS" user deactivate kesha
 both "$BOSS" user deactivate rio
 both "$BOSS" --json user deactivate boss
+# the answers of commands that act, in every format
+for f in csv json table; do
+  both "$BOSS" --format $f task create "Format $f"
+  both "$BOSS" --format $f whoami
+  both "$BOSS" --format $f user set-role zazu worker
+  both "$BOSS" --format $f user set-role zazu manager
+  both "$CRON" --format $f pay-daily
+  both "$BOSS" --format $f schema
+done
 
 cmp "$A/events.jsonl" "$B/events.jsonl"
 diff -r "$A/notifications" "$B/notifications"

@@ -209,7 +209,7 @@ fn damage_before_the_end_stops_every_writer_and_names_the_line() {
             )
             .unwrap();
         drop(l);
-        let _ = fs::copy(support::bank_db(&dir), &db_copy);
+        let _ = fs::copy(support::bank_db(dir), &db_copy);
     }
     let text = fs::read_to_string(events_file(dir)).unwrap();
     let damaged = text.replacen("\"amount\":2", "\"amount\":9", 1);
@@ -306,9 +306,9 @@ fn a_crash_between_append_and_commit_never_doubles_a_reaction() {
     append(dir, vec![("a", 4), ("b", 5)]);
     let log_before = fs::read(events_file(dir)).unwrap();
     for suffix in ["", "-wal", "-shm"] {
-        let _ = fs::remove_file(format!("{}{suffix}", support::bank_db(&dir).display()));
+        let _ = fs::remove_file(format!("{}{suffix}", support::bank_db(dir).display()));
     }
-    fs::copy(&snapshot, support::bank_db(&dir)).unwrap();
+    fs::copy(&snapshot, support::bank_db(dir)).unwrap();
 
     let l = open(dir);
     assert_eq!(
@@ -368,7 +368,7 @@ fn rebuild_gives_the_same_projections_and_a_missing_database_is_rebuilt() {
     assert_eq!(report.events, 20);
     assert_eq!(totals(&l), before);
     drop(l);
-    fs::remove_file(support::bank_db(&dir)).unwrap();
+    fs::remove_file(support::bank_db(dir)).unwrap();
     let l = open(dir);
     assert_eq!(totals(&l), before);
     assert_eq!(all_events(dir).len(), 20, "rebuilding reacts to nothing twice");

@@ -5,6 +5,7 @@ use serde_json::json;
 use crate::app::Env;
 use crate::auth::db_error;
 use crate::cli::output::Out;
+use crate::cli::report::Answer;
 use crate::cli::session;
 use crate::cli::task::task_batch;
 use crate::error::{AppError, Kind, Result};
@@ -145,13 +146,13 @@ pub fn import(
     };
     let first_number = number(ids.values().next())?;
     let last_number = number(ids.values().next_back())?;
-    if out.is_document() {
-        out.json(&json!({"imported": imported, "first_number": first_number, "last_number": last_number}))?;
-    } else {
-        match (first_number, last_number) {
-            (Some(a), Some(b)) => out.line(&format!("Imported {imported} tasks (#{a} to #{b})"))?,
-            _ => out.line("Imported 0 tasks")?,
-        }
-    }
+    let said = match (first_number, last_number) {
+        (Some(a), Some(b)) => format!("Imported {imported} tasks (#{a} to #{b})"),
+        _ => "Imported 0 tasks".into(),
+    };
+    out.report(&Answer::new(
+        json!({"imported": imported, "first_number": first_number, "last_number": last_number}),
+        vec![said],
+    ))?;
     session::print_notifications(out, w.store(crate::auth::STORE), &notes)
 }

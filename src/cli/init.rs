@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::app::{Env, subscribers};
 use crate::auth;
 use crate::cli::output::Out;
+use crate::cli::report::Answer;
 use crate::error::{AppError, Kind, Result};
 
 #[derive(Debug, Args)]
@@ -59,21 +60,22 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
     w.append(batch)?;
     drop(w);
     let shown_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
-    if out.is_document() {
-        return out.json(&json!({
+    out.report(&Answer::new(
+        json!({
             "ledger": shown_dir,
             "admin": { "user_id": user_id, "login": args.admin, "password": password },
-        }));
-    }
-    out.line(&format!(
-        "Created the ledger at {} (timezone {})",
-        shown_dir.display(),
-        tz.name()
-    ))?;
-    out.line(&format!("Admin `{}`, temporary password: {password}", args.admin))?;
-    out.line(
-        "The password is shown only this once; sign in with `popug login` and change it with `popug passwd`.",
-    )
+        }),
+        vec![
+            format!(
+                "Created the ledger at {} (timezone {})",
+                shown_dir.display(),
+                tz.name()
+            ),
+            format!("Admin `{}`, temporary password: {password}", args.admin),
+            "The password is shown only this once; sign in with `popug login` and change it with `popug passwd`."
+                .into(),
+        ],
+    ))
 }
 
 /// Whether `dir` holds only what `init` leaves when it stops before its first batch: an

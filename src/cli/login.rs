@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::app::Env;
 use crate::auth::{self, db_error};
 use crate::cli::output::Out;
+use crate::cli::report::Answer;
 use crate::cli::session;
 use crate::error::{AppError, Result};
 use crate::events::{CredentialRevoked, Payload};
@@ -95,19 +96,17 @@ pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
     drop(w);
     let expires = popug_ledger::line::format_at(&expires_at);
     if args.print_token {
-        if out.is_document() {
-            return out.json(&json!({"token": token, "login": user.login, "expires_at": expires}));
-        }
-        return out.line(&token);
+        let document = json!({"token": token, "login": user.login, "expires_at": expires});
+        return out.report(&Answer::new(document, vec![token.clone()]));
     }
     session::save_session(env, &token)?;
-    if out.is_document() {
-        return out.json(&json!({"login": user.login, "role": user.role.as_str(), "expires_at": expires}));
-    }
-    out.line(&format!(
-        "Signed in as {} ({}) until {expires}",
-        user.login,
-        user.role.as_str()
+    out.report(&Answer::new(
+        json!({"login": user.login, "role": user.role.as_str(), "expires_at": expires}),
+        vec![format!(
+            "Signed in as {} ({}) until {expires}",
+            user.login,
+            user.role.as_str()
+        )],
     ))
 }
 
@@ -125,16 +124,16 @@ pub fn logout(env: &Env, out: &mut Out) -> Result<()> {
     if std::env::var_os("POPUG_TOKEN").is_none_or(|t| t.is_empty()) {
         session::forget_session(env)?;
     }
-    if out.is_document() {
-        return out.json(&json!({"login": actor.user.login, "signed_out": true}));
-    }
-    out.line(&format!("Signed out {}", actor.user.login))
+    out.report(&Answer::new(
+        json!({"login": actor.user.login, "signed_out": true}),
+        vec![format!("Signed out {}", actor.user.login)],
+    ))
 }
 
 pub fn whoami(env: &Env, out: &mut Out) -> Result<()> {
     let (_, actor) = session::signed_in(env, &[], "")?;
-    if out.is_document() {
-        return out.json(&crate::cli::user::user_json(&actor.user));
-    }
-    out.line(&format!("{} ({})", actor.user.login, actor.user.role.as_str()))
+    out.report(&Answer::new(
+        crate::cli::user::user_json(&actor.user),
+        vec![format!("{} ({})", actor.user.login, actor.user.role.as_str())],
+    ))
 }

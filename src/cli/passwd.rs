@@ -7,6 +7,7 @@ use crate::app::Env;
 use crate::auth::{self, db_error};
 use crate::cli::login::read_secret;
 use crate::cli::output::Out;
+use crate::cli::report::Answer;
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
 use crate::events::{PasswordChanged, Payload};
@@ -64,14 +65,14 @@ pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
         .collect();
     batch.extend(auth::revocations(others.iter().chain(&made), &actor.user.user_id));
     w.append(batch)?;
-    if out.is_document() {
-        return out.json(&json!({"login": actor.user.login, "password_changed": true,
-                                "sessions_ended": others.len(), "tokens_revoked": made.len()}));
-    }
-    out.line(&format!(
-        "Password changed for {}; {} other session(s) ended, {} token(s) they made revoked",
-        actor.user.login,
-        others.len(),
-        made.len()
+    out.report(&Answer::new(
+        json!({"login": actor.user.login, "password_changed": true,
+               "sessions_ended": others.len(), "tokens_revoked": made.len()}),
+        vec![format!(
+            "Password changed for {}; {} other session(s) ended, {} token(s) they made revoked",
+            actor.user.login,
+            others.len(),
+            made.len()
+        )],
     ))
 }

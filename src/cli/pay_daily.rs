@@ -9,6 +9,7 @@ use crate::app::Env;
 use crate::auth::{self, db_error};
 use crate::cli::balance::parse_date;
 use crate::cli::output::Out;
+use crate::cli::report::Answer;
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
 use crate::events::{Payload, PopugEvent, Role};
@@ -97,29 +98,29 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
         .map(|p| p.amount)
         .sum();
     let failed = payments.iter().filter(|p| p.status == "failed").count();
-    if out.is_document() {
-        let docs: Vec<_> = payments
-            .iter()
-            .map(|p| {
-                json!({"login": login(&p.user_id), "amount_cents": p.amount, "payment_id": p.payment_id,
-                            "status": p.status, "date": p.date})
-            })
-            .collect();
-        let days: Vec<&str> = runs.iter().map(|r| r.date.as_str()).collect();
-        out.json(
-            &json!({"date": date.to_string(), "already_paid": already_paid, "total_cents": total,
-                         "payments": docs, "days": days}),
-        )?;
-    } else if already_paid {
-        out.line(&format!("nothing is owed for {date} or before; nothing paid"))?;
+    let docs: Vec<_> = payments
+        .iter()
+        .map(|p| {
+            json!({"login": login(&p.user_id), "amount_cents": p.amount, "payment_id": p.payment_id,
+                        "status": p.status, "date": p.date})
+        })
+        .collect();
+    let days: Vec<&str> = runs.iter().map(|r| r.date.as_str()).collect();
+    let document = json!({"date": date.to_string(), "already_paid": already_paid, "total_cents": total,
+                          "payments": docs, "days": days});
+    let answer = if already_paid {
+        Answer::new(
+            document,
+            vec![format!("nothing is owed for {date} or before; nothing paid")],
+        )
     } else {
         let days: std::collections::BTreeSet<&str> = payments.iter().map(|p| p.date.as_str()).collect();
-        out.line(&format!(
+        let said = format!(
             "Paid {} in {} payments for {}",
             Money(total),
             payments.len() - failed,
             days.into_iter().collect::<Vec<_>>().join(", ")
-        ))?;
+        );
         let table = payments
             .iter()
             .map(|p| {
@@ -132,8 +133,10 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
                 ]
             })
             .collect();
-        out.table(&["day", "login", "amount", "status", "payment"], table)?;
-    }
+        Answer::new(document, vec![said])
+            .with_table((vec!["day", "login", "amount", "status", "payment"], table))
+    };
+    out.report(&answer)?;
     session::print_notifications(out, w.store(crate::auth::STORE), w.appended())?;
     if failed > 0 {
         return Err(AppError::new(

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::app::{Env, subscribers};
 use crate::cli::output::Out;
+use crate::cli::report::Answer;
 use crate::error::Result;
 use crate::events::Role;
 
@@ -35,16 +36,16 @@ pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
             left.display()
         );
     }
-    if out.is_document() {
-        return out.json(&json!({
+    out.report(&Answer::new(
+        json!({
             "events": report.events,
             "last_seq": report.last.seq,
             "elapsed_ms": elapsed.as_millis() as u64,
-        }));
-    }
-    out.line(&format!(
-        "rebuilt the stores (views/*.db) from {} events in {:.2}s",
-        report.events,
-        elapsed.as_secs_f64()
+        }),
+        vec![format!(
+            "rebuilt the stores (views/*.db) from {} events in {:.2}s",
+            report.events,
+            elapsed.as_secs_f64()
+        )],
     ))
 }

@@ -54,3 +54,44 @@ impl Out {
         Ok(())
     }
 }
+
+/// The answer of a command that does something (creates a task, pays a day, signs in): one
+/// JSON object for scripts (its CSV is that object as one table), sentences and maybe a
+/// table for people.
+pub struct Answer {
+    pub document: serde_json::Value,
+    pub human: Human,
+}
+
+impl Answer {
+    /// An answer that people read as `lines`.
+    pub fn new(document: serde_json::Value, lines: Vec<String>) -> Answer {
+        Answer {
+            document,
+            human: Human {
+                lines,
+                ..Human::default()
+            },
+        }
+    }
+
+    /// The same answer with a table after its sentences.
+    pub fn with_table(mut self, table: Table) -> Answer {
+        self.human.table = Some(table);
+        self
+    }
+}
+
+impl Report for Answer {
+    const LIST: bool = false;
+    fn document(&self) -> serde_json::Value {
+        self.document.clone()
+    }
+    fn human(&self) -> Human {
+        Human {
+            lines: self.human.lines.clone(),
+            table: self.human.table.clone(),
+            after: self.human.after.clone(),
+        }
+    }
+}

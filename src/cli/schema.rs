@@ -3,22 +3,37 @@
 use serde_json::json;
 
 use crate::cli::output::Out;
+use crate::cli::report::{Human, Report};
 use crate::error::{AppError, Kind, Result};
+
+/// `schema`: every event type and version.
+struct Catalogue(Vec<(&'static str, u32)>);
+
+impl Report for Catalogue {
+    const LIST: bool = true;
+    fn document(&self) -> serde_json::Value {
+        self.0.iter().map(|(t, v)| json!({"type": t, "v": v})).collect()
+    }
+    fn human(&self) -> Human {
+        Human {
+            table: Some((
+                vec!["type", "v"],
+                self.0
+                    .iter()
+                    .map(|(t, v)| vec![t.to_string(), v.to_string()])
+                    .collect(),
+            )),
+            ..Human::default()
+        }
+    }
+}
 
 /// `popug schema [TYPE[@V]]`: one schema as JSON, or the catalogue (type, version).
 pub fn schema(out: &mut Out, which: Option<String>) -> Result<()> {
     let all = crate::events::catalogue();
     let Some(which) = which else {
-        if out.is_json() {
-            let list: Vec<_> = all.iter().map(|(t, v, _)| json!({"type": t, "v": v})).collect();
-            return out.json(&list);
-        }
-        return out.table(
-            &["type", "v"],
-            all.iter()
-                .map(|(t, v, _)| vec![t.to_string(), v.to_string()])
-                .collect(),
-        );
+        let list: Vec<(&str, u32)> = all.iter().map(|(t, v, _)| (*t, *v)).collect();
+        return out.report(&Catalogue(list));
     };
     if out.format == crate::cli::output::Format::Csv && out.explicit {
         return Err(

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::app::Env;
 use crate::auth::{self, db_error};
 use crate::cli::output::Out;
-use crate::cli::report::{Human, Report, Table};
+use crate::cli::report::{Answer, Human, Report, Table};
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
 use crate::events::{IdempotencyKeyUsed, Payload, Role, TaskStatus};
@@ -181,20 +181,16 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                     (task, login)
                 }
             };
-            if out.is_document() {
-                out.json(&json!({
+            out.report(&Answer::new(json!({
                     "task_id": task.task_id, "number": task.number, "title": task.title, "jira_id": task.jira_id,
                     "assignee": first_assignee, "assign_fee_cents": task.assign_fee, "reward_cents": task.reward,
-                }))?;
-            } else {
-                out.line(&format!(
+                }), vec![format!(
                     "Task #{} assigned to {} (fee {}, reward {})",
                     task.number,
                     first_assignee,
                     Money(task.assign_fee),
                     Money(task.reward)
-                ))?;
-            }
+                )]))?;
             session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
         }
         TaskCommand::Done { task } => {
@@ -208,16 +204,12 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                 crate::accounting::account_of(w.store(crate::accounting::STORE), &actor.user.user_id)
                     .map_err(db_error)?
                     .ok_or_else(|| AppError::new(Kind::Failure, "internal", "the assignee has no account"))?;
-            if out.is_document() {
-                out.json(&json!({"task_id": t.task_id, "number": t.number, "reward_cents": t.reward, "balance_cents": balance}))?;
-            } else {
-                out.line(&format!(
+            out.report(&Answer::new(json!({"task_id": t.task_id, "number": t.number, "reward_cents": t.reward, "balance_cents": balance}), vec![format!(
                     "Task #{} done: reward {} credited, balance {}",
                     t.number,
                     Money(t.reward),
                     Money(balance)
-                ))?;
-            }
+                )]))?;
             session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
         }
         TaskCommand::List {

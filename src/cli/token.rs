@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::app::Env;
 use crate::auth::{self, db_error};
 use crate::cli::output::Out;
-use crate::cli::report::{Human, Report};
+use crate::cli::report::{Answer, Human, Report};
 use crate::cli::session;
 use crate::error::{AppError, Result};
 use crate::events::{Payload, Role};
@@ -99,12 +99,12 @@ fn token_create(env: &Env, out: &mut Out, name: String, expires_in: &str) -> Res
             expires_at.as_deref().unwrap_or("never")
         );
     }
+    let document = json!({"token_id": credential_id, "name": name, "token": token, "expires_at": expires_at});
     if out.is_document() {
-        return out.json(
-            &json!({"token_id": credential_id, "name": name, "token": token, "expires_at": expires_at}),
-        );
+        return out.report(&Answer::new(document, Vec::new()));
     }
-    out.line(&token)?;
+    // the token alone on stdout (a script's `$(popug token create …)`), the rest on stderr
+    out.report(&Answer::new(document, vec![token]))?;
     eprintln!(
         "token `{name}` ({credential_id}) for {}; shown only this once",
         actor.user.login
@@ -185,8 +185,8 @@ fn token_revoke(env: &Env, out: &mut Out, id: String) -> Result<()> {
         std::iter::once(&id).chain(&made),
         &actor.user.user_id,
     ))?;
-    if out.is_document() {
-        return out.json(&json!({"token_id": id, "revoked": true, "tokens_revoked": made.len()}));
-    }
-    out.line(&format!("Revoked token {id} and {} token(s) it made", made.len()))
+    out.report(&Answer::new(
+        json!({"token_id": id, "revoked": true, "tokens_revoked": made.len()}),
+        vec![format!("Revoked token {id} and {} token(s) it made", made.len())],
+    ))
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::app::Env;
 use crate::auth::{self, User, db_error, decide};
 use crate::cli::output::Out;
-use crate::cli::report::{Human, Report};
+use crate::cli::report::{Answer, Human, Report};
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
 use crate::events::{Notify, PasswordChanged, Payload, Role, UserCreated};
@@ -155,16 +155,16 @@ fn revoke_all(
     Ok(auth::revocations(&ids, actor))
 }
 
-fn reassigned_lines(out: &mut Out, docs: &[Value]) -> Result<()> {
-    for d in docs {
-        out.line(&format!(
+/// A line per task handed over, after the sentence that says so.
+fn reassigned_lines(docs: &[Value]) -> impl Iterator<Item = String> + '_ {
+    docs.iter().map(|d| {
+        format!(
             "  task #{} -> {} (fee {})",
             d["number"],
             d["assign_to"].as_str().unwrap_or_default(),
             crate::money::Money(d["assign_fee_cents"].as_i64().unwrap_or_default())
-        ))?;
-    }
-    Ok(())
+        )
+    })
 }
 
 fn text_field(what: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
@@ -234,17 +234,16 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 }
                 .to_event(&actor.user.user_id),
             ])?;
-            if out.is_document() {
-                out.json(
-                    &json!({"user_id": user_id, "login": login, "role": role.as_str(), "password": password}),
-                )?;
-            } else {
-                out.line(&format!(
-                    "Added {login} ({}), temporary password: {password}",
-                    role.as_str()
-                ))?;
-                out.line("The password is shown only this once.")?;
-            }
+            out.report(&Answer::new(
+                json!({"user_id": user_id, "login": login, "role": role.as_str(), "password": password}),
+                vec![
+                    format!(
+                        "Added {login} ({}), temporary password: {password}",
+                        role.as_str()
+                    ),
+                    "The password is shown only this once.".into(),
+                ],
+            ))?;
             session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
         }
         UserCommand::List => {
@@ -289,12 +288,9 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             }
             let doc = json!({"user_id": user.user_id, "login": login, "from": user.role.as_str(), "to": role.as_str(),
                              "role": role.as_str(), "changed": user.role != role, "reassigned": reassigned});
-            if out.is_document() {
-                out.json(&doc)?;
-            } else {
-                out.line(&format!("{login}: {} -> {}", user.role.as_str(), role.as_str()))?;
-                reassigned_lines(out, &reassigned)?;
-            }
+            let mut said = vec![format!("{login}: {} -> {}", user.role.as_str(), role.as_str())];
+            said.extend(reassigned_lines(&reassigned));
+            out.report(&Answer::new(doc, said))?;
             session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
         }
         UserCommand::Deactivate { login } => {
@@ -315,17 +311,20 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 batch.extend(moves);
                 w.append(batch)?;
             }
-            if out.is_document() {
-                out.json(&json!({"login": login, "reassigned": reassigned, "changed": user.active}))?;
-            } else if user.active {
-                out.line(&format!(
+            let said = if user.active {
+                let mut said = vec![format!(
                     "Deactivated {login}: no sign-in, every credential revoked, {} open tasks handed over",
                     reassigned.len()
-                ))?;
-                reassigned_lines(out, &reassigned)?;
+                )];
+                said.extend(reassigned_lines(&reassigned));
+                said
             } else {
-                out.line(&format!("{login} was already deactivated"))?;
-            }
+                vec![format!("{login} was already deactivated")]
+            };
+            out.report(&Answer::new(
+                json!({"login": login, "reassigned": reassigned, "changed": user.active}),
+                said,
+            ))?;
             session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
         }
         UserCommand::ResetPassword { login } => {
@@ -349,11 +348,13 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             ];
             batch.extend(revoke_all(&w, &user, &actor.user.user_id)?);
             w.append(batch)?;
-            if out.is_document() {
-                return out.json(&json!({"login": login, "password": password}));
-            }
-            out.line(&format!("New temporary password for {login}: {password}"))?;
-            out.line("It is shown only this once; every session and token of theirs has ended.")
+            out.report(&Answer::new(
+                json!({"login": login, "password": password}),
+                vec![
+                    format!("New temporary password for {login}: {password}"),
+                    "It is shown only this once; every session and token of theirs has ended.".into(),
+                ],
+            ))
         }
     }
 }

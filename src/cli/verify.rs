@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::app::{Env, subscribers};
 use crate::cli::output::Out;
+use crate::cli::report::Answer;
 use crate::error::{AppError, Kind, Result};
 
 pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
@@ -36,59 +37,58 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
     }
     let (deferred, first_reason) = deferred.into_inner();
     let elapsed = started.elapsed();
-    if out.is_document() {
-        return out.json(&json!({
-            "ok": true,
-            "deferred_notifications": deferred,
-            "events": report.events,
-            "last_seq": report.last.seq,
-            "last_hash": report.last.hash.to_string(),
-            "projection_lag": report.projection_lag,
-            "reaction_lag": report.reaction_lag,
-            "torn_bytes": report.torn_bytes,
-            "tables_compared": report.tables_compared,
-            "seed": seed,
-            "elapsed_ms": elapsed.as_millis() as u64,
-        }));
-    }
-    out.line(&format!(
+    let document = json!({
+        "ok": true,
+        "deferred_notifications": deferred,
+        "events": report.events,
+        "last_seq": report.last.seq,
+        "last_hash": report.last.hash.to_string(),
+        "projection_lag": report.projection_lag,
+        "reaction_lag": report.reaction_lag,
+        "torn_bytes": report.torn_bytes,
+        "tables_compared": report.tables_compared,
+        "seed": seed,
+        "elapsed_ms": elapsed.as_millis() as u64,
+    });
+    let mut said = vec![format!(
         "ok: {} events, hash chain intact, seq contiguous (last {} {})",
         report.events,
         report.last.seq,
         &report.last.hash.to_string()[..16]
-    ))?;
+    )];
     if let Some(seed) = seed {
-        out.line(&format!(
+        said.push(format!(
             "note: this ledger is seeded (POPUG_SEED={seed}): its prices and assignees are reproducible, for tests and demos only"
-        ))?;
+        ));
     }
     if report.tables_compared.is_empty() {
-        out.line(
-            "note: a store is missing or from another version; the next command builds it from the log",
-        )?;
+        said.push(
+            "note: a store is missing or from another version; the next command builds it from the log"
+                .into(),
+        );
     } else {
-        out.line(&format!(
+        said.push(format!(
             "ok: replaying the log gives exactly the projections ({} tables)",
             report.tables_compared.len()
-        ))?;
+        ));
     }
     if report.projection_lag > 0 || report.reaction_lag > 0 {
-        out.line(&format!(
+        said.push(format!(
             "note: an interrupted command left {} events unprojected and {} unreacted; the next command finishes them",
             report.projection_lag, report.reaction_lag
-        ))?;
+        ));
     }
     if deferred > 0 {
-        out.line(&format!(
+        said.push(format!(
             "note: {deferred} notifications wait for a Maildir that cannot be written (first: {}); later commands deliver them",
             crate::text::shown(first_reason.as_deref().unwrap_or("unknown"))
-        ))?;
+        ));
     }
     if report.torn_bytes > 0 {
-        out.line(&format!(
+        said.push(format!(
             "note: {} bytes of an interrupted write follow the last complete batch; the next command moves them aside",
             report.torn_bytes
-        ))?;
+        ));
     }
-    Ok(())
+    out.report(&Answer::new(document, said))
 }

@@ -2,6 +2,11 @@
 //! one value. A report is a JSON document for scripts (`--json`), and for people a few
 //! sentences and a table; under `--format csv` a list report prints its table and an object
 //! report its document as one table (`Out::json`).
+//!
+//! Every command answers through [`Out::report`] but three that write as they go, so that
+//! memory does not grow with the answer: `shuffle` (its JSON streams one reassigned task at
+//! a time; a shuffle may move 100,000 tasks), `export` (rows to a file or stdout) and
+//! `events` (log lines as they are read).
 
 use crate::cli::output::{Format, Out};
 use crate::error::Result;

@@ -3,6 +3,8 @@
 //! connection that sees several stores. These tests read the source, so that a shortcut
 //! through another context's table fails here, not in production on another host.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -102,15 +104,7 @@ fn trespasses(root: &Path, owners: &BTreeMap<String, String>) -> Vec<String> {
 fn no_context_names_another_contexts_table() {
     let owners = owners();
     // every context has a store, and every store has tables
-    for store in [
-        "scheduler",
-        "auth",
-        "tasks",
-        "accounting",
-        "payments",
-        "notifications",
-        "analytics",
-    ] {
+    for store in common::STORES {
         assert!(
             owners.values().any(|s| s == store),
             "the {store} store has no tables"

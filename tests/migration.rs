@@ -44,15 +44,7 @@ fn an_old_ledger_opens_migrates_and_answers_as_the_old_binary_did() {
         !dir.join("popug.db").exists(),
         "the old projection database is removed"
     );
-    for store in [
-        "scheduler",
-        "auth",
-        "tasks",
-        "accounting",
-        "payments",
-        "notifications",
-        "analytics",
-    ] {
+    for store in common::STORES {
         assert!(
             dir.join(format!("views/{store}.db")).is_file(),
             "views/{store}.db"

@@ -3,14 +3,14 @@
 //! of what it bills: `billed_tasks` (each task's number, title, terms and current
 //! assignee), `holders` (each user's login) and `accounting_calendar` (the timezone).
 
-use crate::events::{PopugEvent, decode};
 use std::collections::HashMap;
 
 use popug_ledger::{BoxError, Event, Projection, Replay};
 use rusqlite::{Connection, Statement};
 
-use crate::events::{AccountBalanceUpdated, AccountCreated};
+use crate::events::{AccountBalanceUpdated, AccountCreated, PopugEvent, decode};
 use crate::scheduler::CalendarCopy;
+use crate::tasks::copy::{TaskCopy, TaskCopyFold};
 
 /// The accounting context's copy of the ledger's timezone (billing days).
 pub const CALENDAR: CalendarCopy = CalendarCopy::new("accounting_calendar");
@@ -31,11 +31,9 @@ impl Projection for Accounts {
                  balance_after INTEGER NOT NULL) STRICT;
              CREATE INDEX transactions_account ON transactions (account_id, seq);
              CREATE INDEX transactions_day ON transactions (billing_date);
-             CREATE TABLE billed_tasks (task_id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE,
-                 title TEXT NOT NULL, assign_fee INTEGER NOT NULL, reward INTEGER NOT NULL,
-                 assignee_id TEXT NOT NULL) STRICT, WITHOUT ROWID;
              CREATE TABLE holders (user_id TEXT PRIMARY KEY, login TEXT NOT NULL) STRICT, WITHOUT ROWID;",
         )?;
+        TASKS.migrate(db, "")?;
         CALENDAR.migrate(db)
     }
 
@@ -48,8 +46,7 @@ impl Projection for Accounts {
         Ok(Some(Box::new(AccountsReplay {
             insert_account: db.prepare(INSERT_ACCOUNT)?,
             insert_transaction: db.prepare(INSERT_TRANSACTION)?,
-            insert_task: db.prepare(INSERT_BILLED_TASK)?,
-            tasks: 0,
+            tasks: TASKS.fold(db)?,
             balances: HashMap::new(),
         })))
     }
@@ -60,42 +57,16 @@ const INSERT_TRANSACTION: &str =
     "INSERT INTO transactions (transaction_id, seq, at, account_id, counter_account_id,
          kind, reason, amount, delta, task_id, billing_date, balance_after)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-/// Keeps the context's copies: the terms, number, title and current assignee of each task
-/// it bills (a task's number is its place among the tasks created, as the tasks context
-/// numbers them), each user's login, and the calendar.
-const INSERT_BILLED_TASK: &str =
-    "INSERT INTO billed_tasks (task_id, number, title, assign_fee, reward, assignee_id)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/// The tasks this context bills: their terms, number, title and current assignee.
+pub const TASKS: TaskCopy = TaskCopy::new("billed_tasks");
 
-/// Copies a task as the `number`-th (tasks are numbered in the order they are created).
-fn billed_task(
-    stmt: &mut Statement<'_>,
-    t: &crate::events::TaskCreated,
-    number: i64,
-) -> rusqlite::Result<()> {
-    stmt.execute((
-        &t.task_id,
-        number,
-        &t.title,
-        t.assign_fee,
-        t.reward,
-        &t.assignee_id,
-    ))?;
-    Ok(())
-}
-
+/// Keeps the context's copies: the tasks it bills ([`TASKS`]), each user's login, and the
+/// calendar.
 fn copies(db: &Connection, event: &Event) -> Result<(), BoxError> {
+    if TASKS.apply(db, event)? {
+        return Ok(());
+    }
     match decode(event)? {
-        PopugEvent::TaskCreated(t) => {
-            let number: i64 = db
-                .prepare_cached("SELECT COALESCE(MAX(number), 0) + 1 FROM billed_tasks")?
-                .query_row([], |r| r.get(0))?;
-            billed_task(&mut *db.prepare_cached(INSERT_BILLED_TASK)?, t, number)?;
-        }
-        PopugEvent::TaskReassigned(r) => {
-            db.prepare_cached("UPDATE billed_tasks SET assignee_id = ?2 WHERE task_id = ?1")?
-                .execute((&r.task_id, &r.assign_to))?;
-        }
         PopugEvent::UserCreated(u) => {
             db.prepare_cached("INSERT INTO holders (user_id, login) VALUES (?1, ?2)")?
                 .execute((&u.user_id, &u.login))?;
@@ -177,9 +148,7 @@ impl Sink for Live<'_> {
 struct AccountsReplay<'db> {
     insert_account: Statement<'db>,
     insert_transaction: Statement<'db>,
-    insert_task: Statement<'db>,
-    /// The tasks copied so far (the next one's number is one more).
-    tasks: i64,
+    tasks: TaskCopyFold<'db>,
     /// Every account created so far and its balance; `apply` updates only existing rows.
     balances: HashMap<String, i64>,
 }
@@ -208,10 +177,7 @@ impl Replay for AccountsReplay<'_> {
     fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError> {
         match decode(event)? {
             PopugEvent::AccountCreated(_) | PopugEvent::AccountBalanceUpdated(_) => project(event, self),
-            PopugEvent::TaskCreated(t) => {
-                self.tasks += 1;
-                Ok(billed_task(&mut self.insert_task, t, self.tasks)?)
-            }
+            _ if self.tasks.apply(db, event)? => Ok(()),
             _ => copies(db, event),
         }
     }

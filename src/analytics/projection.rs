@@ -13,6 +13,10 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::events::{TaskStatus, Transaction};
 use crate::scheduler::CalendarCopy;
+use crate::tasks::copy::{TaskCopy, TaskCopyFold};
+
+/// The tasks analytics ranks, with the day each was completed.
+pub const TASKS: TaskCopy = TaskCopy::new("analytics_tasks");
 
 /// The analytics context's copy of the ledger's timezone.
 pub const CALENDAR: CalendarCopy = CalendarCopy::new("analytics_calendar");
@@ -35,10 +39,11 @@ impl Projection for Days {
                  since_day TEXT NOT NULL) STRICT;
              CREATE INDEX role_history_user ON role_history (user_id, since_day, seq);
              CREATE TABLE analytics_users (user_id TEXT PRIMARY KEY, login TEXT NOT NULL) STRICT, WITHOUT ROWID;
-             CREATE TABLE analytics_tasks (task_id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE,
-                 title TEXT NOT NULL, reward INTEGER NOT NULL, assignee_id TEXT NOT NULL,
-                 completed_on TEXT, completed_at TEXT) STRICT, WITHOUT ROWID;
-             CREATE INDEX analytics_tasks_completed ON analytics_tasks (completed_on, reward)
+",
+        )?;
+        TASKS.migrate(db, ", completed_on TEXT, completed_at TEXT")?;
+        db.execute_batch(
+            "CREATE INDEX analytics_tasks_completed ON analytics_tasks (completed_on, reward)
                  WHERE completed_on IS NOT NULL;",
         )?;
         CALENDAR.migrate(db)
@@ -65,8 +70,7 @@ impl Projection for Days {
 
     fn replay<'db>(&self, db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
         Ok(Some(Box::new(DaysReplay {
-            insert_task: db.prepare(INSERT_TASK)?,
-            tasks: 0,
+            tasks: TASKS.fold(db)?,
             timezone: None,
             holders: HashMap::new(),
             earnings: BTreeMap::new(),
@@ -123,15 +127,8 @@ fn other(db: &Connection, event: &Event, tz: Option<&str>) -> Result<(), BoxErro
         PopugEvent::UserRoleChanged(e) => {
             record_role(db, event, &e.user_id, e.to, &day()?)?;
         }
-        PopugEvent::TaskCreated(t) => {
-            let number: i64 = db
-                .prepare_cached("SELECT COALESCE(MAX(number), 0) + 1 FROM analytics_tasks")?
-                .query_row([], |r| r.get(0))?;
-            task(&mut *db.prepare_cached(INSERT_TASK)?, t, number)?;
-        }
-        PopugEvent::TaskReassigned(r) => {
-            db.prepare_cached("UPDATE analytics_tasks SET assignee_id = ?2 WHERE task_id = ?1")?
-                .execute((&r.task_id, &r.assign_to))?;
+        PopugEvent::TaskCreated(_) | PopugEvent::TaskReassigned(_) => {
+            TASKS.apply(db, event)?;
         }
         PopugEvent::TaskStatusChanged(s) => {
             if s.to == TaskStatus::Done {
@@ -144,19 +141,6 @@ fn other(db: &Connection, event: &Event, tz: Option<&str>) -> Result<(), BoxErro
         }
         _ => CALENDAR.apply(db, event)?,
     }
-    Ok(())
-}
-
-const INSERT_TASK: &str = "INSERT INTO analytics_tasks (task_id, number, title, reward, assignee_id)
-     VALUES (?1, ?2, ?3, ?4, ?5)";
-
-/// Copies a task as the `number`-th (tasks are numbered in the order they are created).
-fn task(
-    stmt: &mut rusqlite::Statement<'_>,
-    t: &crate::events::TaskCreated,
-    number: i64,
-) -> rusqlite::Result<()> {
-    stmt.execute((&t.task_id, number, &t.title, t.reward, &t.assignee_id))?;
     Ok(())
 }
 
@@ -177,9 +161,7 @@ fn record_role(
 /// The replay's fold: the day totals (one upsert per transaction otherwise) are summed in
 /// memory with the account holders, and written once at the end; the rest as `apply` does.
 struct DaysReplay<'db> {
-    insert_task: rusqlite::Statement<'db>,
-    /// The tasks copied so far (the next one's number is one more).
-    tasks: i64,
+    tasks: TaskCopyFold<'db>,
     /// The ledger's timezone, once `LedgerInitialized` was applied (it never changes).
     timezone: Option<String>,
     holders: HashMap<String, Option<String>>,
@@ -190,10 +172,7 @@ struct DaysReplay<'db> {
 impl Replay for DaysReplay<'_> {
     fn apply(&mut self, db: &Connection, event: &Event) -> Result<(), BoxError> {
         match decode(event)? {
-            PopugEvent::TaskCreated(t) => {
-                self.tasks += 1;
-                Ok(task(&mut self.insert_task, t, self.tasks)?)
-            }
+            _ if self.tasks.apply(db, event)? => Ok(()),
             PopugEvent::AccountBalanceUpdated(u) => {
                 let t = &u.transaction;
                 if let Some((fees, rewards)) = earnings(t) {

@@ -8,7 +8,8 @@ use crate::events::{PopugEvent, decode};
 use popug_ledger::{BoxError, Event, Projection, Replay};
 use rusqlite::{Connection, OptionalExtension, Statement};
 
-use crate::events::{NotificationSent, Notify, TaskCreated};
+use crate::events::{NotificationSent, Notify};
+use crate::tasks::copy::{TaskCopy, TaskCopyFold};
 
 /// Whom a notification goes to, and how (this context's copy of a user).
 #[derive(Debug, Clone)]
@@ -43,15 +44,8 @@ fn copies(db: &Connection, event: &Event) -> Result<(), BoxError> {
             )?
             .execute((&u.user_id, &u.login, &u.email, u.notify.as_str()))?;
         }
-        PopugEvent::TaskCreated(t) => {
-            let number: i64 = db
-                .prepare_cached("SELECT COALESCE(MAX(number), 0) + 1 FROM notified_tasks")?
-                .query_row([], |r| r.get(0))?;
-            notified_task(&mut *db.prepare_cached(INSERT_NOTIFIED_TASK)?, t, number)?;
-        }
-        PopugEvent::TaskReassigned(r) => {
-            db.prepare_cached("UPDATE notified_tasks SET assignee_id = ?2 WHERE task_id = ?1")?
-                .execute((&r.task_id, &r.assign_to))?;
+        PopugEvent::TaskCreated(_) | PopugEvent::TaskReassigned(_) => {
+            TASKS.apply(db, event)?;
         }
         PopugEvent::SentPaymentCommand(c) => {
             db.prepare_cached("INSERT INTO notified_payments (payment_id, date) VALUES (?1, ?2)")?
@@ -62,25 +56,12 @@ fn copies(db: &Connection, event: &Event) -> Result<(), BoxError> {
     Ok(())
 }
 
-const INSERT_NOTIFIED_TASK: &str =
-    "INSERT INTO notified_tasks (task_id, number, title, assign_fee, reward, assignee_id)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/// The tasks this context names in its messages.
+pub const TASKS: TaskCopy = TaskCopy::new("notified_tasks");
+
 const INSERT_SENT: &str =
     "INSERT INTO notifications (notification_id, user_id, channel, subject, caused_by, seq)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-
-/// Copies a task as the `number`-th (tasks are numbered in the order they are created).
-fn notified_task(stmt: &mut Statement<'_>, t: &TaskCreated, number: i64) -> rusqlite::Result<()> {
-    stmt.execute((
-        &t.task_id,
-        number,
-        &t.title,
-        t.assign_fee,
-        t.reward,
-        &t.assignee_id,
-    ))?;
-    Ok(())
-}
 
 fn sent(stmt: &mut Statement<'_>, event: &Event, n: &NotificationSent) -> rusqlite::Result<()> {
     stmt.execute((
@@ -99,8 +80,7 @@ fn sent(stmt: &mut Statement<'_>, event: &Event, n: &NotificationSent) -> rusqli
 /// ids, so that a sent one is looked for among them only when it was deferred.
 struct SentReplay<'db> {
     insert_sent: Statement<'db>,
-    insert_task: Statement<'db>,
-    tasks: i64,
+    tasks: TaskCopyFold<'db>,
     deferred: std::collections::HashSet<String>,
 }
 
@@ -117,10 +97,7 @@ impl Replay for SentReplay<'_> {
                 self.deferred.insert(n.notification_id.clone());
                 Sent.apply_deferral(db, event)?;
             }
-            PopugEvent::TaskCreated(t) => {
-                self.tasks += 1;
-                notified_task(&mut self.insert_task, t, self.tasks)?;
-            }
+            _ if self.tasks.apply(db, event)? => {}
             _ => copies(db, event)?,
         }
         Ok(())
@@ -143,11 +120,9 @@ impl Projection for Sent {
                  event_id TEXT NOT NULL, correlation_id TEXT NOT NULL, at TEXT NOT NULL) STRICT;
              CREATE TABLE recipients (user_id TEXT PRIMARY KEY, login TEXT NOT NULL, email TEXT,
                  notify TEXT NOT NULL) STRICT, WITHOUT ROWID;
-             CREATE TABLE notified_tasks (task_id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE,
-                 title TEXT NOT NULL, assign_fee INTEGER NOT NULL, reward INTEGER NOT NULL,
-                 assignee_id TEXT NOT NULL) STRICT, WITHOUT ROWID;
              CREATE TABLE notified_payments (payment_id TEXT PRIMARY KEY, date TEXT NOT NULL) STRICT, WITHOUT ROWID;",
-        )
+        )?;
+        TASKS.migrate(db, "")
     }
 
     fn apply(&self, db: &Connection, event: &Event) -> Result<(), BoxError> {
@@ -161,8 +136,7 @@ impl Projection for Sent {
     fn replay<'db>(&self, db: &'db Connection) -> rusqlite::Result<Option<Box<dyn Replay + 'db>>> {
         Ok(Some(Box::new(SentReplay {
             insert_sent: db.prepare(INSERT_SENT)?,
-            insert_task: db.prepare(INSERT_NOTIFIED_TASK)?,
-            tasks: 0,
+            tasks: TASKS.fold(db)?,
             deferred: Default::default(),
         })))
     }

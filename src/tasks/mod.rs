@@ -1,6 +1,7 @@
 //! The tasks context: creating, completing and shuffling tasks. Decisions read the
 //! projections and take the clock and random source from the engine's context.
 
+pub mod copy;
 pub mod projection;
 
 /// This context's store: `views/tasks.db` (tasks, idempotency keys, and its copies of the assignees and the calendar), written only by its projection.

@@ -206,3 +206,14 @@ pub fn assert_private(dir: &Path) {
         }
     }
 }
+
+/// Every context's store, as `views/<name>.db` (DESIGN §2).
+pub const STORES: [&str; 7] = [
+    "scheduler",
+    "auth",
+    "tasks",
+    "accounting",
+    "payments",
+    "notifications",
+    "analytics",
+];

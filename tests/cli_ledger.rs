@@ -415,3 +415,76 @@ fn a_ledger_path_with_uri_characters_reads_across_stores() {
         "{names:?}"
     );
 }
+
+/// A store that is missing, not a database, or from a later time than the log (a backup that
+/// copied the log before the stores) is never read as it is: `verify` names a missing one
+/// and writes nothing, and the next command builds any of them anew from the log.
+#[test]
+fn a_missing_corrupt_or_foreign_store_is_named_by_verify_and_rebuilt_from_the_log() {
+    let l = Ledger::init();
+    l.ok(&["user", "add", "kesha", "--role", "worker"]);
+    for i in 0..3 {
+        l.ok(&["task", "create", &format!("t{i}")]);
+    }
+    let tasks_db = l.dir.join("views/tasks.db");
+    let remove_store = |path: &std::path::Path| {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    };
+    // a store from later: three more tasks than this log has
+    let later = tempfile::tempdir().unwrap();
+    let copy = |from: &std::path::Path, to: &std::path::Path| {
+        let status = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    copy(&l.dir, &later.path().join("l"));
+    let later_dir = later.path().join("l");
+    for i in 3..6 {
+        let out = l
+            .admin()
+            .env("POPUG_LEDGER", &later_dir)
+            .args(["task", "create", &format!("t{i}")])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    let count = || l.json(&["task", "list", "--all"]).as_array().unwrap().len();
+
+    // missing: verify says so, exit 0, and creates nothing
+    remove_store(&tasks_db);
+    let v = l.json(&["verify"]);
+    assert_eq!(
+        (v["ok"].as_bool(), v["stores_missing"].clone()),
+        (Some(true), serde_json::json!(["tasks"]))
+    );
+    assert!(!tasks_db.exists(), "verify writes nothing");
+    assert_eq!(count(), 3, "the next command builds it");
+
+    // not a database: the next command builds it anew
+    remove_store(&tasks_db);
+    fs::write(&tasks_db, vec![0x5a; 8192]).unwrap();
+    assert_eq!(count(), 3);
+
+    // from a later time than the log: rebuilt, not believed
+    remove_store(&tasks_db);
+    {
+        let db = rusqlite::Connection::open(later_dir.join("views/tasks.db")).unwrap();
+        db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    }
+    fs::copy(later_dir.join("views/tasks.db"), &tasks_db).unwrap();
+    assert_eq!(count(), 3, "three tasks in this log, not six");
+    let created = l.json(&["task", "create", "next"]);
+    assert_eq!(created["number"], 4);
+    let v = l.json(&["verify"]);
+    assert_eq!(
+        (v["ok"].as_bool(), v["projection_lag"].as_u64()),
+        (Some(true), Some(0))
+    );
+    assert_eq!(v["stores_missing"], serde_json::json!([]));
+}

@@ -409,6 +409,24 @@ impl Iterator for LogReader {
     }
 }
 
+/// Whether the log at `path` has, ending at `pos.offset`, the line that `pos` remembers (its
+/// hash): false for a position past the end of the log or on another line. For a store's
+/// checkpoint that may come from another ledger or another time.
+pub(crate) fn has_line_at(path: &Path, pos: &Position) -> Result<bool, LedgerError> {
+    if pos.seq == 0 {
+        return Ok(true);
+    }
+    if pos.offset > file_len(path)? {
+        return Ok(false);
+    }
+    let mut file = File::open(path).map_err(|e| LedgerError::io("open", path, e))?;
+    match check_line_end(&mut file, path, pos) {
+        Ok(()) => Ok(true),
+        Err(LedgerError::Corrupt { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Checks that the line ending at `pos.offset` is the one the caller remembers: it must end
 /// with `pos.hash`. A log that was cut, swapped or rewritten below a checkpoint fails here.
 fn check_line_end(file: &mut File, path: &Path, pos: &Position) -> Result<(), LedgerError> {

@@ -279,6 +279,60 @@ pub(super) struct OpenStore {
     pub(super) spec: Store,
     pub(super) path: PathBuf,
     pub(super) db: Connection,
+    /// The store's file is missing or is not a readable database: `db` is an empty
+    /// in-memory stand-in (the store counts as stale), and a write session replaces the
+    /// file with a new one before it builds the store from the log.
+    pub(super) placeholder: bool,
+}
+
+impl OpenStore {
+    /// Opens the store `spec` at `path` as it is: a missing file, or one SQLite cannot read
+    /// (not a database, damaged), gives a placeholder rather than an error or a new file.
+    /// Any other failure (a full disk, no permission) is an error: only a store that SQLite
+    /// itself calls damaged is replaced.
+    pub(super) fn open(spec: Store, path: PathBuf) -> Result<OpenStore, LedgerError> {
+        let damaged = |e: &rusqlite::Error| {
+            matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+            )
+        };
+        let opened = if path.exists() {
+            match open_db(&path) {
+                Ok(db) => {
+                    match db.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+                        Ok(_) => Some(db),
+                        Err(e) if damaged(&e) => None,
+                        Err(e) => return Err(db_err(&path, e)),
+                    }
+                }
+                Err(LedgerError::Db { ref source, .. }) if damaged(source) => None,
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        let (db, placeholder) = match opened {
+            Some(db) => (db, false),
+            None => (Connection::open_in_memory().map_err(|e| db_err(&path, e))?, true),
+        };
+        Ok(OpenStore {
+            spec,
+            path,
+            db,
+            placeholder,
+        })
+    }
+
+    /// Replaces a placeholder with a new, empty file (under the writer lock).
+    pub(super) fn materialize(&mut self) -> Result<(), LedgerError> {
+        if self.placeholder {
+            remove_db_files(&self.path)?;
+            self.db = open_db(&self.path)?;
+            self.placeholder = false;
+        }
+        Ok(())
+    }
 }
 
 /// What a write session did besides the caller's own batch.
@@ -314,8 +368,12 @@ pub struct VerifyReport {
     /// Tables compared between the live database and a fresh replay (none when there is
     /// no projection database yet: the next command builds it).
     pub tables_compared: Vec<String>,
-    /// The first problem the application's own checks found on the same snapshot.
+    /// The first problem the application's own checks found on the same snapshot (they
+    /// run only when every store is there).
     pub problem: Option<String>,
+    /// The stores that are missing, unreadable or of another version: neither replayed nor
+    /// compared nor checked (the next command builds them from the log).
+    pub stores_missing: Vec<String>,
 }
 
 impl Ledger {
@@ -359,7 +417,12 @@ impl Ledger {
             remove_db_files(&path)?;
             let db = open_db(&path)?;
             init_schema(&db, &path, &spec.plan())?;
-            stores.push(OpenStore { spec, path, db });
+            stores.push(OpenStore {
+                spec,
+                path,
+                db,
+                placeholder: false,
+            });
         }
         Ok(Ledger::assemble(dir, stores, subs.prepare, opts))
     }
@@ -370,7 +433,7 @@ impl Ledger {
     /// without taking the lock.
     pub fn open(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
         let mut ledger = Ledger::open_unchecked(dir, subs, opts)?;
-        if !ledger.stale_stores()?.is_empty() || ledger.is_behind()? {
+        if !ledger.stale_stores()?.is_empty() || ledger.is_behind()? || !ledger.foreign_stores()?.is_empty() {
             drop(ledger.write_as(None)?);
         }
         Ok(ledger)
@@ -390,8 +453,7 @@ impl Ledger {
             .into_iter()
             .map(|spec| {
                 let path = store_path(&views, &spec.name);
-                let db = open_db(&path)?;
-                Ok(OpenStore { spec, path, db })
+                OpenStore::open(spec, path)
             })
             .collect::<Result<Vec<_>, LedgerError>>()?;
         Ok(Ledger::assemble(dir, stores, prepare, opts))
@@ -496,7 +558,7 @@ impl Ledger {
     /// Attaches every store to `db` under its name, read-only (`mode=ro`: no statement on
     /// `db` can change a store; its own temporary tables stay writable).
     pub fn attach_all(&self, db: &Connection) -> Result<(), LedgerError> {
-        for s in &self.stores {
+        for s in self.stores.iter().filter(|s| !s.placeholder) {
             db.execute(
                 &format!("ATTACH DATABASE ?1 AS \"{}\"", s.spec.name.replace('"', "\"\"")),
                 [read_only_uri(&s.path)],
@@ -539,10 +601,16 @@ impl Ledger {
         let mut recovery = Recovery::default();
         // a rebuild killed before it finished left its files: none runs now (the lock is
         // ours), so they go
-        for s in &self.stores {
+        for s in &mut self.stores {
             remove_db_files(&rebuild_path(&s.path))?;
+            s.materialize()?;
         }
-        let stale = self.stale_stores()?;
+        let mut stale = self.stale_stores()?;
+        for i in self.foreign_stores()? {
+            if !stale.contains(&i) {
+                stale.push(i);
+            }
+        }
         if !stale.is_empty() {
             self.rebuild_locked(&stale)?;
             recovery.rebuilt = true;
@@ -578,6 +646,37 @@ impl Ledger {
         }
     }
 
+    /// The stores (by index) whose checkpoints name no line of the log: a store from another
+    /// ledger, or from a later time than the log (a backup that copied the log before the
+    /// stores). Such a store is derived data that does not belong to this log, and is
+    /// rebuilt; but when no store's checkpoint names a line of the log, it is the log that
+    /// lost committed lines, and the reader reports that as damage (exit 6).
+    fn foreign_stores(&self) -> Result<Vec<usize>, LedgerError> {
+        let positions = self.positions()?;
+        let mut foreign = Vec::new();
+        let mut agreeing = 0;
+        for (i, s) in self.stores.iter().enumerate() {
+            if s.placeholder || !schema_is_current(s)? {
+                continue;
+            }
+            let Some(pos) = s
+                .spec
+                .projections
+                .iter()
+                .map(|p| positions.get(p.name()).copied().unwrap_or(Position::GENESIS))
+                .min_by_key(|p| p.seq)
+            else {
+                continue;
+            };
+            if log::has_line_at(&self.events, &pos)? {
+                agreeing += 1;
+            } else {
+                foreign.push(i);
+            }
+        }
+        Ok(if agreeing == 0 { Vec::new() } else { foreign })
+    }
+
     /// The stores (by index) whose tables are missing or of another version.
     fn stale_stores(&self) -> Result<Vec<usize>, LedgerError> {
         let mut stale = Vec::new();
@@ -602,10 +701,14 @@ impl Ledger {
             .any(|n| positions.get(n).is_none_or(|p| p.seq != head.seq)))
     }
 
-    /// Every subscriber's checkpoint, from every store (names are unique across stores).
+    /// Every subscriber's checkpoint, from every store that has its tables (names are
+    /// unique across stores); a store without them has none.
     fn positions(&self) -> Result<HashMap<String, Position>, LedgerError> {
         let mut all = HashMap::new();
         for s in &self.stores {
+            if s.placeholder || !schema_is_current(s)? {
+                continue;
+            }
             all.extend(read_positions(&s.db).map_err(|e| db_err(&s.path, e))?);
         }
         Ok(all)

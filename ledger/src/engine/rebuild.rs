@@ -37,14 +37,9 @@ impl Ledger {
         let prepare = subs.prepare;
         for spec in subs.stores {
             let path = store_path(&views, &spec.name);
-            let db = match open_db(&path) {
-                Ok(db) => db,
-                Err(_) => {
-                    remove_db_files(&path)?;
-                    open_db(&path)?
-                }
-            };
-            stores.push(OpenStore { spec, path, db });
+            let mut store = OpenStore::open(spec, path)?;
+            store.materialize()?;
+            stores.push(store);
         }
         let mut ledger = Ledger::assemble(dir, stores, prepare, opts);
         ledger.set_progress(progress);

@@ -478,6 +478,9 @@ fn a_missing_corrupt_or_foreign_store_is_named_by_verify_and_rebuilt_from_the_lo
         db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
     }
     fs::copy(later_dir.join("views/tasks.db"), &tasks_db).unwrap();
+    // verify names it as not this log's (exit 0), rather than calling the log damaged
+    let v = l.json(&["verify"]);
+    assert_eq!(v["stores_missing"], serde_json::json!(["tasks"]), "{v}");
     assert_eq!(count(), 3, "three tasks in this log, not six");
     let created = l.json(&["task", "create", "next"]);
     assert_eq!(created["number"], 4);

@@ -75,7 +75,7 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
         );
     } else if !report.stores_missing.is_empty() {
         said.push(format!(
-            "note: the stores {} are missing, unreadable or from another version, neither compared nor checked; the next command builds them from the log",
+            "note: the stores {} are missing, unreadable, from another version or not of this log: neither compared nor checked; the next command builds them from the log",
             report.stores_missing.join(", ")
         ));
     }

@@ -371,8 +371,9 @@ pub struct VerifyReport {
     /// The first problem the application's own checks found on the same snapshot (they
     /// run only when every store is there).
     pub problem: Option<String>,
-    /// The stores that are missing, unreadable or of another version: neither replayed nor
-    /// compared nor checked (the next command builds them from the log).
+    /// The stores that are missing, unreadable, of another version, or whose checkpoints name
+    /// no line of this log: neither replayed nor compared nor checked (the next command
+    /// builds them from the log).
     pub stores_missing: Vec<String>,
 }
 
@@ -651,7 +652,7 @@ impl Ledger {
     /// stores). Such a store is derived data that does not belong to this log, and is
     /// rebuilt; but when no store's checkpoint names a line of the log, it is the log that
     /// lost committed lines, and the reader reports that as damage (exit 6).
-    fn foreign_stores(&self) -> Result<Vec<usize>, LedgerError> {
+    pub(super) fn foreign_stores(&self) -> Result<Vec<usize>, LedgerError> {
         let positions = self.positions()?;
         let mut foreign = Vec::new();
         let mut agreeing = 0;

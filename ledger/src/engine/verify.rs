@@ -29,7 +29,13 @@ impl Ledger {
     ) -> Result<VerifyReport, LedgerError> {
         let mut has = Vec::new();
         for s in &self.stores {
-            has.push(schema_is_current(s)?);
+            has.push(!s.placeholder && schema_is_current(s)?);
+        }
+        // a store whose checkpoints name no line of the log (another ledger's, or from a
+        // later time) is not this log's: named with the missing ones, not called damage of
+        // the log (the next command rebuilds it)
+        for i in self.foreign_stores()? {
+            has[i] = false;
         }
         let mut snaps = Vec::new();
         for (s, _) in self.stores.iter().zip(&has).filter(|(_, h)| **h) {

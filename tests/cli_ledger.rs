@@ -491,3 +491,17 @@ fn a_missing_corrupt_or_foreign_store_is_named_by_verify_and_rebuilt_from_the_lo
     );
     assert_eq!(v["stores_missing"], serde_json::json!([]));
 }
+
+/// The stores hold every balance and every credential's hash: a command that writes makes
+/// their folder and files private again when someone loosened them.
+#[test]
+fn a_command_that_writes_makes_loosened_stores_private_again() {
+    use std::os::unix::fs::PermissionsExt;
+    let l = Ledger::init();
+    let views = l.dir.join("views");
+    let auth = views.join("auth.db");
+    fs::set_permissions(&views, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(&auth, fs::Permissions::from_mode(0o644)).unwrap();
+    l.ok(&["user", "add", "kesha", "--role", "worker"]);
+    common::assert_private(&views);
+}

@@ -606,6 +606,7 @@ impl Ledger {
             remove_db_files(&rebuild_path(&s.path))?;
             s.materialize()?;
         }
+        self.keep_private()?;
         let mut stale = self.stale_stores()?;
         for i in self.foreign_stores()? {
             if !stale.contains(&i) {
@@ -676,6 +677,33 @@ impl Ledger {
             }
         }
         Ok(if agreeing == 0 { Vec::new() } else { foreign })
+    }
+
+    /// Makes the stores' folder (0700) and files (0600, their journals too) private again
+    /// when their mode was loosened: they hold every balance and every hash of a credential.
+    /// Only what this user owns; under the writer lock.
+    fn keep_private(&self) -> Result<(), LedgerError> {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail
+        let me = unsafe { libc::geteuid() };
+        let tighten = |path: &Path, mode: u32| -> Result<(), LedgerError> {
+            match fs::symlink_metadata(path) {
+                Ok(m) if m.uid() == me && !m.file_type().is_symlink() && m.mode() & 0o777 & !mode != 0 => {
+                    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+                        .map_err(|e| LedgerError::io("set permissions of", path, e))
+                }
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(LedgerError::io("inspect", path, e)),
+            }
+        };
+        tighten(&self.dir.join(VIEWS_DIR), 0o700)?;
+        for s in &self.stores {
+            for suffix in ["", "-wal", "-shm"] {
+                tighten(&PathBuf::from(format!("{}{suffix}", s.path.display())), 0o600)?;
+            }
+        }
+        Ok(())
     }
 
     /// The stores (by index) whose tables are missing or of another version.

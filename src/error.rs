@@ -185,6 +185,17 @@ impl From<crate::scheduler::ScheduleError> for AppError {
 impl From<LedgerError> for AppError {
     fn from(e: LedgerError) -> AppError {
         let (kind, code, hint) = match &e {
+            // the log is intact: a store holds other rows than its replay (derived data)
+            LedgerError::Corrupt {
+                problem: popug_ledger::Problem::ReplayMismatch { .. },
+                ..
+            } => (
+                Kind::Damaged,
+                "ledger_damaged",
+                Some(
+                    "the log is intact and the stores are derived from it: `popug rebuild` builds them anew",
+                ),
+            ),
             LedgerError::Corrupt { .. } => (
                 Kind::Damaged,
                 "ledger_damaged",

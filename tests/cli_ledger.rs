@@ -505,3 +505,30 @@ fn a_command_that_writes_makes_loosened_stores_private_again() {
     l.ok(&["user", "add", "kesha", "--role", "worker"]);
     common::assert_private(&views);
 }
+
+/// A store whose rows differ from the log's replay is damage of derived data: `verify` says
+/// so (exit 6) and points at `rebuild`, not at restoring the intact log; `rebuild` mends it.
+#[test]
+fn a_tampered_store_is_damage_that_rebuild_mends() {
+    let l = Ledger::init();
+    l.ok(&["user", "add", "kesha", "--role", "worker"]);
+    l.ok(&["task", "create", "t"]);
+    {
+        let db = rusqlite::Connection::open(l.dir.join("views/accounting.db")).unwrap();
+        db.execute(
+            "UPDATE accounts SET balance = balance + 100 WHERE user_id IS NOT NULL",
+            [],
+        )
+        .unwrap();
+    }
+    let out = l.admin().args(["--json", "verify"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    let hint = err["error"]["hint"].as_str().unwrap_or_default();
+    assert!(
+        hint.contains("popug rebuild") && !hint.contains("restore"),
+        "{err}"
+    );
+    l.ok(&["rebuild"]);
+    assert_eq!(l.json(&["verify"])["ok"], true);
+}

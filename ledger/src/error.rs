@@ -149,7 +149,7 @@ pub enum Problem {
         "the line the projections stopped at no longer ends with the hash they recorded (the log was rewritten)"
     )]
     CheckpointMismatch,
-    #[error("replaying the log gives different `{table}` than the projection database holds")]
+    #[error("replaying the log gives different `{table}` than its store holds")]
     ReplayMismatch { table: String },
     #[error("the last event is seq {log_seq} but the projections have seen seq {db_seq}")]
     ProjectionsAhead { log_seq: u64, db_seq: u64 },

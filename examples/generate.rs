@@ -175,7 +175,7 @@ fn main() -> Res<()> {
                         .then(|| format!("POP-{}", rng.random_range(1..100_000u32))),
                     description: None,
                 };
-                let t = w.decide(|_, ctx| tasks::decide_create(&workers, input, ctx))?;
+                let t = w.decide(|ctx| tasks::decide_create(&workers, input, ctx))?;
                 batches.push(vec![t.to_event(&manager.user.user_id)]);
             }
             w.append_in_chunks(batches, CHUNK, forget)?;
@@ -192,7 +192,7 @@ fn main() -> Res<()> {
                 },
             )?;
             let workers = tasks::worker_ids(w.store(tasks::STORE))?;
-            let (_, moves) = w.decide(|_, ctx| tasks::decide_shuffle(&open, &workers, ctx))?;
+            let (_, moves) = w.decide(|ctx| tasks::decide_shuffle(&open, &workers, ctx))?;
             w.append(moves.iter().map(|m| m.to_event(&manager.user.user_id)).collect())?;
             overhead += w.head()?.seq - before;
         }

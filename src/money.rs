@@ -13,12 +13,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 #[serde(transparent)]
 pub struct Money(pub i64);
 
-impl Money {
-    pub fn cents(self) -> i64 {
-        self.0
-    }
-}
-
 impl schemars::JsonSchema for Money {
     fn inline_schema() -> bool {
         true

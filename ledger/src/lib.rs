@@ -38,7 +38,7 @@ pub fn crash_point(point: &str) {
 
 pub use engine::{
     Clock, Context, EVENTS_FILE, LOCK_FILE, Ledger, Options, Projection, Reactor, RebuildReport, Recovery,
-    Replay, Retried, Store, Subscribers, VIEWS_DIR, VerifyReport, Views, WriteGuard,
+    Replay, Retried, Store, Subscribers, VIEWS_DIR, VerifyReport, WriteGuard,
 };
 pub use error::{BoxError, LedgerError, Problem};
 pub use line::{Decoded, Event, Hash, LineError, NewEvent};

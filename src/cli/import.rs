@@ -98,7 +98,7 @@ pub fn import(
         .collect();
     let mut batches = Vec::with_capacity(todo.len());
     for (row, input) in todo {
-        let created = w.decide(|_, ctx| tasks::decide_create(&workers, input, ctx))?;
+        let created = w.decide(|ctx| tasks::decide_create(&workers, input, ctx))?;
         ids.insert(row, created.task_id.clone().into());
         batches.push(task_batch(
             &created,

@@ -24,7 +24,7 @@ pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
     )
     .map_err(db_error)?;
     let workers = tasks::worker_ids(w.store(tasks::STORE)).map_err(db_error)?;
-    let (shuffle_id, moves) = w.decide(|_, ctx| tasks::decide_shuffle(&open, &workers, ctx))?;
+    let (shuffle_id, moves) = w.decide(|ctx| tasks::decide_shuffle(&open, &workers, ctx))?;
     w.append(moves.iter().map(|m| m.to_event(&actor.user.user_id)).collect())?;
     let logins: std::collections::HashMap<String, String> = auth::all_users(w.store(crate::auth::STORE))
         .map_err(db_error)?

@@ -168,7 +168,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                 }
                 None => {
                     let workers = tasks::worker_ids(w.store(tasks::STORE)).map_err(db_error)?;
-                    let created = w.decide(|_, ctx| tasks::decide_create(&workers, input, ctx))?;
+                    let created = w.decide(|ctx| tasks::decide_create(&workers, input, ctx))?;
                     w.append(task_batch(
                         &created,
                         idempotency_key.as_deref(),

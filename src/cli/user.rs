@@ -127,7 +127,7 @@ fn hand_over(
         .map_err(db_error)?;
         (open, crate::tasks::worker_ids(db).map_err(db_error)?)
     };
-    let moves = w.decide(|_, ctx| crate::tasks::decide_hand_over(open, &workers, &user.user_id, ctx))?;
+    let moves = w.decide(|ctx| crate::tasks::decide_hand_over(open, &workers, &user.user_id, ctx))?;
     let mut events = Vec::with_capacity(moves.len());
     let mut docs = Vec::with_capacity(moves.len());
     for (task, m) in moves {

@@ -34,8 +34,8 @@ mod write;
 
 use store::*;
 
+pub use write::WriteGuard;
 use write::new_id;
-pub use write::{Views, WriteGuard};
 
 pub const EVENTS_FILE: &str = "events.jsonl";
 /// The folder of the stores (`views/<store>.db`), beside the log.
@@ -163,7 +163,7 @@ impl<'a> Context<'a> {
 /// decided. Stores are replayed in parallel threads by `rebuild` and `verify`.
 pub struct Store {
     /// The store's name: its file is `views/<name>.db`, and the schema it is attached as
-    /// in a cross-store read ([`Ledger::attach_all`]).
+    /// in a cross-store read ([`Ledger::reader`]).
     pub name: String,
     /// The version of this store's tables: a store built by another version is rebuilt from
     /// the log on open (the other stores are left as they are).
@@ -514,7 +514,7 @@ impl Ledger {
     /// A new connection that sees every store read-only, each attached under its name
     /// (`SELECT … FROM tasks.tasks`; a table name found in one store alone needs no
     /// prefix). For reads that span contexts: reports, exports, invariants. `BEGIN` on it and
-    /// one read of each store give one snapshot per store; see [`Ledger::attach_all`].
+    /// one read of each store give one snapshot per store; see [`Ledger::snapshot`].
     pub fn reader(&self) -> Result<Connection, LedgerError> {
         let db = Connection::open_in_memory().map_err(|e| db_err(&self.dir, e))?;
         self.attach_all(&db)?;
@@ -558,7 +558,7 @@ impl Ledger {
 
     /// Attaches every store to `db` under its name, read-only (`mode=ro`: no statement on
     /// `db` can change a store; its own temporary tables stay writable).
-    pub fn attach_all(&self, db: &Connection) -> Result<(), LedgerError> {
+    fn attach_all(&self, db: &Connection) -> Result<(), LedgerError> {
         for s in self.stores.iter().filter(|s| !s.placeholder) {
             db.execute(
                 &format!("ATTACH DATABASE ?1 AS \"{}\"", s.spec.name.replace('"', "\"\"")),

@@ -14,7 +14,7 @@ impl Ledger {
     }
 
     /// [`Ledger::verify`] on one consistent snapshot, with the application's own checks
-    /// (`check`, given every store attached as of the snapshot, see [`Ledger::attach_all`],
+    /// (`check`, given every store attached as of the snapshot, see [`Ledger::reader`],
     /// and whether every projection and reactor had caught up there) run on that same
     /// snapshot. The snapshot is taken in an instant under the shared lock, when no writer
     /// is in the middle of a command: a SQLite read transaction on each store and the log's

@@ -37,39 +37,10 @@ impl<'l> WriteGuard<'l> {
     }
 }
 
-/// The stores as a decision sees them: each context reads its own.
-#[derive(Clone, Copy)]
-pub struct Views<'a>(&'a [OpenStore]);
-
-impl<'a> Views<'a> {
-    /// The store called `name`.
-    ///
-    /// # Panics
-    /// When no store has that name (a wiring mistake).
-    pub fn store(&self, name: &str) -> &'a Connection {
-        &self
-            .0
-            .iter()
-            .find(|s| s.spec.name == name)
-            .unwrap_or_else(|| panic!("no store is called `{name}`"))
-            .db
-    }
-}
-
 impl WriteGuard<'_> {
     /// The store called `name`, as this session has it (its own writes included).
     pub fn store(&self, name: &str) -> &Connection {
         self.ledger.store(name)
-    }
-
-    /// Every store, for a decision that is handed them.
-    pub fn views(&self) -> Views<'_> {
-        Views(&self.ledger.stores)
-    }
-
-    /// The ledger this session writes, for reads through its other helpers.
-    pub fn ledger(&self) -> &Ledger {
-        self.ledger
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -85,14 +56,10 @@ impl WriteGuard<'_> {
         &mut self.rng
     }
 
-    /// Runs a decision with the stores and the injected clock and random source.
-    pub fn decide<T>(&mut self, f: impl FnOnce(Views<'_>, &mut Context<'_>) -> T) -> T {
-        let mut ctx = Context {
-            now: self.now,
-            rng: &mut self.rng,
-            last_id: Some(&mut self.last_id),
-        };
-        f(Views(&self.ledger.stores), &mut ctx)
+    /// Runs a decision with the injected clock and random source (what it reads of the
+    /// stores, the caller reads first with [`WriteGuard::store`]).
+    pub fn decide<T>(&mut self, f: impl FnOnce(&mut Context<'_>) -> T) -> T {
+        f(&mut self.context())
     }
 
     pub fn context(&mut self) -> Context<'_> {

@@ -227,9 +227,5 @@ pub fn subscribers(dir: &std::path::Path) -> Subscribers {
                 .reactor(notifications::Notifications::new(dir.join("notifications"))),
             Store::new(analytics::STORE, analytics::STORE_VERSION).projection(analytics::projection::Days),
         ],
-        // every payload decoded once, before the stores' threads read it
-        prepare: Some(|e| {
-            let _ = crate::events::decode(e);
-        }),
     }
 }

@@ -25,7 +25,6 @@ fn main() {
 
     let no_reactor = || Subscribers {
         stores: vec![popug_ledger::Store::new("bank", 1).projection(support::Balances)],
-        prepare: None,
     };
     let append_one = |subs: Subscribers, name: &str, what: &str| {
         let mut l = Ledger::create(&tmp.path().join(name), subs, support::options(None)).unwrap();

@@ -553,7 +553,6 @@ fn a_reactor_is_flushed_before_its_events_are_appended_and_a_failed_flush_append
                 .projection(support::Balances)
                 .reactor(reactor.clone()),
         ],
-        prepare: None,
     };
     let mut l = Ledger::create(&dir, subs, support::options(None)).unwrap();
     {
@@ -635,7 +634,6 @@ fn a_store_of_another_version_is_rebuilt_alone() {
                 .reactor(support::Receipts),
             popug_ledger::Store::new("tally", 2).projection(support::Tally),
         ],
-        prepare: None,
     };
     let l = Ledger::open(&dir, subs, options(None)).unwrap();
     assert!(l.last_recovery().rebuilt);

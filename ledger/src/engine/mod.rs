@@ -206,10 +206,6 @@ impl Store {
 #[derive(Default)]
 pub struct Subscribers {
     pub stores: Vec<Store>,
-    /// Prepares an event before the stores read it in a replay (rebuild, verify), on the
-    /// thread that hands events to the stores' threads: the place to decode a payload once
-    /// for all of them ([`Event::decoded`]) rather than in each store's thread at once.
-    pub prepare: Option<fn(&Event)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -266,8 +262,6 @@ pub struct Ledger {
     dir: PathBuf,
     events: PathBuf,
     stores: Vec<OpenStore>,
-    /// See [`Subscribers::prepare`].
-    prepare: Option<fn(&Event)>,
     opts: Options,
     last_recovery: Recovery,
     /// Called now and then by long reads (rebuild, verify) with (bytes read, log size).
@@ -425,7 +419,7 @@ impl Ledger {
                 placeholder: false,
             });
         }
-        Ok(Ledger::assemble(dir, stores, subs.prepare, opts))
+        Ok(Ledger::assemble(dir, stores, opts))
     }
 
     /// Opens an existing ledger. A store is created or rebuilt when it is missing or from
@@ -448,7 +442,6 @@ impl Ledger {
             return Err(LedgerError::NotFound(dir.to_owned()));
         }
         let views = views_dir(dir)?;
-        let prepare = subs.prepare;
         let stores = subs
             .stores
             .into_iter()
@@ -457,7 +450,7 @@ impl Ledger {
                 OpenStore::open(spec, path)
             })
             .collect::<Result<Vec<_>, LedgerError>>()?;
-        Ok(Ledger::assemble(dir, stores, prepare, opts))
+        Ok(Ledger::assemble(dir, stores, opts))
     }
 
     /// What the last write session (or the catch-up in `open`) recovered.
@@ -465,13 +458,12 @@ impl Ledger {
         &self.last_recovery
     }
 
-    fn assemble(dir: &Path, stores: Vec<OpenStore>, prepare: Option<fn(&Event)>, opts: Options) -> Ledger {
+    fn assemble(dir: &Path, stores: Vec<OpenStore>, opts: Options) -> Ledger {
         let events = dir.join(EVENTS_FILE);
         Ledger {
             dir: dir.to_owned(),
             events,
             stores,
-            prepare,
             opts,
             last_recovery: Recovery::default(),
             progress: Default::default(),

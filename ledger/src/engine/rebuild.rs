@@ -34,14 +34,13 @@ impl Ledger {
         // a store file that SQLite cannot even open is replaced; any other is kept until
         // the new one is complete
         let mut stores = Vec::new();
-        let prepare = subs.prepare;
         for spec in subs.stores {
             let path = store_path(&views, &spec.name);
             let mut store = OpenStore::open(spec, path)?;
             store.materialize()?;
             stores.push(store);
         }
-        let mut ledger = Ledger::assemble(dir, stores, prepare, opts);
+        let mut ledger = Ledger::assemble(dir, stores, opts);
         ledger.set_progress(progress);
         let report = ledger.rebuild_with(lock)?;
         Ok((ledger, report))
@@ -88,7 +87,6 @@ impl Ledger {
         let progress = &self.progress;
         let events_path = &self.events;
         let interrupt_ref = &interrupt;
-        let prepare = self.prepare;
         let (scan, reader) = reader.read_shared(|chunks| {
             std::thread::scope(|scope| {
                 let mut senders = Vec::new();
@@ -101,10 +99,7 @@ impl Ledger {
                     builders.push(scope.spawn(move || build_store(plan, &tmp, stores, rx)));
                     senders.push(tx);
                 }
-                let fed = feed(chunks, &senders, |ev, end, events| {
-                    if let Some(prepare) = prepare {
-                        prepare(ev);
-                    }
+                let fed = feed(chunks, &senders, |_, end, events| {
                     if events.is_multiple_of(8192) {
                         report_progress_to(progress, events_path, end);
                         interrupt_ref.check()?;

@@ -109,7 +109,6 @@ impl Ledger {
         };
         let progress = &self.progress;
         let events_path = &self.events;
-        let prepare = self.prepare;
         let replays: Vec<(Plan<'_>, Vec<u64>, PathBuf, Connection)> = snaps
             .into_iter()
             .map(|(s, snap)| {
@@ -140,9 +139,6 @@ impl Ledger {
                 let mut ids = HashSet::new();
                 let mut last = Position::GENESIS;
                 let fed = feed(chunks, &senders, |ev, end, events| {
-                    if let Some(prepare) = prepare {
-                        prepare(ev);
-                    }
                     if !ids.insert(ev.id) {
                         return Err(LedgerError::corrupt(ev.seq, end, Problem::DuplicateId(ev.id)));
                     }

@@ -98,7 +98,6 @@ pub fn subscribers() -> Subscribers {
             Store::new("bank", 1).projection(Balances).reactor(Receipts),
             Store::new("tally", 1).projection(Tally),
         ],
-        prepare: None,
     }
 }
 

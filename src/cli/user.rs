@@ -85,10 +85,7 @@ impl Report for Users {
         self.0.iter().map(user_json).collect()
     }
     fn human(&self) -> Human {
-        Human {
-            table: Some((HEADER.to_vec(), self.0.iter().map(user_row).collect())),
-            ..Human::default()
-        }
+        Human::table((HEADER.to_vec(), self.0.iter().map(user_row).collect()))
     }
 }
 
@@ -101,10 +98,7 @@ impl Report for OneUser {
         user_json(&self.0)
     }
     fn human(&self) -> Human {
-        Human {
-            table: Some((HEADER.to_vec(), vec![user_row(&self.0)])),
-            ..Human::default()
-        }
+        Human::table((HEADER.to_vec(), vec![user_row(&self.0)]))
     }
 }
 
@@ -194,6 +188,23 @@ fn validate_email(e: &Option<String>) -> Result<()> {
     Ok(())
 }
 
+/// The preamble of an admin's command about one user, inside its write session: the
+/// caller signed in and an admin (exit 3 otherwise, `what` naming the work), and the user
+/// `login` (exit 4 when there is none).
+fn admin_and_user(
+    env: &Env,
+    w: &popug_ledger::WriteGuard<'_>,
+    login: &str,
+    what: &str,
+) -> Result<(crate::auth::Actor, User)> {
+    let actor = session::actor(env, w.store(crate::auth::STORE))?;
+    actor.require(&[Role::Admin], what)?;
+    let user = auth::user_by_login(w.store(crate::auth::STORE), login)
+        .map_err(db_error)?
+        .ok_or_else(|| unknown_user(login))?;
+    Ok((actor, user))
+}
+
 fn unknown_user(login: &str) -> AppError {
     AppError::new(Kind::NotFound, "no_user", format!("there is no user `{}`", login))
         .hint("`popug user list` shows every user")
@@ -269,11 +280,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
         UserCommand::SetRole { login, role } => {
             let mut ledger = env.open()?;
             let mut w = ledger.write(env.clock)?;
-            let actor = session::actor(env, w.store(crate::auth::STORE))?;
-            actor.require(&[Role::Admin], "changing roles")?;
-            let user = auth::user_by_login(w.store(crate::auth::STORE), &login)
-                .map_err(db_error)?
-                .ok_or_else(|| unknown_user(&login))?;
+            let (actor, user) = admin_and_user(env, &w, &login, "changing roles")?;
             let mut reassigned = Vec::new();
             let admins = auth::active_admins(w.store(crate::auth::STORE)).map_err(db_error)?;
             if let Some(change) = decide::set_role(&user, role, admins)? {
@@ -296,11 +303,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
         UserCommand::Deactivate { login } => {
             let mut ledger = env.open()?;
             let mut w = ledger.write(env.clock)?;
-            let actor = session::actor(env, w.store(crate::auth::STORE))?;
-            actor.require(&[Role::Admin], "deactivating users")?;
-            let user = auth::user_by_login(w.store(crate::auth::STORE), &login)
-                .map_err(db_error)?
-                .ok_or_else(|| unknown_user(&login))?;
+            let (actor, user) = admin_and_user(env, &w, &login, "deactivating users")?;
             let mut reassigned = Vec::new();
             let admins = auth::active_admins(w.store(crate::auth::STORE)).map_err(db_error)?;
             if let Some(deactivated) = decide::deactivate(&user, admins)? {
@@ -334,11 +337,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             let password = auth::generate_password();
             let password_hash = auth::hash_password(&password)?;
             let mut w = ledger.write(env.clock)?;
-            let actor = session::actor(env, w.store(crate::auth::STORE))?;
-            actor.require(&[Role::Admin], "resetting passwords")?;
-            let user = auth::user_by_login(w.store(crate::auth::STORE), &login)
-                .map_err(db_error)?
-                .ok_or_else(|| unknown_user(&login))?;
+            let (actor, user) = admin_and_user(env, &w, &login, "resetting passwords")?;
             let mut batch = vec![
                 PasswordChanged {
                     user_id: user.user_id.clone().into(),

@@ -22,6 +22,16 @@ pub struct Human {
     pub after: Vec<String>,
 }
 
+impl Human {
+    /// A table alone.
+    pub fn table(table: Table) -> Human {
+        Human {
+            table: Some(table),
+            ..Human::default()
+        }
+    }
+}
+
 /// A command's answer, in every form (see the module documentation).
 pub trait Report {
     /// A list (its CSV is its table) rather than one object (its CSV is the document).

@@ -15,16 +15,13 @@ impl Report for Catalogue {
         self.0.iter().map(|(t, v)| json!({"type": t, "v": v})).collect()
     }
     fn human(&self) -> Human {
-        Human {
-            table: Some((
-                vec!["type", "v"],
-                self.0
-                    .iter()
-                    .map(|(t, v)| vec![t.to_string(), v.to_string()])
-                    .collect(),
-            )),
-            ..Human::default()
-        }
+        Human::table((
+            vec!["type", "v"],
+            self.0
+                .iter()
+                .map(|(t, v)| vec![t.to_string(), v.to_string()])
+                .collect(),
+        ))
     }
 }
 

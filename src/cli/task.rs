@@ -93,10 +93,7 @@ impl Report for TaskList {
         self.0.iter().map(task_json).collect()
     }
     fn human(&self) -> Human {
-        Human {
-            table: Some((HEADER.to_vec(), task_rows(&self.0))),
-            ..Human::default()
-        }
+        Human::table((HEADER.to_vec(), task_rows(&self.0)))
     }
 }
 
@@ -110,9 +107,8 @@ impl Report for OneTask {
     }
     fn human(&self) -> Human {
         Human {
-            table: Some((HEADER.to_vec(), task_rows(std::slice::from_ref(&self.0)))),
             after: self.0.description.iter().cloned().collect(),
-            ..Human::default()
+            ..Human::table((HEADER.to_vec(), task_rows(std::slice::from_ref(&self.0))))
         }
     }
     /// One table: the description is a column of its row, never a line of its own.

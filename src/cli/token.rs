@@ -154,10 +154,7 @@ impl Report for Tokens {
                 ]
             })
             .collect();
-        Human {
-            table: Some((vec!["id", "login", "name", "created", "expires", "state"], rows)),
-            ..Human::default()
-        }
+        Human::table((vec!["id", "login", "name", "created", "expires", "state"], rows))
     }
 }
 

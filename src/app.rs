@@ -24,6 +24,18 @@ pub struct Env {
     /// `POPUG_SEED` as the caller gave it: read by `init` (a seeded ledger), and on any other
     /// command only checked against the ledger's own seed (see [`Env::options`]).
     pub requested_seed: Option<u64>,
+    /// Who runs the commands: the person at this terminal, or one web request.
+    pub caller: Caller,
+}
+
+/// Whose credential a command runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The command line: `POPUG_TOKEN`, else the session saved for this OS user (CLI.md).
+    Terminal,
+    /// One request to `popug serve`: exactly this token (a Bearer token or the session
+    /// cookie's), or none. Never the server's own `POPUG_TOKEN` or saved session.
+    Request(Option<String>),
 }
 
 impl Env {
@@ -69,7 +81,16 @@ impl Env {
             ledger_dir,
             clock,
             requested_seed: seed,
+            caller: Caller::Terminal,
         })
+    }
+
+    /// The same ledger and clock, for one web request made with `token`.
+    pub fn for_request(&self, token: Option<String>) -> Env {
+        Env {
+            caller: Caller::Request(token),
+            ..self.clone()
+        }
     }
 
     /// The options of a new ledger (`init`): seeded when `POPUG_SEED` is set.

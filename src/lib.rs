@@ -1,8 +1,8 @@
 //! popug: the Popug task tracker on a hash-chained event ledger.
 //!
 //! One folder per bounded context (`auth`, `scheduler`, …), each with its events, its
-//! decisions and its projection; `cli` parses, authorizes, renders. Contexts talk only
-//! through the ledger.
+//! decisions and its projection; `cli` parses, authorizes, renders; `web` serves the same
+//! commands as pages and a JSON API. Contexts talk only through the ledger.
 
 pub mod accounting;
 pub mod analytics;
@@ -23,6 +23,7 @@ pub mod tasks;
 #[cfg(test)]
 pub(crate) mod testkit;
 pub mod text;
+pub mod web;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -29,6 +29,25 @@ pub struct EventsArgs {
 /// step with the checking reader, so what is printed is the stored bytes, never a
 /// re-serialization, and only lines the checking reader accepted.
 pub fn events(env: &Env, out: &mut Out, args: EventsArgs) -> Result<()> {
+    let out = std::cell::RefCell::new(out);
+    stream(
+        env,
+        &args,
+        || out.borrow_mut().flush().is_err(),
+        |line| out.borrow_mut().raw(line),
+    )
+}
+
+/// The log's lines after `args.since` (of `args.types`, when given), each with its newline
+/// and password hashes redacted, handed to `emit` as they are read; with `args.follow`, then
+/// every line appended later, polled every 200 ms, until `stop` says so (checked between
+/// polls) or `emit` fails. Admins only (exit 3). Shared by `popug events` and the web.
+pub fn stream(
+    env: &Env,
+    args: &EventsArgs,
+    stop: impl Fn() -> bool,
+    mut emit: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
     let (ledger, _) = crate::cli::session::signed_in(env, &[Role::Admin], "reading the event log")?;
     let path = ledger.events_path().to_owned();
     let mut raw = BufReader::new(File::open(&path)?);
@@ -41,14 +60,13 @@ pub fn events(env: &Env, out: &mut Out, args: EventsArgs) -> Result<()> {
             line.clear();
             raw.read_until(b'\n', &mut line)?;
             if event.seq > args.since && (args.types.is_empty() || args.types.contains(&event.event_type)) {
-                out.raw(&redact_password_hashes(&line))?;
+                emit(&redact_password_hashes(&line))?;
             }
         }
         from = reader.position();
-        if !args.follow {
+        if !args.follow || stop() {
             return Ok(());
         }
-        out.flush()?;
         std::thread::sleep(Duration::from_millis(200));
     }
 }

@@ -63,17 +63,28 @@ pub(super) fn read_secret(from_stdin: bool, prompt: &str) -> Result<String> {
 const DUMMY_PHC: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$WfYdSOh4Jk5dMj1TQ2cUL2oR0oWl5CZ1wGeV+Ww7oB8";
 
-pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
-    let password = read_secret(args.password_stdin, "Password: ")?;
+/// A new session: its token (shown once, never stored in clear), its user and its expiry
+/// (RFC 3339, UTC).
+pub struct SignedIn {
+    pub token: String,
+    pub user: auth::User,
+    pub expires_at: String,
+}
+
+/// Checks `password` for `login` and records a new session credential (`CredentialIssued`),
+/// valid for [`SESSION_DAYS`] by the real clock. A wrong password, an unknown login and a
+/// deactivated user are the same refusal (exit 3, `bad_credentials`), in the same time.
+/// Shared by `popug login` and the web's sign-in form.
+pub fn sign_in(env: &Env, login: &str, password: &str) -> Result<SignedIn> {
     let mut ledger = env.open()?;
-    let user = auth::user_by_login(ledger.store(crate::auth::STORE), &args.login).map_err(db_error)?;
+    let user = auth::user_by_login(ledger.store(crate::auth::STORE), login).map_err(db_error)?;
     let hash = match &user {
         Some(u) => auth::password_hash_of(ledger.store(crate::auth::STORE), &u.user_id)
             .map_err(db_error)?
             .unwrap_or_default(),
         None => DUMMY_PHC.to_owned(),
     };
-    let matches = auth::password_matches(&password, &hash);
+    let matches = auth::password_matches(password, &hash);
     // a deactivated user is told nothing more than a wrong password would tell
     if !(matches && user.as_ref().is_some_and(|u| u.active)) {
         return Err(auth::decide::AuthError::BadCredentials.into());
@@ -93,8 +104,20 @@ pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
     )?;
     let user = user.expect("a session is issued to a user");
     w.append(vec![issued.to_event(&user.user_id)])?;
-    drop(w);
-    let expires = popug_ledger::line::format_at(&expires_at);
+    Ok(SignedIn {
+        token,
+        user,
+        expires_at: popug_ledger::line::format_at(&expires_at),
+    })
+}
+
+pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
+    let password = read_secret(args.password_stdin, "Password: ")?;
+    let SignedIn {
+        token,
+        user,
+        expires_at: expires,
+    } = sign_in(env, &args.login, &password)?;
     if args.print_token {
         let document = json!({"token": token, "login": user.login, "expires_at": expires});
         return out.report(&Answer::new(document, vec![token.clone()]));
@@ -121,7 +144,9 @@ pub fn logout(env: &Env, out: &mut Out) -> Result<()> {
         .to_event(&actor.user.user_id),
     ])?;
     drop(w);
-    if std::env::var_os("POPUG_TOKEN").is_none_or(|t| t.is_empty()) {
+    if env.caller == crate::app::Caller::Terminal
+        && std::env::var_os("POPUG_TOKEN").is_none_or(|t| t.is_empty())
+    {
         session::forget_session(env)?;
     }
     out.report(&Answer::new(

@@ -1,28 +1,28 @@
 //! The command line: clap definitions, dispatch, and the mapping of errors to output and
 //! exit codes. One file per command; this one only parses and dispatches.
 
-mod analytics;
-mod audit;
+pub(crate) mod analytics;
+pub(crate) mod audit;
 pub(crate) mod balance;
-mod earnings;
-mod events;
-mod export;
+pub(crate) mod earnings;
+pub(crate) mod events;
+pub(crate) mod export;
 mod import;
 mod init;
-mod login;
+pub(crate) mod login;
 mod man;
 pub mod output;
-mod passwd;
-mod pay_daily;
+pub(crate) mod passwd;
+pub(crate) mod pay_daily;
 mod rebuild;
 mod report;
 mod schema;
 pub(crate) mod session;
-mod shuffle;
-mod task;
+pub(crate) mod shuffle;
+pub(crate) mod task;
 mod token;
 pub mod user;
-mod verify;
+pub(crate) mod verify;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -111,6 +111,12 @@ pub enum Command {
     Rebuild,
     /// The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue
     Schema { r#type: Option<String> },
+    /// Serve the web dashboards and the JSON API /api/v1/ over this ledger, until SIGTERM
+    Serve {
+        /// The address and port to listen on (loopback unless you choose otherwise)
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -244,6 +250,10 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
                 Command::Events(args) => events::events(&env, out, args),
                 Command::Verify => verify::verify(&env, out),
                 Command::Rebuild => rebuild::rebuild(&env, out),
+                Command::Serve { bind } => {
+                    refuse_formats(out, "serve", "a web server")?;
+                    crate::web::serve(env, bind)
+                }
                 Command::Completions { .. } | Command::Man { .. } | Command::Schema { .. } => {
                     unreachable!("handled above")
                 }

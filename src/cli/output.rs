@@ -55,7 +55,35 @@ pub struct Out {
     /// than taken from `POPUG_FORMAT`: only an explicit ask is refused by the commands whose
     /// output has one form (`man`, `completions`, a schema, the journal).
     pub explicit: bool,
-    stdout: io::StdoutLock<'static>,
+    stdout: Sink,
+}
+
+/// Where an answer goes: standard output, or (for `popug serve`, which runs the same
+/// commands for a request) a buffer that becomes the response body.
+enum Sink {
+    Stdout(io::StdoutLock<'static>),
+    Buffer(Vec<u8>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Stdout(s) => s.write(buf),
+            Sink::Buffer(b) => b.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stdout(s) => s.write_all(buf),
+            Sink::Buffer(b) => b.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Stdout(s) => s.flush(),
+            Sink::Buffer(_) => Ok(()),
+        }
+    }
 }
 
 pub fn io_error(e: io::Error) -> AppError {
@@ -71,7 +99,32 @@ impl Out {
             format,
             color,
             explicit: true,
-            stdout: io::stdout().lock(),
+            stdout: Sink::Stdout(io::stdout().lock()),
+        }
+    }
+
+    /// An answer kept in memory rather than printed: what `popug serve` sends as a
+    /// response body, byte for byte what the command prints under the same format.
+    pub fn buffer(format: Format) -> Out {
+        Out {
+            format,
+            color: false,
+            explicit: true,
+            stdout: Sink::Buffer(Vec::new()),
+        }
+    }
+
+    /// Whether this answer goes to a person's terminal or a pipe (not a buffer): only then
+    /// are a command's side notes (stdout-channel notifications) written to stderr.
+    pub fn is_terminal_run(&self) -> bool {
+        matches!(self.stdout, Sink::Stdout(_))
+    }
+
+    /// The bytes a buffered answer holds (empty for one printed to stdout).
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self.stdout {
+            Sink::Buffer(b) => b,
+            Sink::Stdout(_) => Vec::new(),
         }
     }
 
@@ -100,7 +153,9 @@ impl Out {
     /// one CSV table (CLI.md).
     pub fn line(&mut self, text: &str) -> Result<()> {
         if self.format == Format::Csv {
-            let _ = writeln!(io::stderr().lock(), "{text}");
+            if self.is_terminal_run() {
+                let _ = writeln!(io::stderr().lock(), "{text}");
+            }
             return Ok(());
         }
         writeln!(self.stdout, "{text}").map_err(io_error)

@@ -22,25 +22,34 @@ pub struct PasswdArgs {
 /// `passwd`: the current password first, then the new one (`--password-stdin`: two lines);
 /// the user's other sessions end (a leaked session cannot keep the account).
 pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
-    let mut ledger = env.open()?;
-    let actor = session::actor(env, ledger.store(crate::auth::STORE))?;
+    // signed in before any password is asked for
+    session::signed_in(env, &[], "")?;
     let current = read_secret(args.password_stdin, "Current password: ")?;
     let password = read_secret(args.password_stdin, "New password: ")?;
     if !args.password_stdin && read_secret(false, "Again: ")? != password {
         return Err(AppError::usage("the two passwords differ"));
     }
-    auth::validate_new_password(&password)?;
+    change_password(env, out, &current, &password)
+}
+
+/// Changes the signed-in user's password from `current` to `password` (the rules of
+/// `auth::validate_new_password`); the user's other sessions end, with the tokens they made.
+/// A wrong `current` is exit 3 (`bad_credentials`). Shared by `popug passwd` and the web.
+pub fn change_password(env: &Env, out: &mut Out, current: &str, password: &str) -> Result<()> {
+    let mut ledger = env.open()?;
+    let actor = session::actor(env, ledger.store(crate::auth::STORE))?;
+    auth::validate_new_password(password)?;
     let stored = auth::password_hash_of(ledger.store(crate::auth::STORE), &actor.user.user_id)
         .map_err(db_error)?
         .unwrap_or_default();
-    if !auth::password_matches(&current, &stored) {
+    if !auth::password_matches(current, &stored) {
         return Err(AppError::new(
             Kind::Denied,
             "bad_credentials",
             "the current password is wrong",
         ));
     }
-    let password_hash = auth::hash_password(&password)?;
+    let password_hash = auth::hash_password(password)?;
     drop(actor);
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.store(crate::auth::STORE))?;

@@ -56,6 +56,12 @@ pub fn forget_session(env: &Env) -> Result<()> {
 
 /// The token this command runs with: POPUG_TOKEN, else the saved session.
 pub fn token(env: &Env) -> Result<String> {
+    if let crate::app::Caller::Request(token) = &env.caller {
+        return token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
+            AppError::new(Kind::Denied, "not_signed_in", "you are not signed in")
+                .hint("sign in, or send `Authorization: Bearer <API token>`")
+        });
+    }
     if let Ok(t) = std::env::var("POPUG_TOKEN")
         && !t.is_empty()
     {
@@ -103,6 +109,10 @@ pub fn is_stdout_notification(e: &Event) -> bool {
 /// Prints the stdout-channel notifications among `events`: after the command's own output
 /// on stdout, or on stderr as JSON lines when stdout holds a machine-readable document.
 pub fn print_notifications(out: &mut Out, db: &Connection, events: &[Event]) -> Result<()> {
+    if !out.is_terminal_run() {
+        // a web request's answer is its document alone; the Ledger page shows these
+        return Ok(());
+    }
     let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
     let mut logins: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for e in events {

@@ -1,0 +1,417 @@
+//! The JSON API under `/api/v1/` (CLI.md, "The JSON API of `popug serve`"): each route runs
+//! the matching command with the request's Bearer token, and answers its `--json` document
+//! byte for byte, or its error as `{"error":{"code","message","hint"?}}` with the status of
+//! [`super::status_of`]. A refused write writes nothing: it is the command's own refusal.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{AppState, error_response, run};
+use crate::cli::output::Format;
+use crate::cli::{analytics, audit, balance, earnings, events, pay_daily, shuffle, task};
+use crate::error::{AppError, Kind};
+use crate::events::Role;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/whoami", get(whoami))
+        .route("/tasks", get(list_tasks).post(create_task))
+        .route("/tasks/{task}", get(show_task))
+        .route("/tasks/{task}/done", post(task_done))
+        .route("/shuffle", post(shuffle))
+        .route("/pay-daily", post(pay_daily))
+        .route("/balances", get(all_balances))
+        .route("/balances/{login}", get(one_balance))
+        .route("/audit/{login}", get(audit))
+        .route("/earnings", get(earnings))
+        .route("/analytics", get(analytics))
+        .route("/events", get(events))
+        .fallback(not_found)
+}
+
+/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1), if any. The API takes no
+/// cookie: a browser cannot be made to send a Bearer header by another site (no CSRF).
+pub(super) fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// A command's JSON answer as the response.
+fn json_answer(result: Result<Vec<u8>, AppError>) -> Response {
+    match result {
+        Ok(body) => (
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response(),
+        Err(e) => error_response(&e),
+    }
+}
+
+type Params = Query<HashMap<String, String>>;
+
+/// An optional date query parameter (`YYYY-MM-DD`), refused as the CLI refuses it (400).
+fn date(params: &HashMap<String, String>, name: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
+    params
+        .get(name)
+        .filter(|s| !s.is_empty())
+        .map(|s| balance::parse_date(s).map_err(|m| AppError::usage(format!("{name}: {m}"))))
+        .transpose()
+}
+
+fn flag(params: &HashMap<String, String>, name: &str) -> Result<bool, AppError> {
+    match params.get(name).map(String::as_str) {
+        None | Some("" | "0" | "false") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(other) => Err(AppError::usage(format!(
+            "{name}: `{}` is not 1, true, 0 or false",
+            crate::text::shown(other)
+        ))),
+    }
+}
+
+/// A JSON request body (an empty body is `{}`), refused with 400 when it is not the shape.
+fn body<T: for<'de> Deserialize<'de> + Default>(bytes: &Bytes) -> Result<T, AppError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| AppError::usage(format!("the request body is not the JSON this route takes: {e}")))
+}
+
+async fn not_found() -> Response {
+    error_response(
+        &AppError::new(Kind::NotFound, "no_route", "there is no such API route")
+            .hint("docs/openapi.json lists every route"),
+    )
+}
+
+pub(super) async fn healthz(State(state): State<AppState>) -> Response {
+    let env = state.env().clone();
+    let head =
+        tokio::task::spawn_blocking(move || -> crate::error::Result<u64> { Ok(env.open()?.head()?.seq) })
+            .await;
+    match head {
+        Ok(Ok(seq)) => axum::Json(serde_json::json!({"ok": true, "head": seq})).into_response(),
+        Ok(Err(e)) => error_response(&e),
+        Err(e) => error_response(&AppError::new(Kind::Failure, "internal", e.to_string())),
+    }
+}
+
+async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    json_answer(run(&state, bearer(&headers), Format::Json, crate::cli::login::whoami).await)
+}
+
+async fn list_tasks(State(state): State<AppState>, headers: HeaderMap, Query(params): Params) -> Response {
+    let command = (|| {
+        let status = match params.get("status").map(String::as_str) {
+            None | Some("") => None,
+            Some(s @ ("open" | "done")) => Some(s.to_owned()),
+            Some(other) => {
+                return Err(AppError::usage(format!(
+                    "status: `{}` is not open or done",
+                    crate::text::shown(other)
+                )));
+            }
+        };
+        Ok(task::TaskCommand::List {
+            all: flag(&params, "all")?,
+            status,
+            assignee: params.get("assignee").filter(|s| !s.is_empty()).cloned(),
+        })
+    })();
+    let command = match command {
+        Ok(c) => c,
+        Err(e) => return error_response(&e),
+    };
+    json_answer(
+        run(&state, bearer(&headers), Format::Json, move |env, out| {
+            task::run(env, out, command)
+        })
+        .await,
+    )
+}
+
+async fn show_task(State(state): State<AppState>, headers: HeaderMap, Path(task): Path<String>) -> Response {
+    json_answer(
+        run(&state, bearer(&headers), Format::Json, move |env, out| {
+            task::run(env, out, task::TaskCommand::Show { task })
+        })
+        .await,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewTaskBody {
+    #[serde(default)]
+    title: String,
+    jira_id: Option<String>,
+    description: Option<String>,
+}
+
+/// `POST /tasks`: `task create`; an `Idempotency-Key` header is `--idempotency-key`.
+async fn create_task(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let input: NewTaskBody = match body(&bytes) {
+        Ok(b) => b,
+        Err(e) => return error_response(&e),
+    };
+    let idempotency_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(k)) => Some(k.to_owned()),
+        Some(Err(_)) => {
+            return error_response(&AppError::usage(
+                "the Idempotency-Key header is not visible ASCII",
+            ));
+        }
+    };
+    json_answer(
+        run(&state, bearer(&headers), Format::Json, move |env, out| {
+            task::run(
+                env,
+                out,
+                task::TaskCommand::Create {
+                    title: input.title,
+                    jira_id: input.jira_id,
+                    description: input.description,
+                    idempotency_key,
+                },
+            )
+        })
+        .await,
+    )
+}
+
+async fn task_done(State(state): State<AppState>, headers: HeaderMap, Path(task): Path<String>) -> Response {
+    json_answer(
+        run(&state, bearer(&headers), Format::Json, move |env, out| {
+            task::run(env, out, task::TaskCommand::Done { task })
+        })
+        .await,
+    )
+}
+
+async fn shuffle(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    json_answer(run(&state, bearer(&headers), Format::Json, shuffle::shuffle).await)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PayDailyBody {
+    date: Option<String>,
+}
+
+async fn pay_daily(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let date = body::<PayDailyBody>(&bytes).and_then(|b| {
+        b.date
+            .map(|d| balance::parse_date(&d).map_err(|m| AppError::usage(format!("date: {m}"))))
+            .transpose()
+    });
+    let date = match date {
+        Ok(d) => d,
+        Err(e) => return error_response(&e),
+    };
+    json_answer(
+        run(&state, bearer(&headers), Format::Json, move |env, out| {
+            pay_daily::pay_daily(env, out, pay_daily::PayDailyArgs { date })
+        })
+        .await,
+    )
+}
+
+async fn all_balances(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    json_answer(
+        run(&state, bearer(&headers), Format::Json, |env, out| {
+            balance::balance(
+                env,
+                out,
+                balance::BalanceArgs {
+                    login: None,
+                    all: true,
+                },
+            )
+        })
+        .await,
+    )
+}
+
+async fn one_balance(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(login): Path<String>,
+) -> Response {
+    json_answer(
+        run(&state, bearer(&headers), Format::Json, move |env, out| {
+            balance::balance(
+                env,
+                out,
+                balance::BalanceArgs {
+                    login: Some(login),
+                    all: false,
+                },
+            )
+        })
+        .await,
+    )
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(login): Path<String>,
+    Query(params): Params,
+) -> Response {
+    let (from, to) = match (date(&params, "from"), date(&params, "to")) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(e), _) | (_, Err(e)) => return error_response(&e),
+    };
+    json_answer(
+        run(&state, bearer(&headers), Format::Json, move |env, out| {
+            audit::audit(
+                env,
+                out,
+                audit::AuditArgs {
+                    login: Some(login),
+                    from,
+                    to,
+                },
+            )
+        })
+        .await,
+    )
+}
+
+async fn earnings(State(state): State<AppState>, headers: HeaderMap, Query(params): Params) -> Response {
+    let (from, to) = match (date(&params, "from"), date(&params, "to")) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(e), _) | (_, Err(e)) => return error_response(&e),
+    };
+    json_answer(
+        run(&state, bearer(&headers), Format::Json, move |env, out| {
+            earnings::earnings(env, out, earnings::RangeArgs { from, to })
+        })
+        .await,
+    )
+}
+
+async fn analytics(State(state): State<AppState>, headers: HeaderMap, Query(params): Params) -> Response {
+    let date = match date(&params, "date") {
+        Ok(d) => d,
+        Err(e) => return error_response(&e),
+    };
+    json_answer(
+        run(&state, bearer(&headers), Format::Json, move |env, out| {
+            analytics::analytics(env, out, analytics::AnalyticsArgs { date })
+        })
+        .await,
+    )
+}
+
+/// `GET /events?since=SEQ`: the log as JSON lines (`popug events`), or with
+/// `Accept: text/event-stream` the log followed live: one server-sent event per line, its
+/// `id` the line's seq.
+async fn events(State(state): State<AppState>, headers: HeaderMap, Query(params): Params) -> Response {
+    let since = match params.get("since").filter(|s| !s.is_empty()) {
+        None => 0,
+        Some(s) => match s.parse::<u64>() {
+            Ok(n) => n,
+            Err(_) => {
+                return error_response(&AppError::usage(format!(
+                    "since: `{}` is not a sequence number",
+                    crate::text::shown(s)
+                )));
+            }
+        },
+    };
+    let follow = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    let token = bearer(&headers);
+    if follow {
+        return follow_events(state, token, since).await;
+    }
+    match run(&state, token, Format::Json, move |env, out| {
+        events::events(
+            env,
+            out,
+            events::EventsArgs {
+                since,
+                types: Vec::new(),
+                follow: false,
+            },
+        )
+    })
+    .await
+    {
+        Ok(body) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(e) => error_response(&e),
+    }
+}
+
+/// The log after `since`, followed until the client goes away or the server stops, as
+/// server-sent events. Admins only (as `popug events`); at most [`super::MAX_STREAMS`] at once.
+pub(super) async fn follow_events(state: AppState, token: Option<String>, since: u64) -> Response {
+    // the caller is checked before the stream begins, so a refusal is an ordinary answer
+    if let Err(e) = run(&state, token.clone(), Format::Json, |env, _| {
+        crate::cli::session::signed_in(env, &[Role::Admin], "reading the event log").map(drop)
+    })
+    .await
+    {
+        return error_response(&e);
+    }
+    let Ok(permit) = state.inner.streams.clone().try_acquire_owned() else {
+        return error_response(
+            &AppError::new(Kind::Failure, "busy", "too many live event streams are open")
+                .hint("close another Ledger page, or read /api/v1/events without following"),
+        );
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(256);
+    let env = state.env().for_request(token);
+    let watcher = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let args = events::EventsArgs {
+            since,
+            types: Vec::new(),
+            follow: true,
+        };
+        let stop = || watcher.stopping() || tx.is_closed();
+        let _ = events::stream(&env, &args, stop, |line| {
+            tx.blocking_send(line.to_vec())
+                .map_err(|_| AppError::new(Kind::Failure, "closed", "the client went away"))
+        });
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        let line = rx.recv().await?;
+        let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+        let seq = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["seq"].as_u64())
+            .unwrap_or(0);
+        Some((
+            Ok::<_, std::convert::Infallible>(SseEvent::default().id(seq.to_string()).data(text)),
+            rx,
+        ))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}

@@ -1,0 +1,204 @@
+//! `popug serve`: the dashboards and the JSON API over the same ledger and the same rules
+//! (CLI.md, "The JSON API of `popug serve`"; DESIGN §9).
+//!
+//! Every page and route runs the very command functions of the CLI, on a blocking thread,
+//! with the request's credential ([`crate::app::Caller::Request`]) and its answer kept in a
+//! buffer ([`Out::buffer`]): the API's bodies are byte for byte what `--json` prints, a
+//! refusal is the command's own error, and no rule exists twice. Each request opens the
+//! ledger afresh, so the server sees what other processes write without a restart.
+//!
+//! Security (docs/guarantees.md, "The web"): the session cookie is `HttpOnly`,
+//! `SameSite=Strict` (and `Secure` behind TLS); every form carries a CSRF token bound to the
+//! session; every response has a strict Content-Security-Policy; sign-in attempts are
+//! throttled per login and per address; the API takes only `Authorization: Bearer`.
+
+pub mod api;
+pub mod openapi;
+mod pages;
+mod security;
+mod svg;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+
+use crate::app::Env;
+use crate::cli::output::{Format, Out};
+use crate::error::{AppError, Kind};
+
+/// What every handler shares: the ledger's environment and the server's own small state.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    env: Env,
+    throttle: security::Throttle,
+    /// The last `verify` run from the Ledger page: its JSON answer (or error) and when.
+    last_verify: std::sync::Mutex<Option<(String, serde_json::Value)>>,
+    /// Set on SIGTERM: live event streams end so that the server can stop.
+    stopping: AtomicBool,
+    /// At most this many live event streams at once (each holds a blocking thread).
+    streams: Arc<tokio::sync::Semaphore>,
+}
+
+/// Live event streams held open at once; more are refused with 503.
+pub const MAX_STREAMS: usize = 16;
+
+impl AppState {
+    pub fn new(env: Env) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                env,
+                throttle: security::Throttle::default(),
+                last_verify: std::sync::Mutex::new(None),
+                stopping: AtomicBool::new(false),
+                streams: Arc::new(tokio::sync::Semaphore::new(MAX_STREAMS)),
+            }),
+        }
+    }
+
+    fn env(&self) -> &Env {
+        &self.inner.env
+    }
+
+    fn stopping(&self) -> bool {
+        self.inner.stopping.load(Ordering::Relaxed)
+    }
+}
+
+/// The whole application: pages, the JSON API, static files, with the security headers and
+/// the request log around them. Tests drive it in-process (`tower::ServiceExt::oneshot`).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .route("/healthz", axum::routing::get(api::healthz))
+        .with_state(state)
+        .layer(middleware::from_fn(security::headers))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(middleware::from_fn(log_request))
+}
+
+/// One line per request on stderr: address, method, path, status, milliseconds.
+async fn log_request(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "-".into());
+    let response = next.run(req).await;
+    eprintln!(
+        "{peer} {method} {} {} {:.1}ms",
+        crate::text::shown(&path),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    response
+}
+
+/// Runs `popug serve`: binds `bind` (loopback by default), says where on stderr, serves until
+/// SIGTERM or SIGINT, then finishes the requests in flight and exits 0.
+pub fn serve(env: Env, bind: SocketAddr) -> crate::error::Result<()> {
+    // the ledger must exist and open before the first request: a wrong --ledger fails here
+    drop(env.open()?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::new(Kind::Failure, "io_error", "cannot start the server").source(e))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
+            AppError::new(Kind::Failure, "bind_failed", format!("cannot listen on {bind}"))
+                .source(e)
+                .hint("choose another address with --bind ADDR:PORT")
+        })?;
+        let addr = listener.local_addr()?;
+        eprintln!(
+            "popug serve: listening on http://{addr} (ledger {})",
+            env.ledger_dir.display()
+        );
+        let state = AppState::new(env);
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal(state))
+            .await?;
+        eprintln!("popug serve: stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal(state: AppState) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("a SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = tokio::signal::ctrl_c() => {},
+    }
+    eprintln!("popug serve: stopping");
+    state.inner.stopping.store(true, Ordering::Relaxed);
+}
+
+/// Runs a command for one request on a blocking thread, with `token` as the caller and its
+/// answer kept in a buffer of `format`.
+async fn run<F>(state: &AppState, token: Option<String>, format: Format, f: F) -> Result<Vec<u8>, AppError>
+where
+    F: FnOnce(&Env, &mut Out) -> crate::error::Result<()> + Send + 'static,
+{
+    let env = state.env().for_request(token);
+    tokio::task::spawn_blocking(move || {
+        let mut out = Out::buffer(format);
+        f(&env, &mut out)?;
+        Ok(out.into_bytes())
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(AppError::new(
+            Kind::Failure,
+            "internal",
+            format!("the request's work failed: {e}"),
+        ))
+    })
+}
+
+/// The HTTP status of a command's exit code (CLI.md): 2→400; 3→401 when no valid
+/// credential came with the request, else 403; 4→404; 5→409; 6 and 1→500; a throttled
+/// sign-in 429.
+pub fn status_of(e: &AppError) -> StatusCode {
+    match e.kind {
+        Kind::Usage => StatusCode::BAD_REQUEST,
+        Kind::Denied if e.code == "too_many_attempts" => StatusCode::TOO_MANY_REQUESTS,
+        Kind::Denied if matches!(e.code, "not_signed_in" | "bad_token" | "bad_credentials") => {
+            StatusCode::UNAUTHORIZED
+        }
+        Kind::Denied => StatusCode::FORBIDDEN,
+        Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::Conflict => StatusCode::CONFLICT,
+        Kind::Damaged | Kind::Failure => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// An error as the API answers it: `{"error":{"code","message","hint"?}}` with its status.
+pub fn error_response(e: &AppError) -> Response {
+    let mut error = serde_json::json!({"code": e.code, "message": e.message});
+    if let Some(h) = &e.hint {
+        error["hint"] = h.clone().into();
+    }
+    let mut response = (status_of(e), axum::Json(serde_json::json!({ "error": error }))).into_response();
+    if status_of(e) == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}

@@ -49,7 +49,7 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
-        path: "/api/v1/tasks/{task}",
+        path: "/api/v1/tasks/{number}",
         command: "task show",
         roles: "the assignee; admins, managers, accountants",
         query: &[],
@@ -71,7 +71,7 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "post",
-        path: "/api/v1/tasks/{task}/done",
+        path: "/api/v1/tasks/{number}/done",
         command: "task done",
         roles: "the assignee",
         query: &[],

@@ -124,20 +124,20 @@ async fn page(
     let env = state.env().for_request(Some(token.clone()));
     let secure = security::behind_tls(headers);
     let result = tokio::task::spawn_blocking(move || {
-        let me = call(&env, login::whoami).map_err(|e| (e, None))?;
+        let me = call(&env, login::whoami).map_err(|e| (e, None::<Box<Nav>>))?;
         let nav = Nav {
             login: text(&me, "login"),
             role: text(&me, "role"),
             csrf: security::csrf_token(&token),
             active,
         };
-        let shown = nav.clone();
+        let shown = Box::new(nav.clone());
         work(&env, nav).map_err(|e| (e, Some(shown)))
     })
     .await;
     match result {
         Ok(Ok(response)) => response,
-        Ok(Err((e, nav))) => error_page(&e, nav, secure),
+        Ok(Err((e, nav))) => error_page(&e, nav.map(|n| *n), secure),
         Err(e) => error_page(
             &AppError::new(Kind::Failure, "internal", e.to_string()),
             None,

@@ -1,6 +1,8 @@
 //! Helpers for driving the real `popug` binary against a private ledger directory.
 #![allow(dead_code)]
 
+pub mod serve;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

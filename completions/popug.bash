@@ -64,6 +64,9 @@ _popug() {
             popug,schema)
                 cmd="popug__subcmd__schema"
                 ;;
+            popug,serve)
+                cmd="popug__subcmd__serve"
+                ;;
             popug,shuffle)
                 cmd="popug__subcmd__shuffle"
                 ;;
@@ -129,6 +132,9 @@ _popug() {
                 ;;
             popug__subcmd__help,schema)
                 cmd="popug__subcmd__help__subcmd__schema"
+                ;;
+            popug__subcmd__help,serve)
+                cmd="popug__subcmd__help__subcmd__serve"
                 ;;
             popug__subcmd__help,shuffle)
                 cmd="popug__subcmd__help__subcmd__shuffle"
@@ -299,7 +305,7 @@ _popug() {
 
     case "${cmd}" in
         popug)
-            opts="-h -V --ledger --json --format --no-color --help --version init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help"
+            opts="-h -V --ledger --json --format --no-color --help --version init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema serve completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -519,7 +525,7 @@ _popug() {
             return 0
             ;;
         popug__subcmd__help)
-            opts="init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema completions man help"
+            opts="init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema serve completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -743,6 +749,20 @@ _popug() {
             return 0
             ;;
         popug__subcmd__help__subcmd__schema)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1209,6 +1229,32 @@ _popug() {
                 return 0
             fi
             case "${prev}" in
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__serve)
+            opts="-h --bind --ledger --json --format --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ledger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

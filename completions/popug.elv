@@ -45,6 +45,7 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand verify 'Check every invariant of the ledger; exit 6 naming the first problem'
             cand rebuild 'Recreate the stores (views/*.db) from the log (admins)'
             cand schema 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue'
+            cand serve 'Serve the web dashboards and the JSON API /api/v1/ over this ledger, until SIGTERM'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff): every subcommand and flag, or one command''s page'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -421,6 +422,15 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'popug;serve'= {
+            cand --bind 'The address and port to listen on (loopback unless you choose otherwise)'
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'popug;completions'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
@@ -457,6 +467,7 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand verify 'Check every invariant of the ledger; exit 6 naming the first problem'
             cand rebuild 'Recreate the stores (views/*.db) from the log (admins)'
             cand schema 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue'
+            cand serve 'Serve the web dashboards and the JSON API /api/v1/ over this ledger, until SIGTERM'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff): every subcommand and flag, or one command''s page'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -540,6 +551,8 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;help;rebuild'= {
         }
         &'popug;help;schema'= {
+        }
+        &'popug;help;serve'= {
         }
         &'popug;help;completions'= {
         }

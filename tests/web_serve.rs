@@ -1,0 +1,167 @@
+//! A real `popug serve` on loopback under load: a few hundred concurrent API requests while
+//! CLI commands write to the same ledger from other processes. Nothing is lost, nothing is
+//! written twice, no request fails with a 5xx, and `verify` passes. And SIGTERM stops the
+//! server with a live event stream open (exit 0, promptly).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::time::Duration;
+
+use common::serve::{Server, request};
+use common::{Ledger, login_token, ok_json};
+
+/// Client threads, and requests each: 320 requests in all, at most 8 open at once.
+const CLIENTS: usize = 8;
+const REQUESTS: usize = 40;
+/// Tasks the CLI creates meanwhile, from other processes.
+const CLI_TASKS: usize = 15;
+
+#[test]
+fn hundreds_of_concurrent_requests_while_the_cli_writes_lose_nothing() {
+    let ledger = Ledger::init();
+    let mut passwords = BTreeMap::new();
+    for (login, role) in [
+        ("zazu", "manager"),
+        ("iago", "accountant"),
+        ("kesha", "worker"),
+        ("gosha", "worker"),
+    ] {
+        let doc = ledger.json(&["user", "add", login, "--role", role]);
+        passwords.insert(login, doc["password"].as_str().unwrap().to_owned());
+    }
+    let manager = login_token(ledger.cmd(), "zazu", &passwords["zazu"]);
+    let accountant = login_token(ledger.cmd(), "iago", &passwords["iago"]);
+    let server = Server::start(&ledger);
+    let addr = server.addr.clone();
+
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let (addr, manager, accountant) = (addr.clone(), manager.clone(), accountant.clone());
+            std::thread::spawn(move || {
+                let mut created = Vec::new();
+                let mut statuses = Vec::new();
+                for i in 0..REQUESTS {
+                    let (status, body) = match i % 4 {
+                        0 => {
+                            let title = format!("api {client}-{i}");
+                            let (status, body) = request(
+                                &addr,
+                                "POST",
+                                "/api/v1/tasks",
+                                Some(&manager),
+                                &format!(r#"{{"title":"{title}"}}"#),
+                            );
+                            if status == 200 {
+                                created.push(title);
+                            }
+                            (status, body)
+                        }
+                        1 => request(&addr, "GET", "/api/v1/tasks?all=1", Some(&manager), ""),
+                        2 => request(&addr, "GET", "/api/v1/balances", Some(&accountant), ""),
+                        _ => request(&addr, "GET", "/healthz", None, ""),
+                    };
+                    statuses.push((status, body));
+                }
+                (created, statuses)
+            })
+        })
+        .collect();
+    // meanwhile, the command line writes from other processes
+    let mut cli_titles = Vec::new();
+    for k in 0..CLI_TASKS {
+        let title = format!("cli {k}");
+        let out = ledger
+            .admin()
+            .args(["--json", "task", "create", &title])
+            .output()
+            .unwrap();
+        ok_json(out, "task create");
+        cli_titles.push(title);
+        if k == CLI_TASKS / 2 {
+            ok_json(
+                ledger
+                    .cmd()
+                    .env("POPUG_TOKEN", &manager)
+                    .args(["--json", "shuffle"])
+                    .output()
+                    .unwrap(),
+                "shuffle",
+            );
+        }
+    }
+    let mut api_titles = Vec::new();
+    let mut answered = 0;
+    for c in clients {
+        let (created, statuses) = c.join().expect("a client thread");
+        for (status, body) in &statuses {
+            assert!(*status < 500, "no request fails on the server: {status} {body}");
+            assert_eq!(*status, 200, "every request of this mix succeeds: {body}");
+        }
+        answered += statuses.len();
+        api_titles.extend(created);
+    }
+    assert_eq!(answered, CLIENTS * REQUESTS);
+    assert_eq!(
+        api_titles.len(),
+        CLIENTS * REQUESTS / 4,
+        "every create was answered"
+    );
+    // every acknowledged task is in the ledger exactly once, numbered without gaps
+    let tasks = ledger.json(&["task", "list", "--all"]);
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for t in tasks.as_array().unwrap() {
+        *count.entry(t["title"].as_str().unwrap().to_owned()).or_default() += 1;
+    }
+    for title in api_titles.iter().chain(&cli_titles) {
+        assert_eq!(count.get(title), Some(&1), "`{title}` is there once");
+    }
+    let numbers: Vec<u64> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>());
+    assert_eq!(numbers.len(), api_titles.len() + cli_titles.len());
+    let verify = ok_json(
+        ledger.admin().args(["--json", "verify"]).output().unwrap(),
+        "verify",
+    );
+    assert_eq!(verify["ok"], true);
+    let log = server.log.lock().unwrap().len();
+    assert!(log >= CLIENTS * REQUESTS, "one log line per request ({log})");
+}
+
+#[test]
+fn sigterm_stops_the_server_promptly_with_a_live_stream_open() {
+    let ledger = Ledger::init();
+    let mut server = Server::start(&ledger);
+    let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        stream,
+        "GET /api/v1/events?since=0 HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer {}\r\n\r\n",
+        ledger.admin_token
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    let mut saw_data = false;
+    while reader.read_line(&mut line).unwrap() > 0 {
+        if line.starts_with("data: ") {
+            let event: serde_json::Value =
+                serde_json::from_str(line.trim_start_matches("data: ").trim()).unwrap();
+            assert_eq!(event["seq"], 1, "the stream begins after `since`");
+            saw_data = true;
+            break;
+        }
+        line.clear();
+    }
+    assert!(saw_data, "the live stream sent the log");
+    let status = server
+        .terminate(Duration::from_secs(5))
+        .expect("popug serve stopped within 5 s of SIGTERM");
+    assert!(status.success(), "exit 0: {status:?}");
+}

@@ -7,7 +7,7 @@
 #                  are kept there and reused by later runs with the same EVENTS
 #   BENCH_RUNS     runs of each long command (default 3; medians are reported)
 #   BENCH_PROFILE  release (default) or debug (CI's small smoke run: no release build)
-#   BENCH_REQUIRE_TOOLS=1  fail instead of skipping when ledger/hledger/task/hyperfine is missing
+#   BENCH_REQUIRE_TOOLS=1  fail instead of skipping when ledger/hledger/task/hyperfine/wrk is missing
 #
 # Nothing here asserts a time: the script fails only when a command fails.
 set -euo pipefail
@@ -236,4 +236,14 @@ echo "pay-daily paid $((PAID - 1)) workers" >&2
   echo
   cat "$BENCH_DIR/batch-floors.md"
 } >"$RESULTS"
+# popug serve beside the same work through the CLI (benches/web.sh)
+if have wrk wrk; then
+  echo "== the web: popug serve beside the CLI" >&2
+  {
+    echo
+    echo "### popug serve beside the CLI (\`bash benches/web.sh\`)"
+    echo
+    BENCH_DIR=$BENCH_DIR bash benches/web.sh "$POPUG"
+  } >>"$RESULTS"
+fi
 cat "$RESULTS"

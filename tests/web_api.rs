@@ -857,3 +857,78 @@ async fn a_manager_creates_and_shuffles_with_a_confirmation_and_titles_are_escap
             .all(|v| v.to_str().unwrap().contains("; Secure"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_page_opens_for_the_roles_of_its_commands_and_no_other() {
+    let c = Company::new();
+    // page, and the roles that may open it (as CLI.md gives its commands)
+    let pages: [(&str, &[&str]); 8] = [
+        ("/my", &["admin", "zazu", "iago", "kesha"]),
+        ("/password", &["admin", "zazu", "iago", "kesha"]),
+        ("/tasks", &["admin", "zazu"]),
+        ("/tasks/shuffle", &["admin", "zazu"]),
+        ("/accounting", &["admin", "iago"]),
+        ("/accounting/export/journal", &["admin", "iago"]),
+        ("/analytics", &["admin"]),
+        ("/ledger", &["admin"]),
+    ];
+    for who in ["admin", "zazu", "iago", "kesha"] {
+        let password = if who == "admin" {
+            c.ledger.admin_password.clone()
+        } else {
+            password_of(&c, who)
+        };
+        let mut b = Browser::new(&c);
+        let (status, _, _) = b
+            .sign_in(if who == "admin" { "admin" } else { who }, &password)
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{who} signs in");
+        for (page, allowed) in &pages {
+            let (status, body, _) = b.send("GET", page, &[], &[]).await;
+            let want = if allowed.contains(&who) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(status, want, "{who} GET {page}: {}", &body[..body.len().min(300)]);
+        }
+    }
+    // the Ledger page: the last events of the log, newest first, and the stdout notifications
+    let mut b = Browser::new(&c);
+    b.sign_in("admin", &c.ledger.admin_password).await;
+    let (_, page, _) = b.send("GET", "/ledger", &[], &[]).await;
+    let log = String::from_utf8(c.events()).unwrap();
+    let last: Vec<serde_json::Value> = log
+        .lines()
+        .rev()
+        .take(20)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut at = 0;
+    for e in &last {
+        let cell = format!(
+            "<td class=\"num\">{}</td><td>{}</td><td>{}</td>",
+            e["seq"],
+            e["at"].as_str().unwrap(),
+            e["type"].as_str().unwrap()
+        );
+        let found = page[at..]
+            .find(&cell)
+            .unwrap_or_else(|| panic!("event {} on the Ledger page, in order", e["seq"]));
+        at += found;
+    }
+    assert!(
+        page.contains("Task #1 assigned to you"),
+        "the stdout channel's notifications are shown"
+    );
+    let (_, journal, headers) = b.send("GET", "/accounting/export/journal", &[], &[]).await;
+    assert_eq!(
+        headers[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"popug.journal\""
+    );
+    assert_eq!(
+        journal,
+        c.ledger.ok(&["export", "journal"]),
+        "the download is `popug export journal`"
+    );
+}

@@ -100,3 +100,35 @@ fn redact_password_hashes(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     out.extend_from_slice(rest);
     std::borrow::Cow::Owned(out)
 }
+
+/// The last `n` complete lines of the log (fewer when it is shorter), oldest first, each
+/// with its newline and password hashes redacted. Read backwards from the end of the file,
+/// so the cost does not grow with the log; for display only: the lines are not checked here
+/// (`popug verify` checks them). Admins only (exit 3), as `popug events`.
+pub fn last_lines(env: &Env, n: usize) -> Result<Vec<Vec<u8>>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let (ledger, _) = crate::cli::session::signed_in(env, &[Role::Admin], "reading the event log")?;
+    let mut file = File::open(ledger.events_path())?;
+    let len = file.metadata()?.len();
+    let mut window: u64 = 64 * 1024;
+    loop {
+        let start = len.saturating_sub(window);
+        file.seek(SeekFrom::Start(start))?;
+        let mut bytes = Vec::with_capacity((len - start) as usize);
+        (&mut file).take(len - start).read_to_end(&mut bytes)?;
+        // complete lines only: a torn tail (no newline yet) is not an event
+        let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let mut lines: Vec<&[u8]> = bytes[..end].split_inclusive(|&b| b == b'\n').collect();
+        if start > 0 && !lines.is_empty() {
+            lines.remove(0); // began mid-line
+        }
+        if lines.len() >= n || start == 0 {
+            let from = lines.len().saturating_sub(n);
+            return Ok(lines[from..]
+                .iter()
+                .map(|l| redact_password_hashes(l).into_owned())
+                .collect());
+        }
+        window *= 4;
+    }
+}

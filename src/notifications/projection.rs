@@ -206,3 +206,30 @@ pub fn deferred(db: &Connection) -> rusqlite::Result<Vec<Deferred>> {
     })?
     .collect()
 }
+
+/// A notification sent, as the record keeps it (its body is in the log's event).
+#[derive(Debug, Clone)]
+pub struct SentNotification {
+    /// The seq of its `NotificationSent` event.
+    pub seq: i64,
+    pub login: String,
+    pub subject: String,
+}
+
+/// The last `limit` notifications sent on `channel`, newest first (the web's Ledger page shows
+/// those of the `stdout` channel, which no terminal printed for a web request).
+pub fn recent(db: &Connection, channel: Notify, limit: u32) -> rusqlite::Result<Vec<SentNotification>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT n.seq, COALESCE(r.login, ''), n.subject FROM notifications n
+         LEFT JOIN recipients r ON r.user_id = n.user_id
+         WHERE n.channel = ?1 ORDER BY n.seq DESC LIMIT ?2",
+    )?;
+    stmt.query_map(rusqlite::params![channel.as_str(), limit], |r| {
+        Ok(SentNotification {
+            seq: r.get(0)?,
+            login: r.get(1)?,
+            subject: r.get(2)?,
+        })
+    })?
+    .collect()
+}

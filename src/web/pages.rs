@@ -422,7 +422,7 @@ struct LedgerPage {
     verified_at: String,
     verify_ok: bool,
     events: Vec<EventRow>,
-    notifications: Vec<(String, String, String, String)>,
+    notifications: Vec<(String, String, String)>,
 }
 
 // ---- handlers ----
@@ -1066,43 +1066,18 @@ async fn ledger_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
         .unwrap_or_else(|p| p.into_inner())
         .clone();
     page(&state, &headers, "/ledger", move |env, nav| {
-        let head = env.open()?.head()?.seq;
-        let mut lines: Vec<Value> = Vec::new();
-        let mut notes: Vec<Value> = Vec::new();
-        let args = events::EventsArgs {
-            since: 0,
-            types: Vec::new(),
-            follow: false,
-        };
-        events::stream(
-            env,
-            &args,
-            || true,
-            |line| {
-                let Ok(v) = serde_json::from_slice::<Value>(line) else {
-                    return Ok(());
-                };
-                if v["type"] == "NotificationSent" && v["data"]["channel"] == "stdout" {
-                    notes.push(v.clone());
-                    if notes.len() > 50 {
-                        notes.remove(0);
-                    }
-                }
-                if v["seq"].as_u64().unwrap_or(0) + LAST_EVENTS > head {
-                    lines.push(v);
-                }
-                Ok(())
-            },
-        )?;
-        let users = call(env, |env, out| {
-            crate::cli::user::run(env, out, crate::cli::user::UserCommand::List)
-        })?;
-        let login_of: HashMap<String, String> = users
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|u| (text(u, "user_id"), text(u, "login")))
+        let ledger = env.open()?;
+        let head = ledger.head()?.seq;
+        let lines: Vec<Value> = events::last_lines(env, LAST_EVENTS as usize)?
+            .iter()
+            .filter_map(|l| serde_json::from_slice(l).ok())
             .collect();
+        let notes = crate::notifications::projection::recent(
+            ledger.store(crate::notifications::STORE),
+            crate::events::Notify::Stdout,
+            50,
+        )
+        .map_err(crate::auth::db_error)?;
         let (verify, verified_at, verify_ok) = match last_verify {
             None => ("not run since the server started".to_owned(), String::new(), true),
             Some((at, v)) if v["ok"] == true => (
@@ -1112,8 +1087,6 @@ async fn ledger_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
             ),
             Some((at, v)) => (text(&v, "message"), at, false),
         };
-        lines.reverse();
-        notes.reverse();
         ok_html(&LedgerPage {
             nav: Some(nav),
             head: head.to_string(),
@@ -1122,6 +1095,7 @@ async fn ledger_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
             verify_ok,
             events: lines
                 .iter()
+                .rev()
                 .map(|e| EventRow {
                     seq: text(e, "seq"),
                     at: text(e, "at"),
@@ -1130,16 +1104,8 @@ async fn ledger_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
                 })
                 .collect(),
             notifications: notes
-                .iter()
-                .map(|n| {
-                    let d = &n["data"];
-                    (
-                        text(n, "at"),
-                        login_of.get(&text(d, "user_id")).cloned().unwrap_or_default(),
-                        text(d, "subject"),
-                        text(d, "body"),
-                    )
-                })
+                .into_iter()
+                .map(|n| (n.seq.to_string(), n.login, n.subject))
                 .collect(),
         })
     })

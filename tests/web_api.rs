@@ -932,3 +932,34 @@ async fn each_page_opens_for_the_roles_of_its_commands_and_no_other() {
         "the download is `popug export journal`"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_password_in_the_browser_ends_the_other_sessions() {
+    let c = Company::new();
+    let password = password_of(&c, "kesha");
+    let cli_session = login_token(c.ledger.cmd(), "kesha", &password);
+    let mut b = Browser::new(&c);
+    b.sign_in("kesha", &password).await;
+    let (_, page, _) = b.send("GET", "/password", &[], &[]).await;
+    let csrf = Browser::field(&page, "csrf");
+    // a wrong current password, or two new ones that differ: refused, nothing written
+    let events = c.events();
+    for (current, new, again) in [("wrong-password", "a-new-password", "a-new-password"), (password.as_str(), "a-new-password", "another-one")] {
+        let (status, page, _) = b
+            .send("POST", "/password", &[("csrf", &csrf), ("current", current), ("new", new), ("again", again)], &[])
+            .await;
+        assert!(status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST, "{status}");
+        assert!(page.contains("id=\"error\""));
+        assert_eq!(c.events(), events, "a refused change writes nothing");
+    }
+    let (status, page, _) = b
+        .send("POST", "/password", &[("csrf", &csrf), ("current", &password), ("new", "a-new-password"), ("again", "a-new-password")], &[])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("other session(s) ended"));
+    let (status, _, _) = c.call("GET", "/api/v1/whoami", Some(&cli_session), "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the command line's session ended");
+    let (status, _, _) = b.send("GET", "/my", &[], &[]).await;
+    assert_eq!(status, StatusCode::OK, "the browser's own session goes on");
+    login_token(c.ledger.cmd(), "kesha", "a-new-password");
+}

@@ -944,22 +944,80 @@ async fn changing_the_password_in_the_browser_ends_the_other_sessions() {
     let csrf = Browser::field(&page, "csrf");
     // a wrong current password, or two new ones that differ: refused, nothing written
     let events = c.events();
-    for (current, new, again) in [("wrong-password", "a-new-password", "a-new-password"), (password.as_str(), "a-new-password", "another-one")] {
+    for (current, new, again) in [
+        ("wrong-password", "a-new-password", "a-new-password"),
+        (password.as_str(), "a-new-password", "another-one"),
+    ] {
         let (status, page, _) = b
-            .send("POST", "/password", &[("csrf", &csrf), ("current", current), ("new", new), ("again", again)], &[])
+            .send(
+                "POST",
+                "/password",
+                &[
+                    ("csrf", &csrf),
+                    ("current", current),
+                    ("new", new),
+                    ("again", again),
+                ],
+                &[],
+            )
             .await;
-        assert!(status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST, "{status}");
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST,
+            "{status}"
+        );
         assert!(page.contains("id=\"error\""));
         assert_eq!(c.events(), events, "a refused change writes nothing");
     }
     let (status, page, _) = b
-        .send("POST", "/password", &[("csrf", &csrf), ("current", &password), ("new", "a-new-password"), ("again", "a-new-password")], &[])
+        .send(
+            "POST",
+            "/password",
+            &[
+                ("csrf", &csrf),
+                ("current", &password),
+                ("new", "a-new-password"),
+                ("again", "a-new-password"),
+            ],
+            &[],
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("other session(s) ended"));
     let (status, _, _) = c.call("GET", "/api/v1/whoami", Some(&cli_session), "").await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the command line's session ended");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the command line's session ended"
+    );
     let (status, _, _) = b.send("GET", "/my", &[], &[]).await;
     assert_eq!(status, StatusCode::OK, "the browser's own session goes on");
     login_token(c.ledger.cmd(), "kesha", "a-new-password");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payout_that_fails_is_500_with_every_payment_listed_as_pay_daily_prints_it() {
+    let c = Company::new();
+    // someone earns money: the task's assignee finishes it
+    let task = c.ledger.json(&["task", "show", "1"]);
+    let who = task["assignee"].as_str().unwrap().to_owned();
+    let who: &'static str = if who == "kesha" { "kesha" } else { "gosha" };
+    let (status, _, _) = c
+        .call("POST", "/api/v1/tasks/1/done", Some(c.token(who)), "")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // the payout provider cannot write: payouts/ is a file, not a folder
+    std::fs::write(c.ledger.dir.join("payouts"), b"in the way").unwrap();
+    let (status, body, _) = c
+        .call("POST", "/api/v1/pay-daily", Some(c.token("iago")), "")
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(doc["error"]["code"], "payment_failed");
+    let payments = doc["answer"]["payments"]
+        .as_array()
+        .expect("the run's answer comes with the error");
+    assert!(
+        !payments.is_empty() && payments.iter().all(|p| p["status"] == "failed"),
+        "{doc}"
+    );
 }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{AppState, error_response, run};
+use super::{AppState, error_response, error_with_answer, run};
 use crate::cli::output::Format;
 use crate::cli::{analytics, audit, balance, earnings, events, pay_daily, shuffle, task};
 use crate::error::{AppError, Kind};
@@ -49,14 +49,14 @@ pub(super) fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 /// A command's JSON answer as the response.
-fn json_answer(result: Result<Vec<u8>, AppError>) -> Response {
+fn json_answer(result: Result<Vec<u8>, (AppError, Vec<u8>)>) -> Response {
     match result {
         Ok(body) => (
             [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
             body,
         )
             .into_response(),
-        Err(e) => error_response(&e),
+        Err((e, answer)) => error_with_answer(&e, &answer),
     }
 }
 
@@ -364,7 +364,7 @@ async fn events(State(state): State<AppState>, headers: HeaderMap, Query(params)
             body,
         )
             .into_response(),
-        Err(e) => error_response(&e),
+        Err((e, _)) => error_response(&e),
     }
 }
 
@@ -377,7 +377,7 @@ pub(super) async fn follow_events(state: AppState, token: Option<String>, since:
     })
     .await
     {
-        return error_response(&e);
+        return error_response(&e.0);
     }
     let Ok(permit) = state.inner.streams.clone().try_acquire_owned() else {
         return error_response(

@@ -150,23 +150,34 @@ async fn shutdown_signal(state: AppState) {
 }
 
 /// Runs a command for one request on a blocking thread, with `token` as the caller and its
-/// answer kept in a buffer of `format`.
-async fn run<F>(state: &AppState, token: Option<String>, format: Format, f: F) -> Result<Vec<u8>, AppError>
+/// answer kept in a buffer of `format`. A command that fails after printing its answer
+/// (`pay-daily` when a payout failed) gives back both: the error and that answer.
+async fn run<F>(
+    state: &AppState,
+    token: Option<String>,
+    format: Format,
+    f: F,
+) -> Result<Vec<u8>, (AppError, Vec<u8>)>
 where
     F: FnOnce(&Env, &mut Out) -> crate::error::Result<()> + Send + 'static,
 {
     let env = state.env().for_request(token);
     tokio::task::spawn_blocking(move || {
         let mut out = Out::buffer(format);
-        f(&env, &mut out)?;
-        Ok(out.into_bytes())
+        match f(&env, &mut out) {
+            Ok(()) => Ok(out.into_bytes()),
+            Err(e) => Err((e, out.into_bytes())),
+        }
     })
     .await
     .unwrap_or_else(|e| {
-        Err(AppError::new(
-            Kind::Failure,
-            "internal",
-            format!("the request's work failed: {e}"),
+        Err((
+            AppError::new(
+                Kind::Failure,
+                "internal",
+                format!("the request's work failed: {e}"),
+            ),
+            Vec::new(),
         ))
     })
 }
@@ -191,11 +202,21 @@ pub fn status_of(e: &AppError) -> StatusCode {
 
 /// An error as the API answers it: `{"error":{"code","message","hint"?}}` with its status.
 pub fn error_response(e: &AppError) -> Response {
+    error_with_answer(e, &[])
+}
+
+/// An error, and the answer the command printed before it failed (if any) as `"answer"`:
+/// `pay-daily` lists every payment even when one failed (CLI.md).
+pub fn error_with_answer(e: &AppError, answer: &[u8]) -> Response {
     let mut error = serde_json::json!({"code": e.code, "message": e.message});
     if let Some(h) = &e.hint {
         error["hint"] = h.clone().into();
     }
-    let mut response = (status_of(e), axum::Json(serde_json::json!({ "error": error }))).into_response();
+    let mut body = serde_json::json!({ "error": error });
+    if let Ok(document) = serde_json::from_slice::<serde_json::Value>(answer) {
+        body["answer"] = document;
+    }
+    let mut response = (status_of(e), axum::Json(body)).into_response();
     if status_of(e) == StatusCode::UNAUTHORIZED {
         response
             .headers_mut()

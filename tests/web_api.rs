@@ -1021,3 +1021,147 @@ async fn a_payout_that_fails_is_500_with_every_payment_listed_as_pay_daily_print
         "{doc}"
     );
 }
+
+// ---- found by trying to break it ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_parallel_sign_ins_is_throttled_like_one_at_a_time() {
+    let c = Company::new();
+    let events = c.events();
+    let mut attempts = Vec::new();
+    for i in 0..20 {
+        let c_app = c.app.clone();
+        let mut b = Browser::new(&c);
+        let (_, page, _) = b.send("GET", "/login", &[], &[]).await;
+        let csrf = Browser::field(&page, "csrf");
+        let cookie = format!("popug_login_csrf={}", b.cookies["popug_login_csrf"]);
+        attempts.push(tokio::spawn(async move {
+            let body = format!("csrf={csrf}&login=zazu&password=guess-{i}");
+            let req = Request::post("/login")
+                .header(header::COOKIE, cookie)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap();
+            c_app.oneshot(req).await.unwrap().status()
+        }));
+    }
+    let mut checked = 0;
+    for a in attempts {
+        match a.await.unwrap() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("a sign-in answered {other}"),
+        }
+    }
+    assert!(
+        checked <= 5,
+        "{checked} passwords were checked in the burst, not at most 5"
+    );
+    assert_eq!(c.events(), events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_session_lasts_what_its_cookie_says_and_the_current_password_is_throttled() {
+    let c = Company::new();
+    let password = password_of(&c, "kesha");
+    let mut b = Browser::new(&c);
+    b.sign_in("kesha", &password).await;
+    let log = String::from_utf8(c.events()).unwrap();
+    let issued: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(issued["type"], "CredentialIssued");
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(issued["data"]["expires_at"].as_str().unwrap()).unwrap();
+    let hours = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes() as f64 / 60.0;
+    assert!(
+        (11.9..=12.0).contains(&hours),
+        "the web session's credential lasts 12 hours, not {hours:.1}"
+    );
+    let (_, page, _) = b.send("GET", "/password", &[], &[]).await;
+    let csrf = Browser::field(&page, "csrf");
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("current", "not-it-at-all"),
+            ("new", "a-new-password"),
+            ("again", "a-new-password"),
+        ];
+        statuses.push(b.send("POST", "/password", &form, &[]).await.0);
+    }
+    assert_eq!(statuses[..5], [StatusCode::UNAUTHORIZED; 5]);
+    assert_eq!(
+        statuses[5],
+        StatusCode::TOO_MANY_REQUESTS,
+        "guessing the current password is throttled"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_of_the_http_layer_are_in_the_api_error_shape_and_bodies_are_objects() {
+    let c = Company::new();
+    let (status, body, headers) = c
+        .call("DELETE", "/api/v1/tasks", Some(c.token("admin")), "")
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(error_code(&body), "method_not_allowed");
+    assert!(headers.contains_key(header::ALLOW));
+    let (status, body, _) = c
+        .call("GET", "/api/v1/audit/%ff", Some(c.token("admin")), "")
+        .await;
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_input")
+    );
+    let big = format!(r#"{{"title":"{}"}}"#, "x".repeat(3 * 1024 * 1024));
+    let events = c.events();
+    let (status, body, _) = c
+        .call("POST", "/api/v1/tasks", Some(c.token("admin")), &big)
+        .await;
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
+    let (status, body, _) = c
+        .call(
+            "POST",
+            "/api/v1/tasks",
+            Some(c.token("admin")),
+            r#"["array form",null,null]"#,
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_input")
+    );
+    assert_eq!(c.events(), events, "nothing written");
+    // an Idempotency-Key is any UTF-8 text, as --idempotency-key takes it
+    let req = Request::post("/api/v1/tasks")
+        .header(header::AUTHORIZATION, format!("Bearer {}", c.token("zazu")))
+        .header(
+            "idempotency-key",
+            axum::http::HeaderValue::from_bytes("café-1".as_bytes()).unwrap(),
+        )
+        .body(Body::from(r#"{"title":"Keyed"}"#))
+        .unwrap();
+    assert_eq!(c.app.clone().oneshot(req).await.unwrap().status(), StatusCode::OK);
+    // a worker who creates a task is sent back to a page they may see
+    let password = password_of(&c, "gosha");
+    let mut b = Browser::new(&c);
+    b.sign_in("gosha", &password).await;
+    let (_, page, _) = b.send("GET", "/my", &[], &[]).await;
+    let csrf = Browser::field(&page, "csrf");
+    let (_, _, headers) = b
+        .send(
+            "POST",
+            "/tasks",
+            &[("csrf", &csrf), ("title", "From a worker")],
+            &[],
+        )
+        .await;
+    assert!(
+        headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/my?created=")
+    );
+}

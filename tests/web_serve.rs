@@ -165,3 +165,108 @@ fn sigterm_stops_the_server_promptly_with_a_live_stream_open() {
         .expect("popug serve stopped within 5 s of SIGTERM");
     assert!(status.success(), "exit 0: {status:?}");
 }
+
+/// Reads server-sent events until `want` says stop or the stream ends; the seqs seen.
+fn read_events(reader: &mut impl BufRead, mut want: impl FnMut(u64) -> bool) -> (Vec<u64>, bool) {
+    let mut seqs = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) => return (seqs, true),
+            // the last chunk of a chunked body: the stream's response is over
+            Ok(_) if line == "0\r\n" => return (seqs, true),
+            Ok(_) => {}
+            Err(_) => return (seqs, false), // timed out: still open
+        }
+        if let Some(data) = line.strip_prefix("data: ") {
+            let seq = serde_json::from_str::<serde_json::Value>(data.trim()).unwrap()["seq"]
+                .as_u64()
+                .unwrap();
+            seqs.push(seq);
+            if !want(seq) {
+                return (seqs, false);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_live_stream_ends_when_its_session_is_signed_out() {
+    let ledger = Ledger::init();
+    ledger.ok(&["user", "add", "kesha", "--role", "worker"]);
+    let session = login_token(ledger.cmd(), "admin", &ledger.admin_password);
+    let server = Server::start(&ledger);
+    let head = String::from_utf8(std::fs::read(ledger.dir.join("events.jsonl")).unwrap())
+        .unwrap()
+        .lines()
+        .count();
+    let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        stream,
+        "GET /api/v1/events?since={} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer {session}\r\n\r\n",
+        head - 1
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let (seen, _) = read_events(&mut reader, |_| false);
+    assert_eq!(seen, [head as u64], "the stream is live");
+    // sign the stream's session out, then write: the stream must not carry it
+    let out = ledger
+        .cmd()
+        .env("POPUG_TOKEN", &session)
+        .args(["logout"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::thread::sleep(Duration::from_millis(1500));
+    ok_json(
+        ledger
+            .admin()
+            .args(["--json", "task", "create", "After sign-out"])
+            .output()
+            .unwrap(),
+        "task create",
+    );
+    let logout_seq = head as u64 + 1;
+    let (after, ended) = read_events(&mut reader, |_| true);
+    assert!(
+        after.iter().all(|s| *s <= logout_seq),
+        "nothing written after the sign-out reached the signed-out stream: {after:?}"
+    );
+    assert!(ended, "the stream ended");
+}
+
+#[test]
+fn sigterm_does_not_wait_for_a_client_that_never_reads() {
+    let ledger = Ledger::init();
+    ledger.ok(&["user", "add", "kesha", "--role", "worker"]);
+    // enough log that the stream fills the socket and the server's queue
+    let rows: String = std::iter::once("title\n".to_owned())
+        .chain((0..4000).map(|i| format!("a task with a long enough title - number {i}\n")))
+        .collect();
+    let csv = ledger.dir.parent().unwrap().join("tasks.csv");
+    std::fs::write(&csv, rows).unwrap();
+    ledger.ok(&["task", "import", csv.to_str().unwrap()]);
+    let mut server = Server::start(&ledger);
+    let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+    write!(
+        stream,
+        "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer {}\r\n\r\n",
+        ledger.admin_token
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(1)); // the client reads nothing
+    let started = std::time::Instant::now();
+    let status = server
+        .terminate(Duration::from_secs(15))
+        .expect("popug serve stopped despite the stalled client");
+    assert!(status.success(), "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped within the grace period: {:?}",
+        started.elapsed()
+    );
+    drop(stream);
+}

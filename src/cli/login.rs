@@ -72,10 +72,10 @@ pub struct SignedIn {
 }
 
 /// Checks `password` for `login` and records a new session credential (`CredentialIssued`),
-/// valid for [`SESSION_DAYS`] by the real clock. A wrong password, an unknown login and a
+/// valid for `lifetime` by the real clock ([`SESSION_DAYS`] from the command line). A wrong password, an unknown login and a
 /// deactivated user are the same refusal (exit 3, `bad_credentials`), in the same time.
 /// Shared by `popug login` and the web's sign-in form.
-pub fn sign_in(env: &Env, login: &str, password: &str) -> Result<SignedIn> {
+pub fn sign_in(env: &Env, login: &str, password: &str, lifetime: Duration) -> Result<SignedIn> {
     let mut ledger = env.open()?;
     let user = auth::user_by_login(ledger.store(crate::auth::STORE), login).map_err(db_error)?;
     let hash = match &user {
@@ -92,7 +92,7 @@ pub fn sign_in(env: &Env, login: &str, password: &str) -> Result<SignedIn> {
     let token = auth::generate_token("pgs");
     let mut w = ledger.write(env.clock)?;
     // a credential lives by the real clock, whatever POPUG_NOW says (CLI.md)
-    let expires_at = chrono::Utc::now() + Duration::days(SESSION_DAYS);
+    let expires_at = chrono::Utc::now() + lifetime;
     let issued = auth::decide::login(
         user.as_ref(),
         matches,
@@ -117,7 +117,7 @@ pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
         token,
         user,
         expires_at: expires,
-    } = sign_in(env, &args.login, &password)?;
+    } = sign_in(env, &args.login, &password, Duration::days(SESSION_DAYS))?;
     if args.print_token {
         let document = json!({"token": token, "login": user.login, "expires_at": expires});
         return out.report(&Answer::new(document, vec![token.clone()]));

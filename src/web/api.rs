@@ -35,6 +35,40 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/analytics", get(analytics))
         .route("/events", get(events))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(errors_as_json))
+}
+
+/// Refusals made by the HTTP layer before a handler runs (a method not allowed, a body too
+/// large, a path that is not UTF-8) in the API's error shape too: `{"error":{"code","message"}}`.
+async fn errors_as_json(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let (kind, code) = match status.as_u16() {
+        405 => (Kind::Usage, "method_not_allowed"),
+        413 => (Kind::Usage, "too_large"),
+        404 => (Kind::NotFound, "no_route"),
+        s if s < 500 => (Kind::Usage, "invalid_input"),
+        _ => (Kind::Failure, "internal"),
+    };
+    let message = match String::from_utf8_lossy(&text).trim() {
+        "" => status.canonical_reason().unwrap_or("refused").to_lowercase(),
+        t => t.to_owned(),
+    };
+    let mut answer = error_response(&AppError::new(kind, code, message));
+    *answer.status_mut() = status;
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    answer
 }
 
 /// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1), if any. The API takes no
@@ -87,8 +121,14 @@ fn body<T: for<'de> Deserialize<'de> + Default>(bytes: &Bytes) -> Result<T, AppE
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| AppError::usage(format!("the request body is not the JSON this route takes: {e}")))
+    let shape = |e: serde_json::Error| {
+        AppError::usage(format!("the request body is not the JSON this route takes: {e}"))
+    };
+    // an object, never the array form serde would also accept for a struct
+    match serde_json::from_slice::<serde_json::Value>(bytes).map_err(shape)? {
+        object @ serde_json::Value::Object(_) => serde_json::from_value(object).map_err(shape),
+        _ => Err(AppError::usage("the request body must be a JSON object")),
+    }
 }
 
 async fn not_found() -> Response {
@@ -168,14 +208,14 @@ async fn create_task(State(state): State<AppState>, headers: HeaderMap, bytes: B
         Ok(b) => b,
         Err(e) => return error_response(&e),
     };
-    let idempotency_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+    // the key as the command line takes it: any UTF-8 text (the command checks its rules)
+    let idempotency_key = match headers
+        .get("idempotency-key")
+        .map(|v| String::from_utf8(v.as_bytes().to_vec()))
+    {
         None => None,
-        Some(Ok(k)) => Some(k.to_owned()),
-        Some(Err(_)) => {
-            return error_response(&AppError::usage(
-                "the Idempotency-Key header is not visible ASCII",
-            ));
-        }
+        Some(Ok(k)) => Some(k),
+        Some(Err(_)) => return error_response(&AppError::usage("the Idempotency-Key header is not UTF-8")),
     };
     json_answer(
         run(&state, bearer(&headers), Format::Json, move |env, out| {
@@ -395,10 +435,31 @@ pub(super) async fn follow_events(state: AppState, token: Option<String>, since:
             types: Vec::new(),
             follow: true,
         };
-        let stop = || watcher.stopping() || tx.is_closed();
+        // the credential is checked again every second: a stream ends when its session is
+        // signed out or revoked, or its user deactivated or no longer an admin
+        let checked = std::cell::Cell::new(std::time::Instant::now());
+        let allowed = || {
+            if checked.get().elapsed() < std::time::Duration::from_secs(1) {
+                return true;
+            }
+            checked.set(std::time::Instant::now());
+            crate::cli::session::signed_in(&env, &[Role::Admin], "reading the event log").is_ok()
+        };
+        let stop = || watcher.stopping() || tx.is_closed() || !allowed();
         let _ = events::stream(&env, &args, stop, |line| {
-            tx.blocking_send(line.to_vec())
-                .map_err(|_| AppError::new(Kind::Failure, "closed", "the client went away"))
+            // a client that does not read cannot hold this thread: the send gives up when
+            // the server stops or the client goes away
+            let mut line = line.to_vec();
+            loop {
+                match tx.try_send(line) {
+                    Ok(()) => return Ok(()),
+                    Err(tokio::sync::mpsc::error::TrySendError::Full(back)) if !watcher.stopping() => {
+                        line = back;
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    Err(_) => return Err(AppError::new(Kind::Failure, "closed", "the stream ended")),
+                }
+            }
         });
     });
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {

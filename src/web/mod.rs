@@ -48,7 +48,13 @@ struct Inner {
     stopping: AtomicBool,
     /// At most this many live event streams at once (each holds a blocking thread).
     streams: Arc<tokio::sync::Semaphore>,
+    /// Passwords checked at once: an argon2 check takes ~19 MiB, so a burst of sign-ins
+    /// waits here instead of growing memory.
+    password_checks: tokio::sync::Semaphore,
 }
+
+/// How long `popug serve` waits after SIGTERM for open connections to finish.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Live event streams held open at once; more are refused with 503.
 pub const MAX_STREAMS: usize = 16;
@@ -62,6 +68,7 @@ impl AppState {
                 last_verify: std::sync::Mutex::new(None),
                 stopping: AtomicBool::new(false),
                 streams: Arc::new(tokio::sync::Semaphore::new(MAX_STREAMS)),
+                password_checks: tokio::sync::Semaphore::new(2),
             }),
         }
     }
@@ -117,7 +124,7 @@ pub fn serve(env: Env, bind: SocketAddr) -> crate::error::Result<()> {
         .enable_all()
         .build()
         .map_err(|e| AppError::new(Kind::Failure, "io_error", "cannot start the server").source(e))?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
             AppError::new(Kind::Failure, "bind_failed", format!("cannot listen on {bind}"))
                 .source(e)
@@ -130,12 +137,27 @@ pub fn serve(env: Env, bind: SocketAddr) -> crate::error::Result<()> {
         );
         let state = AppState::new(env);
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal(state))
-            .await?;
+        let stopped = Arc::new(tokio::sync::Notify::new());
+        let signalled = stopped.clone();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            shutdown_signal(state).await;
+            signalled.notify_one();
+        });
+        // requests in flight may finish; a client that holds its connection open (a stalled
+        // stream, a slow request) is not waited for longer than SHUTDOWN_GRACE
+        tokio::select! {
+            served = server => served?,
+            () = async {
+                stopped.notified().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => eprintln!("popug serve: connections still open after {} s were closed", SHUTDOWN_GRACE.as_secs()),
+        }
         eprintln!("popug serve: stopped");
         Ok(())
-    })
+    });
+    // a blocking thread still reading for a request is not waited for either
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 async fn shutdown_signal(state: AppState) {

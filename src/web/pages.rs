@@ -351,7 +351,12 @@ struct TasksPage {
     status: String,
     assignee: String,
     tasks: Vec<TaskRow>,
+    /// Tasks that match but are not shown (beyond [`TASKS_SHOWN`]).
+    more: usize,
 }
+
+/// The most tasks the Tasks page shows at once (the newest); filters narrow the rest.
+const TASKS_SHOWN: usize = 500;
 
 #[derive(Template)]
 #[template(path = "shuffle.html")]
@@ -381,6 +386,7 @@ struct AccountingPage {
     balances: Vec<(String, String, bool)>,
     login: String,
     audit: Vec<AuditRow>,
+    audit_error: String,
     payouts: Vec<PayoutDay>,
     exports: Vec<(&'static str, &'static str)>,
 }
@@ -486,7 +492,7 @@ async fn sign_in(
         );
     }
     let addr = client_addr(&connect);
-    if let Some(wait) = state.inner.throttle.wait(&login_name, &addr) {
+    if let Err(wait) = state.inner.throttle.begin(&login_name, &addr) {
         return again(
             StatusCode::TOO_MANY_REQUESTS,
             format!(
@@ -498,10 +504,15 @@ async fn sign_in(
     let password = form.get("password").cloned().unwrap_or_default();
     let env = state.env().for_request(None);
     let attempt = login_name.clone();
-    let result = tokio::task::spawn_blocking(move || login::sign_in(&env, &attempt, &password)).await;
+    let Ok(_checking) = state.inner.password_checks.acquire().await else {
+        return again(StatusCode::SERVICE_UNAVAILABLE, "The server is stopping.".into());
+    };
+    let lifetime = chrono::Duration::hours(security::SESSION_HOURS as i64);
+    let result =
+        tokio::task::spawn_blocking(move || login::sign_in(&env, &attempt, &password, lifetime)).await;
     match result {
         Ok(Ok(signed)) => {
-            state.inner.throttle.succeeded(&login_name);
+            state.inner.throttle.succeeded(&login_name, &addr);
             let mut r = Redirect::to("/my").into_response();
             let h = r.headers_mut();
             h.append(
@@ -509,7 +520,7 @@ async fn sign_in(
                 security::set_cookie(
                     SESSION_COOKIE,
                     &signed.token,
-                    Duration::from_secs(12 * 3600),
+                    Duration::from_secs(security::SESSION_HOURS * 3600),
                     secure,
                 ),
             );
@@ -520,7 +531,6 @@ async fn sign_in(
             r
         }
         Ok(Err(e)) if e.code == "bad_credentials" => {
-            state.inner.throttle.failed(&login_name, &addr);
             again(StatusCode::UNAUTHORIZED, "Wrong login or password.".into())
         }
         Ok(Err(e)) => again(status_of(&e), e.message),
@@ -559,16 +569,33 @@ async fn password_form(State(state): State<AppState>, headers: HeaderMap) -> Res
 
 async fn change_password(
     State(state): State<AppState>,
+    connect: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let (current, new, again) = (get("current"), get("new"), get("again"));
+    let addr = client_addr(&connect);
+    let throttle = state.clone();
     action(&state, &headers, &form, move |env, nav| {
+        // guessing the current password with a stolen session is throttled as sign-in is
         let outcome = if new != again {
             Err(AppError::usage("the two new passwords differ"))
+        } else if let Err(wait) = throttle.inner.throttle.begin(&nav.login, &addr) {
+            Err(AppError::new(
+                Kind::Denied,
+                "too_many_attempts",
+                format!(
+                    "too many wrong passwords; try again in {} minutes",
+                    wait.as_secs().div_ceil(60)
+                ),
+            ))
         } else {
-            call(env, |env, out| passwd::change_password(env, out, &current, &new))
+            let result = call(env, |env, out| passwd::change_password(env, out, &current, &new));
+            if result.is_ok() {
+                throttle.inner.throttle.succeeded(&nav.login, &addr);
+            }
+            result
         };
         let (status, message, error) = match outcome {
             Ok(doc) => (
@@ -579,7 +606,10 @@ async fn change_password(
                 ),
                 String::new(),
             ),
-            Err(e) if matches!(e.kind, Kind::Usage) || e.code == "bad_credentials" => {
+            Err(e)
+                if matches!(e.kind, Kind::Usage)
+                    || matches!(e.code, "bad_credentials" | "too_many_attempts") =>
+            {
                 (status_of(&e), String::new(), e.message)
             }
             Err(e) => return Err(e),
@@ -602,11 +632,12 @@ async fn my_tasks(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let message = q
-        .get("done")
-        .and_then(|n| n.parse::<u64>().ok())
-        .map(|n| format!("Task #{n} done: its reward is credited."))
-        .unwrap_or_default();
+    let number = |k: &str| q.get(k).and_then(|n| n.parse::<u64>().ok());
+    let message = match (number("done"), number("created")) {
+        (Some(n), _) => format!("Task #{n} done: its reward is credited."),
+        (_, Some(n)) => format!("Task #{n} created and assigned."),
+        _ => String::new(),
+    };
     page(&state, &headers, "/my", move |env, nav| {
         let list = |status: &str| {
             call(env, |env, out| {
@@ -711,12 +742,22 @@ async fn tasks_page(
                 },
             )
         })?;
+        let all = doc.as_array().map_or(0, Vec::len);
         ok_html(&TasksPage {
             nav: Some(nav),
             message,
             status: status.unwrap_or_default(),
             assignee: assignee.unwrap_or_default(),
-            tasks: doc.as_array().into_iter().flatten().map(TaskRow::of).collect(),
+            // the newest first, and not more than a page can carry
+            tasks: doc
+                .as_array()
+                .into_iter()
+                .flatten()
+                .rev()
+                .take(TASKS_SHOWN)
+                .map(TaskRow::of)
+                .collect(),
+            more: all.saturating_sub(TASKS_SHOWN),
         })
     })
     .await
@@ -733,7 +774,7 @@ async fn create_task(
         opt("jira_id"),
         opt("description"),
     );
-    action(&state, &headers, &form, move |env, _| {
+    action(&state, &headers, &form, move |env, nav| {
         let doc = call(env, |env, out| {
             task::run(
                 env,
@@ -746,7 +787,13 @@ async fn create_task(
                 },
             )
         })?;
-        Ok(Redirect::to(&format!("/tasks?created={}", doc["number"].as_u64().unwrap_or(0))).into_response())
+        // back to where the creator works: the Tasks page is for admins and managers
+        let page = if matches!(nav.role.as_str(), "admin" | "manager") {
+            "/tasks"
+        } else {
+            "/my"
+        };
+        Ok(Redirect::to(&format!("{page}?created={}", doc["number"].as_u64().unwrap_or(0))).into_response())
     })
     .await
 }
@@ -860,10 +907,11 @@ async fn accounting_page(
             .and_then(|a| a.first())
             .cloned()
             .unwrap_or(Value::Null);
+        let mut audit_error = String::new();
         let audit = match &login {
             Some(l) => {
                 let l = l.clone();
-                audit_rows(&call(env, |env, out| {
+                match call(env, |env, out| {
                     audit::audit(
                         env,
                         out,
@@ -873,7 +921,15 @@ async fn accounting_page(
                             to,
                         },
                     )
-                })?)
+                }) {
+                    Ok(doc) => audit_rows(&doc),
+                    // a mistyped login is said where it was typed, not instead of the page
+                    Err(e) if matches!(e.kind, Kind::NotFound | Kind::Usage) => {
+                        audit_error = e.message;
+                        Vec::new()
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             None => Vec::new(),
         };
@@ -929,6 +985,7 @@ async fn accounting_page(
                 .collect(),
             login: login.unwrap_or_default(),
             audit,
+            audit_error,
             payouts: days,
             exports: EXPORTS.to_vec(),
         })

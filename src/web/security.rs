@@ -12,6 +12,9 @@ use axum::response::Response;
 
 /// The session cookie: the session token of `popug login`, never readable by scripts.
 pub const SESSION_COOKIE: &str = "popug_session";
+/// How long a web session lasts: its credential in the ledger and its cookie alike.
+pub const SESSION_HOURS: u64 = 12;
+
 /// The sign-in form's CSRF cookie (double submit, before there is a session to bind to).
 pub const LOGIN_CSRF_COOKIE: &str = "popug_login_csrf";
 
@@ -82,9 +85,12 @@ pub fn csrf_matches(expected: &str, given: Option<&str>) -> bool {
     given.is_some_and(|g| crate::auth::constant_time_eq(expected.as_bytes(), g.as_bytes()))
 }
 
-/// Failed sign-ins are counted per login and per client address over a sliding window;
-/// past [`Throttle::LIMIT`] in [`Throttle::WINDOW`], attempts are refused (429) before any
-/// password is checked, so guessing is slowed to a few tries per quarter hour.
+/// Password attempts (sign-in, and the current password of a change) are counted per login
+/// and per client address over a sliding window; past [`Throttle::LIMIT`] in
+/// [`Throttle::WINDOW`], attempts are refused (429) before any password is checked. An
+/// attempt is counted when it *begins* ([`Throttle::begin`]), so a burst of parallel attempts
+/// cannot slip past the limit while the first ones are still being checked; a success
+/// clears its login's count.
 #[derive(Default)]
 pub struct Throttle {
     failures: Mutex<HashMap<String, Vec<Instant>>>,
@@ -96,28 +102,35 @@ impl Throttle {
     /// Keys kept at most; beyond that the oldest windows are dropped (memory stays bounded
     /// under a flood of made-up logins).
     const MAX_KEYS: usize = 100_000;
+    /// A login is at most 32 characters (`auth::validate_login`): a longer one is counted by
+    /// its first 64 bytes, so made-up logins cannot grow the table's memory.
+    const MAX_LOGIN_KEY: usize = 64;
 
     fn keys(login: &str, addr: &str) -> [String; 2] {
-        [format!("login:{login}"), format!("addr:{addr}")]
+        let mut end = login.len().min(Self::MAX_LOGIN_KEY);
+        while !login.is_char_boundary(end) {
+            end -= 1;
+        }
+        [format!("login:{}", &login[..end]), format!("addr:{addr}")]
     }
 
-    /// How long until another attempt is allowed, if it is not allowed now.
-    pub fn wait(&self, login: &str, addr: &str) -> Option<Duration> {
+    /// Counts an attempt for `login` from `addr`, or refuses it: `Err(wait)` when the login
+    /// or the address has used up its attempts (nothing is counted then).
+    pub fn begin(&self, login: &str, addr: &str) -> Result<(), Duration> {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        Self::keys(login, addr)
+        let keys = Self::keys(login, addr);
+        let wait = keys
             .iter()
             .filter_map(|k| {
                 let times = map.get_mut(k)?;
                 times.retain(|t| now.duration_since(*t) < Self::WINDOW);
                 (times.len() >= Self::LIMIT).then(|| Self::WINDOW - now.duration_since(times[0]))
             })
-            .max()
-    }
-
-    pub fn failed(&self, login: &str, addr: &str) {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
         if map.len() >= Self::MAX_KEYS {
             map.retain(|_, times| {
                 times
@@ -125,14 +138,21 @@ impl Throttle {
                     .is_some_and(|t| now.duration_since(*t) < Self::WINDOW)
             });
         }
-        for k in Self::keys(login, addr) {
+        for k in keys {
             map.entry(k).or_default().push(now);
         }
+        Ok(())
     }
 
-    pub fn succeeded(&self, login: &str) {
+    /// The attempt succeeded: its login's count starts again, and the address's count loses
+    /// this attempt (an office behind one address is not locked out by its own sign-ins).
+    pub fn succeeded(&self, login: &str, addr: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&format!("login:{login}"));
+        let [login_key, addr_key] = Self::keys(login, addr);
+        map.remove(&login_key);
+        if let Some(times) = map.get_mut(&addr_key) {
+            times.pop();
+        }
     }
 }
 
@@ -144,18 +164,45 @@ mod tests {
     fn the_throttle_refuses_after_the_limit_per_login_and_per_address() {
         let t = Throttle::default();
         for _ in 0..Throttle::LIMIT {
-            assert!(t.wait("kesha", "10.0.0.1").is_none());
-            t.failed("kesha", "10.0.0.1");
+            assert!(t.begin("kesha", "10.0.0.1").is_ok());
         }
         assert!(
-            t.wait("kesha", "10.0.0.2").is_some(),
+            t.begin("kesha", "10.0.0.2").is_err(),
             "the login is throttled from anywhere"
         );
         assert!(
-            t.wait("gosha", "10.0.0.1").is_some(),
+            t.begin("gosha", "10.0.0.1").is_err(),
             "the address is throttled for any login"
         );
-        assert!(t.wait("gosha", "10.0.0.3").is_none());
+        assert!(t.begin("gosha", "10.0.0.3").is_ok());
+        t.succeeded("gosha", "10.0.0.3");
+        assert!(
+            t.begin("gosha", "10.0.0.4").is_ok(),
+            "a success clears the login's count"
+        );
+        for _ in 0..Throttle::LIMIT * 2 {
+            assert!(t.begin("iago", "10.0.0.5").is_ok());
+            t.succeeded("iago", "10.0.0.5");
+        }
+        assert!(
+            t.begin("iago", "10.0.0.5").is_ok(),
+            "successes never lock an address out"
+        );
+    }
+
+    #[test]
+    fn a_long_made_up_login_is_counted_by_its_first_bytes() {
+        let t = Throttle::default();
+        let long = "é".repeat(1_000_000);
+        for i in 0..Throttle::LIMIT {
+            assert!(t.begin(&format!("{long}{i}"), &format!("10.0.0.{i}")).is_ok());
+        }
+        assert!(
+            t.begin(&long, "10.9.9.9").is_err(),
+            "the same first 64 bytes are one login"
+        );
+        let map = t.failures.lock().unwrap();
+        assert!(map.keys().all(|k| k.len() <= 6 + Throttle::MAX_LOGIN_KEY));
     }
 
     #[test]

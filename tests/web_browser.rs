@@ -306,7 +306,7 @@ async fn the_dashboards_in_a_real_browser() {
     assert!(status.success(), "popug serve exits 0 on SIGTERM: {status:?}");
     c.close().await.unwrap();
     drop(driver);
-    let log = server.log.lock().unwrap().join("\n");
+    let log = server.whole_log();
     assert!(
         log.contains("POST /tasks/") && log.contains("GET /ledger/stream"),
         "one line per request: {log}"

@@ -10,6 +10,7 @@ pub struct Server {
     pub addr: String,
     /// The request log lines read so far (stderr).
     pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -32,12 +33,17 @@ impl Server {
             .to_owned();
         let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = log.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
                 sink.lock().unwrap().push(line);
             }
         });
-        Server { child, addr, log }
+        Server {
+            child,
+            addr,
+            log,
+            reader: Some(reader),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -58,6 +64,16 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         None
+    }
+}
+
+impl Server {
+    /// Every line the server wrote on stderr, once it has exited (call after `terminate`).
+    pub fn whole_log(&mut self) -> String {
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        self.log.lock().unwrap().join("\n")
     }
 }
 

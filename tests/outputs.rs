@@ -262,6 +262,12 @@ fn cases(w: &mut World, path: &str, tag: &str) -> Vec<Case> {
             json: Expect::Refused,
             ..case("", &["completions", "bash"])
         }],
+        // a server: it has no --json or --format (exit 2), and is tested in tests/web_*.rs
+        "serve" => vec![Case {
+            csv: Expect::Refused,
+            json: Expect::Refused,
+            ..case("", &["serve", "--bind", "127.0.0.1:0"])
+        }],
         "man" => vec![Case {
             csv: Expect::Refused,
             json: Expect::Refused,

@@ -720,8 +720,12 @@ async fn a_worker_signs_in_sees_the_task_presses_done_and_the_balance_changes() 
         .send("POST", &format!("/tasks/{number}/done"), &[("csrf", &csrf)], &[])
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers[header::LOCATION], format!("/my?done={number}"));
-    let (_, page, _) = b.send("GET", &format!("/my?done={number}"), &[], &[]).await;
+    assert_eq!(
+        headers[header::LOCATION],
+        "/my",
+        "POST, then a redirect: a reload cannot post again"
+    );
+    let (_, page, _) = b.send("GET", "/my", &[], &[]).await;
     let balance_after = Browser::field(
         &page
             .replace("id=\"balance\">", "name=\"balance\" value=\"")
@@ -735,7 +739,15 @@ async fn a_worker_signs_in_sees_the_task_presses_done_and_the_balance_changes() 
         balance_after,
         popug::money::Money(balance["balance_cents"].as_i64().unwrap()).to_string()
     );
-    assert!(page.contains(&format!("Task #{number} done")));
+    assert!(
+        page.contains(&format!("Task #{number} done")),
+        "the action's message is shown once"
+    );
+    let (_, again, _) = b.send("GET", "/my", &[], &[]).await;
+    assert!(!again.contains("done: its reward"), "and not again");
+    // no link can make a page claim something that did not happen
+    let (_, fake, _) = b.send("GET", "/my?done=999", &[], &[]).await;
+    assert!(!fake.contains("Task #999"));
     // a worker is refused the books
     let (status, page, _) = b.send("GET", "/accounting", &[], &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -808,8 +820,9 @@ async fn a_manager_creates_and_shuffles_with_a_confirmation_and_titles_are_escap
         .send("POST", "/tasks", &[("csrf", &csrf), ("title", title)], &[])
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers[header::LOCATION], "/tasks?created=3");
-    let (_, page, _) = b.send("GET", "/tasks?created=3", &[], &[]).await;
+    assert_eq!(headers[header::LOCATION], "/tasks");
+    let (_, page, _) = b.send("GET", "/tasks", &[], &[]).await;
+    assert!(page.contains("Task #3 created"));
     assert!(!page.contains("<script>alert"), "a title is text, never markup");
     assert!(
         page.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"),
@@ -832,10 +845,16 @@ async fn a_manager_creates_and_shuffles_with_a_confirmation_and_titles_are_escap
         "the confirmation says what it charges"
     );
     let events = c.events();
-    let (status, page, _) = b.send("POST", "/tasks/shuffle", &[("csrf", &csrf)], &[]).await;
-    assert_eq!(status, StatusCode::OK);
+    let (status, _, headers) = b.send("POST", "/tasks/shuffle", &[("csrf", &csrf)], &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/tasks");
+    let (_, page, _) = b.send("GET", "/tasks", &[], &[]).await;
     assert!(page.contains(&format!("Shuffled {} open tasks", open.as_array().unwrap().len())));
     assert!(c.events().len() > events.len());
+    // reloading the page after a shuffle shuffles nothing
+    let shuffled = c.events();
+    b.send("GET", "/tasks", &[], &[]).await;
+    assert_eq!(c.events(), shuffled);
     // behind a TLS proxy the cookie is Secure
     let mut tls = Browser::new(&c);
     let (_, login_page, _) = tls
@@ -981,8 +1000,12 @@ async fn changing_the_password_in_the_browser_ends_the_other_sessions() {
             &[],
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page.contains("other session(s) ended"));
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let (_, page, _) = b.send("GET", "/password", &[], &[]).await;
+    assert!(
+        page.contains("Password changed; other sessions ended: 1."),
+        "{page}"
+    );
     let (status, _, _) = c.call("GET", "/api/v1/whoami", Some(&cli_session), "").await;
     assert_eq!(
         status,
@@ -1158,10 +1181,52 @@ async fn refusals_of_the_http_layer_are_in_the_api_error_shape_and_bodies_are_ob
             &[],
         )
         .await;
-    assert!(
-        headers[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .starts_with("/my?created=")
+    assert_eq!(headers[header::LOCATION], "/my");
+    // a query parameter a route does not take is refused, never ignored
+    let (status, body, _) = c
+        .call("GET", "/api/v1/tasks?assigne=kesha", Some(c.token("admin")), "")
+        .await;
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_input")
     );
+    let (status, body, _) = c
+        .call(
+            "GET",
+            "/api/v1/events?type=TaskCreated&type=UserCreated",
+            Some(c.token("admin")),
+            "",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let types: std::collections::BTreeSet<String> = String::from_utf8(body)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        types.into_iter().collect::<Vec<_>>(),
+        ["TaskCreated", "UserCreated"]
+    );
+    // downloads take the command's range and byte-order mark, and its refusals
+    let mut acc = Browser::new(&c);
+    let iago = password_of(&c, "iago");
+    acc.sign_in("iago", &iago).await;
+    let (status, _, _) = acc
+        .send(
+            "GET",
+            "/accounting/export/tasks?from=2026-12-01&to=2026-11-01",
+            &[],
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, csv, _) = acc.send("GET", "/accounting/export/tasks?bom=1", &[], &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.starts_with('\u{feff}'), "a byte-order mark first");
 }

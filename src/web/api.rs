@@ -94,7 +94,32 @@ fn json_answer(result: Result<Vec<u8>, (AppError, Vec<u8>)>) -> Response {
     }
 }
 
-type Params = Query<HashMap<String, String>>;
+type Params = Query<Vec<(String, String)>>;
+
+/// The query's parameters by name, after refusing (400) a name this route does not take, or
+/// one given twice: a typo is an error, never a filter silently ignored.
+fn known(params: &[(String, String)], names: &[&str]) -> Result<HashMap<String, String>, AppError> {
+    let mut out = HashMap::new();
+    for (k, v) in params {
+        if !names.contains(&k.as_str()) {
+            return Err(AppError::usage(format!(
+                "this route takes no query parameter `{}`",
+                crate::text::shown(k)
+            ))
+            .hint(if names.is_empty() {
+                "it takes none".to_owned()
+            } else {
+                format!("it takes {}", names.join(", "))
+            }));
+        }
+        if out.insert(k.clone(), v.clone()).is_some() {
+            return Err(AppError::usage(format!(
+                "the query parameter `{k}` is given twice"
+            )));
+        }
+    }
+    Ok(out)
+}
 
 /// An optional date query parameter (`YYYY-MM-DD`), refused as the CLI refuses it (400).
 fn date(params: &HashMap<String, String>, name: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
@@ -156,6 +181,7 @@ async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Response {
 
 async fn list_tasks(State(state): State<AppState>, headers: HeaderMap, Query(params): Params) -> Response {
     let command = (|| {
+        let params = known(&params, &["all", "status", "assignee"])?;
         let status = match params.get("status").map(String::as_str) {
             None | Some("") => None,
             Some(s @ ("open" | "done")) => Some(s.to_owned()),
@@ -313,6 +339,10 @@ async fn audit(
     Path(login): Path<String>,
     Query(params): Params,
 ) -> Response {
+    let params = match known(&params, &["from", "to"]) {
+        Ok(p) => p,
+        Err(e) => return error_response(&e),
+    };
     let (from, to) = match (date(&params, "from"), date(&params, "to")) {
         (Ok(f), Ok(t)) => (f, t),
         (Err(e), _) | (_, Err(e)) => return error_response(&e),
@@ -334,6 +364,10 @@ async fn audit(
 }
 
 async fn earnings(State(state): State<AppState>, headers: HeaderMap, Query(params): Params) -> Response {
+    let params = match known(&params, &["from", "to"]) {
+        Ok(p) => p,
+        Err(e) => return error_response(&e),
+    };
     let (from, to) = match (date(&params, "from"), date(&params, "to")) {
         (Ok(f), Ok(t)) => (f, t),
         (Err(e), _) | (_, Err(e)) => return error_response(&e),
@@ -347,6 +381,10 @@ async fn earnings(State(state): State<AppState>, headers: HeaderMap, Query(param
 }
 
 async fn analytics(State(state): State<AppState>, headers: HeaderMap, Query(params): Params) -> Response {
+    let params = match known(&params, &["date"]) {
+        Ok(p) => p,
+        Err(e) => return error_response(&e),
+    };
     let date = match date(&params, "date") {
         Ok(d) => d,
         Err(e) => return error_response(&e),
@@ -363,6 +401,17 @@ async fn analytics(State(state): State<AppState>, headers: HeaderMap, Query(para
 /// `Accept: text/event-stream` the log followed live: one server-sent event per line, its
 /// `id` the line's seq.
 async fn events(State(state): State<AppState>, headers: HeaderMap, Query(params): Params) -> Response {
+    // `type` may be given more than once, as `popug events --type T --type U`
+    let types: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| k == "type")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let rest: Vec<(String, String)> = params.into_iter().filter(|(k, _)| k != "type").collect();
+    let params = match known(&rest, &["since"]) {
+        Ok(p) => p,
+        Err(e) => return error_response(&e),
+    };
     let since = match params.get("since").filter(|s| !s.is_empty()) {
         None => 0,
         Some(s) => match s.parse::<u64>() {
@@ -381,7 +430,7 @@ async fn events(State(state): State<AppState>, headers: HeaderMap, Query(params)
         .is_some_and(|v| v.contains("text/event-stream"));
     let token = bearer(&headers);
     if follow {
-        return follow_events(state, token, since).await;
+        return follow_events(state, token, since, types).await;
     }
     match run(&state, token, Format::Json, move |env, out| {
         events::events(
@@ -389,7 +438,7 @@ async fn events(State(state): State<AppState>, headers: HeaderMap, Query(params)
             out,
             events::EventsArgs {
                 since,
-                types: Vec::new(),
+                types,
                 follow: false,
             },
         )
@@ -410,7 +459,12 @@ async fn events(State(state): State<AppState>, headers: HeaderMap, Query(params)
 
 /// The log after `since`, followed until the client goes away or the server stops, as
 /// server-sent events. Admins only (as `popug events`); at most [`super::MAX_STREAMS`] at once.
-pub(super) async fn follow_events(state: AppState, token: Option<String>, since: u64) -> Response {
+pub(super) async fn follow_events(
+    state: AppState,
+    token: Option<String>,
+    since: u64,
+    types: Vec<String>,
+) -> Response {
     // the caller is checked before the stream begins, so a refusal is an ordinary answer
     if let Err(e) = run(&state, token.clone(), Format::Json, |env, _| {
         crate::cli::session::signed_in(env, &[Role::Admin], "reading the event log").map(drop)
@@ -432,7 +486,7 @@ pub(super) async fn follow_events(state: AppState, token: Option<String>, since:
         let _permit = permit;
         let args = events::EventsArgs {
             since,
-            types: Vec::new(),
+            types,
             follow: true,
         };
         // the credential is checked again every second: a stream ends when its session is

@@ -146,7 +146,10 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/events",
         command: "events",
         roles: "admins",
-        query: &[("since", "integer", "only events with a greater seq")],
+        query: &[
+            ("since", "integer", "only events with a greater seq"),
+            ("type", "string", "only events of this type (repeatable)"),
+        ],
         body: None,
         answer: "the log as JSON lines (`application/x-ndjson`), password hashes redacted; with `Accept: text/event-stream`, followed live as server-sent events (`id` = seq)",
     },

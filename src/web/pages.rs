@@ -90,6 +90,8 @@ pub struct Nav {
     pub role: String,
     pub csrf: String,
     pub active: &'static str,
+    /// The message of the action that led here (see [`security::FLASH_COOKIE`]).
+    pub flash: String,
 }
 
 impl Nav {
@@ -123,6 +125,11 @@ async fn page(
     };
     let env = state.env().for_request(Some(token.clone()));
     let secure = security::behind_tls(headers);
+    let flashed = security::cookie(headers, security::FLASH_COOKIE);
+    let flash = flashed
+        .as_deref()
+        .and_then(security::flash_message)
+        .unwrap_or_default();
     let result = tokio::task::spawn_blocking(move || {
         let me = call(&env, login::whoami).map_err(|e| (e, None::<Box<Nav>>))?;
         let nav = Nav {
@@ -130,12 +137,13 @@ async fn page(
             role: text(&me, "role"),
             csrf: security::csrf_token(&token),
             active,
+            flash,
         };
         let shown = Box::new(nav.clone());
         work(&env, nav).map_err(|e| (e, Some(shown)))
     })
     .await;
-    match result {
+    let mut response = match result {
         Ok(Ok(response)) => response,
         Ok(Err((e, nav))) => error_page(&e, nav.map(|n| *n), secure),
         Err(e) => error_page(
@@ -143,7 +151,30 @@ async fn page(
             None,
             secure,
         ),
+    };
+    if flashed.is_some() && !response.status().is_redirection() {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            security::set_cookie(security::FLASH_COOKIE, "", Duration::ZERO, secure),
+        );
     }
+    response
+}
+
+/// A redirect after an action, with its message for the next page (`what.n`, see
+/// [`security::flash_message`]).
+fn redirect_with_flash(to: &str, flash: &str, headers: &HeaderMap) -> Response {
+    let mut r = Redirect::to(to).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        security::set_cookie(
+            security::FLASH_COOKIE,
+            flash,
+            Duration::from_secs(60),
+            security::behind_tls(headers),
+        ),
+    );
+    r
 }
 
 /// Like [`page`], for a form that changes something: the CSRF field is checked first, and
@@ -218,9 +249,13 @@ fn cents(v: &Value, key: &str) -> String {
     Money(v[key].as_i64().unwrap_or(0)).to_string()
 }
 
-/// A date query parameter, empty or malformed as absent (a page is forgiving; the API is not).
-fn date_param(q: &HashMap<String, String>, key: &str) -> Option<NaiveDate> {
-    q.get(key).and_then(|s| balance::parse_date(s).ok())
+/// A date query parameter (`YYYY-MM-DD`; empty is absent), refused as the command line
+/// refuses it.
+fn date_param(q: &HashMap<String, String>, key: &str) -> Result<Option<NaiveDate>> {
+    q.get(key)
+        .filter(|s| !s.is_empty())
+        .map(|s| balance::parse_date(s).map_err(|m| AppError::usage(format!("{key}: {m}"))))
+        .transpose()
 }
 
 /// Today in the ledger's timezone, by the ledger's clock (`POPUG_NOW` when set).
@@ -274,7 +309,6 @@ struct LoginPage {
 #[template(path = "password.html")]
 struct PasswordPage {
     nav: Option<Nav>,
-    message: String,
     error: String,
 }
 
@@ -336,7 +370,6 @@ fn audit_rows(doc: &Value) -> Vec<AuditRow> {
 #[template(path = "my.html")]
 struct MyPage {
     nav: Option<Nav>,
-    message: String,
     open: Vec<TaskRow>,
     done: Vec<TaskRow>,
     balance: String,
@@ -347,7 +380,6 @@ struct MyPage {
 #[template(path = "tasks.html")]
 struct TasksPage {
     nav: Option<Nav>,
-    message: String,
     status: String,
     assignee: String,
     tasks: Vec<TaskRow>,
@@ -364,8 +396,6 @@ struct ShufflePage {
     nav: Option<Nav>,
     open: usize,
     charge: String,
-    moved: Vec<(String, String, String, String)>,
-    done: bool,
 }
 
 pub struct PayoutDay {
@@ -387,6 +417,9 @@ struct AccountingPage {
     login: String,
     audit: Vec<AuditRow>,
     audit_error: String,
+    /// The range as typed, shown again in the form.
+    from: String,
+    to: String,
     payouts: Vec<PayoutDay>,
     exports: Vec<(&'static str, &'static str)>,
 }
@@ -426,7 +459,8 @@ struct LedgerPage {
     head: String,
     verify: String,
     verified_at: String,
-    verify_ok: bool,
+    /// The last verify's outcome; `None` before the first.
+    verify_ok: Option<bool>,
     events: Vec<EventRow>,
     notifications: Vec<(String, String, String)>,
 }
@@ -560,7 +594,6 @@ async fn password_form(State(state): State<AppState>, headers: HeaderMap) -> Res
     page(&state, &headers, "", |_, nav| {
         ok_html(&PasswordPage {
             nav: Some(nav),
-            message: String::new(),
             error: String::new(),
         })
     })
@@ -577,6 +610,7 @@ async fn change_password(
     let (current, new, again) = (get("current"), get("new"), get("again"));
     let addr = client_addr(&connect);
     let throttle = state.clone();
+    let request_headers = headers.clone();
     action(&state, &headers, &form, move |env, nav| {
         // guessing the current password with a stolen session is throttled as sign-in is
         let outcome = if new != again {
@@ -597,20 +631,20 @@ async fn change_password(
             }
             result
         };
-        let (status, message, error) = match outcome {
-            Ok(doc) => (
-                StatusCode::OK,
-                format!(
-                    "Password changed; {} other session(s) ended.",
-                    doc["sessions_ended"].as_u64().unwrap_or(0)
-                ),
-                String::new(),
-            ),
+        let (status, error) = match outcome {
+            Ok(doc) => {
+                let ended = doc["sessions_ended"].as_u64().unwrap_or(0);
+                return Ok(redirect_with_flash(
+                    "/password",
+                    &format!("password.{ended}"),
+                    &request_headers,
+                ));
+            }
             Err(e)
                 if matches!(e.kind, Kind::Usage)
                     || matches!(e.code, "bad_credentials" | "too_many_attempts") =>
             {
-                (status_of(&e), String::new(), e.message)
+                (status_of(&e), e.message)
             }
             Err(e) => return Err(e),
         };
@@ -618,7 +652,6 @@ async fn change_password(
             status,
             html(&PasswordPage {
                 nav: Some(nav),
-                message,
                 error,
             }),
         )
@@ -627,17 +660,7 @@ async fn change_password(
     .await
 }
 
-async fn my_tasks(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let number = |k: &str| q.get(k).and_then(|n| n.parse::<u64>().ok());
-    let message = match (number("done"), number("created")) {
-        (Some(n), _) => format!("Task #{n} done: its reward is credited."),
-        (_, Some(n)) => format!("Task #{n} created and assigned."),
-        _ => String::new(),
-    };
+async fn my_tasks(State(state): State<AppState>, headers: HeaderMap) -> Response {
     page(&state, &headers, "/my", move |env, nav| {
         let list = |status: &str| {
             call(env, |env, out| {
@@ -686,7 +709,6 @@ async fn my_tasks(
         audit.reverse();
         ok_html(&MyPage {
             nav: Some(nav),
-            message,
             open,
             done,
             balance: cents(&balance, "balance_cents"),
@@ -702,11 +724,13 @@ async fn task_done(
     Path(number): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let request_headers = headers.clone();
     action(&state, &headers, &form, move |env, _| {
         let doc = call(env, |env, out| {
             task::run(env, out, task::TaskCommand::Done { task: number })
         })?;
-        Ok(Redirect::to(&format!("/my?done={}", doc["number"].as_u64().unwrap_or(0))).into_response())
+        let flash = format!("done.{}", doc["number"].as_u64().unwrap_or(0));
+        Ok(redirect_with_flash("/my", &flash, &request_headers))
     })
     .await
 }
@@ -716,14 +740,6 @@ async fn tasks_page(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let message = match (
-        q.get("created").and_then(|n| n.parse::<u64>().ok()),
-        q.get("shuffled").and_then(|n| n.parse::<u64>().ok()),
-    ) {
-        (Some(n), _) => format!("Task #{n} created and assigned."),
-        (_, Some(n)) => format!("Shuffled {n} open tasks."),
-        _ => String::new(),
-    };
     let status = q
         .get("status")
         .filter(|s| matches!(s.as_str(), "open" | "done"))
@@ -745,7 +761,6 @@ async fn tasks_page(
         let all = doc.as_array().map_or(0, Vec::len);
         ok_html(&TasksPage {
             nav: Some(nav),
-            message,
             status: status.unwrap_or_default(),
             assignee: assignee.unwrap_or_default(),
             // the newest first, and not more than a page can carry
@@ -774,6 +789,7 @@ async fn create_task(
         opt("jira_id"),
         opt("description"),
     );
+    let request_headers = headers.clone();
     action(&state, &headers, &form, move |env, nav| {
         let doc = call(env, |env, out| {
             task::run(
@@ -793,7 +809,8 @@ async fn create_task(
         } else {
             "/my"
         };
-        Ok(Redirect::to(&format!("{page}?created={}", doc["number"].as_u64().unwrap_or(0))).into_response())
+        let flash = format!("created.{}", doc["number"].as_u64().unwrap_or(0));
+        Ok(redirect_with_flash(page, &flash, &request_headers))
     })
     .await
 }
@@ -822,8 +839,6 @@ async fn shuffle_confirm(State(state): State<AppState>, headers: HeaderMap) -> R
             nav: Some(nav),
             open,
             charge: Money(charge).to_string(),
-            moved: Vec::new(),
-            done: false,
         })
     })
     .await
@@ -834,31 +849,12 @@ async fn shuffle_now(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    action(&state, &headers, &form, |env, nav| {
+    let request_headers = headers.clone();
+    action(&state, &headers, &form, move |env, _| {
         let doc = call(env, shuffle::shuffle)?;
-        let moved: Vec<_> = doc["tasks"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|t| {
-                (
-                    text(t, "number"),
-                    text(t, "assign_from"),
-                    text(t, "assign_to"),
-                    cents(t, "assign_fee_cents"),
-                )
-            })
-            .collect();
-        ok_html(&ShufflePage {
-            nav: Some(Nav {
-                active: "/tasks",
-                ..nav
-            }),
-            open: moved.len(),
-            charge: String::new(),
-            moved,
-            done: true,
-        })
+        let flash = format!("shuffled.{}", doc["reassigned"].as_u64().unwrap_or(0));
+        // a redirect: reloading the page that follows cannot shuffle (and charge) again
+        Ok(redirect_with_flash("/tasks", &flash, &request_headers))
     })
     .await
 }
@@ -879,7 +875,11 @@ async fn accounting_page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let login = q.get("login").filter(|s| !s.is_empty()).cloned();
-    let (from, to) = (date_param(&q, "from"), date_param(&q, "to"));
+    let range = date_param(&q, "from").and_then(|f| Ok((f, date_param(&q, "to")?)));
+    let (typed_from, typed_to) = (
+        q.get("from").cloned().unwrap_or_default(),
+        q.get("to").cloned().unwrap_or_default(),
+    );
     page(&state, &headers, "/accounting", move |env, nav| {
         let balances = call(env, |env, out| {
             balance::balance(
@@ -908,8 +908,12 @@ async fn accounting_page(
             .cloned()
             .unwrap_or(Value::Null);
         let mut audit_error = String::new();
-        let audit = match &login {
-            Some(l) => {
+        let audit = match (&login, range) {
+            (Some(_), Err(e)) => {
+                audit_error = e.message;
+                Vec::new()
+            }
+            (Some(l), Ok((from, to))) => {
                 let l = l.clone();
                 match call(env, |env, out| {
                     audit::audit(
@@ -931,7 +935,7 @@ async fn accounting_page(
                     Err(e) => return Err(e),
                 }
             }
-            None => Vec::new(),
+            (None, _) => Vec::new(),
         };
         let payouts = call(env, |env, out| {
             export::export(
@@ -986,6 +990,8 @@ async fn accounting_page(
             login: login.unwrap_or_default(),
             audit,
             audit_error,
+            from: typed_from,
+            to: typed_to,
             payouts: days,
             exports: EXPORTS.to_vec(),
         })
@@ -993,8 +999,14 @@ async fn accounting_page(
     .await
 }
 
-/// `GET /accounting/export/KIND`: `popug export KIND` as a download (CSV, or the journal).
-async fn download(State(state): State<AppState>, headers: HeaderMap, Path(kind): Path<String>) -> Response {
+/// `GET /accounting/export/KIND[?from=D&to=D&bom=1]`: `popug export KIND` as a download (CSV,
+/// or the journal), with the command's range and byte-order mark and its refusals.
+async fn download(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(kind): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     use clap::ValueEnum;
     let Ok(what) = export::ExportKind::from_str(&kind, false) else {
         return error_page(
@@ -1003,16 +1015,19 @@ async fn download(State(state): State<AppState>, headers: HeaderMap, Path(kind):
             false,
         );
     };
+    let asked = date_param(&q, "from").and_then(|f| Ok((f, date_param(&q, "to")?)));
+    let bom = q.get("bom").is_some_and(|v| v == "1" || v == "true");
     page(&state, &headers, "/accounting", move |env, _| {
+        let (from, to) = asked?;
         let mut out = Out::buffer(Format::Table);
         export::export(
             env,
             &mut out,
             export::ExportArgs {
                 what,
-                range: earnings::RangeArgs { from: None, to: None },
+                range: earnings::RangeArgs { from, to },
                 output: None,
-                bom: false,
+                bom,
             },
         )?;
         let (kind_header, name) = if what == export::ExportKind::Journal {
@@ -1041,6 +1056,7 @@ async fn analytics_page(
 ) -> Response {
     let asked = date_param(&q, "date");
     page(&state, &headers, "/analytics", move |env, nav| {
+        let asked = asked?;
         let doc = call(env, |env, out| {
             analytics::analytics(env, out, analytics::AnalyticsArgs { date: asked })
         })?;
@@ -1136,13 +1152,13 @@ async fn ledger_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
         )
         .map_err(crate::auth::db_error)?;
         let (verify, verified_at, verify_ok) = match last_verify {
-            None => ("not run since the server started".to_owned(), String::new(), true),
+            None => ("not run since the server started".to_owned(), String::new(), None),
             Some((at, v)) if v["ok"] == true => (
                 format!("ok: {} events, last seq {}", v["events"], v["last_seq"]),
                 at,
-                true,
+                Some(true),
             ),
-            Some((at, v)) => (text(&v, "message"), at, false),
+            Some((at, v)) => (text(&v, "message"), at, Some(false)),
         };
         ok_html(&LedgerPage {
             nav: Some(nav),
@@ -1205,5 +1221,5 @@ async fn ledger_stream(
         ));
     };
     let since = q.get("since").and_then(|s| s.parse().ok()).unwrap_or(0);
-    super::api::follow_events(state, Some(token), since).await
+    super::api::follow_events(state, Some(token), since, Vec::new()).await
 }

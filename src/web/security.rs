@@ -12,6 +12,25 @@ use axum::response::Response;
 
 /// The session cookie: the session token of `popug login`, never readable by scripts.
 pub const SESSION_COOKIE: &str = "popug_session";
+/// The message of the last action, for the page it redirected to (POST/redirect/GET): set by
+/// the action, shown and cleared by the next page. A cookie, not the URL, so that no link can
+/// show a message for something that did not happen.
+pub const FLASH_COOKIE: &str = "popug_flash";
+
+/// The text of a flash cookie's value (`done.12`, `created.3`, `shuffled.8`, `password.2`);
+/// `None` for anything else.
+pub fn flash_message(value: &str) -> Option<String> {
+    let (what, n) = value.split_once('.')?;
+    let n: u64 = n.parse().ok()?;
+    Some(match what {
+        "done" => format!("Task #{n} done: its reward is credited."),
+        "created" => format!("Task #{n} created and assigned."),
+        "shuffled" => format!("Shuffled {n} open tasks: each new assignee was charged the task's fee."),
+        "password" => format!("Password changed; other sessions ended: {n}."),
+        _ => return None,
+    })
+}
+
 /// How long a web session lasts: its credential in the ledger and its cookie alike.
 pub const SESSION_HOURS: u64 = 12;
 
@@ -86,8 +105,9 @@ pub fn csrf_matches(expected: &str, given: Option<&str>) -> bool {
 }
 
 /// Password attempts (sign-in, and the current password of a change) are counted per login
-/// and per client address over a sliding window; past [`Throttle::LIMIT`] in
-/// [`Throttle::WINDOW`], attempts are refused (429) before any password is checked. An
+/// and per client address over a sliding window; past [`Throttle::LIMIT`] for a login or
+/// [`Throttle::ADDRESS_LIMIT`] for an address in [`Throttle::WINDOW`], attempts are refused
+/// (429) before any password is checked. An
 /// attempt is counted when it *begins* ([`Throttle::begin`]), so a burst of parallel attempts
 /// cannot slip past the limit while the first ones are still being checked; a success
 /// clears its login's count.
@@ -97,7 +117,11 @@ pub struct Throttle {
 }
 
 impl Throttle {
+    /// Attempts per login in the window.
     pub const LIMIT: usize = 5;
+    /// Attempts per client address in the window: higher, as many people may share one
+    /// address (an office, a proxy); it stops one address from trying many logins.
+    pub const ADDRESS_LIMIT: usize = 30;
     pub const WINDOW: Duration = Duration::from_secs(15 * 60);
     /// Keys kept at most; beyond that the oldest windows are dropped (memory stays bounded
     /// under a flood of made-up logins).
@@ -122,10 +146,11 @@ impl Throttle {
         let keys = Self::keys(login, addr);
         let wait = keys
             .iter()
-            .filter_map(|k| {
+            .zip([Self::LIMIT, Self::ADDRESS_LIMIT])
+            .filter_map(|(k, limit)| {
                 let times = map.get_mut(k)?;
                 times.retain(|t| now.duration_since(*t) < Self::WINDOW);
-                (times.len() >= Self::LIMIT).then(|| Self::WINDOW - now.duration_since(times[0]))
+                (times.len() >= limit).then(|| Self::WINDOW - now.duration_since(times[times.len() - limit]))
             })
             .max();
         if let Some(wait) = wait {
@@ -171,8 +196,15 @@ mod tests {
             "the login is throttled from anywhere"
         );
         assert!(
-            t.begin("gosha", "10.0.0.1").is_err(),
-            "the address is throttled for any login"
+            t.begin("gosha", "10.0.0.1").is_ok(),
+            "another login from that address may try"
+        );
+        for i in 0..Throttle::ADDRESS_LIMIT - Throttle::LIMIT - 1 {
+            assert!(t.begin(&format!("user{i}"), "10.0.0.1").is_ok());
+        }
+        assert!(
+            t.begin("rio", "10.0.0.1").is_err(),
+            "one address cannot try many logins"
         );
         assert!(t.begin("gosha", "10.0.0.3").is_ok());
         t.succeeded("gosha", "10.0.0.3");

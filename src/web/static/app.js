@@ -20,5 +20,7 @@
     head.textContent = String(e.seq);
     head.dataset.head = String(e.seq);
   };
-  source.onerror = function () { document.getElementById("live").textContent = "(reconnecting…)"; };
+  var live = document.getElementById("live");
+  source.onopen = function () { live.textContent = "(live)"; };
+  source.onerror = function () { live.textContent = "(reconnecting…)"; };
 })();

@@ -270,6 +270,31 @@ fn log(c: &Company) -> Vec<Value> {
 }
 
 #[test]
+fn an_idempotency_key_is_its_users_own() {
+    let c = Company::new("UTC", "2026-11-27T08:00:00Z");
+    let args = ["task", "create", "Fix the beak", "--idempotency-key", "req-1"];
+    let boss = c.run("boss", "2026-11-27T09:00:00Z", &args);
+    // a worker who picks the same key and request makes their own task, and never sees
+    // the boss's answer
+    let w1 = c.run("w1", "2026-11-27T09:01:00Z", &args);
+    assert_ne!(
+        w1["task_id"], boss["task_id"],
+        "another user's key is another key"
+    );
+    assert_eq!(w1["number"].as_i64(), boss["number"].as_i64().map(|n| n + 1));
+    // and each user's retry still answers as their first time
+    assert_eq!(c.run("w1", "2026-11-27T09:02:00Z", &args), w1);
+    assert_eq!(c.run("boss", "2026-11-27T09:03:00Z", &args), boss);
+    // a different request under w1's key is a conflict for w1 alone
+    let out = c
+        .cmd("w1", "2026-11-27T09:04:00Z")
+        .args(["task", "create", "Something else", "--idempotency-key", "req-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+}
+
+#[test]
 fn a_retried_create_with_its_key_answers_as_the_first_time_and_writes_nothing() {
     let c = Company::new("UTC", "2026-11-27T08:00:00Z");
     let args = ["task", "create", "Fix the beak", "--idempotency-key", "req-1"];

@@ -76,7 +76,8 @@ pub fn import(
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.store(crate::auth::STORE))?;
     let keyed = match &idempotency_key {
-        Some(k) => tasks::keyed_request(w.store(crate::tasks::STORE), k, &request)?.unwrap_or_default(),
+        Some(k) => tasks::keyed_request(w.store(crate::tasks::STORE), &actor.user.user_id, k, &request)?
+            .unwrap_or_default(),
         None => tasks::KeyedRequest::default(),
     };
     // rows a keyed import already created (a retry after a time-out or a crash) are skipped

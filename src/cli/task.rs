@@ -149,7 +149,9 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                 &opt(&input.description),
             ]);
             let keyed = match &idempotency_key {
-                Some(k) => tasks::keyed_request(w.store(crate::tasks::STORE), k, &request)?,
+                Some(k) => {
+                    tasks::keyed_request(w.store(crate::tasks::STORE), &actor.user.user_id, k, &request)?
+                }
                 None => None,
             };
             let (task, first_assignee) = match keyed.as_ref().and_then(|k| k.rows.get(&0)) {

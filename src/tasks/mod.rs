@@ -8,7 +8,7 @@ pub mod projection;
 pub const STORE: &str = "tasks";
 /// The version of this store's tables: bump it when they change, and this store alone is
 /// rebuilt from the log on open.
-pub const STORE_VERSION: u32 = 1;
+pub const STORE_VERSION: u32 = 2;
 
 use popug_ledger::Context;
 use rand::RngExt;
@@ -365,16 +365,25 @@ pub fn request_sha256(parts: &[&[u8]]) -> String {
     crate::auth::hex(&h.finalize())
 }
 
-/// What `key` already did (`None`: never used). The same key with another request is a
-/// conflict (exit 5, CLI.md `--idempotency-key`).
-pub fn keyed_request(db: &Connection, key: &str, request_sha256: &str) -> Result<Option<KeyedRequest>> {
+/// What `user_id`'s `key` already did (`None`: never used). Keys are each user's own: the
+/// same key from another user is another key (as a payment API scopes keys to an account).
+/// The same key with another request is a conflict (exit 5, CLI.md `--idempotency-key`).
+pub fn keyed_request(
+    db: &Connection,
+    user_id: &str,
+    key: &str,
+    request_sha256: &str,
+) -> Result<Option<KeyedRequest>> {
     let mut stmt = db
         .prepare_cached(
-            "SELECT row, request_sha256, task_id, assignee_id FROM idempotency_keys WHERE key = ?1",
+            "SELECT row, request_sha256, task_id, assignee_id FROM idempotency_keys
+             WHERE user_id = ?1 AND key = ?2",
         )
         .map_err(db_error)?;
     let rows: Vec<(i64, String, String, String)> = stmt
-        .query_map([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_map([user_id, key], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .and_then(|m| m.collect())
         .map_err(db_error)?;
     Ok(decide_key(rows, key, request_sha256)?)

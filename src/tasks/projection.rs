@@ -27,8 +27,9 @@ impl Projection for Tasks {
                  completed_at TEXT, completed_on TEXT, reassignments INTEGER NOT NULL DEFAULT 0) STRICT, WITHOUT ROWID;
              CREATE INDEX tasks_completed_on ON tasks (completed_on, reward) WHERE completed_on IS NOT NULL;
              CREATE INDEX tasks_open ON tasks (status, assignee_id);
-             CREATE TABLE idempotency_keys (key TEXT NOT NULL, row INTEGER NOT NULL, request_sha256 TEXT NOT NULL,
-                 task_id TEXT NOT NULL, assignee_id TEXT NOT NULL, PRIMARY KEY (key, row)) STRICT, WITHOUT ROWID;
+             CREATE TABLE idempotency_keys (user_id TEXT NOT NULL, key TEXT NOT NULL, row INTEGER NOT NULL,
+                 request_sha256 TEXT NOT NULL, task_id TEXT NOT NULL, assignee_id TEXT NOT NULL,
+                 PRIMARY KEY (user_id, key, row)) STRICT, WITHOUT ROWID;
              CREATE TABLE assignees (user_id TEXT PRIMARY KEY, login TEXT NOT NULL, role TEXT NOT NULL,
                  active INTEGER NOT NULL DEFAULT 1) STRICT;",
         )?;
@@ -49,7 +50,7 @@ impl Projection for Tasks {
                 change_status(&mut *db.prepare_cached(CHANGE_STATUS)?, event, e, &tz)?;
             }
             PopugEvent::TaskReassigned(e) => reassign(&mut *db.prepare_cached(REASSIGN)?, e)?,
-            PopugEvent::IdempotencyKeyUsed(e) => key_used(db, e)?,
+            PopugEvent::IdempotencyKeyUsed(e) => key_used(db, &event.actor, e)?,
             _ => people(db, event)?,
         }
         Ok(())
@@ -147,7 +148,7 @@ impl Replay for TasksReplay<'_> {
                 change_status(&mut self.change_status, event, e, tz)?;
             }
             PopugEvent::TaskReassigned(e) => reassign(&mut self.reassign, e)?,
-            PopugEvent::IdempotencyKeyUsed(e) => key_used(db, e)?,
+            PopugEvent::IdempotencyKeyUsed(e) => key_used(db, &event.actor, e)?,
             _ => people(db, event)?,
         }
         Ok(())
@@ -175,12 +176,13 @@ fn people(db: &Connection, event: &Event) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// Records a key's row with the task's first assignee (the first answer names them).
-fn key_used(db: &Connection, e: &IdempotencyKeyUsed) -> Result<(), BoxError> {
+/// Records a key's row with the task's first assignee (the first answer names them), under
+/// the user who sent it: a key is that user's own (two users may pick the same key).
+fn key_used(db: &Connection, user_id: &str, e: &IdempotencyKeyUsed) -> Result<(), BoxError> {
     db.prepare_cached(
-        "INSERT INTO idempotency_keys (key, row, request_sha256, task_id, assignee_id)
-         SELECT ?1, ?2, ?3, task_id, assignee_id FROM tasks WHERE task_id = ?4",
+        "INSERT INTO idempotency_keys (user_id, key, row, request_sha256, task_id, assignee_id)
+         SELECT ?1, ?2, ?3, ?4, task_id, assignee_id FROM tasks WHERE task_id = ?5",
     )?
-    .execute((&e.key, e.row as i64, &e.request_sha256, &e.task_id))?;
+    .execute((user_id, &e.key, e.row as i64, &e.request_sha256, &e.task_id))?;
     Ok(())
 }

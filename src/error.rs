@@ -256,6 +256,14 @@ impl From<LedgerError> for AppError {
                 ),
                 None => (Kind::Failure, "internal", None),
             },
+            LedgerError::Unapplied { .. } => (
+                Kind::Failure,
+                "recorded_not_applied",
+                Some(
+                    "the command happened: do not repeat it (with --idempotency-key a retry is safe); \
+                     fix the cause (free some space), and the next command brings the stores up to date",
+                ),
+            ),
             LedgerError::React { .. } | LedgerError::Flush { .. } => (
                 Kind::Failure,
                 "internal",
@@ -286,6 +294,7 @@ impl From<LedgerError> for AppError {
             | LedgerError::React { source, .. }
             | LedgerError::Flush { source, .. } => Some(source),
             LedgerError::Encode(source) => Some(Box::new(source) as _),
+            LedgerError::Unapplied { source, .. } => Some(source as _),
             _ => None,
         };
         AppError {

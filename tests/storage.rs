@@ -77,6 +77,7 @@ fn a_full_disk_fails_cleanly_and_the_ledger_recovers() {
     while std::io::Write::write_all(&mut f, &chunk).is_ok() {}
     drop(f);
     let mut failures = 0;
+    let mut recorded = Vec::new();
     for i in 0..200 {
         let before = log_of(&l);
         let out = l
@@ -96,11 +97,17 @@ fn a_full_disk_fails_cleanly_and_the_ledger_recovers() {
         assert_eq!(out.status.code(), Some(1));
         let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
         let msg = err.to_string();
+        let after = log_of(&l);
+        if err["error"]["code"] == "recorded_not_applied" {
+            // the log took the command but a store could not: it says the command happened
+            assert!(after.len() > before.len(), "recorded, so the log grew");
+            recorded.push(format!("task {i} {}", "x".repeat(150)));
+            continue;
+        }
         assert!(
             msg.contains("disk_full") || msg.contains("No space left"),
             "{msg}"
         );
-        let after = log_of(&l);
         assert_eq!(after, before, "a failed command wrote to the log");
         if failures >= 3 {
             break;
@@ -110,6 +117,62 @@ fn a_full_disk_fails_cleanly_and_the_ledger_recovers() {
     fs::remove_file(&filler).unwrap();
     // space is back: the next command succeeds and everything verifies
     l.ok(&["task", "create", "after the disk was freed"]);
+    assert_eq!(l.json(&["verify"])["ok"], true);
+    // what was said to be recorded is there, once
+    let tasks = l.json(&["task", "list", "--all"]);
+    for title in &recorded {
+        let n = tasks
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["title"] == title.as_str())
+            .count();
+        assert_eq!(n, 1, "`{title}` was recorded once");
+    }
+}
+
+#[test]
+fn a_store_that_cannot_commit_after_the_append_says_the_command_happened() {
+    let l = Ledger::init();
+    l.ok(&["user", "add", "kesha", "--role", "worker"]);
+    let before = log_of(&l);
+    let args = [
+        "--json",
+        "task",
+        "create",
+        "Fix the beak",
+        "--idempotency-key",
+        "k-1",
+    ];
+    let out = l
+        .admin()
+        .env("POPUG_LEDGER_FAIL_AT", "commit")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "recorded_not_applied", "{err}");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(message.contains("recorded in the log"), "{message}");
+    assert!(
+        err["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("do not repeat it")
+    );
+    assert!(
+        log_of(&l).len() > before.len(),
+        "the command's events are in the log"
+    );
+    // the next command brings the stores up to date: the task is there, once
+    let tasks = l.json(&["task", "list", "--all"]);
+    assert_eq!(tasks.as_array().unwrap().len(), 1);
+    // and a retry with the key answers as the first time, writing nothing
+    let recorded = log_of(&l);
+    let again = l.json(&args[1..]);
+    assert_eq!(again["task_id"], tasks[0]["task_id"]);
+    assert_eq!(log_of(&l), recorded, "the retry wrote nothing");
     assert_eq!(l.json(&["verify"])["ok"], true);
 }
 

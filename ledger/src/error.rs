@@ -73,6 +73,20 @@ pub enum LedgerError {
         source: BoxError,
     },
 
+    /// The command's events are durable in the log, but a store could not commit them (a
+    /// full disk, an I/O error): the command happened, and must not be repeated. The store
+    /// stays at its old checkpoint and the next writer catches it up from the log.
+    #[error(
+        "the command is recorded in the log (up to seq {last_seq}), but the store `{}` could not be brought up to date",
+        path.display()
+    )]
+    Unapplied {
+        last_seq: u64,
+        path: PathBuf,
+        #[source]
+        source: Box<LedgerError>,
+    },
+
     #[error("the projection database `{}` failed", path.display())]
     Db {
         path: PathBuf,

@@ -36,6 +36,21 @@ pub fn crash_point(point: &str) {
     let _ = point;
 }
 
+/// Failure injection for tests, in debug builds only: `POPUG_LEDGER_FAIL_AT=POINT` makes
+/// that step fail with an I/O error, as a full disk would, instead of doing its work. Points:
+/// `commit` (the first store's COMMIT after a command's events are durable in the log).
+pub fn fail_point(point: &str) -> bool {
+    #[cfg(debug_assertions)]
+    {
+        std::env::var("POPUG_LEDGER_FAIL_AT").is_ok_and(|want| want == point)
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        let _ = point;
+        false
+    }
+}
+
 pub use engine::{
     Clock, Context, EVENTS_FILE, LOCK_FILE, Ledger, Options, Projection, Reactor, RebuildReport, Recovery,
     Replay, Retried, Store, Subscribers, VIEWS_DIR, VerifyReport, WriteGuard,

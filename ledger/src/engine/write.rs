@@ -168,6 +168,7 @@ impl WriteGuard<'_> {
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
+        let recorded_from = self.appended.len();
         let result = (|| {
             for s in &self.ledger.stores {
                 s.db.execute_batch("BEGIN").map_err(|e| db_err(&s.path, e))?;
@@ -177,7 +178,28 @@ impl WriteGuard<'_> {
                 if i == 1 {
                     crate::crash_point("commit.partial");
                 }
-                s.db.execute_batch("COMMIT").map_err(|e| db_err(&s.path, e))?;
+                let recorded = self.appended.len() > recorded_from;
+                let committed = if i == 0 && recorded && crate::fail_point("commit") {
+                    Err(LedgerError::Io {
+                        action: "commit",
+                        path: s.path.clone(),
+                        source: std::io::Error::other("injected failure (POPUG_LEDGER_FAIL_AT=commit)"),
+                    })
+                } else {
+                    s.db.execute_batch("COMMIT").map_err(|e| db_err(&s.path, e))
+                };
+                // past this point the log holds what `f` appended: a failure now must say so,
+                // or a caller who retries would do the command twice
+                if let Err(e) = committed {
+                    return Err(match self.appended[recorded_from..].last() {
+                        Some(last) => LedgerError::Unapplied {
+                            last_seq: last.seq,
+                            path: s.path.clone(),
+                            source: Box::new(e),
+                        },
+                        None => e,
+                    });
+                }
             }
             Ok(v)
         })();

@@ -115,18 +115,6 @@ pub(super) fn open_db(path: &Path) -> Result<Connection, LedgerError> {
     Ok(db)
 }
 
-/// A live store keeps its write-ahead log when its connection closes, instead of
-/// checkpointing it (two syncs per store per command, 14 for seven stores). Durability does
-/// not rest on the stores: the log is synced before any store commits, and a store that
-/// loses its last commits to a power cut is behind its checkpoint and catches up from the
-/// log (DESIGN §3). SQLite still checkpoints when the WAL reaches 1,000 pages; `rebuild`
-/// checkpoints the stores it replaces.
-pub(super) fn keep_wal_on_close(db: &Connection, path: &Path) -> Result<(), LedgerError> {
-    db.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-        .map(drop)
-        .map_err(|e| db_err(path, e))
-}
-
 /// Removes a database and its journal files; says whether there was anything to remove.
 pub(super) fn remove_db_files(path: &Path) -> Result<bool, LedgerError> {
     let mut removed = false;

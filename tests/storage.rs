@@ -98,8 +98,7 @@ fn a_full_disk_fails_cleanly_and_the_ledger_recovers() {
         // the error is the last line (a deferred notification may be warned of before it)
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let last = stderr.lines().last().unwrap_or_default();
-        let err: serde_json::Value =
-            serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+        let err: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stderr}"));
         let msg = err.to_string();
         let after = log_of(&l);
         if err["error"]["code"] == "recorded_not_applied" {

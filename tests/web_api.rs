@@ -925,10 +925,12 @@ async fn each_page_opens_for_the_roles_of_its_commands_and_no_other() {
         .collect();
     let mut at = 0;
     for e in &last {
+        // times in the ledger's timezone (UTC here), to the minute
+        let when = chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).unwrap();
         let cell = format!(
             "<td class=\"num\">{}</td><td>{}</td><td>{}</td>",
             e["seq"],
-            e["at"].as_str().unwrap(),
+            when.format("%Y-%m-%d %H:%M"),
             e["type"].as_str().unwrap()
         );
         let found = page[at..]
@@ -1240,4 +1242,30 @@ async fn refusals_of_the_http_layer_are_in_the_api_error_shape_and_bodies_are_ob
     let (status, csv, _) = acc.send("GET", "/accounting/export/tasks?bom=1", &[], &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(csv.starts_with('\u{feff}'), "a byte-order mark first");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_create_form_comes_back_with_what_was_typed_and_why() {
+    let c = Company::new();
+    let password = password_of(&c, "zazu");
+    let mut b = Browser::new(&c);
+    b.sign_in("zazu", &password).await;
+    let (_, page, _) = b.send("GET", "/tasks", &[], &[]).await;
+    let csrf = Browser::field(&page, "csrf");
+    let events = c.events();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("title", "Count the seeds"),
+        ("jira_id", "not a jira id"),
+        ("description", "all of them, twice"),
+    ];
+    let (status, page, _) = b.send("POST", "/tasks", &form, &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("id=\"form-error\""), "the reason is shown");
+    assert!(page.contains("value=\"Count the seeds\""), "the title is kept");
+    assert!(
+        page.contains(">all of them, twice</textarea>"),
+        "the description is kept"
+    );
+    assert_eq!(c.events(), events, "nothing written");
 }

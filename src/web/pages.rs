@@ -260,14 +260,27 @@ fn date_param(q: &HashMap<String, String>, key: &str) -> Result<Option<NaiveDate
 
 /// Today in the ledger's timezone, by the ledger's clock (`POPUG_NOW` when set).
 fn today(env: &Env) -> Result<NaiveDate> {
-    let ledger = env.open()?;
-    let tz =
-        crate::scheduler::timezone(ledger.store(crate::scheduler::STORE)).map_err(crate::auth::db_error)?;
     let now = match env.clock {
         popug_ledger::Clock::Fixed(t) => t,
         popug_ledger::Clock::System => chrono::Utc::now(),
     };
-    Ok(crate::money::day_of(&now, &tz))
+    Ok(now.with_timezone(&zone(env)?).date_naive())
+}
+
+/// The ledger's timezone (DESIGN §5: days are the ledger's days); UTC if it names none known.
+fn zone(env: &Env) -> Result<chrono_tz::Tz> {
+    let ledger = env.open()?;
+    let tz =
+        crate::scheduler::timezone(ledger.store(crate::scheduler::STORE)).map_err(crate::auth::db_error)?;
+    Ok(tz.parse().unwrap_or(chrono_tz::UTC))
+}
+
+/// An instant of the log (RFC 3339, UTC) as people read it: `2026-11-30 17:05` in the
+/// ledger's timezone. Anything else is shown as it is.
+fn local_time(at: &str, tz: &chrono_tz::Tz) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| t.with_timezone(tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| at.to_owned())
 }
 
 /// An amount as CSV exports write it (`12.50`, `-3.00`) in cents.
@@ -345,7 +358,7 @@ pub struct AuditRow {
     pub negative: bool,
 }
 
-fn audit_rows(doc: &Value) -> Vec<AuditRow> {
+fn audit_rows(doc: &Value, tz: &chrono_tz::Tz) -> Vec<AuditRow> {
     doc.as_array()
         .into_iter()
         .flatten()
@@ -355,7 +368,7 @@ fn audit_rows(doc: &Value) -> Vec<AuditRow> {
                 (reason, None) => reason.replace('_', " "),
             };
             AuditRow {
-                at: text(t, "at"),
+                at: local_time(&text(t, "at"), tz),
                 day: text(t, "billing_date"),
                 what,
                 amount: cents(t, "amount_cents"),
@@ -385,6 +398,7 @@ struct TasksPage {
     tasks: Vec<TaskRow>,
     /// Tasks that match but are not shown (beyond [`TASKS_SHOWN`]).
     more: usize,
+    form: NewTaskForm,
 }
 
 /// The most tasks the Tasks page shows at once (the newest); filters narrow the rest.
@@ -456,6 +470,8 @@ pub struct EventRow {
 #[template(path = "ledger.html")]
 struct LedgerPage {
     nav: Option<Nav>,
+    /// The ledger's timezone, in which times are shown.
+    tz: String,
     head: String,
     verify: String,
     verified_at: String,
@@ -705,7 +721,7 @@ async fn my_tasks(State(state): State<AppState>, headers: HeaderMap) -> Response
                 },
             )
         })?;
-        let mut audit = audit_rows(&audit);
+        let mut audit = audit_rows(&audit, &zone(env)?);
         audit.reverse();
         ok_html(&MyPage {
             nav: Some(nav),
@@ -735,6 +751,61 @@ async fn task_done(
     .await
 }
 
+/// What was typed into the create form, and why it was refused: shown again, not lost.
+#[derive(Default)]
+pub struct NewTaskForm {
+    pub error: String,
+    pub title: String,
+    pub jira_id: String,
+    pub description: String,
+}
+
+/// The Tasks page: every task (filtered, the newest [`TASKS_SHOWN`]) and the create form.
+fn tasks_view(
+    env: &Env,
+    nav: Nav,
+    status: Option<String>,
+    assignee: Option<String>,
+    form: NewTaskForm,
+) -> Result<Response> {
+    let (s, a) = (status.clone(), assignee.clone());
+    let doc = call(env, |env, out| {
+        task::run(
+            env,
+            out,
+            task::TaskCommand::List {
+                all: true,
+                status: s,
+                assignee: a,
+            },
+        )
+    })?;
+    let all = doc.as_array().map_or(0, Vec::len);
+    let refused = !form.error.is_empty();
+    let page = html(&TasksPage {
+        nav: Some(nav),
+        status: status.unwrap_or_default(),
+        assignee: assignee.unwrap_or_default(),
+        // the newest first, and not more than a page can carry
+        tasks: doc
+            .as_array()
+            .into_iter()
+            .flatten()
+            .rev()
+            .take(TASKS_SHOWN)
+            .map(TaskRow::of)
+            .collect(),
+        more: all.saturating_sub(TASKS_SHOWN),
+        form,
+    });
+    let status = if refused {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, page).into_response())
+}
+
 async fn tasks_page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -746,34 +817,7 @@ async fn tasks_page(
         .cloned();
     let assignee = q.get("assignee").filter(|s| !s.is_empty()).cloned();
     page(&state, &headers, "/tasks", move |env, nav| {
-        let (s, a) = (status.clone(), assignee.clone());
-        let doc = call(env, |env, out| {
-            task::run(
-                env,
-                out,
-                task::TaskCommand::List {
-                    all: true,
-                    status: s,
-                    assignee: a,
-                },
-            )
-        })?;
-        let all = doc.as_array().map_or(0, Vec::len);
-        ok_html(&TasksPage {
-            nav: Some(nav),
-            status: status.unwrap_or_default(),
-            assignee: assignee.unwrap_or_default(),
-            // the newest first, and not more than a page can carry
-            tasks: doc
-                .as_array()
-                .into_iter()
-                .flatten()
-                .rev()
-                .take(TASKS_SHOWN)
-                .map(TaskRow::of)
-                .collect(),
-            more: all.saturating_sub(TASKS_SHOWN),
-        })
+        tasks_view(env, nav, status, assignee, NewTaskForm::default())
     })
     .await
 }
@@ -791,7 +835,13 @@ async fn create_task(
     );
     let request_headers = headers.clone();
     action(&state, &headers, &form, move |env, nav| {
-        let doc = call(env, |env, out| {
+        let typed = NewTaskForm {
+            error: String::new(),
+            title: title.clone(),
+            jira_id: jira_id.clone().unwrap_or_default(),
+            description: description.clone().unwrap_or_default(),
+        };
+        let created = call(env, |env, out| {
             task::run(
                 env,
                 out,
@@ -802,7 +852,28 @@ async fn create_task(
                     idempotency_key: None,
                 },
             )
-        })?;
+        });
+        let doc = match created {
+            Ok(doc) => doc,
+            // a form that breaks a rule comes back with what was typed and why
+            Err(e) if e.kind == Kind::Usage && matches!(nav.role.as_str(), "admin" | "manager") => {
+                let form = NewTaskForm {
+                    error: e.message,
+                    ..typed
+                };
+                return tasks_view(
+                    env,
+                    Nav {
+                        active: "/tasks",
+                        ..nav
+                    },
+                    None,
+                    None,
+                    form,
+                );
+            }
+            Err(e) => return Err(e),
+        };
         // back to where the creator works: the Tasks page is for admins and managers
         let page = if matches!(nav.role.as_str(), "admin" | "manager") {
             "/tasks"
@@ -926,7 +997,7 @@ async fn accounting_page(
                         },
                     )
                 }) {
-                    Ok(doc) => audit_rows(&doc),
+                    Ok(doc) => audit_rows(&doc, &zone(env)?),
                     // a mistyped login is said where it was typed, not instead of the page
                     Err(e) if matches!(e.kind, Kind::NotFound | Kind::Usage) => {
                         audit_error = e.message;
@@ -1141,6 +1212,7 @@ async fn ledger_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
     page(&state, &headers, "/ledger", move |env, nav| {
         let ledger = env.open()?;
         let head = ledger.head()?.seq;
+        let tz = zone(env)?;
         let lines: Vec<Value> = events::last_lines(env, LAST_EVENTS as usize)?
             .iter()
             .filter_map(|l| serde_json::from_slice(l).ok())
@@ -1162,6 +1234,7 @@ async fn ledger_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
         };
         ok_html(&LedgerPage {
             nav: Some(nav),
+            tz: tz.name().to_owned(),
             head: head.to_string(),
             verify,
             verified_at,
@@ -1171,7 +1244,7 @@ async fn ledger_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
                 .rev()
                 .map(|e| EventRow {
                     seq: text(e, "seq"),
-                    at: text(e, "at"),
+                    at: local_time(&text(e, "at"), &tz),
                     kind: text(e, "type"),
                     producer: text(e, "producer"),
                 })
@@ -1222,4 +1295,31 @@ async fn ledger_stream(
     };
     let since = q.get("since").and_then(|s| s.parse().ok()).unwrap_or(0);
     super::api::follow_events(state, Some(token), since, Vec::new()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_to_the_minute_in_the_ledgers_timezone() {
+        let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        assert_eq!(
+            local_time("2026-11-30T23:30:00.000Z", &berlin),
+            "2026-12-01 00:30"
+        );
+        assert_eq!(
+            local_time("2026-11-30T23:30:00.000Z", &chrono_tz::UTC),
+            "2026-11-30 23:30"
+        );
+        assert_eq!(local_time("not a time", &berlin), "not a time");
+    }
+
+    #[test]
+    fn amounts_of_the_exports_are_read_back_in_cents() {
+        assert_eq!(amount_cents("12.50"), 1250);
+        assert_eq!(amount_cents("-3.00"), -300);
+        assert_eq!(amount_cents("7"), 700);
+        assert_eq!(amount_cents("0.5"), 50);
+    }
 }

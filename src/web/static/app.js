@@ -2,6 +2,17 @@
 // added at the top of the table. No other script runs on popug's pages.
 (function () {
   var table = document.querySelector("#events tbody");
+  var zone = (document.getElementById("events") || { dataset: {} }).dataset.tz || "UTC";
+  // an instant as the server shows it: YYYY-MM-DD HH:MM in the ledger's timezone
+  var local = function (at) {
+    try {
+      var parts = {};
+      new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(at))
+        .forEach(function (p) { parts[p.type] = p.value; });
+      return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute;
+    } catch (_) { return at; }
+  };
   var head = document.getElementById("head");
   if (!table || !head || !window.EventSource) return;
   var source = new EventSource("/ledger/stream?since=" + encodeURIComponent(head.dataset.head));
@@ -9,7 +20,7 @@
     var e;
     try { e = JSON.parse(message.data); } catch (_) { return; }
     var row = document.createElement("tr");
-    [String(e.seq), e.at, e.type, e.producer].forEach(function (text, i) {
+    [String(e.seq), local(e.at), e.type, e.producer].forEach(function (text, i) {
       var cell = document.createElement("td");
       cell.textContent = text;
       if (i === 0) cell.className = "num";

@@ -295,7 +295,10 @@ impl OpenStore {
             match open_db(&path) {
                 Ok(db) => {
                     match db.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
-                        Ok(_) => Some(db),
+                        Ok(_) => {
+                            keep_wal_on_close(&db, &path)?;
+                            Some(db)
+                        }
                         Err(e) if damaged(&e) => None,
                         Err(e) => return Err(db_err(&path, e)),
                     }
@@ -323,6 +326,7 @@ impl OpenStore {
         if self.placeholder {
             remove_db_files(&self.path)?;
             self.db = open_db(&self.path)?;
+            keep_wal_on_close(&self.db, &self.path)?;
             self.placeholder = false;
         }
         Ok(())
@@ -411,6 +415,7 @@ impl Ledger {
             let path = store_path(&views, &spec.name);
             remove_db_files(&path)?;
             let db = open_db(&path)?;
+            keep_wal_on_close(&db, &path)?;
             init_schema(&db, &path, &spec.plan())?;
             stores.push(OpenStore {
                 spec,

@@ -203,6 +203,11 @@ impl WriteGuard<'_> {
             }
             Ok(v)
         })();
+        if result.is_ok() {
+            for s in &self.ledger.stores {
+                trim_wal(&s.db, &s.path);
+            }
+        }
         if result.is_err() {
             for s in &self.ledger.stores {
                 if !s.db.is_autocommit() {

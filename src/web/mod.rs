@@ -118,8 +118,12 @@ async fn log_request(req: Request, next: Next) -> Response {
 /// Runs `popug serve`: binds `bind` (loopback by default), says where on stderr, serves until
 /// SIGTERM or SIGINT, then finishes the requests in flight and exits 0.
 pub fn serve(env: Env, bind: SocketAddr) -> crate::error::Result<()> {
-    // the ledger must exist and open before the first request: a wrong --ledger fails here
-    drop(env.open()?);
+    // the ledger must exist and open before the first request: a wrong --ledger fails here.
+    // It stays open, idle, while the server runs: a store that some connection holds keeps
+    // its WAL index, so each request's own connections skip reading the store's WAL again
+    // (SQLite rebuilds the index when a process is the first to open a store). It holds no
+    // transaction, so it is in no writer's or checkpoint's way.
+    let _held_open = env.open()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

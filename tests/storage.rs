@@ -282,3 +282,96 @@ fn an_import_that_fills_the_disk_keeps_whole_tasks_and_says_how_far_it_got() {
         "one fee per task that made it"
     );
 }
+
+#[test]
+fn a_failure_after_the_append_says_the_command_happened_and_only_then() {
+    let l = Ledger::init();
+    l.ok(&["user", "add", "kesha", "--role", "worker", "--notify", "none"]);
+    // a reaction round that fails after the command's batch is durable: recorded, and the
+    // next command finishes the reactions, once
+    let out = l
+        .admin()
+        .env("POPUG_LEDGER_FAIL_AT", "react")
+        .args(["--json", "task", "create", "Reacted later"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "recorded_not_applied", "{err}");
+    let log = String::from_utf8(log_of(&l)).unwrap();
+    assert!(log.contains("Reacted later"), "the command is in the log");
+    l.ok(&["task", "list", "--all"]);
+    let fees = String::from_utf8(log_of(&l))
+        .unwrap()
+        .lines()
+        .filter(|line| {
+            line.contains("\"type\":\"AccountBalanceUpdated\"") && line.contains("\"reason\":\"assign_fee\"")
+        })
+        .count();
+    assert_eq!(fees, 1, "its fee was charged once, by the next command");
+    // a session that only finishes an earlier command's reactions and then fails says
+    // nothing was recorded for this one: crash an earlier command after its append ...
+    let crashed = l
+        .admin()
+        .env("POPUG_LEDGER_CRASH_AT", "append.durable")
+        .args(["task", "create", "Crashed"])
+        .output()
+        .unwrap();
+    assert!(!crashed.status.success());
+    // ... then the next command's own commit fails: recorded_not_applied names its own seq
+    let out = l
+        .admin()
+        .env("POPUG_LEDGER_FAIL_AT", "commit")
+        .args(["--json", "task", "create", "Mine"])
+        .output()
+        .unwrap();
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "recorded_not_applied", "{err}");
+    let seq = err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .split("seq ")
+        .nth(1)
+        .unwrap();
+    let seq: u64 = seq.split(')').next().unwrap().parse().unwrap();
+    let line = String::from_utf8(log_of(&l))
+        .unwrap()
+        .lines()
+        .nth(seq as usize - 1)
+        .unwrap()
+        .to_owned();
+    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        event["data"]["title"], "Mine",
+        "the seq it names is this command's own"
+    );
+    assert_eq!(l.json(&["verify"])["ok"], true);
+}
+
+#[test]
+fn a_long_reader_does_not_stall_writers() {
+    let l = Ledger::init();
+    l.ok(&["user", "add", "kesha", "--role", "worker", "--notify", "none"]);
+    // enough writes that the stores' WALs pass the trim size
+    let rows: String = std::iter::once("title\n".to_owned())
+        .chain((0..3000).map(|i| format!("a task with a title long enough to fill pages {i}\n")))
+        .collect();
+    let csv = l.dir.parent().unwrap().join("tasks.csv");
+    fs::write(&csv, rows).unwrap();
+    // a reader holds a snapshot of the tasks store, as a long `verify` or export would
+    let reader = rusqlite::Connection::open(l.dir.join("views/tasks.db")).unwrap();
+    reader
+        .execute_batch("BEGIN; SELECT count(*) FROM tasks;")
+        .unwrap();
+    let started = std::time::Instant::now();
+    l.ok(&["task", "import", csv.to_str().unwrap()]);
+    l.ok(&["task", "create", "one more"]);
+    // liveness, not speed: a trim that waited for the reader would take its 30 s busy time
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "writers waited for the reader: {:?}",
+        started.elapsed()
+    );
+    reader.execute_batch("COMMIT").unwrap();
+    assert_eq!(l.json(&["verify"])["ok"], true);
+}

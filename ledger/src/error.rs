@@ -73,16 +73,13 @@ pub enum LedgerError {
         source: BoxError,
     },
 
-    /// The command's events are durable in the log, but a store could not commit them (a
-    /// full disk, an I/O error): the command happened, and must not be repeated. The store
-    /// stays at its old checkpoint and the next writer catches it up from the log.
-    #[error(
-        "the command is recorded in the log (up to seq {last_seq}), but the store `{}` could not be brought up to date",
-        path.display()
-    )]
+    /// The command's events are durable in the log, but what follows failed (a store's
+    /// commit, a reaction round: a full disk, an I/O error): the command happened, and must
+    /// not be repeated. The stores stay at their old checkpoints and the next writer catches
+    /// them up from the log and finishes the reactions.
+    #[error("the command is recorded in the log (up to seq {last_seq}), but it could not be finished")]
     Unapplied {
         last_seq: u64,
-        path: PathBuf,
         #[source]
         source: Box<LedgerError>,
     },

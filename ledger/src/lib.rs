@@ -38,7 +38,8 @@ pub fn crash_point(point: &str) {
 
 /// Failure injection for tests, in debug builds only: `POPUG_LEDGER_FAIL_AT=POINT` makes
 /// that step fail with an I/O error, as a full disk would, instead of doing its work. Points:
-/// `commit` (the first store's COMMIT after a command's events are durable in the log).
+/// `commit` (the first store's COMMIT after a command's events are durable in the log),
+/// `react` (the reaction rounds after a command's events are durable).
 pub fn fail_point(point: &str) -> bool {
     #[cfg(debug_assertions)]
     {

@@ -100,6 +100,9 @@ pub(super) fn lock_writers(dir: &Path) -> Result<File, LedgerError> {
 /// the pages it needs.
 pub(super) const LIVE_CACHE: &str = "PRAGMA cache_size=-32768;";
 
+/// How long a store's connection waits for another's lock.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub(super) fn open_db(path: &Path) -> Result<Connection, LedgerError> {
     let existed = path.exists();
     let db = Connection::open(path).map_err(|e| db_err(path, e))?;
@@ -107,8 +110,7 @@ pub(super) fn open_db(path: &Path) -> Result<Connection, LedgerError> {
         fs::set_permissions(path, fs::Permissions::from_mode(0o600))
             .map_err(|e| LedgerError::io("set permissions of", path, e))?;
     }
-    db.busy_timeout(std::time::Duration::from_secs(30))
-        .map_err(|e| db_err(path, e))?;
+    db.busy_timeout(BUSY_TIMEOUT).map_err(|e| db_err(path, e))?;
     db.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
         .and_then(|_| db.execute_batch(LIVE_CACHE))
         .map_err(|e| db_err(path, e))?;
@@ -140,7 +142,11 @@ pub(super) const WAL_TRIM_BYTES: u64 = 256 * 1024;
 pub(super) fn trim_wal(db: &Connection, path: &Path) {
     let wal = PathBuf::from(format!("{}-wal", path.display()));
     if fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_TRIM_BYTES) {
+        // never waits: a reader in the way (a long `verify`, an export) makes it give up at
+        // once rather than hold the writer lock; a later session trims
+        let _ = db.busy_timeout(std::time::Duration::ZERO);
         let _ = db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        let _ = db.busy_timeout(BUSY_TIMEOUT);
     }
 }
 

@@ -18,6 +18,9 @@ pub struct WriteGuard<'l> {
     pub(super) unreacted_from: Option<usize>,
     /// Whether this session already asked the reactors for deferred deliveries.
     pub(super) retried: bool,
+    /// The seq of the last event of the caller's own batches, once they are durable in the
+    /// log and until their transaction ends: a failure then is [`LedgerError::Unapplied`].
+    pub(super) command_durable: Option<u64>,
 }
 
 impl<'l> WriteGuard<'l> {
@@ -33,6 +36,7 @@ impl<'l> WriteGuard<'l> {
             appended: Vec::new(),
             unreacted_from: None,
             retried: false,
+            command_durable: None,
         }
     }
 }
@@ -138,13 +142,16 @@ impl WriteGuard<'_> {
         &mut self,
         batches: Vec<Vec<NewEvent>>,
     ) -> Result<std::ops::Range<usize>, LedgerError> {
-        self.in_transaction(|g| {
+        let done = self.in_transaction(|g| {
             let head = g.ledger.head()?;
             let mut staging = Staging::new(head);
             for batch in batches.into_iter().filter(|b| !b.is_empty()) {
                 staging.stage(batch, None, &mut g.context());
             }
             let written = g.project_and_append(staging)?;
+            // from here on the caller's batches are in the log: whatever fails now, the
+            // command happened (in_transaction says so)
+            g.command_durable = g.appended[written.clone()].last().map(|e| e.seq);
             g.run_reactions()?;
             // deferred deliveries are tried by commands that write, once per session: a
             // command that is refused (it appends nothing) writes nothing at all
@@ -153,7 +160,9 @@ impl WriteGuard<'_> {
                 g.run_retries()?;
             }
             Ok(written)
-        })
+        });
+        self.command_durable = None;
+        done
     }
 
     /// Runs `f` inside one SQLite transaction per store (every statement on a store's
@@ -168,7 +177,6 @@ impl WriteGuard<'_> {
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
-        let recorded_from = self.appended.len();
         let result = (|| {
             for s in &self.ledger.stores {
                 s.db.execute_batch("BEGIN").map_err(|e| db_err(&s.path, e))?;
@@ -178,8 +186,7 @@ impl WriteGuard<'_> {
                 if i == 1 {
                     crate::crash_point("commit.partial");
                 }
-                let recorded = self.appended.len() > recorded_from;
-                let committed = if i == 0 && recorded && crate::fail_point("commit") {
+                let committed = if i == 0 && self.command_durable.is_some() && crate::fail_point("commit") {
                     Err(LedgerError::Io {
                         action: "commit",
                         path: s.path.clone(),
@@ -188,21 +195,19 @@ impl WriteGuard<'_> {
                 } else {
                     s.db.execute_batch("COMMIT").map_err(|e| db_err(&s.path, e))
                 };
-                // past this point the log holds what `f` appended: a failure now must say so,
-                // or a caller who retries would do the command twice
-                if let Err(e) = committed {
-                    return Err(match self.appended[recorded_from..].last() {
-                        Some(last) => LedgerError::Unapplied {
-                            last_seq: last.seq,
-                            path: s.path.clone(),
-                            source: Box::new(e),
-                        },
-                        None => e,
-                    });
-                }
+                committed?;
             }
             Ok(v)
         })();
+        // once the caller's batches are in the log, a failure must say the command happened,
+        // or a caller who retries would do it twice (docs/guarantees.md P10)
+        let result = match (result, self.command_durable) {
+            (Err(e), Some(last_seq)) => Err(LedgerError::Unapplied {
+                last_seq,
+                source: Box::new(e),
+            }),
+            (result, _) => result,
+        };
         if result.is_ok() {
             for s in &self.ledger.stores {
                 trim_wal(&s.db, &s.path);
@@ -248,6 +253,13 @@ impl WriteGuard<'_> {
     /// Runs reaction rounds until every reactor has handled every event, inside the
     /// caller's transaction.
     pub(super) fn run_reactions(&mut self) -> Result<(), LedgerError> {
+        if self.command_durable.is_some() && crate::fail_point("react") {
+            return Err(LedgerError::Io {
+                action: "react to",
+                path: self.ledger.events_path().to_owned(),
+                source: std::io::Error::other("injected failure (POPUG_LEDGER_FAIL_AT=react)"),
+            });
+        }
         for _ in 0..MAX_ROUNDS {
             let head = self.ledger.head()?;
             let positions = self.ledger.positions()?;

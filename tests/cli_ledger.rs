@@ -532,3 +532,56 @@ fn a_tampered_store_is_damage_that_rebuild_mends() {
     l.ok(&["rebuild"]);
     assert_eq!(l.json(&["verify"])["ok"], true);
 }
+
+/// A recovery that rebuilds a store of another version and, at a lower index, a store from
+/// another time gives each store its own tables back (the copies were once paired in the
+/// wrong order: auth.db received the payments tables).
+#[test]
+fn a_stale_store_and_a_foreign_store_are_each_rebuilt_into_their_own_file() {
+    let l = Ledger::init();
+    l.ok(&["user", "add", "kesha", "--role", "worker"]);
+    l.ok(&["task", "create", "t0"]);
+    let later = tempfile::tempdir().unwrap();
+    let later_dir = later.path().join("l");
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&l.dir)
+        .arg(&later_dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = l
+        .admin()
+        .env("POPUG_LEDGER", &later_dir)
+        .args(["user", "add", "gosha", "--role", "worker"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let checkpoint = |dir: &std::path::Path, store: &str| {
+        let db = rusqlite::Connection::open(dir.join(format!("views/{store}.db"))).unwrap();
+        db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    };
+    // auth (a low index) from a later time than this log ...
+    checkpoint(&later_dir, "auth");
+    checkpoint(&l.dir, "auth");
+    for suffix in ["-wal", "-shm"] {
+        let _ = fs::remove_file(l.dir.join(format!("views/auth.db{suffix}")));
+    }
+    fs::copy(later_dir.join("views/auth.db"), l.dir.join("views/auth.db")).unwrap();
+    // ... and payments (a higher one) of another schema version
+    let payments = rusqlite::Connection::open(l.dir.join("views/payments.db")).unwrap();
+    payments
+        .execute_batch("UPDATE ledger_meta SET value = '999' WHERE key = 'schema_version';")
+        .unwrap();
+    drop(payments);
+    let users = l.json(&["user", "list"]);
+    let logins: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["login"].as_str().unwrap())
+        .collect();
+    assert_eq!(logins, ["admin", "kesha"], "auth holds this log's users");
+    assert_eq!(l.json(&["balance", "--all"]).as_array().unwrap().len(), 2);
+    assert_eq!(l.json(&["verify"])["ok"], true);
+}

@@ -604,12 +604,9 @@ impl Ledger {
             s.materialize()?;
         }
         self.keep_private()?;
+        // the two never overlap: a store of another version is not asked whether it is foreign
         let mut stale = self.stale_stores()?;
-        for i in self.foreign_stores()? {
-            if !stale.contains(&i) {
-                stale.push(i);
-            }
-        }
+        stale.extend(self.foreign_stores()?);
         if !stale.is_empty() {
             self.rebuild_locked(&stale)?;
             recovery.rebuilt = true;

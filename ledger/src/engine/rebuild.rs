@@ -125,12 +125,16 @@ impl Ledger {
         // or its new ones, never a missing file or a half-replaced one, and a command that
         // opened it before keeps a valid handle on it. Writers wait on the lock until all
         // are done. The stores are copied at once, one thread each.
-        let mut lives: Vec<(&mut Connection, &Path)> = self
+        // `built` is in the order of `which` (not of the stores): each copy goes to the store
+        // it was built for
+        let mut slots: Vec<Option<(&mut Connection, &Path)>> = self
             .stores
             .iter_mut()
-            .enumerate()
-            .filter(|(i, _)| which.contains(i))
-            .map(|(_, s)| (&mut s.db, s.path.as_path()))
+            .map(|s| Some((&mut s.db, s.path.as_path())))
+            .collect();
+        let mut lives: Vec<(&mut Connection, &Path)> = which
+            .iter()
+            .map(|&i| slots[i].take().expect("each store is rebuilt once"))
             .collect();
         std::thread::scope(|scope| {
             let copies: Vec<_> = lives

@@ -90,6 +90,27 @@ impl Company {
         (status, bytes, headers)
     }
 
+    /// Assignees finish new tasks through the API until one of them has a positive balance
+    /// (a payout is owed).
+    async fn someone_earns(&self) {
+        for i in 0..20 {
+            let t = self.ledger.json(&["task", "create", &format!("paid {i}")]);
+            let who = if t["assignee"] == "kesha" {
+                "kesha"
+            } else {
+                "gosha"
+            };
+            let uri = format!("/api/v1/tasks/{}/done", t["number"]);
+            let (status, body, _) = self.call("POST", &uri, Some(self.token(who)), "").await;
+            assert_eq!(status, StatusCode::OK);
+            let done: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            if done["balance_cents"].as_i64().unwrap() > 0 {
+                return;
+            }
+        }
+        panic!("nobody earned money in 20 tasks");
+    }
+
     fn events(&self) -> Vec<u8> {
         std::fs::read(self.ledger.dir.join("events.jsonl")).unwrap()
     }
@@ -481,15 +502,35 @@ async fn writes_through_the_api_follow_the_same_rules_and_answers_as_the_cli() {
         shuffled["reassigned"].as_u64().unwrap() as usize,
         shuffled["tasks"].as_array().unwrap().len()
     );
+    c.someone_earns().await;
     let (status, body, _) = c
         .call("POST", "/api/v1/pay-daily", Some(c.token("iago")), "")
         .await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let paid: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let (_, body, _) = c
         .call("POST", "/api/v1/pay-daily", Some(c.token("iago")), "{}")
         .await;
     let again: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(again["already_paid"], true);
+    // the Accounting page's payouts by day add up to what the run paid
+    assert!(
+        paid["total_cents"].as_i64().unwrap() > 0,
+        "someone was paid: {paid}"
+    );
+    {
+        let mut b = Browser::new(&c);
+        let iago = password_of(&c, "iago");
+        b.sign_in("iago", &iago).await;
+        let (_, page, _) = b.send("GET", "/accounting", &[], &[]).await;
+        let row = format!(
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+            paid["date"].as_str().unwrap(),
+            paid["payments"].as_array().unwrap().len(),
+            popug::money::Money(paid["total_cents"].as_i64().unwrap())
+        );
+        assert!(page.contains(&row), "{row} on the Accounting page");
+    }
     ok_json(
         c.ledger.admin().args(["--json", "verify"]).output().unwrap(),
         "verify",
@@ -1022,25 +1063,7 @@ async fn changing_the_password_in_the_browser_ends_the_other_sessions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payout_that_fails_is_500_with_every_payment_listed_as_pay_daily_prints_it() {
     let c = Company::new();
-    // someone earns money: assignees finish tasks until one has a positive balance
-    let mut earned = false;
-    for i in 0..20 {
-        let t = c.ledger.json(&["task", "create", &format!("paid {i}")]);
-        let who: &'static str = if t["assignee"] == "kesha" {
-            "kesha"
-        } else {
-            "gosha"
-        };
-        let uri = format!("/api/v1/tasks/{}/done", t["number"]);
-        let (status, body, _) = c.call("POST", &uri, Some(c.token(who)), "").await;
-        assert_eq!(status, StatusCode::OK);
-        let done: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        if done["balance_cents"].as_i64().unwrap() > 0 {
-            earned = true;
-            break;
-        }
-    }
-    assert!(earned, "someone earned money");
+    c.someone_earns().await;
     // the payout provider cannot write: payouts/ is a file, not a folder
     std::fs::write(c.ledger.dir.join("payouts"), b"in the way").unwrap();
     let (status, body, _) = c

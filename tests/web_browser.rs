@@ -44,6 +44,8 @@ impl Driver {
             .process_group(0)
             .spawn()
             .expect("chromedriver starts");
+        // the guard exists before anything can fail, so a failure still stops chromedriver
+        let driver = Driver { child, port };
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -52,7 +54,7 @@ impl Driver {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Driver { child, port }
+        driver
     }
 }
 

@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{AppState, error_response, error_with_answer, run};
-use crate::cli::output::Format;
+use super::{AppState, date_param, error_response, error_with_answer, run};
+use crate::app::Env;
+use crate::cli::output::{Format, Out};
 use crate::cli::{analytics, audit, balance, earnings, events, pay_daily, shuffle, task};
 use crate::error::{AppError, Kind};
 use crate::events::Role;
@@ -94,6 +95,22 @@ fn json_answer(result: Result<Vec<u8>, (AppError, Vec<u8>)>) -> Response {
     }
 }
 
+/// Runs the command `parse` makes of the request, as the request's Bearer token, and answers
+/// its `--json` document; a request `parse` refuses is answered 400 and runs nothing.
+async fn command<F>(
+    state: &AppState,
+    headers: &HeaderMap,
+    parse: impl FnOnce() -> Result<F, AppError>,
+) -> Response
+where
+    F: FnOnce(&Env, &mut Out) -> crate::error::Result<()> + Send + 'static,
+{
+    match parse() {
+        Ok(f) => json_answer(run(state, bearer(headers), Format::Json, f).await),
+        Err(e) => error_response(&e),
+    }
+}
+
 type Params = Query<Vec<(String, String)>>;
 
 /// The query's parameters by name, after refusing (400) a name this route does not take, or
@@ -119,15 +136,6 @@ fn known(params: &[(String, String)], names: &[&str]) -> Result<HashMap<String, 
         }
     }
     Ok(out)
-}
-
-/// An optional date query parameter (`YYYY-MM-DD`), refused as the CLI refuses it (400).
-fn date(params: &HashMap<String, String>, name: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
-    params
-        .get(name)
-        .filter(|s| !s.is_empty())
-        .map(|s| balance::parse_date(s).map_err(|m| AppError::usage(format!("{name}: {m}"))))
-        .transpose()
 }
 
 fn flag(params: &HashMap<String, String>, name: &str) -> Result<bool, AppError> {
@@ -176,11 +184,11 @@ pub(super) async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    json_answer(run(&state, bearer(&headers), Format::Json, crate::cli::login::whoami).await)
+    command(&state, &headers, || Ok(crate::cli::login::whoami)).await
 }
 
 async fn list_tasks(State(state): State<AppState>, headers: HeaderMap, Query(params): Params) -> Response {
-    let command = (|| {
+    command(&state, &headers, || {
         let params = known(&params, &["all", "status", "assignee"])?;
         let status = match params.get("status").map(String::as_str) {
             None | Some("") => None,
@@ -192,31 +200,21 @@ async fn list_tasks(State(state): State<AppState>, headers: HeaderMap, Query(par
                 )));
             }
         };
-        Ok(task::TaskCommand::List {
+        let list = task::TaskCommand::List {
             all: flag(&params, "all")?,
             status,
             assignee: params.get("assignee").filter(|s| !s.is_empty()).cloned(),
-        })
-    })();
-    let command = match command {
-        Ok(c) => c,
-        Err(e) => return error_response(&e),
-    };
-    json_answer(
-        run(&state, bearer(&headers), Format::Json, move |env, out| {
-            task::run(env, out, command)
-        })
-        .await,
-    )
+        };
+        Ok(move |env: &Env, out: &mut Out| task::run(env, out, list))
+    })
+    .await
 }
 
 async fn show_task(State(state): State<AppState>, headers: HeaderMap, Path(task): Path<String>) -> Response {
-    json_answer(
-        run(&state, bearer(&headers), Format::Json, move |env, out| {
-            task::run(env, out, task::TaskCommand::Show { task })
-        })
-        .await,
-    )
+    command(&state, &headers, || {
+        Ok(move |env: &Env, out: &mut Out| task::run(env, out, task::TaskCommand::Show { task }))
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -230,47 +228,34 @@ struct NewTaskBody {
 
 /// `POST /tasks`: `task create`; an `Idempotency-Key` header is `--idempotency-key`.
 async fn create_task(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
-    let input: NewTaskBody = match body(&bytes) {
-        Ok(b) => b,
-        Err(e) => return error_response(&e),
-    };
-    // the key as the command line takes it: any UTF-8 text (the command checks its rules)
-    let idempotency_key = match headers
-        .get("idempotency-key")
-        .map(|v| String::from_utf8(v.as_bytes().to_vec()))
-    {
-        None => None,
-        Some(Ok(k)) => Some(k),
-        Some(Err(_)) => return error_response(&AppError::usage("the Idempotency-Key header is not UTF-8")),
-    };
-    json_answer(
-        run(&state, bearer(&headers), Format::Json, move |env, out| {
-            task::run(
-                env,
-                out,
-                task::TaskCommand::Create {
-                    title: input.title,
-                    jira_id: input.jira_id,
-                    description: input.description,
-                    idempotency_key,
-                },
-            )
-        })
-        .await,
-    )
+    let key = headers.get("idempotency-key").map(|v| v.as_bytes().to_vec());
+    command(&state, &headers, || {
+        let input: NewTaskBody = body(&bytes)?;
+        // the key as the command line takes it: any UTF-8 text (the command checks its rules)
+        let idempotency_key = key
+            .map(String::from_utf8)
+            .transpose()
+            .map_err(|_| AppError::usage("the Idempotency-Key header is not UTF-8"))?;
+        let create = task::TaskCommand::Create {
+            title: input.title,
+            jira_id: input.jira_id,
+            description: input.description,
+            idempotency_key,
+        };
+        Ok(move |env: &Env, out: &mut Out| task::run(env, out, create))
+    })
+    .await
 }
 
 async fn task_done(State(state): State<AppState>, headers: HeaderMap, Path(task): Path<String>) -> Response {
-    json_answer(
-        run(&state, bearer(&headers), Format::Json, move |env, out| {
-            task::run(env, out, task::TaskCommand::Done { task })
-        })
-        .await,
-    )
+    command(&state, &headers, || {
+        Ok(move |env: &Env, out: &mut Out| task::run(env, out, task::TaskCommand::Done { task }))
+    })
+    .await
 }
 
 async fn shuffle(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    json_answer(run(&state, bearer(&headers), Format::Json, shuffle::shuffle).await)
+    command(&state, &headers, || Ok(shuffle::shuffle)).await
 }
 
 #[derive(Deserialize, Default)]
@@ -280,26 +265,19 @@ struct PayDailyBody {
 }
 
 async fn pay_daily(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
-    let date = body::<PayDailyBody>(&bytes).and_then(|b| {
-        b.date
+    command(&state, &headers, || {
+        let date = body::<PayDailyBody>(&bytes)?
+            .date
             .map(|d| balance::parse_date(&d).map_err(|m| AppError::usage(format!("date: {m}"))))
-            .transpose()
-    });
-    let date = match date {
-        Ok(d) => d,
-        Err(e) => return error_response(&e),
-    };
-    json_answer(
-        run(&state, bearer(&headers), Format::Json, move |env, out| {
-            pay_daily::pay_daily(env, out, pay_daily::PayDailyArgs { date })
-        })
-        .await,
-    )
+            .transpose()?;
+        Ok(move |env: &Env, out: &mut Out| pay_daily::pay_daily(env, out, pay_daily::PayDailyArgs { date }))
+    })
+    .await
 }
 
 async fn all_balances(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    json_answer(
-        run(&state, bearer(&headers), Format::Json, |env, out| {
+    command(&state, &headers, || {
+        Ok(|env: &Env, out: &mut Out| {
             balance::balance(
                 env,
                 out,
@@ -309,8 +287,8 @@ async fn all_balances(State(state): State<AppState>, headers: HeaderMap) -> Resp
                 },
             )
         })
-        .await,
-    )
+    })
+    .await
 }
 
 async fn one_balance(
@@ -318,19 +296,14 @@ async fn one_balance(
     headers: HeaderMap,
     Path(login): Path<String>,
 ) -> Response {
-    json_answer(
-        run(&state, bearer(&headers), Format::Json, move |env, out| {
-            balance::balance(
-                env,
-                out,
-                balance::BalanceArgs {
-                    login: Some(login),
-                    all: false,
-                },
-            )
-        })
-        .await,
-    )
+    command(&state, &headers, || {
+        let args = balance::BalanceArgs {
+            login: Some(login),
+            all: false,
+        };
+        Ok(move |env: &Env, out: &mut Out| balance::balance(env, out, args))
+    })
+    .await
 }
 
 async fn audit(
@@ -339,62 +312,39 @@ async fn audit(
     Path(login): Path<String>,
     Query(params): Params,
 ) -> Response {
-    let params = match known(&params, &["from", "to"]) {
-        Ok(p) => p,
-        Err(e) => return error_response(&e),
-    };
-    let (from, to) = match (date(&params, "from"), date(&params, "to")) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(e), _) | (_, Err(e)) => return error_response(&e),
-    };
-    json_answer(
-        run(&state, bearer(&headers), Format::Json, move |env, out| {
-            audit::audit(
-                env,
-                out,
-                audit::AuditArgs {
-                    login: Some(login),
-                    from,
-                    to,
-                },
-            )
-        })
-        .await,
-    )
+    command(&state, &headers, || {
+        let params = known(&params, &["from", "to"])?;
+        let args = audit::AuditArgs {
+            login: Some(login),
+            from: date_param(&params, "from")?,
+            to: date_param(&params, "to")?,
+        };
+        Ok(move |env: &Env, out: &mut Out| audit::audit(env, out, args))
+    })
+    .await
 }
 
 async fn earnings(State(state): State<AppState>, headers: HeaderMap, Query(params): Params) -> Response {
-    let params = match known(&params, &["from", "to"]) {
-        Ok(p) => p,
-        Err(e) => return error_response(&e),
-    };
-    let (from, to) = match (date(&params, "from"), date(&params, "to")) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(e), _) | (_, Err(e)) => return error_response(&e),
-    };
-    json_answer(
-        run(&state, bearer(&headers), Format::Json, move |env, out| {
-            earnings::earnings(env, out, earnings::RangeArgs { from, to })
-        })
-        .await,
-    )
+    command(&state, &headers, || {
+        let params = known(&params, &["from", "to"])?;
+        let range = earnings::RangeArgs {
+            from: date_param(&params, "from")?,
+            to: date_param(&params, "to")?,
+        };
+        Ok(move |env: &Env, out: &mut Out| earnings::earnings(env, out, range))
+    })
+    .await
 }
 
 async fn analytics(State(state): State<AppState>, headers: HeaderMap, Query(params): Params) -> Response {
-    let params = match known(&params, &["date"]) {
-        Ok(p) => p,
-        Err(e) => return error_response(&e),
-    };
-    let date = match date(&params, "date") {
-        Ok(d) => d,
-        Err(e) => return error_response(&e),
-    };
-    json_answer(
-        run(&state, bearer(&headers), Format::Json, move |env, out| {
-            analytics::analytics(env, out, analytics::AnalyticsArgs { date })
-        })
-        .await,
-    )
+    command(&state, &headers, || {
+        let params = known(&params, &["date"])?;
+        let args = analytics::AnalyticsArgs {
+            date: date_param(&params, "date")?,
+        };
+        Ok(move |env: &Env, out: &mut Out| analytics::analytics(env, out, args))
+    })
+    .await
 }
 
 /// `GET /events?since=SEQ`: the log as JSON lines (`popug events`), or with

@@ -208,6 +208,19 @@ where
     })
 }
 
+/// An optional date parameter (`YYYY-MM-DD`; empty is absent) of a query or form, refused
+/// (400) as the command line refuses it.
+pub(crate) fn date_param(
+    params: &std::collections::HashMap<String, String>,
+    key: &str,
+) -> Result<Option<chrono::NaiveDate>, AppError> {
+    params
+        .get(key)
+        .filter(|s| !s.is_empty())
+        .map(|s| crate::cli::balance::parse_date(s).map_err(|m| AppError::usage(format!("{key}: {m}"))))
+        .transpose()
+}
+
 /// The HTTP status of a command's exit code (CLI.md): 2→400; 3→401 when no valid
 /// credential came with the request, else 403; 4→404; 5→409; 6 and 1→500; a throttled
 /// sign-in 429; too many live streams 503.

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::security::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
-use super::{AppState, status_of};
+use super::{AppState, date_param, status_of};
 use crate::app::Env;
 use crate::cli::output::{Format, Out};
 use crate::cli::{analytics, audit, balance, earnings, events, export, login, passwd, shuffle, task};
@@ -249,30 +249,18 @@ fn cents(v: &Value, key: &str) -> String {
     Money(v[key].as_i64().unwrap_or(0)).to_string()
 }
 
-/// A date query parameter (`YYYY-MM-DD`; empty is absent), refused as the command line
-/// refuses it.
-fn date_param(q: &HashMap<String, String>, key: &str) -> Result<Option<NaiveDate>> {
-    q.get(key)
-        .filter(|s| !s.is_empty())
-        .map(|s| balance::parse_date(s).map_err(|m| AppError::usage(format!("{key}: {m}"))))
-        .transpose()
-}
-
-/// Today in the ledger's timezone, by the ledger's clock (`POPUG_NOW` when set).
-fn today(env: &Env) -> Result<NaiveDate> {
+/// Today in the ledger's timezone `tz`, by the ledger's clock (`POPUG_NOW` when set).
+fn today(env: &Env, tz: &chrono_tz::Tz) -> NaiveDate {
     let now = match env.clock {
         popug_ledger::Clock::Fixed(t) => t,
         popug_ledger::Clock::System => chrono::Utc::now(),
     };
-    Ok(now.with_timezone(&zone(env)?).date_naive())
+    now.with_timezone(tz).date_naive()
 }
 
-/// The ledger's timezone (DESIGN §5: days are the ledger's days); UTC if it names none known.
-fn zone(env: &Env) -> Result<chrono_tz::Tz> {
-    let ledger = env.open()?;
-    let tz =
-        crate::scheduler::timezone(ledger.store(crate::scheduler::STORE)).map_err(crate::auth::db_error)?;
-    Ok(tz.parse().unwrap_or(chrono_tz::UTC))
+/// The ledger's timezone (DESIGN §5: days are the ledger's days), as the scheduler keeps it.
+fn zone(ledger: &popug_ledger::Ledger) -> Result<chrono_tz::Tz> {
+    crate::scheduler::zone(ledger.store(crate::scheduler::STORE)).map_err(crate::auth::db_error)
 }
 
 /// An instant of the log (RFC 3339, UTC) as people read it: `2026-11-30 17:05` in the
@@ -415,8 +403,14 @@ struct ShufflePage {
 pub struct PayoutDay {
     pub date: String,
     pub count: usize,
-    pub total: String,
+    pub total_cents: i64,
     pub failed: usize,
+}
+
+impl PayoutDay {
+    pub fn total(&self) -> String {
+        Money(self.total_cents).to_string()
+    }
 }
 
 #[derive(Template)]
@@ -721,7 +715,7 @@ async fn my_tasks(State(state): State<AppState>, headers: HeaderMap) -> Response
                 },
             )
         })?;
-        let mut audit = audit_rows(&audit, &zone(env)?);
+        let mut audit = audit_rows(&audit, &zone(&env.open()?)?);
         audit.reverse();
         ok_html(&MyPage {
             nav: Some(nav),
@@ -962,7 +956,8 @@ async fn accounting_page(
                 },
             )
         })?;
-        let day = today(env)?;
+        let tz = zone(&env.open()?)?;
+        let day = today(env, &tz);
         let earned = call(env, |env, out| {
             earnings::earnings(
                 env,
@@ -997,7 +992,7 @@ async fn accounting_page(
                         },
                     )
                 }) {
-                    Ok(doc) => audit_rows(&doc, &zone(env)?),
+                    Ok(doc) => audit_rows(&doc, &tz),
                     // a mistyped login is said where it was typed, not instead of the page
                     Err(e) if matches!(e.kind, Kind::NotFound | Kind::Usage) => {
                         audit_error = e.message;
@@ -1023,20 +1018,21 @@ async fn accounting_page(
         let mut days: Vec<PayoutDay> = Vec::new();
         for p in payouts.as_array().into_iter().flatten() {
             let date = text(p, "date");
-            let cents = amount_cents(&text(p, "amount"));
             if days.last().is_none_or(|d| d.date != date) {
                 days.push(PayoutDay {
                     date: date.clone(),
                     count: 0,
-                    total: "0".into(),
+                    total_cents: 0,
                     failed: 0,
                 });
             }
             let d = days.last_mut().expect("pushed");
-            d.total = Money(amount_cents(&d.total) + cents).to_string();
             d.count += 1;
+            // what was paid: a failed payment's amount stayed on the balance
             if text(p, "status") == "failed" {
                 d.failed += 1;
+            } else {
+                d.total_cents += amount_cents(&text(p, "amount"));
             }
         }
         days.reverse();
@@ -1212,7 +1208,7 @@ async fn ledger_page(State(state): State<AppState>, headers: HeaderMap) -> Respo
     page(&state, &headers, "/ledger", move |env, nav| {
         let ledger = env.open()?;
         let head = ledger.head()?.seq;
-        let tz = zone(env)?;
+        let tz = zone(&ledger)?;
         let lines: Vec<Value> = events::last_lines(env, LAST_EVENTS as usize)?
             .iter()
             .filter_map(|l| serde_json::from_slice(l).ok())

@@ -24,13 +24,18 @@ impl Server {
             .spawn()
             .expect("popug serve starts");
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let first = lines.next().expect("popug serve says where it listens").unwrap();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
         let addr = first
             .split("http://")
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no address in `{first}`"))
-            .to_owned();
+            .map(str::to_owned);
+        let Some(addr) = addr else {
+            // stopped before the test fails: no server outlives its test
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("popug serve did not say where it listens: `{first}`");
+        };
         let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = log.clone();
         let reader = std::thread::spawn(move || {

@@ -37,19 +37,20 @@ pub fn crash_point(point: &str) {
 }
 
 /// Failure injection for tests, in debug builds only: `POPUG_LEDGER_FAIL_AT=POINT` makes
-/// that step fail with an I/O error, as a full disk would, instead of doing its work. Points:
-/// `commit` (the first store's COMMIT after a command's events are durable in the log),
-/// `react` (the reaction rounds after a command's events are durable).
-pub fn fail_point(point: &str) -> bool {
+/// that step fail with an I/O error (`action` on `path`), as a full disk would, instead of
+/// doing its work. Points: `commit` (the first store's COMMIT after a command's events are
+/// durable in the log), `react` (the reaction rounds after a command's events are durable).
+pub fn fail_point(point: &str, action: &'static str, path: &std::path::Path) -> Result<(), LedgerError> {
     #[cfg(debug_assertions)]
-    {
-        std::env::var("POPUG_LEDGER_FAIL_AT").is_ok_and(|want| want == point)
+    if std::env::var("POPUG_LEDGER_FAIL_AT").is_ok_and(|want| want == point) {
+        return Err(LedgerError::Io {
+            action,
+            path: path.to_owned(),
+            source: std::io::Error::other(format!("injected failure (POPUG_LEDGER_FAIL_AT={point})")),
+        });
     }
-    #[cfg(not(debug_assertions))]
-    {
-        let _ = point;
-        false
-    }
+    let _ = (point, action, path);
+    Ok(())
 }
 
 pub use engine::{

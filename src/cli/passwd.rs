@@ -23,20 +23,26 @@ pub struct PasswdArgs {
 /// the user's other sessions end (a leaked session cannot keep the account).
 pub fn passwd(env: &Env, out: &mut Out, args: PasswdArgs) -> Result<()> {
     // signed in before any password is asked for
-    session::signed_in(env, &[], "")?;
+    let (mut ledger, _) = session::signed_in(env, &[], "")?;
     let current = read_secret(args.password_stdin, "Current password: ")?;
     let password = read_secret(args.password_stdin, "New password: ")?;
     if !args.password_stdin && read_secret(false, "Again: ")? != password {
         return Err(AppError::usage("the two passwords differ"));
     }
-    change_password(env, out, &current, &password)
+    change_password(env, &mut ledger, out, &current, &password)
 }
 
 /// Changes the signed-in user's password from `current` to `password` (the rules of
 /// `auth::validate_new_password`); the user's other sessions end, with the tokens they made.
-/// A wrong `current` is exit 3 (`bad_credentials`). Shared by `popug passwd` and the web.
-pub fn change_password(env: &Env, out: &mut Out, current: &str, password: &str) -> Result<()> {
-    let mut ledger = env.open()?;
+/// A wrong `current` is exit 3 (`bad_credentials`). Shared by `popug passwd` and the web,
+/// on the ledger the caller opened.
+pub fn change_password(
+    env: &Env,
+    ledger: &mut popug_ledger::Ledger,
+    out: &mut Out,
+    current: &str,
+    password: &str,
+) -> Result<()> {
     let actor = session::actor(env, ledger.store(crate::auth::STORE))?;
     auth::validate_new_password(password)?;
     let stored = auth::password_hash_of(ledger.store(crate::auth::STORE), &actor.user.user_id)

@@ -635,7 +635,9 @@ async fn change_password(
                 ),
             ))
         } else {
-            let result = call(env, |env, out| passwd::change_password(env, out, &current, &new));
+            let result = call(env, |env, out| {
+                passwd::change_password(env, &mut env.open()?, out, &current, &new)
+            });
             if result.is_ok() {
                 throttle.inner.throttle.succeeded(&nav.login, &addr);
             }

@@ -292,13 +292,10 @@ impl OpenStore {
             )
         };
         let opened = if path.exists() {
-            match open_db(&path) {
+            match open_live(&path) {
                 Ok(db) => {
                     match db.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
-                        Ok(_) => {
-                            keep_wal_on_close(&db, &path)?;
-                            Some(db)
-                        }
+                        Ok(_) => Some(db),
                         Err(e) if damaged(&e) => None,
                         Err(e) => return Err(db_err(&path, e)),
                     }
@@ -325,8 +322,7 @@ impl OpenStore {
     pub(super) fn materialize(&mut self) -> Result<(), LedgerError> {
         if self.placeholder {
             remove_db_files(&self.path)?;
-            self.db = open_db(&self.path)?;
-            keep_wal_on_close(&self.db, &self.path)?;
+            self.db = open_live(&self.path)?;
             self.placeholder = false;
         }
         Ok(())
@@ -414,8 +410,7 @@ impl Ledger {
         for spec in subs.stores {
             let path = store_path(&views, &spec.name);
             remove_db_files(&path)?;
-            let db = open_db(&path)?;
-            keep_wal_on_close(&db, &path)?;
+            let db = open_live(&path)?;
             init_schema(&db, &path, &spec.plan())?;
             stores.push(OpenStore {
                 spec,

@@ -123,10 +123,17 @@ pub(super) fn open_db(path: &Path) -> Result<Connection, LedgerError> {
 /// loses its last commits to a power cut is behind its checkpoint and catches up from the
 /// log (docs/guarantees.md, "Which sync each guarantee rests on"). The WAL is kept short by
 /// [`trim_wal`] instead.
-pub(super) fn keep_wal_on_close(db: &Connection, path: &Path) -> Result<(), LedgerError> {
+fn keep_wal_on_close(db: &Connection, path: &Path) -> Result<(), LedgerError> {
     db.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
         .map(drop)
         .map_err(|e| db_err(path, e))
+}
+
+/// A live store's connection: [`open_db`], keeping its WAL when it closes.
+pub(super) fn open_live(path: &Path) -> Result<Connection, LedgerError> {
+    let db = open_db(path)?;
+    keep_wal_on_close(&db, path)?;
+    Ok(db)
 }
 
 /// A store's WAL beyond this is checkpointed and truncated by the write session that passed

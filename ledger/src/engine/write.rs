@@ -186,16 +186,10 @@ impl WriteGuard<'_> {
                 if i == 1 {
                     crate::crash_point("commit.partial");
                 }
-                let committed = if i == 0 && self.command_durable.is_some() && crate::fail_point("commit") {
-                    Err(LedgerError::Io {
-                        action: "commit",
-                        path: s.path.clone(),
-                        source: std::io::Error::other("injected failure (POPUG_LEDGER_FAIL_AT=commit)"),
-                    })
-                } else {
-                    s.db.execute_batch("COMMIT").map_err(|e| db_err(&s.path, e))
-                };
-                committed?;
+                if i == 0 && self.command_durable.is_some() {
+                    crate::fail_point("commit", "commit", &s.path)?;
+                }
+                s.db.execute_batch("COMMIT").map_err(|e| db_err(&s.path, e))?;
             }
             Ok(v)
         })();
@@ -253,12 +247,8 @@ impl WriteGuard<'_> {
     /// Runs reaction rounds until every reactor has handled every event, inside the
     /// caller's transaction.
     pub(super) fn run_reactions(&mut self) -> Result<(), LedgerError> {
-        if self.command_durable.is_some() && crate::fail_point("react") {
-            return Err(LedgerError::Io {
-                action: "react to",
-                path: self.ledger.events_path().to_owned(),
-                source: std::io::Error::other("injected failure (POPUG_LEDGER_FAIL_AT=react)"),
-            });
+        if self.command_durable.is_some() {
+            crate::fail_point("react", "react to", self.ledger.events_path())?;
         }
         for _ in 0..MAX_ROUNDS {
             let head = self.ledger.head()?;

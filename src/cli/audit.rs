@@ -11,7 +11,7 @@ use crate::cli::balance::{parse_date, subject};
 use crate::cli::output::Out;
 use crate::cli::report::{Human, Report};
 use crate::cli::session;
-use crate::error::{AppError, Result};
+use crate::error::Result;
 use crate::money::Money;
 
 #[derive(Debug, Args)]
@@ -26,11 +26,7 @@ pub struct AuditArgs {
 }
 
 pub fn audit(env: &Env, out: &mut Out, args: AuditArgs) -> Result<()> {
-    if let (Some(f), Some(t)) = (args.from, args.to)
-        && f > t
-    {
-        return Err(AppError::usage(format!("--from {f} is after --to {t}")));
-    }
+    crate::cli::earnings::check_range(args.from, args.to)?;
     let ledger = env.open()?;
     let people = ledger.store(crate::auth::STORE);
     let books = ledger.store(accounting::STORE);

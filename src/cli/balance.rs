@@ -71,17 +71,13 @@ impl Report for AllBalances {
         serde_json::to_value(&self.0).expect("balances serialize")
     }
     fn human(&self) -> Human {
-        Human {
-            lines: Vec::new(),
-            table: Some((
-                vec!["login", "balance"],
-                self.0
-                    .iter()
-                    .map(|b| vec![b.login.clone(), Money(b.balance_cents).to_string()])
-                    .collect(),
-            )),
-            ..Human::default()
-        }
+        Human::table((
+            vec!["login", "balance"],
+            self.0
+                .iter()
+                .map(|b| vec![b.login.clone(), Money(b.balance_cents).to_string()])
+                .collect(),
+        ))
     }
 }
 

@@ -26,8 +26,9 @@ pub struct RangeArgs {
     pub to: Option<NaiveDate>,
 }
 
-pub(super) fn check_range(r: &RangeArgs) -> Result<()> {
-    if let (Some(f), Some(t)) = (r.from, r.to)
+/// Refuses a range whose `from` is after its `to` (exit 2).
+pub(super) fn check_range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<()> {
+    if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
         return Err(AppError::usage(format!("--from {f} is after --to {t}")));
@@ -36,7 +37,7 @@ pub(super) fn check_range(r: &RangeArgs) -> Result<()> {
 }
 
 pub fn earnings(env: &Env, out: &mut Out, args: RangeArgs) -> Result<()> {
-    check_range(&args)?;
+    check_range(args.from, args.to)?;
     let (ledger, _) = session::signed_in(env, &[Role::Admin, Role::Accountant], "management earnings")?;
     let days = analytics::earnings(ledger.store(analytics::STORE), args.from, args.to).map_err(db_error)?;
     out.report(&Earnings(days))
@@ -66,10 +67,6 @@ impl Report for Earnings {
                 ]
             })
             .collect();
-        Human {
-            lines: Vec::new(),
-            table: Some((vec!["date", "fees", "rewards", "earnings"], rows)),
-            ..Human::default()
-        }
+        Human::table((vec!["date", "fees", "rewards", "earnings"], rows))
     }
 }

@@ -303,7 +303,7 @@ fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Resul
 /// `{"path","rows","bytes"}` (one CSV row under `--format csv`). The journal is not a table:
 /// on stdout it has no `--json` or `--format csv` (exit 2), and `--bom` is for CSV only.
 pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
-    check_range(&args.range)?;
+    check_range(args.range.from, args.range.to)?;
     let to_stdout = args.output.as_ref().is_none_or(|p| p.as_os_str() == "-");
     let journal_kind = args.what == ExportKind::Journal;
     if journal_kind && args.bom {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
+use popug_ledger::jetstream::{Address, JetStreamLog};
 use popug_ledger::{Clock, Ledger, Options, Store, Subscribers};
 
 use crate::error::{AppError, Result};
@@ -19,7 +20,11 @@ pub const MAX_CLOCK_AHEAD: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// What every command needs to know about where and when it runs.
 #[derive(Debug, Clone)]
 pub struct Env {
+    /// The ledger's directory; for a ledger on NATS JetStream, this host's cache of it (its
+    /// replica of the log and its stores, under `POPUG_CACHE`).
     pub ledger_dir: PathBuf,
+    /// The JetStream ledger `--ledger nats://…` names, if it does.
+    pub shared: Option<Address>,
     pub clock: Clock,
     /// `POPUG_SEED` as the caller gave it: read by `init` (a seeded ledger), and on any other
     /// command only checked against the ledger's own seed (see [`Env::options`]).
@@ -42,9 +47,16 @@ impl Env {
     /// Reads `POPUG_NOW` and `POPUG_SEED`; `ledger` comes from `--ledger`/`POPUG_LEDGER`.
     /// `POPUG_NOW` more than [`MAX_CLOCK_AHEAD`] ahead of the real clock is exit 2.
     pub fn new(ledger: Option<PathBuf>) -> Result<Env> {
-        let ledger_dir = match ledger {
-            Some(dir) => dir,
-            None => default_ledger_dir()?,
+        let shared = match ledger.as_deref().and_then(|p| p.to_str()) {
+            Some(s) if Address::is_nats(s) => Some(Address::parse(s).map_err(|m| {
+                AppError::usage(m).hint("a JetStream ledger is nats://HOST:PORT[,HOST:PORT…]/NAME")
+            })?),
+            _ => None,
+        };
+        let ledger_dir = match (&shared, ledger) {
+            (Some(address), _) => cache_dir(address)?,
+            (None, Some(dir)) => dir,
+            (None, None) => default_ledger_dir()?,
         };
         let clock = match std::env::var("POPUG_NOW") {
             Ok(s) if !s.is_empty() => Clock::Fixed(
@@ -79,6 +91,7 @@ impl Env {
         };
         Ok(Env {
             ledger_dir,
+            shared,
             clock,
             requested_seed: seed,
             caller: Caller::Terminal,
@@ -152,9 +165,46 @@ impl Env {
     /// database of a ledger written before the stores existed is removed once they are
     /// built: it is derived, and nothing reads it any more.
     pub fn open(&self) -> Result<Ledger> {
+        if self.shared.is_some() {
+            let mut ledger = self.open_unchecked()?;
+            ledger.set_options(self.options()?);
+            ledger.catch_up()?;
+            return Ok(ledger);
+        }
         let ledger = Ledger::open(&self.ledger_dir, subscribers(&self.ledger_dir), self.options()?)?;
         remove_legacy_db(&self.ledger_dir)?;
         Ok(ledger)
+    }
+
+    /// Opens the ledger as it is, without catching anything up (`verify`); a JetStream
+    /// ledger's replica is synced first, so what is checked is the shared log.
+    pub fn open_unchecked(&self) -> Result<Ledger> {
+        let subs = subscribers(&self.ledger_dir);
+        Ok(match self.connect()? {
+            Some(log) => {
+                Ledger::open_shared_unchecked(&self.ledger_dir, Box::new(log), subs, Options::default())?
+            }
+            None => Ledger::open_unchecked(&self.ledger_dir, subs, self.options()?)?,
+        })
+    }
+
+    /// Connects to the JetStream cluster of a `nats://` ledger (`None` for a directory).
+    pub fn connect(&self) -> Result<Option<JetStreamLog>> {
+        self.shared
+            .as_ref()
+            .map(|a| JetStreamLog::connect(a).map_err(Into::into))
+            .transpose()
+    }
+
+    /// The ledger's address as the user gave it: its directory, or its `nats://` address.
+    pub fn address(&self) -> String {
+        match &self.shared {
+            Some(a) => a.to_string(),
+            None => std::fs::canonicalize(&self.ledger_dir)
+                .unwrap_or_else(|_| self.ledger_dir.clone())
+                .display()
+                .to_string(),
+        }
     }
 
     /// "Now" of the business (today's date, the day a report is for): `POPUG_NOW` or the
@@ -165,6 +215,26 @@ impl Env {
             Clock::System => Utc::now(),
         }
     }
+}
+
+/// Where this host keeps its replica and stores of the JetStream ledger `address`:
+/// `$POPUG_CACHE`, else `$XDG_CACHE_HOME/popug`, else `~/.cache/popug`, then one folder per
+/// ledger (its name and a digest of its address). Derived: deleting it only costs a fetch.
+fn cache_dir(address: &Address) -> Result<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let base = match (var("POPUG_CACHE"), var("XDG_CACHE_HOME"), var("HOME")) {
+        (Some(d), _, _) => d,
+        (None, Some(d), _) => d.join("popug"),
+        (None, None, Some(home)) => home.join(".cache/popug"),
+        (None, None, None) => {
+            return Err(
+                AppError::usage("cannot find a cache for the JetStream ledger: HOME is not set")
+                    .hint("set POPUG_CACHE to a directory of this host"),
+            );
+        }
+    };
+    let digest = &crate::auth::token_sha256(&address.to_string())[..12];
+    Ok(base.join(format!("{}-{digest}", address.name)))
 }
 
 /// `$XDG_DATA_HOME/popug`, else `~/.local/share/popug`.

@@ -31,6 +31,12 @@ pub struct AppError {
 }
 
 impl AppError {
+    /// A shared log refused the command's append because another host appended first:
+    /// nothing was written, and deciding again may succeed.
+    pub fn is_conflict(&self) -> bool {
+        self.code == "conflict"
+    }
+
     pub fn new(kind: Kind, code: &'static str, message: impl Into<String>) -> AppError {
         AppError {
             kind,
@@ -256,6 +262,38 @@ impl From<LedgerError> for AppError {
                 ),
                 None => (Kind::Failure, "internal", None),
             },
+            LedgerError::Conflict { .. } => (
+                Kind::Conflict,
+                "conflict",
+                Some("other hosts kept writing first; nothing was written: run it again"),
+            ),
+            LedgerError::Shared { .. } => (
+                Kind::Failure,
+                "ledger_unavailable",
+                Some(
+                    "check that the NATS servers are up and have a quorum (`nats-server` with -js); \
+                     an append that timed out is found or not by the next command, never doubled",
+                ),
+            ),
+            LedgerError::SharedExists(_) => (
+                Kind::Conflict,
+                "ledger_exists",
+                Some("choose another ledger name after the servers: nats://HOST:PORT/NAME"),
+            ),
+            LedgerError::SharedNotFound(_) => (
+                Kind::NotFound,
+                "no_ledger",
+                Some(
+                    "create it with `popug init --ledger nats://HOST:PORT/NAME`, or copy one there with `popug ledger copy`",
+                ),
+            ),
+            LedgerError::Unapplied { source, .. } if source.is_conflict() => (
+                Kind::Failure,
+                "recorded_not_applied",
+                Some(
+                    "the command happened: do not repeat it; other hosts kept appending, and the next command finishes its reactions",
+                ),
+            ),
             LedgerError::Unapplied { .. } => (
                 Kind::Failure,
                 "recorded_not_applied",

@@ -104,6 +104,37 @@ pub enum LedgerError {
 
     #[error("the decision could not be encoded")]
     Encode(#[source] serde_json::Error),
+
+    /// A shared log (NATS JetStream) refused an append because another writer appended
+    /// first: nothing of this append was stored. The writer catches up and decides again
+    /// ([`crate::shared`]).
+    #[error(
+        "another writer appended to `{address}` first (its last message is {found}, this writer expected {expected})"
+    )]
+    Conflict {
+        address: String,
+        expected: u64,
+        found: String,
+    },
+
+    /// A shared log could not be reached or answered with an error: a connection or request
+    /// time-out, a stream that is unavailable (no quorum), a refused request. `action` says
+    /// what was being done; the NATS error is the source. Whether an append that timed out
+    /// was stored is settled by the next read of the log, never guessed.
+    #[error("cannot {action} the shared log `{address}`: {message}")]
+    Shared {
+        action: &'static str,
+        address: String,
+        message: String,
+    },
+
+    /// A shared log already holds a ledger (`create`, `ledger copy`).
+    #[error("the shared log `{0}` already holds a ledger")]
+    SharedExists(String),
+
+    /// A shared log holds no ledger of that name.
+    #[error("there is no ledger at `{0}`")]
+    SharedNotFound(String),
 }
 
 impl LedgerError {
@@ -126,6 +157,16 @@ impl LedgerError {
     /// True when the ledger itself is damaged (as opposed to a failure around it).
     pub fn is_corruption(&self) -> bool {
         matches!(self, LedgerError::Corrupt { .. })
+    }
+
+    /// True when a shared log refused an append because another writer came first, here
+    /// or underneath [`LedgerError::Unapplied`]: deciding again on the new head may succeed.
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            LedgerError::Conflict { .. } => true,
+            LedgerError::Unapplied { source, .. } => source.is_conflict(),
+            _ => false,
+        }
     }
 
     /// The I/O error underneath, if this is one (e.g. to tell a full disk from a read-only one).

@@ -3,13 +3,17 @@
 //!
 //! - [`line`]: the frozen line format and its hash.
 //! - [`log`]: streaming reads with chain checks, torn-tail recovery, durable appends.
+//! - [`shared`], [`jetstream`]: the log shared by many hosts on NATS JetStream, and each
+//!   host's replica of it.
 //! - [`engine`]: the ledger directory, the writer lock, projections, reactions, rebuild
 //!   and verify.
 
 pub mod engine;
 pub mod error;
+pub mod jetstream;
 pub mod line;
 pub mod log;
+pub mod shared;
 
 /// Fault injection for crash tests, in debug builds only: `POPUG_LEDGER_CRASH_AT=POINT` (or
 /// `POINT:N` for its N-th passage in this process) aborts the process right there, as a power

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::events::Role;
 use crate::money::{Money, day_of};
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AnalyticsArgs {
     /// The day to report on (default: today in the ledger's timezone)
     #[arg(long, value_name = "DATE", value_parser = parse_date)]

@@ -14,7 +14,7 @@ use crate::cli::session;
 use crate::error::Result;
 use crate::money::Money;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AuditArgs {
     pub login: Option<String>,
     /// First billing date to show (YYYY-MM-DD)

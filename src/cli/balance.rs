@@ -14,7 +14,7 @@ use crate::error::{AppError, Kind, Result};
 use crate::events::Role;
 use crate::money::Money;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct BalanceArgs {
     /// Whose balance (admins and accountants may ask for anyone's)
     pub login: Option<String>,

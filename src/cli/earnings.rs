@@ -16,7 +16,7 @@ use crate::error::{AppError, Result};
 use crate::events::Role;
 use crate::money::Money;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RangeArgs {
     /// First day (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", value_parser = parse_date)]

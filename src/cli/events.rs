@@ -12,7 +12,7 @@ use crate::cli::output::Out;
 use crate::error::Result;
 use crate::events::Role;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct EventsArgs {
     /// Only events after this seq (pass the last seq you have seen)
     #[arg(long, value_name = "SEQ", default_value_t = 0)]

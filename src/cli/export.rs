@@ -27,7 +27,7 @@ pub enum ExportKind {
     Journal,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
     #[arg(value_enum)]
     pub what: ExportKind,

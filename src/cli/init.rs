@@ -10,7 +10,7 @@ use crate::cli::output::Out;
 use crate::cli::report::Answer;
 use crate::error::{AppError, Kind, Result};
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct InitArgs {
     /// Login of the first admin
     #[arg(long, default_value = "admin", value_name = "LOGIN")]
@@ -18,6 +18,10 @@ pub struct InitArgs {
     /// IANA timezone in which a calendar day is counted (e.g. Europe/Berlin)
     #[arg(long, default_value = "UTC", value_name = "TZ")]
     pub timezone: String,
+    /// For a nats:// ledger: how many servers keep a copy of its stream (3 on a three-node
+    /// cluster survives the loss of one)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub replicas: Option<u8>,
 }
 
 pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
@@ -27,14 +31,30 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
             .hint("use an IANA name such as UTC, Europe/Berlin or America/New_York")
     })?;
     let dir = &env.ledger_dir;
-    let mut ledger = match Ledger::create(dir, subscribers(&env.ledger_dir), env.init_options()) {
-        Ok(l) => l,
-        // a directory that holds only what an init that never finished leaves (an empty,
-        // private log of this user, its lock and database): finish it
-        Err(LedgerError::AlreadyExists(_)) if unfinished_init(dir)? => {
-            Ledger::open(dir, subscribers(dir), env.init_options())?
+    let mut ledger = match env.connect()? {
+        Some(mut log) => {
+            // a stream left empty by an init that stopped before its first batch is finished
+            if !log.exists()? {
+                log.create(usize::from(args.replicas.unwrap_or(1)))?;
+            }
+            Ledger::create_shared(dir, Box::new(log), subscribers(dir), env.init_options())?
         }
-        Err(e) => return Err(e.into()),
+        None if args.replicas.is_some() => {
+            return Err(
+                AppError::usage("--replicas is for a ledger on NATS JetStream (--ledger nats://…)").hint(
+                    "a ledger directory lives on this host; copy it with `popug ledger copy` to replicate it",
+                ),
+            );
+        }
+        None => match Ledger::create(dir, subscribers(&env.ledger_dir), env.init_options()) {
+            Ok(l) => l,
+            // a directory that holds only what an init that never finished leaves (an empty,
+            // private log of this user, its lock and database): finish it
+            Err(LedgerError::AlreadyExists(_)) if unfinished_init(dir)? => {
+                Ledger::open(dir, subscribers(dir), env.init_options())?
+            }
+            Err(e) => return Err(e.into()),
+        },
     };
     let password = auth::generate_password();
     let password_hash = auth::hash_password(&password)?;
@@ -43,7 +63,7 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
         return Err(AppError::new(
             Kind::Conflict,
             "ledger_exists",
-            format!("a ledger already exists at `{}`", dir.display()),
+            format!("a ledger already exists at `{}`", env.address()),
         )
         .hint("choose another directory with --ledger DIR"));
     }
@@ -57,9 +77,19 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
         &args.admin,
         password_hash,
     );
-    w.append(batch)?;
+    match w.append(batch) {
+        // another host's init won the race for the empty stream
+        Err(e) if e.is_conflict() => {
+            return Err(AppError::new(
+                Kind::Conflict,
+                "ledger_exists",
+                format!("a ledger already exists at `{}`", env.address()),
+            ));
+        }
+        r => r?,
+    };
     drop(w);
-    let shown_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+    let shown_dir = env.address();
     out.report(&Answer::new(
         json!({
             "ledger": shown_dir,
@@ -68,7 +98,7 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
         vec![
             format!(
                 "Created the ledger at {} (timezone {})",
-                shown_dir.display(),
+                shown_dir,
                 tz.name()
             ),
             format!("Admin `{}`, temporary password: {password}", args.admin),

@@ -18,7 +18,7 @@ use crate::events::{CredentialRevoked, Payload};
 /// A session lasts this long after `popug login`.
 const SESSION_DAYS: i64 = 30;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct LoginArgs {
     pub login: String,
     /// Read the password from the first line of standard input

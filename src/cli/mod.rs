@@ -9,6 +9,7 @@ pub(crate) mod events;
 pub(crate) mod export;
 mod import;
 mod init;
+mod ledger;
 pub(crate) mod login;
 mod man;
 pub mod output;
@@ -35,7 +36,7 @@ use crate::error::{AppError, Result};
 use crate::tasks::ImportFormat;
 use output::{Format, Out};
 
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(
     name = "popug",
     version,
@@ -52,7 +53,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Global {
     /// The ledger directory [default: ~/.local/share/popug]
     #[arg(long, global = true, env = "POPUG_LEDGER", value_name = "DIR")]
@@ -68,7 +69,7 @@ pub struct Global {
     pub no_color: bool,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Create a ledger and its first admin; prints the admin's temporary password once
     Init(init::InitArgs),
@@ -117,6 +118,9 @@ pub enum Command {
         #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
         bind: std::net::SocketAddr,
     },
+    /// The ledger as a whole: copy it to a new place (a directory or nats://)
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -220,6 +224,7 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
             out.raw(&buf)
         }
         Command::Schema { r#type } => schema::schema(out, r#type),
+        Command::Ledger(cmd) => ledger::run(out, cmd),
         Command::Man { command } => {
             refuse_formats(out, "man", "a manual page (roff)")?;
             out.format = Format::Table;
@@ -227,37 +232,60 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
         }
         command => {
             let env = Env::new(cli.global.ledger)?;
-            match command {
-                Command::Init(args) => init::run(&env, out, args),
-                Command::Login(args) => login::login(&env, out, args),
-                Command::Logout => login::logout(&env, out),
-                Command::Whoami => login::whoami(&env, out),
-                Command::Passwd(args) => passwd::passwd(&env, out, args),
-                Command::Token(cmd) => token::token(&env, out, cmd),
-                Command::User(cmd) => user::run(&env, out, cmd),
-                Command::Task(task::TaskCommand::Import {
-                    file,
-                    idempotency_key,
-                }) => import::import(&env, out, &file, input_format, idempotency_key),
-                Command::Task(cmd) => task::run(&env, out, cmd),
-                Command::Shuffle => shuffle::shuffle(&env, out),
-                Command::PayDaily(args) => pay_daily::pay_daily(&env, out, args),
-                Command::Balance(args) => balance::balance(&env, out, args),
-                Command::Audit(args) => audit::audit(&env, out, args),
-                Command::Earnings(args) => earnings::earnings(&env, out, args),
-                Command::Analytics(args) => analytics::analytics(&env, out, args),
-                Command::Export(args) => export::export(&env, out, args),
-                Command::Events(args) => events::events(&env, out, args),
-                Command::Verify => verify::verify(&env, out),
-                Command::Rebuild => rebuild::rebuild(&env, out),
-                Command::Serve { bind } => {
-                    refuse_formats(out, "serve", "a web server")?;
-                    crate::web::serve(env, bind)
-                }
-                Command::Completions { .. } | Command::Man { .. } | Command::Schema { .. } => {
-                    unreachable!("handled above")
+            if env.shared.is_none() {
+                return dispatch(&env, out, command, input_format);
+            }
+            // on a shared log, a command that lost the race to append wrote nothing: it
+            // catches up and decides again, a few times (CLI.md, exit 5)
+            let mut attempt = 1;
+            loop {
+                match dispatch(&env, out, command.clone(), input_format) {
+                    Err(e) if e.is_conflict() && attempt < CONFLICT_ATTEMPTS => {
+                        popug_ledger::engine::backoff(attempt);
+                        attempt += 1;
+                    }
+                    result => return result,
                 }
             }
+        }
+    }
+}
+
+/// How many times a command on a shared log decides again after losing the race to append
+/// (nothing of it written each time) before it is exit 5.
+pub const CONFLICT_ATTEMPTS: u32 = 10;
+
+/// Runs one command that needs a ledger.
+fn dispatch(env: &Env, out: &mut Out, command: Command, input_format: Option<ImportFormat>) -> Result<()> {
+    match command {
+        Command::Init(args) => init::run(env, out, args),
+        Command::Login(args) => login::login(env, out, args),
+        Command::Logout => login::logout(env, out),
+        Command::Whoami => login::whoami(env, out),
+        Command::Passwd(args) => passwd::passwd(env, out, args),
+        Command::Token(cmd) => token::token(env, out, cmd),
+        Command::User(cmd) => user::run(env, out, cmd),
+        Command::Task(task::TaskCommand::Import {
+            file,
+            idempotency_key,
+        }) => import::import(env, out, &file, input_format, idempotency_key),
+        Command::Task(cmd) => task::run(env, out, cmd),
+        Command::Shuffle => shuffle::shuffle(env, out),
+        Command::PayDaily(args) => pay_daily::pay_daily(env, out, args),
+        Command::Balance(args) => balance::balance(env, out, args),
+        Command::Audit(args) => audit::audit(env, out, args),
+        Command::Earnings(args) => earnings::earnings(env, out, args),
+        Command::Analytics(args) => analytics::analytics(env, out, args),
+        Command::Export(args) => export::export(env, out, args),
+        Command::Events(args) => events::events(env, out, args),
+        Command::Verify => verify::verify(env, out),
+        Command::Rebuild => rebuild::rebuild(env, out),
+        Command::Serve { bind } => {
+            refuse_formats(out, "serve", "a web server")?;
+            crate::web::serve(env.clone(), bind)
+        }
+        Command::Completions { .. } | Command::Man { .. } | Command::Schema { .. } | Command::Ledger(_) => {
+            unreachable!("handled above")
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
 use crate::events::{PasswordChanged, Payload};
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct PasswdArgs {
     /// Read the current password, then the new one, from the first two lines of standard input
     #[arg(long)]

@@ -15,7 +15,7 @@ use crate::error::{AppError, Kind, Result};
 use crate::events::{Payload, PopugEvent, Role};
 use crate::money::{Money, day_of};
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct PayDailyArgs {
     /// The day to pay (default: today in the ledger's timezone)
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]

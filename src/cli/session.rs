@@ -29,8 +29,9 @@ pub fn session_file(env: &Env) -> Result<PathBuf> {
         )
         .join(".config"),
     };
-    let ledger = fs::canonicalize(&env.ledger_dir).unwrap_or_else(|_| env.ledger_dir.clone());
-    let key = &auth::token_sha256(&ledger.to_string_lossy())[..24];
+    // by the ledger's address: a directory, or the nats:// address (its cache is this
+    // host's business)
+    let key = &auth::token_sha256(&env.address())[..24];
     Ok(base.join("popug").join("sessions").join(key))
 }
 

@@ -13,7 +13,7 @@ use crate::events::{IdempotencyKeyUsed, Payload, Role, TaskStatus};
 use crate::money::Money;
 use crate::tasks::{self, Filter, NewTask, Task};
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum TaskCommand {
     /// Create a task; it is priced once and assigned to a random worker
     Create {

@@ -13,7 +13,7 @@ use crate::error::{AppError, Result};
 use crate::events::{Payload, Role};
 use rusqlite::OptionalExtension;
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum TokenCommand {
     /// Create an API token for automation (printed once, stored hashed)
     Create {

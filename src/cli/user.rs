@@ -11,7 +11,7 @@ use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
 use crate::events::{Notify, PasswordChanged, Payload, Role, UserCreated};
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum UserCommand {
     /// Create a user and their account; prints the temporary password once
     Add {

@@ -3,18 +3,19 @@
 
 use std::time::Instant;
 
-use popug_ledger::Ledger;
 use serde_json::json;
 
-use crate::app::{Env, subscribers};
+use crate::app::Env;
 use crate::cli::output::Out;
 use crate::cli::report::Answer;
 use crate::error::{AppError, Kind, Result};
 
 pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
+    // a JetStream ledger's replica is synced first: its seed is read from what came
+    let mut ledger = env.open_unchecked()?;
     let options = env.options()?;
     let seed = options.seed;
-    let mut ledger = Ledger::open_unchecked(&env.ledger_dir, subscribers(&env.ledger_dir), options)?;
+    ledger.set_options(options);
     let bar = out.progress_bar("verifying");
     let b = bar.clone();
     ledger.set_progress(move |done, total| {

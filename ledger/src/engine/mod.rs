@@ -26,6 +26,7 @@ use uuid::Uuid;
 use crate::error::{BoxError, LedgerError, Problem};
 use crate::line::{self, Event, Hash, NewEvent};
 use crate::log::{self, LogReader, Position, Torn};
+use crate::shared::{AppendFailure, Replica, SharedLog};
 
 mod rebuild;
 mod store;
@@ -34,8 +35,8 @@ mod write;
 
 use store::*;
 
-pub use write::WriteGuard;
 use write::new_id;
+pub use write::{WriteGuard, backoff};
 
 pub const EVENTS_FILE: &str = "events.jsonl";
 /// The folder of the stores (`views/<store>.db`), beside the log.
@@ -262,6 +263,9 @@ pub struct Ledger {
     dir: PathBuf,
     events: PathBuf,
     stores: Vec<OpenStore>,
+    /// For a ledger on a shared log: this host's replica of it (`events` is the replica's
+    /// file), synced whenever the writer lock is taken.
+    replica: Option<Replica>,
     opts: Options,
     last_recovery: Recovery,
     /// Called now and then by long reads (rebuild, verify) with (bytes read, log size).
@@ -453,6 +457,129 @@ impl Ledger {
         Ok(Ledger::assemble(dir, stores, opts))
     }
 
+    /// Opens the ledger whose log is `log`, shared with other hosts, keeping this host's
+    /// replica and stores in `dir` (created 0700 when missing; derived, rebuildable). Every
+    /// open syncs the replica and catches the stores up under the writer lock, so what a
+    /// command reads is the shared log as it was a moment ago.
+    /// [`LedgerError::SharedNotFound`] when the log holds no ledger.
+    pub fn open_shared(
+        dir: &Path,
+        log: Box<dyn SharedLog>,
+        subs: Subscribers,
+        opts: Options,
+    ) -> Result<Ledger, LedgerError> {
+        let mut ledger = Ledger::open_shared_unchecked(dir, log, subs, opts)?;
+        ledger.catch_up()?;
+        Ok(ledger)
+    }
+
+    /// Replaces the options (a shared ledger's seed is known only once its replica is
+    /// synced: open it unchecked, read the seed, set the options, then [`Ledger::catch_up`]).
+    pub fn set_options(&mut self, opts: Options) {
+        self.opts = opts;
+    }
+
+    /// Finishes what [`Ledger::open`] does after opening: under the writer lock, syncs a
+    /// shared log's replica, builds missing or outdated stores and catches every store and
+    /// reactor up.
+    pub fn catch_up(&mut self) -> Result<(), LedgerError> {
+        drop(self.write_as(None)?);
+        Ok(())
+    }
+
+    /// [`Ledger::open_shared`] with the replica synced but nothing else done (`verify`).
+    pub fn open_shared_unchecked(
+        dir: &Path,
+        log: Box<dyn SharedLog>,
+        subs: Subscribers,
+        opts: Options,
+    ) -> Result<Ledger, LedgerError> {
+        make_private_dir(dir)?;
+        let mut replica = Replica::new(dir, log);
+        {
+            let _lock = lock_writers(dir)?;
+            replica.load()?;
+            replica.sync()?;
+        }
+        if replica.message() == 0 {
+            return Err(LedgerError::SharedNotFound(replica.address().to_owned()));
+        }
+        let mut ledger = Ledger::open_unchecked(dir, subs, opts)?;
+        ledger.replica = Some(replica);
+        Ok(ledger)
+    }
+
+    /// Creates a ledger on the shared log `log`, which must hold no message yet, with this
+    /// host's replica and empty stores in `dir` (what an earlier cache held there is
+    /// dropped). [`LedgerError::SharedExists`] when the log is not empty.
+    pub fn create_shared(
+        dir: &Path,
+        mut log: Box<dyn SharedLog>,
+        subs: Subscribers,
+        opts: Options,
+    ) -> Result<Ledger, LedgerError> {
+        if log.last()? != 0 {
+            return Err(LedgerError::SharedExists(log.address().to_owned()));
+        }
+        make_private_dir(dir)?;
+        let _lock = lock_writers(dir)?;
+        let mut replica = Replica::new(dir, log);
+        replica.reset()?;
+        let views = views_dir(dir)?;
+        let mut stores = Vec::new();
+        for spec in subs.stores {
+            let path = store_path(&views, &spec.name);
+            remove_db_files(&path)?;
+            let db = open_live(&path)?;
+            init_schema(&db, &path, &spec.plan())?;
+            stores.push(OpenStore {
+                spec,
+                path,
+                db,
+                placeholder: false,
+            });
+        }
+        let mut ledger = Ledger::assemble(dir, stores, opts);
+        ledger.replica = Some(replica);
+        Ok(ledger)
+    }
+
+    /// Whether the log is shared (and the log file a replica of it).
+    pub fn is_shared(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// The shared log, when there is one.
+    pub fn shared_log(&mut self) -> Option<&mut dyn SharedLog> {
+        self.replica.as_mut().map(|r| r.log())
+    }
+
+    /// Appends staged bytes (whole batches after `start`, each ending at its entry of
+    /// `batch_ends`) durably: to the file, or to the shared log and then the replica. On an
+    /// error, the position up to which batches were stored all the same (only a shared log
+    /// that takes a long append in several messages stores part of one).
+    fn append_log(
+        &mut self,
+        start: Position,
+        bytes: &[u8],
+        batch_ends: &[(usize, Position)],
+    ) -> Result<(), Box<AppendFailure>> {
+        match &mut self.replica {
+            None => log::append_durably(&self.events, start.offset, bytes)
+                .map_err(|error| Box::new(AppendFailure { error, stored: None })),
+            Some(r) => r.append(start, bytes, batch_ends),
+        }
+    }
+
+    /// Syncs the replica of a shared log (under the writer lock, which the caller holds).
+    fn sync_replica(&mut self) -> Result<(), LedgerError> {
+        if let Some(r) = &mut self.replica {
+            r.load()?;
+            r.sync()?;
+        }
+        Ok(())
+    }
+
     /// What the last write session (or the catch-up in `open`) recovered.
     pub fn last_recovery(&self) -> &Recovery {
         &self.last_recovery
@@ -464,6 +591,7 @@ impl Ledger {
             dir: dir.to_owned(),
             events,
             stores,
+            replica: None,
             opts,
             last_recovery: Recovery::default(),
             progress: Default::default(),
@@ -591,6 +719,7 @@ impl Ledger {
     /// the options' clock, never behind the last event).
     fn write_as(&mut self, clock: Option<Clock>) -> Result<WriteGuard<'_>, LedgerError> {
         let lock = lock_writers(&self.dir)?;
+        self.sync_replica()?;
         let mut recovery = Recovery::default();
         // a rebuild killed before it finished left its files: none runs now (the lock is
         // ours), so they go
@@ -622,7 +751,10 @@ impl Ledger {
             ..recovery
         };
         let mut guard = WriteGuard::new(self, lock, now, rng);
-        guard.in_transaction(|g| g.run_reactions())?;
+        match guard.in_transaction(|g| g.run_reactions()) {
+            Err(e) if e.is_conflict() => guard.settle_shared(false)?,
+            result => result?,
+        }
         Ok(guard)
     }
 
@@ -831,6 +963,22 @@ fn least_projection_position(
         .flat_map(|s| &s.spec.projections)
         .map(|p| positions.get(p.name()).copied().unwrap_or(Position::GENESIS))
         .min_by_key(|p| p.seq)
+}
+
+/// Creates `dir` (and its parents) when missing, the last one private (0700).
+fn make_private_dir(dir: &Path) -> Result<(), LedgerError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| LedgerError::io("create", parent, e))?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|e| LedgerError::io("set permissions of", dir, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(LedgerError::io("create", dir, e)),
+    }
 }
 
 /// The stores' folder of the ledger at `dir`, created (0700) when it is missing.

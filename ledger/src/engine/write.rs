@@ -152,17 +152,92 @@ impl WriteGuard<'_> {
             // from here on the caller's batches are in the log: whatever fails now, the
             // command happened (in_transaction says so)
             g.command_durable = g.appended[written.clone()].last().map(|e| e.seq);
-            g.run_reactions()?;
+            let settled = g.react_or_yield()?;
+            Ok((written, settled))
+        });
+        let result = match done {
+            Ok((written, true)) => Ok(written),
+            // another host appended while the reactions were decided: they are decided
+            // again after its events (the command itself is in the log)
+            Ok((written, false)) => self.settle_shared(true).map(|()| written),
+            Err(e) => Err(e),
+        };
+        self.command_durable = None;
+        result
+    }
+
+    /// Runs the reaction rounds and (once per session) the deferred deliveries. On a shared
+    /// log, another writer may append between two rounds: the rounds this session could not
+    /// append are undone (a savepoint in every store) and `false` is returned, for
+    /// [`WriteGuard::settle_shared`] to decide them again after the other writer's events.
+    fn react_or_yield(&mut self) -> Result<bool, LedgerError> {
+        let shared = self.ledger.is_shared();
+        if shared {
+            for s in &self.ledger.stores {
+                s.db.execute_batch("SAVEPOINT reactions")
+                    .map_err(|e| db_err(&s.path, e))?;
+            }
+        }
+        let result = (|| {
+            self.run_reactions()?;
             // deferred deliveries are tried by commands that write, once per session: a
             // command that is refused (it appends nothing) writes nothing at all
-            if !g.retried {
-                g.retried = true;
-                g.run_retries()?;
+            if !self.retried {
+                self.retried = true;
+                self.run_retries()?;
             }
-            Ok(written)
-        });
-        self.command_durable = None;
-        done
+            Ok(())
+        })();
+        if !shared {
+            return result.map(|()| true);
+        }
+        let undo = matches!(&result, Err(e) if e.is_conflict());
+        for s in &self.ledger.stores {
+            let sql = if undo {
+                "ROLLBACK TO reactions; RELEASE reactions"
+            } else {
+                "RELEASE reactions"
+            };
+            if let Err(e) = s.db.execute_batch(sql)
+                && result.is_ok()
+            {
+                return Err(db_err(&s.path, e));
+            }
+        }
+        if undo {
+            self.retried = false;
+            return Ok(false);
+        }
+        result.map(|()| true)
+    }
+
+    /// After another writer appended to the shared log first (a conflict): copies its
+    /// events, catches the stores up, and decides the pending reactions (and, when
+    /// `retries`, the deferred deliveries) again, up to [`SHARED_ATTEMPTS`] times, a little
+    /// longer after each conflict. The causation look-ahead keeps a reaction that the other
+    /// writer made for our events from being made twice.
+    pub(super) fn settle_shared(&mut self, retries: bool) -> Result<(), LedgerError> {
+        for attempt in 1..=SHARED_ATTEMPTS {
+            self.ledger.sync_replica()?;
+            self.ledger.catch_up_projections()?;
+            self.unreacted_from = None;
+            let result = self.in_transaction(|g| {
+                g.run_reactions()?;
+                if retries && !g.retried {
+                    g.retried = true;
+                    g.run_retries()?;
+                }
+                Ok(())
+            });
+            match result {
+                Err(e) if e.is_conflict() && attempt < SHARED_ATTEMPTS => {
+                    self.retried = false;
+                    backoff(attempt);
+                }
+                result => return result,
+            }
+        }
+        unreachable!("the last attempt returns")
     }
 
     /// Runs `f` inside one SQLite transaction per store (every statement on a store's
@@ -237,7 +312,21 @@ impl WriteGuard<'_> {
                 .map_err(|e| db_err(&s.path, e))?;
         }
         crate::crash_point("project");
-        log::append_durably(&l.events, staging.start.offset, &staging.bytes)?;
+        if let Err(failure) = l.append_log(staging.start, &staging.bytes, &staging.batch_ends) {
+            let AppendFailure { error: e, stored } = *failure;
+            // a shared log may have taken the first messages of a long append: those batches
+            // happened (in_transaction reports the command as recorded)
+            if let Some(stored) = stored {
+                let kept = staging
+                    .events
+                    .iter()
+                    .take_while(|ev| ev.seq <= stored.seq)
+                    .cloned();
+                self.appended.extend(kept);
+                self.command_durable = Some(stored.seq);
+            }
+            return Err(e);
+        }
         crate::crash_point("append.durable");
         self.unreacted_from.get_or_insert(start);
         self.appended.extend(staging.events);
@@ -422,6 +511,9 @@ struct Staging {
     next: Position,
     bytes: Vec<u8>,
     events: Vec<Event>,
+    /// Where each atomic batch ends in `bytes`, and the position after it: a shared log
+    /// may carry a long append in several messages, each cut at the end of a batch.
+    batch_ends: Vec<(usize, Position)>,
 }
 
 impl Staging {
@@ -431,6 +523,7 @@ impl Staging {
             next: start,
             bytes: Vec::new(),
             events: Vec::new(),
+            batch_ends: Vec::new(),
         }
     }
 
@@ -457,13 +550,15 @@ impl Staging {
     /// Records the projections' positions after this round (in the open SQLite
     /// transactions) and appends the round to the log durably; `points` name its crash
     /// points (before the append, after it is durable).
-    fn append_round(&self, l: &Ledger, points: [&str; 2]) -> Result<(), LedgerError> {
+    fn append_round(&self, l: &mut Ledger, points: [&str; 2]) -> Result<(), LedgerError> {
         for s in &l.stores {
             set_projection_positions(&s.db, &s.spec.projections, &self.next)
                 .map_err(|e| db_err(&s.path, e))?;
         }
         crate::crash_point(points[0]);
-        log::append_durably(&l.events, self.start.offset, &self.bytes)?;
+        // a round stored in part (a shared log, a long round) is caught up from the log
+        l.append_log(self.start, &self.bytes, &self.batch_ends)
+            .map_err(|f| f.error)?;
         crate::crash_point(points[1]);
         Ok(())
     }
@@ -508,8 +603,22 @@ impl Staging {
             };
             self.events.push(ev);
         }
+        self.batch_ends.push((self.bytes.len(), self.next));
         first..self.events.len()
     }
+}
+
+/// How many times a write session decides its reactions again after conflicts on a shared
+/// log before it gives up (the command itself is in the log; any later writer finishes
+/// them).
+pub(super) const SHARED_ATTEMPTS: u32 = 8;
+
+/// Waits a little before deciding again after the `attempt`-th conflict: 2 ms, doubling, up
+/// to 128 ms, with jitter so that racing writers spread out.
+pub fn backoff(attempt: u32) {
+    let base = 2u64 << attempt.min(6);
+    let jitter = rand::RngExt::random_range(&mut rand::rng(), 0..=base);
+    std::thread::sleep(std::time::Duration::from_millis(base / 2 + jitter));
 }
 
 /// A UUIDv7 at `now`. With `last` (a write session's last id), ids increase within the

@@ -1,0 +1,364 @@
+//! The shared log on NATS JetStream: one stream per ledger, one subject, each message one or
+//! more whole batches of log lines; appends are compare-and-set on the stream's last
+//! sequence (`Nats-Expected-Last-Sequence`), which the server checks on every publish and
+//! which survives restarts and the de-duplication window (unlike `Nats-Msg-Id`, which is
+//! set too, to absorb a retransmission within the window).
+//!
+//! The engine is synchronous; this module owns a single-threaded tokio runtime and bounds
+//! every request with a time-out, so a cluster that is down or without quorum is an error
+//! naming the NATS failure ([`LedgerError::Shared`]), never a hang.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, context::PublishErrorKind, stream};
+use futures_util::StreamExt;
+
+use crate::error::LedgerError;
+use crate::shared::{EachMessage, SharedLog};
+
+/// How long one request (connect, publish, read) may take before it is an error.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Messages read one by one (one round trip each) below this many; an ordered consumer
+/// streams longer catch-ups.
+const DIRECT_READ_MAX: u64 = 32;
+
+/// Where a JetStream ledger is: `nats://HOST:PORT[,HOST:PORT…]/NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    /// `nats://HOST:PORT` of each server given.
+    pub servers: Vec<String>,
+    /// The stream's name (letters, digits, `-` and `_`).
+    pub name: String,
+}
+
+impl Address {
+    /// Whether `s` names a JetStream ledger rather than a directory.
+    pub fn is_nats(s: &str) -> bool {
+        s.starts_with("nats://")
+    }
+
+    /// Parses `nats://HOST:PORT[,HOST:PORT…]/NAME`.
+    pub fn parse(s: &str) -> Result<Address, String> {
+        let rest = s
+            .strip_prefix("nats://")
+            .ok_or_else(|| format!("`{s}` does not start with nats://"))?;
+        let (hosts, name) = rest
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}` names no ledger: add /NAME after the servers"))?;
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(format!(
+                "`{name}` is not a ledger name: use 1 to 64 letters, digits, `-` or `_`"
+            ));
+        }
+        let mut servers = Vec::new();
+        for h in hosts.split(',') {
+            let h = h.trim().trim_start_matches("nats://");
+            let ok = h
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+            if !ok {
+                return Err(format!("`{h}` is not HOST:PORT in `{s}`"));
+            }
+            servers.push(format!("nats://{h}"));
+        }
+        Ok(Address {
+            servers,
+            name: name.to_owned(),
+        })
+    }
+
+    fn subject(&self) -> String {
+        format!("ledger.{}", self.name)
+    }
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hosts: Vec<&str> = self
+            .servers
+            .iter()
+            .map(|s| s.trim_start_matches("nats://"))
+            .collect();
+        write!(f, "nats://{}/{}", hosts.join(","), self.name)
+    }
+}
+
+/// A ledger's stream on a NATS JetStream cluster, connected.
+pub struct JetStreamLog {
+    address: Address,
+    text: String,
+    runtime: tokio::runtime::Runtime,
+    client: async_nats::Client,
+    js: jetstream::Context,
+    stream: Option<stream::Stream>,
+}
+
+impl JetStreamLog {
+    /// Connects to the cluster at `address` (the stream need not exist yet).
+    pub fn connect(address: &Address) -> Result<JetStreamLog, LedgerError> {
+        let text = address.to_string();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| shared_err("start a runtime for", &text, e))?;
+        let servers: Vec<async_nats::ServerAddr> = address
+            .servers
+            .iter()
+            .map(|s| s.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| shared_err("parse", &text, e))?;
+        let client = runtime
+            .block_on(async {
+                tokio::time::timeout(
+                    REQUEST_TIMEOUT,
+                    async_nats::ConnectOptions::new()
+                        .connection_timeout(REQUEST_TIMEOUT)
+                        .request_timeout(Some(REQUEST_TIMEOUT))
+                        .max_reconnects(Some(3))
+                        .connect(servers),
+                )
+                .await
+            })
+            .map_err(|_| shared_err("connect to", &text, "timed out"))?
+            .map_err(|e| shared_err("connect to", &text, e))?;
+        // the context spawns its acknowledgement task on the runtime it is made in
+        let mut js = {
+            let _in_runtime = runtime.enter();
+            jetstream::new(client.clone())
+        };
+        js.set_timeout(REQUEST_TIMEOUT);
+        Ok(JetStreamLog {
+            address: address.clone(),
+            text,
+            runtime,
+            client,
+            js,
+            stream: None,
+        })
+    }
+
+    /// Whether the ledger's stream exists.
+    pub fn exists(&mut self) -> Result<bool, LedgerError> {
+        match self.stream() {
+            Ok(_) => Ok(true),
+            Err(LedgerError::SharedNotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates the ledger's stream with `replicas` copies (1, or 3 on a three-node cluster):
+    /// file storage, no deletes or purges, direct reads. [`LedgerError::SharedExists`] if
+    /// it is there already.
+    pub fn create(&mut self, replicas: usize) -> Result<(), LedgerError> {
+        if self.exists()? {
+            return Err(LedgerError::SharedExists(self.text.clone()));
+        }
+        let config = stream::Config {
+            name: self.address.name.clone(),
+            subjects: vec![self.address.subject()],
+            storage: stream::StorageType::File,
+            num_replicas: replicas,
+            deny_delete: true,
+            deny_purge: true,
+            allow_direct: true,
+            discard: stream::DiscardPolicy::New,
+            ..Default::default()
+        };
+        let js = self.js.clone();
+        let created = self.block("create", async move { js.create_stream(config).await })?;
+        self.stream = Some(created);
+        Ok(())
+    }
+
+    /// Deletes the stream (tests; an operator's `nats stream rm` does the same).
+    pub fn delete(&mut self) -> Result<(), LedgerError> {
+        let js = self.js.clone();
+        let name = self.address.name.clone();
+        self.block("delete", async move { js.delete_stream(name).await })?;
+        self.stream = None;
+        Ok(())
+    }
+
+    fn stream(&mut self) -> Result<stream::Stream, LedgerError> {
+        if let Some(s) = &self.stream {
+            return Ok(s.clone());
+        }
+        let js = self.js.clone();
+        let name = self.address.name.clone();
+        let got = self
+            .runtime
+            .block_on(async { tokio::time::timeout(REQUEST_TIMEOUT, js.get_stream(name)).await });
+        let stream = match got {
+            Err(_) => return Err(shared_err("reach", &self.text, "timed out")),
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                let not_found = matches!(
+                    e.kind(),
+                    jetstream::context::GetStreamErrorKind::JetStream(ref j)
+                        if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+                );
+                if not_found {
+                    return Err(LedgerError::SharedNotFound(self.text.clone()));
+                }
+                return Err(shared_err("reach", &self.text, e));
+            }
+        };
+        self.stream = Some(stream.clone());
+        Ok(stream)
+    }
+
+    /// Runs one request to the cluster, bounded by [`REQUEST_TIMEOUT`].
+    fn block<T, E: std::fmt::Display>(
+        &self,
+        action: &'static str,
+        f: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, LedgerError> {
+        match self
+            .runtime
+            .block_on(async { tokio::time::timeout(REQUEST_TIMEOUT, f).await })
+        {
+            Err(_) => Err(shared_err(action, &self.text, "timed out")),
+            Ok(Err(e)) => Err(shared_err(action, &self.text, e)),
+            Ok(Ok(v)) => Ok(v),
+        }
+    }
+}
+
+impl SharedLog for JetStreamLog {
+    fn address(&self) -> &str {
+        &self.text
+    }
+
+    fn last(&mut self) -> Result<u64, LedgerError> {
+        let mut stream = self.stream()?;
+        let info = self.block("read", async move { stream.info().await.cloned() })?;
+        Ok(info.state.last_sequence)
+    }
+
+    fn read(&mut self, after: u64, upto: u64, each: EachMessage<'_>) -> Result<(), LedgerError> {
+        if upto <= after {
+            return Ok(());
+        }
+        let stream = self.stream()?;
+        if upto - after <= DIRECT_READ_MAX {
+            for n in after + 1..=upto {
+                let s = stream.clone();
+                let msg = self.block("read", async move { s.get_raw_message(n).await })?;
+                each(n, &msg.payload)?;
+            }
+            return Ok(());
+        }
+        let s = stream.clone();
+        let consumer = self.block("read", async move {
+            s.create_consumer(jetstream::consumer::pull::OrderedConfig {
+                deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: after + 1,
+                },
+                ..Default::default()
+            })
+            .await
+        })?;
+        let mut messages = self.block("read", async move { consumer.messages().await })?;
+        let mut next = after + 1;
+        while next <= upto {
+            let item = self
+                .runtime
+                .block_on(async { tokio::time::timeout(REQUEST_TIMEOUT, messages.next()).await });
+            let msg = match item {
+                Err(_) => return Err(shared_err("read", &self.text, "timed out")),
+                Ok(None) => return Err(shared_err("read", &self.text, "the stream of messages ended")),
+                Ok(Some(Err(e))) => return Err(shared_err("read", &self.text, e)),
+                Ok(Some(Ok(m))) => m,
+            };
+            let n = msg
+                .info()
+                .map_err(|e| shared_err("read", &self.text, e))?
+                .stream_sequence;
+            each(n, &msg.payload)?;
+            next = n + 1;
+        }
+        Ok(())
+    }
+
+    fn append(&mut self, after: u64, payload: &[u8], id: &str) -> Result<u64, LedgerError> {
+        // the stream must exist: a publish to a missing one would only time out
+        self.stream()?;
+        let js = self.js.clone();
+        let subject = self.address.subject();
+        let publish = jetstream::message::PublishMessage::build()
+            .payload(bytes::Bytes::copy_from_slice(payload))
+            .message_id(id)
+            .expected_last_sequence(after);
+        let outcome = self.runtime.block_on(async {
+            tokio::time::timeout(REQUEST_TIMEOUT, async {
+                js.send_publish(subject, publish).await?.await
+            })
+            .await
+        });
+        match outcome {
+            Err(_) => Err(shared_err(
+                "append to",
+                &self.text,
+                "timed out waiting for the acknowledgement",
+            )),
+            Ok(Ok(ack)) => Ok(ack.sequence),
+            Ok(Err(e)) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                let found = self
+                    .last()
+                    .map_or_else(|_| "unknown".to_owned(), |n| n.to_string());
+                Err(LedgerError::Conflict {
+                    address: self.text.clone(),
+                    expected: after,
+                    found,
+                })
+            }
+            Ok(Err(e)) => Err(shared_err("append to", &self.text, e)),
+        }
+    }
+
+    fn max_payload(&self) -> usize {
+        // headers (ids, the expected sequence) take a little of the server's limit
+        self.client
+            .server_info()
+            .max_payload
+            .saturating_sub(1024)
+            .max(4096)
+    }
+}
+
+fn shared_err(action: &'static str, address: &str, e: impl std::fmt::Display) -> LedgerError {
+    LedgerError::Shared {
+        action,
+        address: address.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Address;
+
+    #[test]
+    fn addresses_parse_and_print_back() {
+        let a = Address::parse("nats://127.0.0.1:4222,10.0.0.2:4223/acme_1").unwrap();
+        assert_eq!(a.servers, ["nats://127.0.0.1:4222", "nats://10.0.0.2:4223"]);
+        assert_eq!(a.name, "acme_1");
+        assert_eq!(a.to_string(), "nats://127.0.0.1:4222,10.0.0.2:4223/acme_1");
+        for bad in [
+            "nats://h:4222",
+            "nats://h:4222/",
+            "nats://h/x",
+            "nats://h:0/x",
+            "nats://h:4222/a.b",
+            "nats://:4222/x",
+            "/tmp/x",
+        ] {
+            assert!(Address::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -461,7 +461,7 @@ impl Ledger {
     /// replica and stores in `dir` (created 0700 when missing; derived, rebuildable). Every
     /// open syncs the replica and catches the stores up under the writer lock, so what a
     /// command reads is the shared log as it was a moment ago.
-    /// [`LedgerError::SharedNotFound`] when the log holds no ledger.
+    /// [`LedgerError::SharedNotFound`] when there is no such log.
     pub fn open_shared(
         dir: &Path,
         log: Box<dyn SharedLog>,
@@ -501,9 +501,8 @@ impl Ledger {
             replica.load()?;
             replica.sync()?;
         }
-        if replica.message() == 0 {
-            return Err(LedgerError::SharedNotFound(replica.address().to_owned()));
-        }
+        // a log that does not exist was refused by the sync (SharedNotFound); an empty one
+        // is a ledger with no event yet, as an empty log file is
         let mut ledger = Ledger::open_unchecked(dir, subs, opts)?;
         ledger.replica = Some(replica);
         Ok(ledger)

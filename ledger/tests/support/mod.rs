@@ -3,6 +3,8 @@
 //! total, and a `balances` projection. Shared by the tests and the `appender` example.
 #![allow(dead_code)]
 
+pub mod nats;
+
 use popug_ledger::{
     BoxError, Context, Event, Ledger, NewEvent, Options, Projection, Reactor, Store, Subscribers,
 };

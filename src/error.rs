@@ -272,7 +272,8 @@ impl From<LedgerError> for AppError {
                 "ledger_unavailable",
                 Some(
                     "check that the NATS servers are up and have a quorum (`nats-server` with -js); \
-                     an append that timed out is found or not by the next command, never doubled",
+                     an append that was not acknowledged may still be stored once, never twice: look before \
+                     repeating it (with --idempotency-key a retry is safe)",
                 ),
             ),
             LedgerError::SharedExists(_) => (

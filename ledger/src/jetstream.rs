@@ -16,8 +16,11 @@ use futures_util::StreamExt;
 use crate::error::LedgerError;
 use crate::shared::{EachMessage, SharedLog};
 
-/// How long one request (connect, publish, read) may take before it is an error.
+/// How long one request (connect, publish, read) may take before it is tried again.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request is tried again after transient failures (a server gone, a stream
+/// electing its leader) before it is an error.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(15);
 /// Messages read one by one (one round trip each) below this many; an ordered consumer
 /// streams longer catch-ups.
 const DIRECT_READ_MAX: u64 = 32;
@@ -188,31 +191,27 @@ impl JetStreamLog {
         if let Some(s) = &self.stream {
             return Ok(s.clone());
         }
-        let js = self.js.clone();
-        let name = self.address.name.clone();
-        let got = self
-            .runtime
-            .block_on(async { tokio::time::timeout(REQUEST_TIMEOUT, js.get_stream(name)).await });
-        let stream = match got {
-            Err(_) => return Err(shared_err("reach", &self.text, "timed out")),
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => {
-                let not_found = matches!(
+        let text = self.text.clone();
+        let stream = self.request(
+            "reach",
+            || {
+                let (js, name) = (self.js.clone(), self.address.name.clone());
+                async move { js.get_stream(name).await }
+            },
+            |e| {
+                matches!(
                     e.kind(),
                     jetstream::context::GetStreamErrorKind::JetStream(ref j)
                         if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
-                );
-                if not_found {
-                    return Err(LedgerError::SharedNotFound(self.text.clone()));
-                }
-                return Err(shared_err("reach", &self.text, e));
-            }
-        };
+                )
+                .then(|| LedgerError::SharedNotFound(text.clone()))
+            },
+        )?;
         self.stream = Some(stream.clone());
         Ok(stream)
     }
 
-    /// Runs one request to the cluster, bounded by [`REQUEST_TIMEOUT`].
+    /// Runs one request to the cluster, bounded by [`REQUEST_TIMEOUT`]; see [`Self::request`].
     fn block<T, E: std::fmt::Display>(
         &self,
         action: &'static str,
@@ -227,6 +226,39 @@ impl JetStreamLog {
             Ok(Ok(v)) => Ok(v),
         }
     }
+
+    /// Runs a request made by `make` until it succeeds, until `permanent` says its error is
+    /// final (and what it is), or until [`RETRY_BUDGET`] has passed: a server that died, a
+    /// stream electing a new leader (a few seconds) is waited out; a cluster that stays
+    /// down is an error, never a hang.
+    fn request<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
+        &self,
+        action: &'static str,
+        mut make: impl FnMut() -> F,
+        permanent: impl Fn(&E) -> Option<LedgerError>,
+    ) -> Result<T, LedgerError> {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(50);
+        loop {
+            let f = make();
+            let last = match self
+                .runtime
+                .block_on(async { tokio::time::timeout(REQUEST_TIMEOUT, f).await })
+            {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) => match permanent(&e) {
+                    Some(err) => return Err(err),
+                    None => e.to_string(),
+                },
+                Err(_) => "timed out".to_owned(),
+            };
+            if started.elapsed() + pause > RETRY_BUDGET {
+                return Err(shared_err(action, &self.text, last));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_secs(1));
+        }
+    }
 }
 
 impl SharedLog for JetStreamLog {
@@ -235,8 +267,15 @@ impl SharedLog for JetStreamLog {
     }
 
     fn last(&mut self) -> Result<u64, LedgerError> {
-        let mut stream = self.stream()?;
-        let info = self.block("read", async move { stream.info().await.cloned() })?;
+        let stream = self.stream()?;
+        let info = self.request(
+            "read",
+            || {
+                let mut s = stream.clone();
+                async move { s.info().await.cloned() }
+            },
+            |_| None,
+        )?;
         Ok(info.state.last_sequence)
     }
 
@@ -247,77 +286,131 @@ impl SharedLog for JetStreamLog {
         let stream = self.stream()?;
         if upto - after <= DIRECT_READ_MAX {
             for n in after + 1..=upto {
-                let s = stream.clone();
-                let msg = self.block("read", async move { s.get_raw_message(n).await })?;
+                let msg = self.request(
+                    "read",
+                    || {
+                        let s = stream.clone();
+                        async move { s.get_raw_message(n).await }
+                    },
+                    |_| None,
+                )?;
                 each(n, &msg.payload)?;
             }
             return Ok(());
         }
-        let s = stream.clone();
-        let consumer = self.block("read", async move {
-            s.create_consumer(jetstream::consumer::pull::OrderedConfig {
-                deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: after + 1,
-                },
-                ..Default::default()
-            })
-            .await
-        })?;
-        let mut messages = self.block("read", async move { consumer.messages().await })?;
+        // a long catch-up streams through an ordered consumer; if the stream of messages
+        // breaks (a server gone), a new consumer goes on from the next message
+        let started = std::time::Instant::now();
         let mut next = after + 1;
         while next <= upto {
-            let item = self
-                .runtime
-                .block_on(async { tokio::time::timeout(REQUEST_TIMEOUT, messages.next()).await });
-            let msg = match item {
-                Err(_) => return Err(shared_err("read", &self.text, "timed out")),
-                Ok(None) => return Err(shared_err("read", &self.text, "the stream of messages ended")),
-                Ok(Some(Err(e))) => return Err(shared_err("read", &self.text, e)),
-                Ok(Some(Ok(m))) => m,
-            };
-            let n = msg
-                .info()
-                .map_err(|e| shared_err("read", &self.text, e))?
-                .stream_sequence;
-            each(n, &msg.payload)?;
-            next = n + 1;
+            let consumer = self.request(
+                "read",
+                || {
+                    let s = stream.clone();
+                    async move {
+                        s.create_consumer(jetstream::consumer::pull::OrderedConfig {
+                            deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {
+                                start_sequence: next,
+                            },
+                            ..Default::default()
+                        })
+                        .await
+                    }
+                },
+                |_| None,
+            )?;
+            let mut messages = self.block("read", async move { consumer.messages().await })?;
+            while next <= upto {
+                let item = self
+                    .runtime
+                    .block_on(async { tokio::time::timeout(REQUEST_TIMEOUT, messages.next()).await });
+                let broken = match item {
+                    Err(_) => "timed out".to_owned(),
+                    Ok(None) => "the stream of messages ended".to_owned(),
+                    Ok(Some(Err(e))) => e.to_string(),
+                    Ok(Some(Ok(msg))) => {
+                        let n = msg
+                            .info()
+                            .map_err(|e| shared_err("read", &self.text, e))?
+                            .stream_sequence;
+                        each(n, &msg.payload)?;
+                        next = n + 1;
+                        continue;
+                    }
+                };
+                if started.elapsed() > RETRY_BUDGET {
+                    return Err(shared_err("read", &self.text, broken));
+                }
+                break;
+            }
         }
         Ok(())
     }
 
+    /// Publishes with `Nats-Expected-Last-Sequence: after` and `Nats-Msg-Id: id`. When the
+    /// acknowledgement does not come (a server died, a leader is being elected), the same
+    /// message is published again until [`RETRY_BUDGET`] passes: the server stores it at
+    /// most once (the id within the de-duplication window, the expected sequence always),
+    /// and a message found at `after + 1` is recognised as this one by its bytes.
     fn append(&mut self, after: u64, payload: &[u8], id: &str) -> Result<u64, LedgerError> {
         // the stream must exist: a publish to a missing one would only time out
-        self.stream()?;
-        let js = self.js.clone();
-        let subject = self.address.subject();
-        let publish = jetstream::message::PublishMessage::build()
-            .payload(bytes::Bytes::copy_from_slice(payload))
-            .message_id(id)
-            .expected_last_sequence(after);
-        let outcome = self.runtime.block_on(async {
-            tokio::time::timeout(REQUEST_TIMEOUT, async {
-                js.send_publish(subject, publish).await?.await
-            })
-            .await
-        });
-        match outcome {
-            Err(_) => Err(shared_err(
-                "append to",
-                &self.text,
-                "timed out waiting for the acknowledgement",
-            )),
-            Ok(Ok(ack)) => Ok(ack.sequence),
-            Ok(Err(e)) if e.kind() == PublishErrorKind::WrongLastSequence => {
-                let found = self
-                    .last()
-                    .map_or_else(|_| "unknown".to_owned(), |n| n.to_string());
-                Err(LedgerError::Conflict {
-                    address: self.text.clone(),
-                    expected: after,
-                    found,
+        let stream = self.stream()?;
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(50);
+        let payload = bytes::Bytes::copy_from_slice(payload);
+        loop {
+            let (js, subject) = (self.js.clone(), self.address.subject());
+            let publish = jetstream::message::PublishMessage::build()
+                .payload(payload.clone())
+                .message_id(id)
+                .expected_last_sequence(after);
+            let outcome = self.runtime.block_on(async {
+                tokio::time::timeout(REQUEST_TIMEOUT, async {
+                    js.send_publish(subject, publish).await?.await
                 })
+                .await
+            });
+            let unknown = match outcome {
+                Ok(Ok(ack)) => return Ok(ack.sequence),
+                Ok(Err(e)) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                    // someone appended after `after`: perhaps this very message, from an
+                    // earlier attempt whose acknowledgement was lost
+                    let s = stream.clone();
+                    let there = self.request(
+                        "read",
+                        || {
+                            let s = s.clone();
+                            async move { s.get_raw_message(after + 1).await }
+                        },
+                        |_| None,
+                    )?;
+                    if there.payload == payload {
+                        return Ok(after + 1);
+                    }
+                    let found = self
+                        .last()
+                        .map_or_else(|_| "unknown".to_owned(), |n| n.to_string());
+                    return Err(LedgerError::Conflict {
+                        address: self.text.clone(),
+                        expected: after,
+                        found,
+                    });
+                }
+                Ok(Err(e)) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                    return Err(shared_err("append to", &self.text, e));
+                }
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "timed out waiting for the acknowledgement".to_owned(),
+            };
+            if started.elapsed() + pause > RETRY_BUDGET {
+                return Err(shared_err(
+                    "append to",
+                    &self.text,
+                    format!("{unknown} (whether it was stored is settled by the next read of the log)"),
+                ));
             }
-            Ok(Err(e)) => Err(shared_err("append to", &self.text, e)),
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_secs(1));
         }
     }
 

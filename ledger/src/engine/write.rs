@@ -221,6 +221,11 @@ impl WriteGuard<'_> {
             self.ledger.sync_replica()?;
             self.ledger.catch_up_projections()?;
             self.unreacted_from = None;
+            // the other writer's events may be later than this session's instant: what it
+            // decides now is never earlier than the last event (time never goes back)
+            if let Some(last) = self.ledger.head()?.at {
+                self.now = self.now.max(last);
+            }
             let result = self.in_transaction(|g| {
                 g.run_reactions()?;
                 if retries && !g.retried {
@@ -571,7 +576,9 @@ impl Staging {
         cause: Option<Cause<'_>>,
         ctx: &mut Context<'_>,
     ) -> std::ops::Range<usize> {
-        let now = ctx.now;
+        // never earlier than the event before: a session whose instant was passed by
+        // another writer's events (a shared log) stamps its events with that event's instant
+        let now = self.next.at.map_or(ctx.now, |last| ctx.now.max(last));
         let first = self.events.len();
         let batch_end = self.next.seq + batch.len() as u64;
         let mut correlation = cause.map(|c| c.correlation_id);

@@ -1,0 +1,429 @@
+//! A ledger on a real three-node NATS JetStream cluster on loopback, driven through the real
+//! binary from three "hosts" (each its own HOME and POPUG_CACHE): a company moves there with
+//! `ledger copy`, works from every host at once while popug processes and a NATS node are
+//! killed, and comes back to a file that `popug verify` passes.
+
+mod common;
+#[path = "../ledger/tests/support/nats.rs"]
+mod nats;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Ledger, ok_json, popug};
+use nats::Cluster;
+
+/// One machine of the company: its own home (saved sessions) and cache (replica, stores).
+struct Host {
+    _tmp: tempfile::TempDir,
+    home: PathBuf,
+    cache: PathBuf,
+    ledger: String,
+}
+
+impl Host {
+    fn new(ledger: &str) -> Host {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        Host {
+            cache: tmp.path().join("cache"),
+            home,
+            _tmp: tmp,
+            ledger: ledger.to_owned(),
+        }
+    }
+
+    fn cmd(&self, token: &str) -> Command {
+        let mut c = popug();
+        c.env("POPUG_LEDGER", &self.ledger)
+            .env("HOME", &self.home)
+            .env("POPUG_CACHE", &self.cache)
+            .env("POPUG_TOKEN", token);
+        c
+    }
+
+    fn json(&self, token: &str, args: &[&str]) -> serde_json::Value {
+        let out = self.cmd(token).arg("--json").args(args).output().unwrap();
+        ok_json(out, &format!("{args:?}"))
+    }
+}
+
+fn run(mut c: Command, args: &[&str]) -> Output {
+    c.args(args).output().unwrap()
+}
+
+fn code(out: &Output) -> Option<i32> {
+    out.status.code()
+}
+
+/// A file ledger with users and some history, as a company has before it moves.
+fn company() -> (Ledger, BTreeMap<&'static str, String>) {
+    let l = Ledger::init();
+    let mut tokens = BTreeMap::new();
+    for (login, role) in [
+        ("w1", "worker"),
+        ("w2", "worker"),
+        ("w3", "worker"),
+        ("acc", "accountant"),
+        ("mgr", "manager"),
+    ] {
+        let user = l.json(&["user", "add", login, "--role", role]);
+        let password = user["password"].as_str().unwrap();
+        tokens.insert(login, common::login_token(l.cmd(), login, password));
+    }
+    tokens.insert("admin", l.admin_token.clone());
+    for i in 0..5 {
+        l.json(&["task", "create", &format!("before the move {i}")]);
+    }
+    (l, tokens)
+}
+
+#[test]
+fn a_company_moves_to_a_three_node_cluster_works_from_three_hosts_and_comes_back() {
+    let Some(mut cluster) = Cluster::start(3, "a_company_moves_to_a_three_node_cluster") else {
+        return;
+    };
+    let (file, tokens) = company();
+    let url = cluster.url("acme");
+
+    // the move: every hash checked, three copies of the stream
+    let moved = ok_json(
+        run(
+            popug(),
+            &[
+                "--json",
+                "ledger",
+                "copy",
+                file.dir.to_str().unwrap(),
+                &url,
+                "--replicas",
+                "3",
+            ],
+        ),
+        "ledger copy to the cluster",
+    );
+    let events_before = moved["events"].as_u64().unwrap();
+    assert!(events_before > 20);
+    // the destination exists now: a second copy is refused and changes nothing
+    let again = run(
+        popug(),
+        &["--json", "ledger", "copy", file.dir.to_str().unwrap(), &url],
+    );
+    assert_eq!(
+        code(&again),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    let hosts: Vec<Host> = (0..3).map(|_| Host::new(&url)).collect();
+    // every host sees the company as it was
+    for h in &hosts {
+        let tasks = h.json(&tokens["admin"], &["task", "list", "--all"]);
+        assert_eq!(tasks.as_array().unwrap().len(), 5);
+    }
+
+    // the day's work from three hosts at once; commands that are killed mid-way are not
+    // acknowledged, and may be in the log once or not at all
+    let started = Instant::now();
+    let acknowledged = std::sync::Mutex::new(Vec::<String>::new());
+    let paid = std::sync::Mutex::new(Vec::<serde_json::Value>::new());
+    let mut killed_titles = Vec::new();
+    let tokens = &tokens;
+    std::thread::scope(|s| {
+        for (hi, h) in hosts.iter().enumerate() {
+            for t in 0..2 {
+                let acknowledged = &acknowledged;
+                s.spawn(move || {
+                    for k in 0..6 {
+                        let title = format!("host {hi} thread {t} task {k}");
+                        let out = run(h.cmd(&tokens["admin"]), &["--json", "task", "create", &title]);
+                        assert!(
+                            out.status.success(),
+                            "{title}: exit {:?}: {}",
+                            out.status.code(),
+                            String::from_utf8_lossy(&out.stderr)
+                        );
+                        acknowledged.lock().unwrap().push(title);
+                    }
+                });
+            }
+        }
+        // workers finish their tasks from host 2
+        let h = &hosts[2];
+        s.spawn(move || {
+            for w in ["w1", "w2", "w3"] {
+                let mine = h.json(&tokens[w], &["task", "list"]);
+                for task in mine.as_array().unwrap().iter().take(2) {
+                    let n = task["number"].to_string();
+                    let out = run(h.cmd(&tokens[w]), &["--json", "task", "done", &n]);
+                    // a shuffle may have moved it to someone else meanwhile: refused, not lost
+                    assert!(
+                        matches!(code(&out), Some(0 | 3)),
+                        "done {n}: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+            }
+        });
+        // a manager shuffles from host 1
+        s.spawn(|| {
+            let out = run(hosts[1].cmd(&tokens["mgr"]), &["--json", "shuffle"]);
+            assert!(
+                out.status.success(),
+                "shuffle: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        });
+        // two pay-daily runs race from two hosts
+        for hi in [0, 1] {
+            let (h, paid) = (&hosts[hi], &paid);
+            s.spawn(move || {
+                std::thread::sleep(Duration::from_millis(150));
+                let run = h.json(&tokens["acc"], &["pay-daily"]);
+                paid.lock().unwrap().push(run);
+            });
+        }
+        // popug processes killed mid-command (SIGKILL), some of them mid-append
+        for (i, delay) in [5u64, 15, 30, 60, 120].into_iter().enumerate() {
+            let title = format!("killed {i}");
+            let mut child = hosts[i % 3]
+                .cmd(&tokens["admin"])
+                .args(["task", "create", &title])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(delay));
+            let _ = child.kill();
+            let _ = child.wait();
+            killed_titles.push(title);
+        }
+        // one NATS node dies mid-run (the stream keeps its quorum of two) and comes back
+        cluster.kill(2);
+        std::thread::sleep(Duration::from_millis(500));
+        cluster.restart(2);
+    });
+    eprintln!("the day's work took {:?}", started.elapsed());
+
+    // every host agrees on the balances
+    let balances: Vec<serde_json::Value> = hosts
+        .iter()
+        .map(|h| h.json(&tokens["admin"], &["balance", "--all"]))
+        .collect();
+    assert_eq!(balances[0], balances[1]);
+    assert_eq!(balances[1], balances[2]);
+
+    // racing runs paid once: one run paid, the other found nothing owed
+    let paid = paid.into_inner().unwrap();
+    let payments: usize = paid.iter().map(|r| r["payments"].as_array().unwrap().len()).sum();
+    let paying_runs = paid
+        .iter()
+        .filter(|r| !r["payments"].as_array().unwrap().is_empty())
+        .count();
+    assert!(paying_runs <= 1, "{paid:?}");
+
+    // the company comes back to a file, and verify passes on it
+    let home = tempfile::tempdir().unwrap();
+    let back = home.path().join("back");
+    ok_json(
+        run(
+            popug(),
+            &["--json", "ledger", "copy", &url, back.to_str().unwrap()],
+        ),
+        "ledger copy from the cluster",
+    );
+    let verify = run(
+        {
+            let mut c = popug();
+            c.env("POPUG_LEDGER", &back).env("HOME", home.path());
+            c
+        },
+        &["verify"],
+    );
+    assert!(
+        verify.status.success(),
+        "verify: {}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let log = std::fs::read_to_string(back.join("events.jsonl")).unwrap();
+    let events: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["seq"].as_u64(), Some(i as u64 + 1), "seq is contiguous");
+    }
+    // the history before the move is the same bytes
+    let before = std::fs::read(file.dir.join("events.jsonl")).unwrap();
+    assert!(
+        log.as_bytes().starts_with(&before[..]),
+        "the history before the move is kept byte for byte"
+    );
+
+    // every acknowledged command is there exactly once; a killed one at most once
+    let mut created: HashMap<String, usize> = HashMap::new();
+    let mut sent_payments = 0;
+    for e in &events {
+        match e["type"].as_str().unwrap() {
+            "TaskCreated" => {
+                *created
+                    .entry(e["data"]["title"].as_str().unwrap().to_owned())
+                    .or_default() += 1
+            }
+            "SentPaymentCommand" => sent_payments += 1,
+            _ => {}
+        }
+    }
+    for title in acknowledged.into_inner().unwrap() {
+        assert_eq!(created.get(&title), Some(&1), "{title}");
+    }
+    for title in &killed_titles {
+        assert!(created.get(title).copied().unwrap_or(0) <= 1, "{title}");
+    }
+    assert_eq!(
+        sent_payments, payments,
+        "each payment sent once, by the run that answered it"
+    );
+    // no notification doubled: each notification id appears once
+    let mut notes: HashMap<String, usize> = HashMap::new();
+    for e in events.iter().filter(|e| e["type"] == "NotificationSent") {
+        *notes.entry(e["data"]["notification_id"].to_string()).or_default() += 1;
+    }
+    assert!(notes.values().all(|&n| n == 1), "a notification was sent twice");
+    assert!(events.len() as u64 > events_before);
+}
+
+#[test]
+fn a_cluster_without_quorum_is_an_exit_code_in_seconds_and_never_doubles() {
+    let Some(mut cluster) = Cluster::start(3, "a_cluster_without_quorum") else {
+        return;
+    };
+    let url = cluster.url("noquorum");
+    let h = Host::new(&url);
+    let init = ok_json(run(h.cmd(""), &["--json", "init", "--replicas", "3"]), "init");
+    let admin = common::login_token(h.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    h.json(&admin, &["user", "add", "w1", "--role", "worker"]);
+    // two of three nodes gone: the stream has no quorum
+    cluster.kill(1);
+    cluster.kill(2);
+    let started = Instant::now();
+    let out = run(h.cmd(&admin), &["--json", "task", "create", "no quorum"]);
+    let took = started.elapsed();
+    assert_eq!(code(&out), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "ledger_unavailable", "{err}");
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    // quorum back: the refused command is not in the log, and the next one works
+    cluster.restart(1);
+    cluster.restart(2);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let tasks = loop {
+        let out = run(h.cmd(&admin), &["--json", "task", "list", "--all"]);
+        if out.status.success() {
+            break serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the cluster did not come back: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    // an append whose acknowledgement never came may still be committed when the quorum
+    // returns (the message says so): it is there once at most, never twice
+    let refused = tasks.as_array().unwrap().iter().filter(|t| t["title"] == "no quorum").count();
+    assert!(refused <= 1, "{tasks}");
+    h.json(&admin, &["task", "create", "with quorum"]);
+    let verify = run(h.cmd(&admin), &["verify"]);
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+}
+
+#[test]
+fn refusals_on_a_jetstream_ledger_write_nothing() {
+    let Some(cluster) = Cluster::start(1, "refusals_on_a_jetstream_ledger") else {
+        return;
+    };
+    let url = cluster.url("acme");
+    let h = Host::new(&url);
+    // no such ledger yet: exit 4, and nothing is created by asking
+    let out = run(h.cmd("x"), &["--json", "task", "list"]);
+    assert_eq!(code(&out), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
+    assert_eq!(init["ledger"], url.as_str());
+    let admin = common::login_token(h.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    let events = |h: &Host| run(h.cmd(&admin), &["events"]).stdout;
+    let before = events(&h);
+    // init again, from another host: exit 5, nothing written
+    let other = Host::new(&url);
+    let out = run(other.cmd(""), &["--json", "init"]);
+    assert_eq!(code(&out), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(events(&h), before);
+    // a malformed address, --replicas on a directory: exit 2
+    for (ledger, args) in [
+        ("nats://127.0.0.1:4222", vec!["init"]),
+        ("nats://127.0.0.1:4222/a.b", vec!["init"]),
+        ("/tmp/never-made-by-popug-tests", vec!["init", "--replicas", "3"]),
+    ] {
+        let out = popug()
+            .env("POPUG_LEDGER", ledger)
+            .env("HOME", &h.home)
+            .args(["--json"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            code(&out),
+            Some(2),
+            "{ledger} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(!std::path::Path::new("/tmp/never-made-by-popug-tests").exists());
+    // a copy onto an existing ledger, either way: exit 5, the destination unchanged
+    let file = Ledger::init();
+    let file_before = file.snapshot();
+    let out = run(popug(), &["ledger", "copy", &url, file.dir.to_str().unwrap()]);
+    assert_eq!(code(&out), Some(5));
+    assert_eq!(file.snapshot(), file_before);
+    let out = run(popug(), &["ledger", "copy", file.dir.to_str().unwrap(), &url]);
+    assert_eq!(code(&out), Some(5));
+    assert_eq!(events(&h), before);
+    // a refused command (a worker may not shuffle) writes nothing to the cluster
+    let w = h.json(&admin, &["user", "add", "w1", "--role", "worker"]);
+    let wtoken = common::login_token(h.cmd(""), "w1", w["password"].as_str().unwrap());
+    let before = events(&h);
+    let out = run(h.cmd(&wtoken), &["--json", "shuffle"]);
+    assert_eq!(code(&out), Some(3));
+    assert_eq!(events(&h), before);
+    // this host's cache of the ledger is private
+    let dirs: Vec<_> = std::fs::read_dir(&h.cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    common::assert_private(&dirs[0]);
+}
+
+#[test]
+fn a_host_that_loses_its_cache_fetches_it_again() {
+    let Some(cluster) = Cluster::start(1, "a_host_that_loses_its_cache") else {
+        return;
+    };
+    let url = cluster.url("acme");
+    let h = Host::new(&url);
+    let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
+    let admin = common::login_token(h.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    h.json(&admin, &["user", "add", "w1", "--role", "worker"]);
+    h.json(&admin, &["task", "create", "one"]);
+    let balances = h.json(&admin, &["balance", "--all"]);
+    std::fs::remove_dir_all(&h.cache).unwrap();
+    assert_eq!(h.json(&admin, &["balance", "--all"]), balances);
+    let verify = run(h.cmd(&admin), &["verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}

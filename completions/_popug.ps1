@@ -49,6 +49,9 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the stores (views/*.db) from the log (admins)')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the web dashboards and the JSON API /api/v1/ over this ledger, until SIGTERM')
+            [CompletionResult]::new('hand-over', 'hand-over', [CompletionResultType]::ParameterValue, 'Leave the reactions of these contexts (accounting, payments, notifications, all) to `popug worker`; with none, commands run every reaction again (admins)')
+            [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run the reactions of these contexts (accounting, payments, notifications, all) as the log grows, until SIGTERM (an admin''s API token)')
+            [CompletionResult]::new('ledger', 'ledger', [CompletionResultType]::ParameterValue, 'The ledger as a whole: copy it to a new place (a directory or nats://)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff): every subcommand and flag, or one command''s page')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -57,6 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
         'popug;init' {
             [CompletionResult]::new('--admin', '--admin', [CompletionResultType]::ParameterName, 'Login of the first admin')
             [CompletionResult]::new('--timezone', '--timezone', [CompletionResultType]::ParameterName, 'IANA timezone in which a calendar day is counted (e.g. Europe/Berlin)')
+            [CompletionResult]::new('--replicas', '--replicas', [CompletionResultType]::ParameterName, 'For a nats:// ledger: how many servers keep a copy of its stream (3 on a three-node cluster survives the loss of one)')
             [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
@@ -489,6 +493,57 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'popug;hand-over' {
+            [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Plain output without colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'popug;worker' {
+            [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
+            [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Catch up once and exit')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Plain output without colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'popug;ledger' {
+            [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Plain output without colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy a whole ledger (its log) to a new place: a directory or nats://HOST:PORT/NAME')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'popug;ledger;copy' {
+            [CompletionResult]::new('--replicas', '--replicas', [CompletionResultType]::ParameterName, 'For a nats:// destination: how many servers keep a copy of its stream')
+            [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout (same as --format json)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Plain output without colour (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'popug;ledger;help' {
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy a whole ledger (its log) to a new place: a directory or nats://HOST:PORT/NAME')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'popug;ledger;help;copy' {
+            break
+        }
+        'popug;ledger;help;help' {
+            break
+        }
         'popug;completions' {
             [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
@@ -528,6 +583,9 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the stores (views/*.db) from the log (admins)')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the web dashboards and the JSON API /api/v1/ over this ledger, until SIGTERM')
+            [CompletionResult]::new('hand-over', 'hand-over', [CompletionResultType]::ParameterValue, 'Leave the reactions of these contexts (accounting, payments, notifications, all) to `popug worker`; with none, commands run every reaction again (admins)')
+            [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run the reactions of these contexts (accounting, payments, notifications, all) as the log grows, until SIGTERM (an admin''s API token)')
+            [CompletionResult]::new('ledger', 'ledger', [CompletionResultType]::ParameterValue, 'The ledger as a whole: copy it to a new place (a directory or nats://)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff): every subcommand and flag, or one command''s page')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -647,6 +705,19 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             break
         }
         'popug;help;serve' {
+            break
+        }
+        'popug;help;hand-over' {
+            break
+        }
+        'popug;help;worker' {
+            break
+        }
+        'popug;help;ledger' {
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy a whole ledger (its log) to a new place: a directory or nats://HOST:PORT/NAME')
+            break
+        }
+        'popug;help;ledger;copy' {
             break
         }
         'popug;help;completions' {

@@ -37,11 +37,17 @@ _popug() {
             popug,export)
                 cmd="popug__subcmd__export"
                 ;;
+            popug,hand-over)
+                cmd="popug__subcmd__hand__subcmd__over"
+                ;;
             popug,help)
                 cmd="popug__subcmd__help"
                 ;;
             popug,init)
                 cmd="popug__subcmd__init"
+                ;;
+            popug,ledger)
+                cmd="popug__subcmd__ledger"
                 ;;
             popug,login)
                 cmd="popug__subcmd__login"
@@ -85,6 +91,9 @@ _popug() {
             popug,whoami)
                 cmd="popug__subcmd__whoami"
                 ;;
+            popug,worker)
+                cmd="popug__subcmd__worker"
+                ;;
             popug__subcmd__help,analytics)
                 cmd="popug__subcmd__help__subcmd__analytics"
                 ;;
@@ -106,11 +115,17 @@ _popug() {
             popug__subcmd__help,export)
                 cmd="popug__subcmd__help__subcmd__export"
                 ;;
+            popug__subcmd__help,hand-over)
+                cmd="popug__subcmd__help__subcmd__hand__subcmd__over"
+                ;;
             popug__subcmd__help,help)
                 cmd="popug__subcmd__help__subcmd__help"
                 ;;
             popug__subcmd__help,init)
                 cmd="popug__subcmd__help__subcmd__init"
+                ;;
+            popug__subcmd__help,ledger)
+                cmd="popug__subcmd__help__subcmd__ledger"
                 ;;
             popug__subcmd__help,login)
                 cmd="popug__subcmd__help__subcmd__login"
@@ -154,6 +169,12 @@ _popug() {
             popug__subcmd__help,whoami)
                 cmd="popug__subcmd__help__subcmd__whoami"
                 ;;
+            popug__subcmd__help,worker)
+                cmd="popug__subcmd__help__subcmd__worker"
+                ;;
+            popug__subcmd__help__subcmd__ledger,copy)
+                cmd="popug__subcmd__help__subcmd__ledger__subcmd__copy"
+                ;;
             popug__subcmd__help__subcmd__task,create)
                 cmd="popug__subcmd__help__subcmd__task__subcmd__create"
                 ;;
@@ -195,6 +216,18 @@ _popug() {
                 ;;
             popug__subcmd__help__subcmd__user,show)
                 cmd="popug__subcmd__help__subcmd__user__subcmd__show"
+                ;;
+            popug__subcmd__ledger,copy)
+                cmd="popug__subcmd__ledger__subcmd__copy"
+                ;;
+            popug__subcmd__ledger,help)
+                cmd="popug__subcmd__ledger__subcmd__help"
+                ;;
+            popug__subcmd__ledger__subcmd__help,copy)
+                cmd="popug__subcmd__ledger__subcmd__help__subcmd__copy"
+                ;;
+            popug__subcmd__ledger__subcmd__help,help)
+                cmd="popug__subcmd__ledger__subcmd__help__subcmd__help"
                 ;;
             popug__subcmd__task,create)
                 cmd="popug__subcmd__task__subcmd__create"
@@ -305,7 +338,7 @@ _popug() {
 
     case "${cmd}" in
         popug)
-            opts="-h -V --ledger --json --format --no-color --help --version init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema serve completions man help"
+            opts="-h -V --ledger --json --format --no-color --help --version init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema serve hand-over worker ledger completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -524,8 +557,30 @@ _popug() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        popug__subcmd__hand__subcmd__over)
+            opts="-h --ledger --json --format --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         popug__subcmd__help)
-            opts="init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema serve completions man help"
+            opts="init login logout whoami passwd token user task shuffle pay-daily balance audit earnings analytics export events verify rebuild schema serve hand-over worker ledger completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -636,6 +691,20 @@ _popug() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        popug__subcmd__help__subcmd__hand__subcmd__over)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         popug__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -653,6 +722,34 @@ _popug() {
         popug__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__help__subcmd__ledger)
+            opts="copy"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__help__subcmd__ledger__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1056,8 +1153,22 @@ _popug() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        popug__subcmd__help__subcmd__worker)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         popug__subcmd__init)
-            opts="-h --admin --timezone --ledger --json --format --no-color --help"
+            opts="-h --admin --timezone --replicas --ledger --json --format --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1071,6 +1182,10 @@ _popug() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --replicas)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ledger)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1079,6 +1194,96 @@ _popug() {
                     COMPREPLY=($(compgen -W "table json csv jsonl" -- "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__ledger)
+            opts="-h --ledger --json --format --no-color --help copy help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__ledger__subcmd__copy)
+            opts="-h --replicas --ledger --json --format --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --replicas)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__ledger__subcmd__help)
+            opts="copy help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__ledger__subcmd__help__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__ledger__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -2018,6 +2223,28 @@ _popug() {
             ;;
         popug__subcmd__whoami)
             opts="-h --ledger --json --format --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        popug__subcmd__worker)
+            opts="-h --once --ledger --json --format --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

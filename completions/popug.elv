@@ -46,6 +46,9 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand rebuild 'Recreate the stores (views/*.db) from the log (admins)'
             cand schema 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue'
             cand serve 'Serve the web dashboards and the JSON API /api/v1/ over this ledger, until SIGTERM'
+            cand hand-over 'Leave the reactions of these contexts (accounting, payments, notifications, all) to `popug worker`; with none, commands run every reaction again (admins)'
+            cand worker 'Run the reactions of these contexts (accounting, payments, notifications, all) as the log grows, until SIGTERM (an admin''s API token)'
+            cand ledger 'The ledger as a whole: copy it to a new place (a directory or nats://)'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff): every subcommand and flag, or one command''s page'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -53,6 +56,7 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;init'= {
             cand --admin 'Login of the first admin'
             cand --timezone 'IANA timezone in which a calendar day is counted (e.g. Europe/Berlin)'
+            cand --replicas 'For a nats:// ledger: how many servers keep a copy of its stream (3 on a three-node cluster survives the loss of one)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
@@ -431,6 +435,50 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'popug;hand-over'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'popug;worker'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --once 'Catch up once and exit'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'popug;ledger'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand copy 'Copy a whole ledger (its log) to a new place: a directory or nats://HOST:PORT/NAME'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'popug;ledger;copy'= {
+            cand --replicas 'For a nats:// destination: how many servers keep a copy of its stream'
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --json 'Print exactly one JSON document on stdout (same as --format json)'
+            cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'popug;ledger;help'= {
+            cand copy 'Copy a whole ledger (its log) to a new place: a directory or nats://HOST:PORT/NAME'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'popug;ledger;help;copy'= {
+        }
+        &'popug;ledger;help;help'= {
+        }
         &'popug;completions'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
@@ -468,6 +516,9 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand rebuild 'Recreate the stores (views/*.db) from the log (admins)'
             cand schema 'The JSON Schema of an event type (TYPE or TYPE@VERSION); without one, the catalogue'
             cand serve 'Serve the web dashboards and the JSON API /api/v1/ over this ledger, until SIGTERM'
+            cand hand-over 'Leave the reactions of these contexts (accounting, payments, notifications, all) to `popug worker`; with none, commands run every reaction again (admins)'
+            cand worker 'Run the reactions of these contexts (accounting, payments, notifications, all) as the log grows, until SIGTERM (an admin''s API token)'
+            cand ledger 'The ledger as a whole: copy it to a new place (a directory or nats://)'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff): every subcommand and flag, or one command''s page'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -553,6 +604,15 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;help;schema'= {
         }
         &'popug;help;serve'= {
+        }
+        &'popug;help;hand-over'= {
+        }
+        &'popug;help;worker'= {
+        }
+        &'popug;help;ledger'= {
+            cand copy 'Copy a whole ledger (its log) to a new place: a directory or nats://HOST:PORT/NAME'
+        }
+        &'popug;help;ledger;copy'= {
         }
         &'popug;help;completions'= {
         }

@@ -31,6 +31,8 @@ pub struct Env {
     pub requested_seed: Option<u64>,
     /// Who runs the commands: the person at this terminal, or one web request.
     pub caller: Caller,
+    /// `popug worker`: the contexts whose reactions this process runs (and no other).
+    pub worker: Option<Vec<String>>,
 }
 
 /// Whose credential a command runs with.
@@ -95,6 +97,7 @@ impl Env {
             clock,
             requested_seed: seed,
             caller: Caller::Terminal,
+            worker: None,
         })
     }
 
@@ -132,6 +135,7 @@ impl Env {
         Options {
             seed,
             clock: self.clock,
+            worker: self.worker.clone(),
         }
     }
 
@@ -304,6 +308,7 @@ pub fn remove_legacy_db(dir: &std::path::Path) -> Result<()> {
 /// reactor, in the order the reactors run (accounting, payments, notifications). Each
 /// context writes only its own store (`views/<context>.db`); see DESIGN §3.
 pub fn subscribers(dir: &std::path::Path) -> Subscribers {
+    use crate::handover::HandOver;
     use crate::{accounting, analytics, auth, notifications, payments, scheduler, tasks};
     Subscribers {
         stores: vec![
@@ -312,14 +317,17 @@ pub fn subscribers(dir: &std::path::Path) -> Subscribers {
             Store::new(tasks::STORE, tasks::STORE_VERSION).projection(tasks::projection::Tasks),
             Store::new(accounting::STORE, accounting::STORE_VERSION)
                 .projection(accounting::projection::Accounts)
+                .projection(HandOver::new(accounting::STORE))
                 .reactor(accounting::Accounting::default()),
             Store::new(payments::STORE, payments::STORE_VERSION)
                 .projection(payments::projection::PaymentsLog)
+                .projection(HandOver::new(payments::STORE))
                 .reactor(payments::Payments {
                     provider: Box::new(payments::FilePayouts::new(dir.join("payouts"))),
                 }),
             Store::new(notifications::STORE, notifications::STORE_VERSION)
                 .projection(notifications::projection::Sent)
+                .projection(HandOver::new(notifications::STORE))
                 .reactor(notifications::Notifications::new(dir.join("notifications"))),
             Store::new(analytics::STORE, analytics::STORE_VERSION).projection(analytics::projection::Days),
         ],

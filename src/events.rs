@@ -182,6 +182,22 @@ impl Payload for PasswordChanged {
     const PRODUCER: &'static str = "auth";
 }
 
+/// An admin handed the reactions of these contexts to worker processes (`popug hand-over`;
+/// `popug worker` runs them): from this event on, commands leave those reactions to the
+/// workers. The list replaces the one before; empty: commands run every reaction again.
+/// Contexts: `accounting`, `payments`, `notifications`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReactionsHandedOver {
+    pub contexts: Vec<String>,
+}
+
+impl Payload for ReactionsHandedOver {
+    const TYPE: &'static str = "ReactionsHandedOver";
+    const VERSION: u32 = 1;
+    const PRODUCER: &'static str = "scheduler";
+}
+
 /// An admin ended someone's work here (`popug user deactivate`): they can no longer sign
 /// in and are never assigned a task again; their account stays, and is still paid out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -412,6 +428,7 @@ pub fn catalogue() -> Vec<(&'static str, u32, schemars::Schema)> {
         PaymentSendingFailed,
         NotificationSent,
         NotificationDeferred,
+        ReactionsHandedOver,
     ];
     all.push(("TaskCreated", 1, schemars::schema_for!(TaskCreatedV1)));
     all.push(("LedgerInitialized", 1, schemars::schema_for!(LedgerInitializedV1)));
@@ -779,6 +796,7 @@ pub enum PopugEvent {
     PaymentSendingFailed(PaymentSendingFailed),
     NotificationSent(NotificationSent),
     NotificationDeferred(NotificationDeferred),
+    ReactionsHandedOver(ReactionsHandedOver),
     /// A type this build does not know (written by a newer one): every consumer passes it by.
     Unknown,
 }
@@ -814,6 +832,7 @@ fn decode_fresh(event: &popug_ledger::Event) -> serde_json::Result<PopugEvent> {
         PaymentSendingFailed::TYPE => E::PaymentSendingFailed(event.data_as()?),
         NotificationSent::TYPE => E::NotificationSent(event.data_as()?),
         NotificationDeferred::TYPE => E::NotificationDeferred(event.data_as()?),
+        ReactionsHandedOver::TYPE => E::ReactionsHandedOver(event.data_as()?),
         _ => E::Unknown,
     })
 }

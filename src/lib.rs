@@ -12,6 +12,7 @@ pub mod cli;
 pub mod error;
 pub mod events;
 pub mod files;
+pub mod handover;
 pub mod ids;
 pub mod invariants;
 pub mod money;

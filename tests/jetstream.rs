@@ -333,11 +333,20 @@ fn a_cluster_without_quorum_is_an_exit_code_in_seconds_and_never_doubles() {
     };
     // an append whose acknowledgement never came may still be committed when the quorum
     // returns (the message says so): it is there once at most, never twice
-    let refused = tasks.as_array().unwrap().iter().filter(|t| t["title"] == "no quorum").count();
+    let refused = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["title"] == "no quorum")
+        .count();
     assert!(refused <= 1, "{tasks}");
     h.json(&admin, &["task", "create", "with quorum"]);
     let verify = run(h.cmd(&admin), &["verify"]);
-    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
 }
 
 #[test]
@@ -426,4 +435,165 @@ fn a_host_that_loses_its_cache_fetches_it_again() {
         "{}",
         String::from_utf8_lossy(&verify.stderr)
     );
+}
+
+/// The files in every user's Maildir `new/` under a host's cache of the ledger.
+fn maildir_messages(cache: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(ledgers) = std::fs::read_dir(cache) else {
+        return out;
+    };
+    for l in ledgers {
+        let root = l.unwrap().path().join("notifications");
+        let Ok(users) = std::fs::read_dir(&root) else {
+            continue;
+        };
+        for u in users {
+            let new = u.unwrap().path().join("new");
+            for m in std::fs::read_dir(&new).into_iter().flatten() {
+                out.push(m.unwrap().file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn notifications_handed_to_a_worker_on_the_mail_host_are_delivered_once_through_kills() {
+    let Some(cluster) = Cluster::start(1, "notifications_handed_to_a_worker") else {
+        return;
+    };
+    let url = cluster.url("acme");
+    let (app, mail) = (Host::new(&url), Host::new(&url));
+    let init = ok_json(run(app.cmd(""), &["--json", "init"]), "init");
+    let admin = common::login_token(app.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    // an API token of an admin, as a service runs with
+    let token = app.json(&admin, &["token", "create", "--name", "mail-worker"]);
+    let worker_token = token["token"].as_str().unwrap().to_owned();
+    let handed = app.json(&admin, &["hand-over", "notifications"]);
+    assert_eq!(
+        handed,
+        serde_json::json!({"contexts": ["notifications"], "changed": true})
+    );
+    for w in ["w1", "w2"] {
+        app.json(
+            &admin,
+            &["user", "add", w, "--role", "worker", "--notify", "file"],
+        );
+    }
+    let start_worker = || {
+        mail.cmd(&worker_token)
+            .args(["--json", "worker", "notifications"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut worker = start_worker();
+    for i in 0..8 {
+        app.json(&admin, &["task", "create", &format!("first {i}")]);
+    }
+    // the worker dies mid-work (SIGKILL), tasks keep coming, a new worker takes over
+    std::thread::sleep(Duration::from_millis(300));
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    for i in 0..8 {
+        app.json(&admin, &["task", "create", &format!("second {i}")]);
+    }
+    let mut worker = start_worker();
+    for i in 0..4 {
+        app.json(&admin, &["task", "create", &format!("third {i}")]);
+    }
+    // every notification reaches the mail host, in time
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let expected = 2 + 20; // two welcomes, twenty assignments
+    while maildir_messages(&mail.cache).len() < expected {
+        if Instant::now() > deadline {
+            let _ = worker.kill();
+            let out = worker.wait_with_output().unwrap();
+            let log = run(app.cmd(&admin), &["events", "--type", "NotificationSent"]).stdout;
+            panic!(
+                "{} of {expected} delivered: {:?}; the worker said: {}{}; the log: {}",
+                maildir_messages(&mail.cache).len(),
+                maildir_messages(&mail.cache),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                String::from_utf8_lossy(&log)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SIGTERM: the batch under way is finished, then exit 0
+    // SAFETY: kill(2) on our own child's pid
+    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
+    let out = worker.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["contexts"], serde_json::json!(["notifications"]));
+
+    // once each: in the Maildir, and in the log
+    let delivered = maildir_messages(&mail.cache);
+    assert_eq!(delivered.len(), expected, "{delivered:?}");
+    // the app host delivered none of them after the hand-over
+    assert!(
+        maildir_messages(&app.cache).len() <= 2,
+        "{:?}",
+        maildir_messages(&app.cache)
+    );
+    let log = run(app.cmd(&admin), &["events"]).stdout;
+    let mut sent: HashMap<String, usize> = HashMap::new();
+    for line in String::from_utf8(log).unwrap().lines() {
+        let e: serde_json::Value = serde_json::from_str(line).unwrap();
+        if e["type"] == "NotificationSent" && e["data"]["channel"] == "file" {
+            *sent.entry(e["data"]["notification_id"].to_string()).or_default() += 1;
+        }
+    }
+    assert!(sent.values().all(|&n| n == 1), "{sent:?}");
+    assert_eq!(sent.len(), expected);
+    let verify = run(app.cmd(&admin), &["verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    // a worker needs an admin
+    let w = app.json(&admin, &["user", "add", "w3", "--role", "worker"]);
+    let w3 = common::login_token(app.cmd(""), "w3", w["password"].as_str().unwrap());
+    let out = run(mail.cmd(&w3), &["--json", "worker", "notifications", "--once"]);
+    assert_eq!(code(&out), Some(3));
+}
+
+/// The same hand-over on a file ledger (no NATS needed): a rebuild while notifications
+/// wait for the worker leaves them waiting, never skipped (a rebuild used to put every
+/// reactor after the last command, so the worker never delivered them).
+#[test]
+fn a_worker_on_a_file_ledger_delivers_what_waited_through_a_rebuild() {
+    let l = Ledger::init();
+    l.json(&["hand-over", "notifications"]);
+    l.json(&["user", "add", "w1", "--role", "worker", "--notify", "file"]);
+    for i in 0..3 {
+        l.json(&["task", "create", &format!("waits {i}")]);
+    }
+    let maildir = l.dir.join("notifications/w1/new");
+    let count = || std::fs::read_dir(&maildir).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(count(), 0, "commands leave notifications to the worker");
+    l.json(&["rebuild"]);
+    let done = l.json(&["worker", "notifications", "--once"]);
+    assert_eq!(done["appended"], 4, "{done}");
+    assert_eq!(count(), 4);
+    // again: nothing more, nothing twice
+    let again = l.json(&["worker", "notifications", "--once"]);
+    assert_eq!(again["appended"], 0);
+    assert_eq!(count(), 4);
+    // taken back: commands deliver again
+    assert_eq!(l.json(&["hand-over"])["contexts"], serde_json::json!([]));
+    l.json(&["task", "create", "after"]);
+    assert_eq!(count(), 5);
+    l.ok(&["verify"]);
 }

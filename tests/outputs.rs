@@ -249,6 +249,14 @@ fn cases(w: &mut World, path: &str, tag: &str) -> Vec<Case> {
             ..case("admin", &["events"])
         }],
         "verify" => vec![case("", &["verify"])],
+        // none handed over: the answer, with nothing written
+        "hand-over" => vec![case("admin", &["hand-over"])],
+        "worker" => vec![case("admin", &["worker", "all", "--once"])],
+        "ledger copy" => {
+            let to = w.l.home.join(format!("copy-{tag}"));
+            let from = w.l.dir.to_str().unwrap().to_owned();
+            vec![case("", &["ledger", "copy", &from, to.to_str().unwrap()])]
+        }
         "rebuild" => vec![case("admin", &["rebuild"])],
         "schema" => vec![
             case("", &["schema"]),

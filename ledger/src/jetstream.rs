@@ -13,6 +13,8 @@ use std::time::Duration;
 use async_nats::jetstream::{self, context::PublishErrorKind, stream};
 use futures_util::StreamExt;
 
+pub use async_nats::jetstream::Message;
+
 use crate::error::LedgerError;
 use crate::shared::{EachMessage, SharedLog};
 
@@ -99,6 +101,7 @@ pub struct JetStreamLog {
     client: async_nats::Client,
     js: jetstream::Context,
     stream: Option<stream::Stream>,
+    consumer: Option<jetstream::consumer::PullConsumer>,
 }
 
 impl JetStreamLog {
@@ -142,6 +145,7 @@ impl JetStreamLog {
             client,
             js,
             stream: None,
+            consumer: None,
         })
     }
 
@@ -175,6 +179,67 @@ impl JetStreamLog {
         let js = self.js.clone();
         let created = self.block("create", async move { js.create_stream(config).await })?;
         self.stream = Some(created);
+        Ok(())
+    }
+
+    /// Follows the log with the durable consumer `name` (created when missing: explicit
+    /// acknowledgement, messages from now on, redelivered after 30 s without an
+    /// acknowledgement). Call it before catching up, so that no message falls between the
+    /// catch-up and the first wait.
+    pub fn follow(&mut self, name: &str) -> Result<(), LedgerError> {
+        let stream = self.stream()?;
+        let name = name.to_owned();
+        let consumer = self.request(
+            "follow",
+            || {
+                let (s, name) = (stream.clone(), name.clone());
+                async move {
+                    s.get_or_create_consumer(
+                        &name,
+                        jetstream::consumer::pull::Config {
+                            durable_name: Some(name.clone()),
+                            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                            deliver_policy: jetstream::consumer::DeliverPolicy::New,
+                            ack_wait: Duration::from_secs(30),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                }
+            },
+            |_| None,
+        )?;
+        self.consumer = Some(consumer);
+        Ok(())
+    }
+
+    /// Waits up to `wait` for new messages on the consumer [`JetStreamLog::follow`] made, and
+    /// returns them unacknowledged; [`JetStreamLog::ack`] them once what they cause is done.
+    /// A worker crash before that only delivers them again, and the engine's checkpoints and
+    /// causation rule keep their work from being done twice.
+    pub fn wait_for_messages(&mut self, wait: Duration) -> Result<Vec<jetstream::Message>, LedgerError> {
+        let consumer = self
+            .consumer
+            .clone()
+            .ok_or_else(|| shared_err("follow", &self.text, "no consumer: call follow first"))?;
+        let batch = self.block("follow", async move {
+            consumer.fetch().max_messages(1000).expires(wait).messages().await
+        })?;
+        let text = self.text.clone();
+        self.runtime.block_on(async move {
+            use futures_util::TryStreamExt;
+            tokio::time::timeout(wait + REQUEST_TIMEOUT, batch.try_collect::<Vec<_>>())
+                .await
+                .map_err(|_| shared_err("follow", &text, "timed out"))?
+                .map_err(|e| shared_err("follow", &text, e))
+        })
+    }
+
+    /// Acknowledges messages [`JetStreamLog::wait_for_messages`] gave.
+    pub fn ack(&mut self, messages: Vec<jetstream::Message>) -> Result<(), LedgerError> {
+        for m in messages {
+            self.block("acknowledge", async move { m.double_ack().await })?;
+        }
         Ok(())
     }
 

@@ -9,7 +9,7 @@ pub mod projection;
 pub const STORE: &str = "accounting";
 /// The version of this store's tables: bump it when they change, and this store alone is
 /// rebuilt from the log on open.
-pub const STORE_VERSION: u32 = 1;
+pub const STORE_VERSION: u32 = 2;
 
 use crate::events::{PopugEvent, decode};
 use popug_ledger::{BoxError, Context, Event, NewEvent, Reactor};
@@ -180,6 +180,11 @@ const ACTOR: &str = "system";
 impl Reactor for Accounting {
     fn name(&self) -> &str {
         "accounting"
+    }
+
+    /// Handed to `popug worker` (`popug hand-over`), as this context's store records.
+    fn handed_over(&self, db: &Connection) -> Result<bool, BoxError> {
+        crate::handover::is_handed_over(db, STORE)
     }
 
     fn react(

@@ -24,6 +24,7 @@ pub(crate) mod task;
 mod token;
 pub mod user;
 pub(crate) mod verify;
+mod worker;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -117,6 +118,22 @@ pub enum Command {
         /// The address and port to listen on (loopback unless you choose otherwise)
         #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
         bind: std::net::SocketAddr,
+    },
+    /// Leave the reactions of these contexts (accounting, payments, notifications, all) to
+    /// `popug worker`; with none, commands run every reaction again (admins)
+    HandOver {
+        /// accounting, payments, notifications or all; none: take them all back
+        contexts: Vec<String>,
+    },
+    /// Run the reactions of these contexts (accounting, payments, notifications, all) as
+    /// the log grows, until SIGTERM (an admin's API token)
+    Worker {
+        /// accounting, payments, notifications or all
+        #[arg(required = true)]
+        contexts: Vec<String>,
+        /// Catch up once and exit
+        #[arg(long)]
+        once: bool,
     },
     /// The ledger as a whole: copy it to a new place (a directory or nats://)
     #[command(subcommand)]
@@ -279,6 +296,8 @@ fn dispatch(env: &Env, out: &mut Out, command: Command, input_format: Option<Imp
         Command::Export(args) => export::export(env, out, args),
         Command::Events(args) => events::events(env, out, args),
         Command::Verify => verify::verify(env, out),
+        Command::HandOver { contexts } => worker::hand_over(env, out, contexts),
+        Command::Worker { contexts, once } => worker::worker(env, out, contexts, once),
         Command::Rebuild => rebuild::rebuild(env, out),
         Command::Serve { bind } => {
             refuse_formats(out, "serve", "a web server")?;

@@ -25,7 +25,9 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
     let started = Instant::now();
     // the business invariants and the pending deliveries, on verify's own snapshot
     let deferred = std::cell::RefCell::new((0usize, None::<String>));
+    let handed = std::cell::RefCell::new(Vec::new());
     let report = ledger.verify_with(|db, caught_up| {
+        *handed.borrow_mut() = crate::handover::handed_over(db)?;
         let pending = crate::notifications::projection::deferred(db)?;
         *deferred.borrow_mut() = (pending.len(), pending.first().map(|d| d.reason.clone()));
         Ok(crate::invariants::check(db, caught_up)?)
@@ -80,7 +82,20 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
             report.stores_missing.join(", ")
         ));
     }
-    if report.projection_lag > 0 || report.reaction_lag > 0 {
+    let handed = handed.into_inner();
+    if report.projection_lag == 0 && report.reaction_lag > 0 && !handed.is_empty() {
+        said.push(format!(
+            "note: {} events wait for reactions; those of {} are handed to `popug worker`",
+            report.reaction_lag,
+            handed.join(", ")
+        ));
+    } else if (report.projection_lag > 0 || report.reaction_lag > 0) && env.shared.is_some() {
+        // on a shared log, other hosts' commands are simply not in this host's stores yet
+        said.push(format!(
+            "note: this host's stores have not applied the last {} events of the shared log yet; the next command here catches them up",
+            report.projection_lag.max(report.reaction_lag)
+        ));
+    } else if report.projection_lag > 0 || report.reaction_lag > 0 {
         said.push(format!(
             "note: an interrupted command left {} events unprojected and {} unreacted; the next command finishes them",
             report.projection_lag, report.reaction_lag

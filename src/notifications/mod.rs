@@ -17,7 +17,7 @@ pub mod projection;
 pub const STORE: &str = "notifications";
 /// The version of this store's tables: bump it when they change, and this store alone is
 /// rebuilt from the log on open.
-pub const STORE_VERSION: u32 = 1;
+pub const STORE_VERSION: u32 = 2;
 
 use crate::events::{PopugEvent, decode};
 use std::cell::RefCell;
@@ -249,6 +249,11 @@ fn messages(db: &Connection, event: &Event) -> Result<Vec<Message>, BoxError> {
 impl Reactor for Notifications {
     fn name(&self) -> &str {
         "notifications"
+    }
+
+    /// Handed to `popug worker` (`popug hand-over`), as this context's store records.
+    fn handed_over(&self, db: &Connection) -> Result<bool, BoxError> {
+        crate::handover::is_handed_over(db, STORE)
     }
 
     fn react(

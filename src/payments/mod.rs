@@ -20,7 +20,7 @@ use crate::money::Money;
 pub const STORE: &str = "payments";
 /// The version of this store's tables: bump it when they change, and this store alone is
 /// rebuilt from the log on open.
-pub const STORE_VERSION: u32 = 1;
+pub const STORE_VERSION: u32 = 2;
 
 /// One payout to send.
 #[derive(Debug, Clone)]
@@ -164,6 +164,11 @@ pub struct Payments {
 impl Reactor for Payments {
     fn name(&self) -> &str {
         "payments"
+    }
+
+    /// Handed to `popug worker` (`popug hand-over`), as this context's store records.
+    fn handed_over(&self, db: &Connection) -> Result<bool, BoxError> {
+        crate::handover::is_handed_over(db, STORE)
     }
 
     fn flush(&self) -> Result<(), BoxError> {

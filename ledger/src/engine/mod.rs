@@ -29,6 +29,7 @@ use crate::log::{self, LogReader, Position, Torn};
 use crate::shared::{AppendFailure, Replica, SharedLog};
 
 mod rebuild;
+pub use rebuild::signals::Interrupt;
 mod store;
 mod verify;
 mod write;
@@ -117,6 +118,13 @@ pub trait Reactor {
     /// undeliverable side effect must never fail or block a command (CLI.md, exit codes).
     fn retry(&self, _db: &Connection, _ctx: &mut Context<'_>) -> Result<Vec<Retried>, BoxError> {
         Ok(Vec::new())
+    }
+
+    /// Whether this reactor's work is handed to a worker process (as its store records,
+    /// from the log): write sessions then leave it to the worker, unless they run as that
+    /// worker ([`Options::worker`]). Default: never.
+    fn handed_over(&self, _db: &Connection) -> Result<bool, BoxError> {
+        Ok(false)
     }
 }
 
@@ -219,6 +227,10 @@ pub struct Options {
     /// the last event is taken as that event's instant (opening never fails for it).
     /// Commands pass their clock to [`Ledger::write`].
     pub clock: Clock,
+    /// A worker process: the stores whose reactors it runs, whether handed over or not;
+    /// the reactors of every other store are left alone. `None`: a command, which runs
+    /// every reactor that is not handed over ([`Reactor::handed_over`]).
+    pub worker: Option<Vec<String>>,
 }
 
 /// Which instant "now" is.
@@ -568,6 +580,25 @@ impl Ledger {
                 .map_err(|error| Box::new(AppendFailure { error, stored: None })),
             Some(r) => r.append(start, bytes, batch_ends),
         }
+    }
+
+    /// Whether reactor `ri` of store `si` runs in this process: a worker runs its stores'
+    /// reactors, a command every reactor that is not handed over to a worker.
+    pub(super) fn runs_here(&self, si: usize, ri: usize) -> Result<bool, LedgerError> {
+        let store = &self.stores[si];
+        if let Some(stores) = &self.opts.worker {
+            return Ok(stores.contains(&store.spec.name));
+        }
+        let reactor = &store.spec.reactors[ri];
+        reactor
+            .handed_over(&store.db)
+            .map(|handed| !handed)
+            .map_err(|source| LedgerError::React {
+                name: reactor.name().to_owned(),
+                seq: 0,
+                event_type: "(whether it is handed to a worker)".into(),
+                source,
+            })
     }
 
     /// Syncs the replica of a shared log (under the writer lock, which the caller holds).

@@ -112,12 +112,13 @@ impl Ledger {
                     .map(|b| b.join().expect("a store's replay does not panic"))
                     .collect();
                 // the reading error first (it names the damaged line), then a store's
-                let (events, last_root) = fed?;
+                let scan = fed?;
                 let built = built.into_iter().collect::<Result<Vec<_>, _>>()?;
-                Ok::<_, LedgerError>((built, events, last_root))
+                Ok::<_, LedgerError>((built, scan))
             })
         });
-        let (built, events, _) = scan?;
+        let (built, scan) = scan?;
+        let events = scan.events;
         let last = reader.position();
         interrupt.check()?;
         // Each new store replaces the old one in one SQLite write transaction (the backup
@@ -147,6 +148,28 @@ impl Ledger {
                 .map(|c| c.join().expect("a store's copy does not panic"))
                 .collect::<Result<Vec<()>, LedgerError>>()
         })?;
+        // a reactor handed to a worker may be behind many command batches: it resumes
+        // where its own reactions show it had come, not before the last command batch
+        for &i in which {
+            let s = &self.stores[i];
+            for r in &s.spec.reactors {
+                let handed = r.handed_over(&s.db).map_err(|source| LedgerError::React {
+                    name: r.name().to_owned(),
+                    seq: 0,
+                    event_type: "(whether it is handed to a worker)".into(),
+                    source,
+                })?;
+                if handed {
+                    let came = scan.reacted.get(r.name()).copied().unwrap_or(Position::GENESIS);
+                    let resume = if came.seq < scan.before_last_root.seq {
+                        came
+                    } else {
+                        scan.before_last_root
+                    };
+                    set_position(&s.db, r.name(), &resume).map_err(|e| db_err(&s.path, e))?;
+                }
+            }
+        }
         Ok(RebuildReport {
             events,
             last,
@@ -195,19 +218,31 @@ pub(super) fn feed(
     chunks: &mut dyn Iterator<Item = Result<SharedChunk, LedgerError>>,
     senders: &[SyncSender<Feed>],
     mut each: impl FnMut(&Event, u64, u64) -> Result<(), LedgerError>,
-) -> Result<(u64, Position), LedgerError> {
+) -> Result<Scan, LedgerError> {
     let mut before_last_root = Position::GENESIS;
     let mut prev_pos = Position::GENESIS;
     let mut prev_closed = true;
     let mut events = 0u64;
+    // the position after the last command batch so far, and whether the open batch is one
+    let (mut after_root, mut in_root) = (Position::GENESIS, false);
+    let mut reacted: HashMap<String, Position> = HashMap::new();
     for chunk in chunks {
         let chunk = chunk?;
         for (ev, end) in chunk.iter() {
             if ev.is_root() && prev_closed {
                 before_last_root = prev_pos;
             }
+            if prev_closed {
+                in_root = ev.is_root();
+            }
+            if !ev.is_root() && !reacted.get(&ev.producer).is_some_and(|p| *p == after_root) {
+                reacted.insert(ev.producer.clone(), after_root);
+            }
             prev_pos = Position::after(ev, *end);
             prev_closed = ev.seq == ev.batch_end;
+            if prev_closed && in_root {
+                after_root = prev_pos;
+            }
             events += 1;
             each(ev, *end, events)?;
         }
@@ -222,7 +257,22 @@ pub(super) fn feed(
             before_last_root,
         });
     }
-    Ok((events, before_last_root))
+    Ok(Scan {
+        events,
+        before_last_root,
+        reacted,
+    })
+}
+
+/// What [`feed`] saw of the whole log.
+pub(super) struct Scan {
+    pub(super) events: u64,
+    /// The position before the last command batch (where reactors resume).
+    pub(super) before_last_root: Position,
+    /// For each producer of reactions, the position after the last command batch before its
+    /// latest reaction: it had handled every event up to there (a reaction round handles
+    /// everything up to the head it started at, which is past the command batch before it).
+    pub(super) reacted: HashMap<String, Position>,
 }
 
 /// The replay loop, the one every replay runs (rebuild, verify): the events fed, in
@@ -317,7 +367,7 @@ impl Drop for RemoveOnDrop {
 /// action would leave the half-built database behind). A signal that comes after the last
 /// check (the rebuild is then as good as done) is delivered again, as it came, once the
 /// old handlers are back.
-mod signals {
+pub mod signals {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -355,6 +405,16 @@ mod signals {
             Interrupt {
                 handled: std::cell::Cell::new(false),
             }
+        }
+
+        /// Whether SIGINT or SIGTERM has arrived (a long-running process that stops at a
+        /// point of its choosing: `popug worker` finishes its batch first).
+        pub fn caught(&self) -> bool {
+            let caught = CAUGHT.load(Ordering::SeqCst) != 0;
+            if caught {
+                self.handled.set(true);
+            }
+            caught
         }
 
         /// `Err(Interrupted)` once SIGINT or SIGTERM has arrived.

@@ -158,7 +158,7 @@ impl Ledger {
                     .into_iter()
                     .map(|t| t.join().expect("a store's replay does not panic"))
                     .collect();
-                let (events, _) = fed?;
+                let events = fed?.events;
                 let compared = compared.into_iter().collect::<Result<Vec<_>, _>>()?;
                 Ok::<_, LedgerError>((last, events, compared))
             })

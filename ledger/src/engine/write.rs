@@ -358,7 +358,12 @@ impl WriteGuard<'_> {
                 .filter(|&(si, ri)| {
                     position_of(self.ledger.stores[si].spec.reactors[ri].name()).seq < head.seq
                 })
-                .collect();
+                .filter_map(|(si, ri)| match self.ledger.runs_here(si, ri) {
+                    Ok(true) => Some(Ok((si, ri))),
+                    Ok(false) => None,
+                    Err(e) => Some(Err(e)),
+                })
+                .collect::<Result<_, _>>()?;
             if behind.is_empty() {
                 self.unreacted_from = None;
                 return Ok(());
@@ -452,10 +457,17 @@ impl WriteGuard<'_> {
         let head = self.ledger.head()?;
         let l = &mut *self.ledger;
         let mut staging = Staging::new(head);
-        for (store, reactor) in l
-            .stores
-            .iter()
-            .flat_map(|s| s.spec.reactors.iter().map(move |r| (s, r)))
+        let here: Vec<(usize, usize)> = (0..l.stores.len())
+            .flat_map(|si| (0..l.stores[si].spec.reactors.len()).map(move |ri| (si, ri)))
+            .filter_map(|(si, ri)| match l.runs_here(si, ri) {
+                Ok(true) => Some(Ok((si, ri))),
+                Ok(false) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<_, _>>()?;
+        for (store, reactor) in here
+            .into_iter()
+            .map(|(si, ri)| (&l.stores[si], &l.stores[si].spec.reactors[ri]))
         {
             let mut ctx = Context {
                 now: self.now,

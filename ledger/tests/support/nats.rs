@@ -125,10 +125,8 @@ impl Cluster {
         let started = Instant::now();
         let port = self.nodes[i].monitor_port;
         loop {
-            if let Some(body) = http_get(port, "/healthz") {
-                if body.contains("\"ok\"") {
-                    return;
-                }
+            if http_get(port, "/healthz").is_some_and(|body| body.contains("\"ok\"")) {
+                return;
             }
             if started.elapsed() > READY_LIMIT {
                 let log =

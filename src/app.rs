@@ -241,6 +241,27 @@ fn cache_dir(address: &Address) -> Result<PathBuf> {
     Ok(base.join(format!("{}-{digest}", address.name)))
 }
 
+/// How many times a command on a shared log decides again after losing the race to append
+/// (nothing of it written each time) before it is exit 5 `conflict` (CLI.md).
+pub const CONFLICT_ATTEMPTS: u32 = 10;
+
+/// Runs a command (`f`) once; on a JetStream ledger, again after each lost race to append
+/// (it wrote nothing, and runs again on the new head), with jittered back-off, up to
+/// [`CONFLICT_ATTEMPTS`] times. The one place commands are retried: the command line and
+/// `popug serve` both run their commands through it.
+pub fn retry_conflicts<T>(env: &Env, mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut attempt = 1;
+    loop {
+        match f() {
+            Err(e) if env.shared.is_some() && e.is_conflict() && attempt < CONFLICT_ATTEMPTS => {
+                popug_ledger::backoff(attempt);
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// `$XDG_DATA_HOME/popug`, else `~/.local/share/popug`.
 fn default_ledger_dir() -> Result<PathBuf> {
     if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {

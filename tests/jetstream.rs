@@ -597,3 +597,62 @@ fn a_worker_on_a_file_ledger_delivers_what_waited_through_a_rebuild() {
     assert_eq!(count(), 5);
     l.ok(&["verify"]);
 }
+
+/// `popug serve` on two hosts of one JetStream ledger: API writes from both at once, each
+/// task once, numbers contiguous; a lost race is decided again inside the server.
+#[test]
+fn two_web_servers_on_one_jetstream_ledger_lose_and_double_nothing() {
+    let Some(cluster) = Cluster::start(1, "two_web_servers_on_one_jetstream_ledger") else {
+        return;
+    };
+    let url = cluster.url("acme");
+    let (a, b) = (Host::new(&url), Host::new(&url));
+    let init = ok_json(run(a.cmd(""), &["--json", "init"]), "init");
+    let admin = common::login_token(a.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    a.json(&admin, &["user", "add", "w1", "--role", "worker"]);
+    let token = a.json(&admin, &["token", "create", "--name", "web"])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let servers = [
+        common::serve::Server::start_with(a.cmd("")),
+        common::serve::Server::start_with(b.cmd("")),
+    ];
+    let created = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for (i, server) in servers.iter().enumerate() {
+            for t in 0..3 {
+                let (addr, token, created) = (server.addr.clone(), &token, &created);
+                s.spawn(move || {
+                    for k in 0..5 {
+                        let title = format!("web {i} {t} {k}");
+                        let body = serde_json::json!({ "title": title }).to_string();
+                        let (status, answer) =
+                            common::serve::request(&addr, "POST", "/api/v1/tasks", Some(token), &body);
+                        assert_eq!(status, 200, "{title}: {answer}");
+                        created.lock().unwrap().push(title);
+                    }
+                });
+            }
+        }
+    });
+    let tasks = a.json(&admin, &["task", "list", "--all"]);
+    let tasks = tasks.as_array().unwrap();
+    assert_eq!(tasks.len(), 30);
+    let mut numbers: Vec<u64> = tasks.iter().map(|t| t["number"].as_u64().unwrap()).collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=30).collect::<Vec<_>>());
+    for title in created.into_inner().unwrap() {
+        assert_eq!(
+            tasks.iter().filter(|t| t["title"] == title.as_str()).count(),
+            1,
+            "{title}"
+        );
+    }
+    let verify = run(b.cmd(&admin), &["verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}

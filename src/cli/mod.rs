@@ -252,25 +252,11 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
             if env.shared.is_none() {
                 return dispatch(&env, out, command, input_format);
             }
-            // on a shared log, a command that lost the race to append wrote nothing: it
-            // catches up and decides again, a few times (CLI.md, exit 5)
-            let mut attempt = 1;
-            loop {
-                match dispatch(&env, out, command.clone(), input_format) {
-                    Err(e) if e.is_conflict() && attempt < CONFLICT_ATTEMPTS => {
-                        popug_ledger::engine::backoff(attempt);
-                        attempt += 1;
-                    }
-                    result => return result,
-                }
-            }
+            // a command that lost the race to append wrote nothing: it runs again
+            crate::app::retry_conflicts(&env, || dispatch(&env, out, command.clone(), input_format))
         }
     }
 }
-
-/// How many times a command on a shared log decides again after losing the race to append
-/// (nothing of it written each time) before it is exit 5.
-pub const CONFLICT_ATTEMPTS: u32 = 10;
 
 /// Runs one command that needs a ledger.
 fn dispatch(env: &Env, out: &mut Out, command: Command, input_format: Option<ImportFormat>) -> Result<()> {

@@ -103,7 +103,7 @@ async fn command<F>(
     parse: impl FnOnce() -> Result<F, AppError>,
 ) -> Response
 where
-    F: FnOnce(&Env, &mut Out) -> crate::error::Result<()> + Send + 'static,
+    F: Fn(&Env, &mut Out) -> crate::error::Result<()> + Send + 'static,
 {
     match parse() {
         Ok(f) => json_answer(run(state, bearer(headers), Format::Json, f).await),
@@ -205,14 +205,16 @@ async fn list_tasks(State(state): State<AppState>, headers: HeaderMap, Query(par
             status,
             assignee: params.get("assignee").filter(|s| !s.is_empty()).cloned(),
         };
-        Ok(move |env: &Env, out: &mut Out| task::run(env, out, list))
+        Ok(move |env: &Env, out: &mut Out| task::run(env, out, list.clone()))
     })
     .await
 }
 
 async fn show_task(State(state): State<AppState>, headers: HeaderMap, Path(task): Path<String>) -> Response {
     command(&state, &headers, || {
-        Ok(move |env: &Env, out: &mut Out| task::run(env, out, task::TaskCommand::Show { task }))
+        Ok(move |env: &Env, out: &mut Out| {
+            task::run(env, out, task::TaskCommand::Show { task: task.clone() })
+        })
     })
     .await
 }
@@ -242,14 +244,16 @@ async fn create_task(State(state): State<AppState>, headers: HeaderMap, bytes: B
             description: input.description,
             idempotency_key,
         };
-        Ok(move |env: &Env, out: &mut Out| task::run(env, out, create))
+        Ok(move |env: &Env, out: &mut Out| task::run(env, out, create.clone()))
     })
     .await
 }
 
 async fn task_done(State(state): State<AppState>, headers: HeaderMap, Path(task): Path<String>) -> Response {
     command(&state, &headers, || {
-        Ok(move |env: &Env, out: &mut Out| task::run(env, out, task::TaskCommand::Done { task }))
+        Ok(move |env: &Env, out: &mut Out| {
+            task::run(env, out, task::TaskCommand::Done { task: task.clone() })
+        })
     })
     .await
 }
@@ -301,7 +305,7 @@ async fn one_balance(
             login: Some(login),
             all: false,
         };
-        Ok(move |env: &Env, out: &mut Out| balance::balance(env, out, args))
+        Ok(move |env: &Env, out: &mut Out| balance::balance(env, out, args.clone()))
     })
     .await
 }
@@ -319,7 +323,7 @@ async fn audit(
             from: date_param(&params, "from")?,
             to: date_param(&params, "to")?,
         };
-        Ok(move |env: &Env, out: &mut Out| audit::audit(env, out, args))
+        Ok(move |env: &Env, out: &mut Out| audit::audit(env, out, args.clone()))
     })
     .await
 }
@@ -331,7 +335,7 @@ async fn earnings(State(state): State<AppState>, headers: HeaderMap, Query(param
             from: date_param(&params, "from")?,
             to: date_param(&params, "to")?,
         };
-        Ok(move |env: &Env, out: &mut Out| earnings::earnings(env, out, range))
+        Ok(move |env: &Env, out: &mut Out| earnings::earnings(env, out, range.clone()))
     })
     .await
 }
@@ -342,7 +346,7 @@ async fn analytics(State(state): State<AppState>, headers: HeaderMap, Query(para
         let args = analytics::AnalyticsArgs {
             date: date_param(&params, "date")?,
         };
-        Ok(move |env: &Env, out: &mut Out| analytics::analytics(env, out, args))
+        Ok(move |env: &Env, out: &mut Out| analytics::analytics(env, out, args.clone()))
     })
     .await
 }
@@ -388,7 +392,7 @@ async fn events(State(state): State<AppState>, headers: HeaderMap, Query(params)
             out,
             events::EventsArgs {
                 since,
-                types,
+                types: types.clone(),
                 follow: false,
             },
         )

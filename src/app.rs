@@ -241,19 +241,20 @@ fn cache_dir(address: &Address) -> Result<PathBuf> {
     Ok(base.join(format!("{}-{digest}", address.name)))
 }
 
-/// How many times a command on a shared log decides again after losing the race to append
+/// How long a command on a shared log keeps deciding again after losing the race to append
 /// (nothing of it written each time) before it is exit 5 `conflict` (CLI.md).
-pub const CONFLICT_ATTEMPTS: u32 = 10;
+pub const CONFLICT_BUDGET: std::time::Duration = popug_ledger::SHARED_BUDGET;
 
 /// Runs a command (`f`) once; on a JetStream ledger, again after each lost race to append
-/// (it wrote nothing, and runs again on the new head), with jittered back-off, up to
-/// [`CONFLICT_ATTEMPTS`] times. The one place commands are retried: the command line and
-/// `popug serve` both run their commands through it.
+/// (it wrote nothing, and runs again on the new head), with jittered back-off, for at most
+/// [`CONFLICT_BUDGET`]. The one place commands are retried: the command line and `popug
+/// serve` both run their commands through it.
 pub fn retry_conflicts<T>(env: &Env, mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let started = std::time::Instant::now();
     let mut attempt = 1;
     loop {
         match f() {
-            Err(e) if env.shared.is_some() && e.is_conflict() && attempt < CONFLICT_ATTEMPTS => {
+            Err(e) if env.shared.is_some() && e.is_conflict() && started.elapsed() < CONFLICT_BUDGET => {
                 popug_ledger::backoff(attempt);
                 attempt += 1;
             }

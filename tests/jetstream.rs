@@ -656,3 +656,45 @@ fn two_web_servers_on_one_jetstream_ledger_lose_and_double_nothing() {
         String::from_utf8_lossy(&verify.stderr)
     );
 }
+
+/// A crash after the stream took the command's message but before this host's replica had it
+/// (crash point `shared.appended`, debug builds): the next command finds the message in the
+/// stream, and the task is there once.
+#[test]
+fn a_crash_between_the_stream_and_the_replica_loses_and_doubles_nothing() {
+    let Some(cluster) = Cluster::start(1, "a_crash_between_the_stream_and_the_replica") else {
+        return;
+    };
+    let url = cluster.url("acme");
+    let h = Host::new(&url);
+    let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
+    let admin = common::login_token(h.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    h.json(&admin, &["user", "add", "w1", "--role", "worker"]);
+    let out = h
+        .cmd(&admin)
+        .env("POPUG_LEDGER_CRASH_AT", "shared.appended")
+        .args(["task", "create", "crashed after the stream took it"])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "the crash point did not fire (a release build?)"
+    );
+    let tasks = h.json(&admin, &["task", "list", "--all"]);
+    let titles: Vec<&str> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["crashed after the stream took it"]);
+    // its reactions were finished by the next command, once
+    let balances = h.json(&admin, &["balance", "--all"]);
+    let verify = run(h.cmd(&admin), &["verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert_eq!(h.json(&admin, &["balance", "--all"]), balances);
+}

@@ -59,7 +59,8 @@ pub fn fail_point(point: &str, action: &'static str, path: &std::path::Path) -> 
 
 pub use engine::{
     Clock, Context, EVENTS_FILE, Interrupt, LOCK_FILE, Ledger, Options, Projection, Reactor, RebuildReport,
-    Recovery, Replay, Retried, Store, Subscribers, VIEWS_DIR, VerifyReport, WriteGuard, backoff,
+    Recovery, Replay, Retried, SHARED_BUDGET, Store, Subscribers, VIEWS_DIR, VerifyReport, WriteGuard,
+    backoff,
 };
 pub use error::{BoxError, LedgerError, Problem};
 pub use line::{Decoded, Event, Hash, LineError, NewEvent};

@@ -37,7 +37,7 @@ mod write;
 use store::*;
 
 use write::new_id;
-pub use write::{WriteGuard, backoff};
+pub use write::{SHARED_BUDGET, WriteGuard, backoff};
 
 pub const EVENTS_FILE: &str = "events.jsonl";
 /// The folder of the stores (`views/<store>.db`), beside the log.

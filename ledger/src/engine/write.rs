@@ -213,11 +213,12 @@ impl WriteGuard<'_> {
 
     /// After another writer appended to the shared log first (a conflict): copies its
     /// events, catches the stores up, and decides the pending reactions (and, when
-    /// `retries`, the deferred deliveries) again, up to [`SHARED_ATTEMPTS`] times, a little
+    /// `retries`, the deferred deliveries) again, for at most [`SHARED_BUDGET`], a little
     /// longer after each conflict. The causation look-ahead keeps a reaction that the other
     /// writer made for our events from being made twice.
     pub(super) fn settle_shared(&mut self, retries: bool) -> Result<(), LedgerError> {
-        for attempt in 1..=SHARED_ATTEMPTS {
+        let started = std::time::Instant::now();
+        for attempt in 1.. {
             self.ledger.sync_replica()?;
             self.ledger.catch_up_projections()?;
             self.unreacted_from = None;
@@ -235,14 +236,14 @@ impl WriteGuard<'_> {
                 Ok(())
             });
             match result {
-                Err(e) if e.is_conflict() && attempt < SHARED_ATTEMPTS => {
+                Err(e) if e.is_conflict() && started.elapsed() < SHARED_BUDGET => {
                     self.retried = false;
                     backoff(attempt);
                 }
                 result => return result,
             }
         }
-        unreachable!("the last attempt returns")
+        unreachable!("the loop returns")
     }
 
     /// Runs `f` inside one SQLite transaction per store (every statement on a store's
@@ -627,10 +628,11 @@ impl Staging {
     }
 }
 
-/// How many times a write session decides its reactions again after conflicts on a shared
-/// log before it gives up (the command itself is in the log; any later writer finishes
-/// them).
-pub(super) const SHARED_ATTEMPTS: u32 = 8;
+/// How long a write session (and, in the application, a command) keeps deciding again after
+/// conflicts on a shared log before it gives up: under contention a writer may lose many
+/// races in a row, and ten seconds of them is a cluster too busy for this writer (a
+/// command's own reactions that give up are finished by any later writer).
+pub const SHARED_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Waits a little before deciding again after the `attempt`-th conflict: 2 ms, doubling, up
 /// to 128 ms, with jitter so that racing writers spread out.

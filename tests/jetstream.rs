@@ -698,3 +698,69 @@ fn a_crash_between_the_stream_and_the_replica_loses_and_doubles_nothing() {
     );
     assert_eq!(h.json(&admin, &["balance", "--all"]), balances);
 }
+
+/// Payouts handed to a worker on the payment host: `pay-daily` (cron, on another host)
+/// decides the payments; the worker sends them from its host, once.
+#[test]
+fn payouts_handed_to_a_worker_are_sent_from_the_payment_host_once() {
+    let Some(cluster) = Cluster::start(1, "payouts_handed_to_a_worker") else {
+        return;
+    };
+    let url = cluster.url("acme");
+    let (app, bank) = (Host::new(&url), Host::new(&url));
+    let init = ok_json(run(app.cmd(""), &["--json", "init"]), "init");
+    let admin = common::login_token(app.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    let w = app.json(
+        &admin,
+        &["user", "add", "w1", "--role", "worker", "--notify", "none"],
+    );
+    let w1 = common::login_token(app.cmd(""), "w1", w["password"].as_str().unwrap());
+    app.json(&admin, &["hand-over", "payments"]);
+    for i in 0..3 {
+        let t = app.json(&admin, &["task", "create", &format!("paid {i}")]);
+        app.json(&w1, &["task", "done", &t["number"].to_string()]);
+    }
+    let owed = app.json(&admin, &["balance", "w1"])["balance_cents"]
+        .as_i64()
+        .unwrap();
+    assert!(owed > 0);
+    let run_ = app.json(&admin, &["pay-daily"]);
+    assert_eq!(run_["total_cents"], owed);
+    let payouts = |h: &Host| -> Vec<String> {
+        let mut out = Vec::new();
+        for l in std::fs::read_dir(&h.cache).into_iter().flatten() {
+            for f in std::fs::read_dir(l.unwrap().path().join("payouts"))
+                .into_iter()
+                .flatten()
+            {
+                out.push(std::fs::read_to_string(f.unwrap().path()).unwrap());
+            }
+        }
+        out
+    };
+    assert!(
+        payouts(&app).is_empty(),
+        "the app host sends no payout once payments are handed over"
+    );
+    for _ in 0..2 {
+        // twice: the second finds nothing to do
+        bank.json(&admin, &["worker", "payments", "--once"]);
+    }
+    let sent = payouts(&bank);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let amount = format!(",w1,{}.{:02},", owed / 100, owed % 100);
+    assert_eq!(
+        sent[0].lines().filter(|l| l.contains(&amount)).count(),
+        1,
+        "{}",
+        sent[0]
+    );
+    let log = run(app.cmd(&admin), &["events", "--type", "PaymentSendingConfirmed"]).stdout;
+    assert_eq!(String::from_utf8(log).unwrap().lines().count(), 1);
+    let verify = run(app.cmd(&admin), &["verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}

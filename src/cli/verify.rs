@@ -85,7 +85,7 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
     let handed = handed.into_inner();
     if report.projection_lag == 0 && report.reaction_lag > 0 && !handed.is_empty() {
         said.push(format!(
-            "note: {} events wait for reactions; those of {} are handed to `popug worker`",
+            "note: reactions to the last {} events are not all made yet: those of {} are left to `popug worker`, the others to the next command",
             report.reaction_lag,
             handed.join(", ")
         ));

@@ -764,3 +764,41 @@ fn payouts_handed_to_a_worker_are_sent_from_the_payment_host_once() {
         String::from_utf8_lossy(&verify.stderr)
     );
 }
+
+/// `events --follow` on one host shows what another host appends (each poll copies the new
+/// messages into the replica).
+#[test]
+fn events_follow_on_one_host_shows_what_another_host_appends() {
+    use std::io::BufRead;
+    let Some(cluster) = Cluster::start(1, "events_follow_on_one_host") else {
+        return;
+    };
+    let url = cluster.url("acme");
+    let (a, b) = (Host::new(&url), Host::new(&url));
+    let init = ok_json(run(a.cmd(""), &["--json", "init"]), "init");
+    let admin = common::login_token(a.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    a.json(&admin, &["user", "add", "w1", "--role", "worker"]);
+    let mut follow = a
+        .cmd(&admin)
+        .args(["events", "--follow", "--type", "TaskCreated"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = follow.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    b.json(&admin, &["task", "create", "from the other host"]);
+    let seen = rx.recv_timeout(Duration::from_secs(10));
+    let _ = follow.kill();
+    let _ = follow.wait();
+    let line = seen.expect("the follower never saw the other host's task");
+    assert!(line.contains("from the other host"), "{line}");
+}

@@ -48,7 +48,7 @@ pub fn stream(
     stop: impl Fn() -> bool,
     mut emit: impl FnMut(&[u8]) -> Result<()>,
 ) -> Result<()> {
-    let (ledger, _) = crate::cli::session::signed_in(env, &[Role::Admin], "reading the event log")?;
+    let (mut ledger, _) = crate::cli::session::signed_in(env, &[Role::Admin], "reading the event log")?;
     let path = ledger.events_path().to_owned();
     let mut raw = BufReader::new(File::open(&path)?);
     let mut line = Vec::new();
@@ -68,6 +68,8 @@ pub fn stream(
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(200));
+        // a JetStream ledger: what other hosts appended comes into this host's replica
+        ledger.refresh()?;
     }
 }
 

@@ -601,6 +601,17 @@ impl Ledger {
             })
     }
 
+    /// Copies what other hosts appended to a shared log into this host's replica (under the
+    /// writer lock, taken here), without touching the stores: for a reader that follows the
+    /// log (`events --follow`). Nothing to do for a file ledger.
+    pub fn refresh(&mut self) -> Result<(), LedgerError> {
+        if self.replica.is_some() {
+            let _lock = lock_writers(&self.dir)?;
+            self.sync_replica()?;
+        }
+        Ok(())
+    }
+
     /// Syncs the replica of a shared log (under the writer lock, which the caller holds).
     fn sync_replica(&mut self) -> Result<(), LedgerError> {
         if let Some(r) = &mut self.replica {

@@ -101,6 +101,9 @@ pub struct JetStreamLog {
     client: async_nats::Client,
     js: jetstream::Context,
     stream: Option<stream::Stream>,
+    /// The last sequence the stream's info reported when it was just fetched: the first
+    /// [`SharedLog::last`] uses it instead of asking again.
+    fresh_last: Option<u64>,
     consumer: Option<jetstream::consumer::PullConsumer>,
 }
 
@@ -145,6 +148,7 @@ impl JetStreamLog {
             client,
             js,
             stream: None,
+            fresh_last: None,
             consumer: None,
         })
     }
@@ -272,6 +276,7 @@ impl JetStreamLog {
                 .then(|| LedgerError::SharedNotFound(text.clone()))
             },
         )?;
+        self.fresh_last = Some(stream.cached_info().state.last_sequence);
         self.stream = Some(stream.clone());
         Ok(stream)
     }
@@ -333,6 +338,9 @@ impl SharedLog for JetStreamLog {
 
     fn last(&mut self) -> Result<u64, LedgerError> {
         let stream = self.stream()?;
+        if let Some(last) = self.fresh_last.take() {
+            return Ok(last);
+        }
         let info = self.request(
             "read",
             || {

@@ -22,6 +22,9 @@ use crate::error::{LedgerError, Problem};
 use crate::line::Hash;
 use crate::log::{self, LogReader, Position};
 
+/// How long the end of the shared log, once asked, is taken as known by the same process.
+const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// The cursor file of a replica, beside its `events.jsonl`.
 pub const REPLICA_FILE: &str = "replica.json";
 
@@ -65,6 +68,8 @@ pub struct Replica {
     message: u64,
     /// The position after that message's last line.
     position: Position,
+    /// When this replica last asked the shared log for its end, and what it was.
+    checked: Option<(std::time::Instant, u64)>,
 }
 
 impl Replica {
@@ -76,6 +81,7 @@ impl Replica {
             cursor_path: dir.join(REPLICA_FILE),
             message: 0,
             position: Position::GENESIS,
+            checked: None,
         }
     }
 
@@ -139,7 +145,14 @@ impl Replica {
     /// batch framing as the file log's reader does; a message that breaks them is
     /// [`LedgerError::Corrupt`] and nothing of it is kept. Returns how many messages came.
     pub fn sync(&mut self) -> Result<u64, LedgerError> {
-        let last = self.log.last()?;
+        // asked a moment ago (a command opens the ledger, then starts its write session):
+        // the answer stands; a write made on an older head is refused by the
+        // compare-and-set and decided again, so this only saves a round trip
+        let last = match self.checked {
+            Some((at, last)) if at.elapsed() < RECHECK_AFTER && last <= self.message => self.message,
+            _ => self.log.last()?,
+        };
+        self.checked = Some((std::time::Instant::now(), last));
         if last < self.message {
             return Err(LedgerError::corrupt(
                 self.position.seq,
@@ -260,6 +273,8 @@ impl Replica {
                     from = end;
                 }
                 Err(e) => {
+                    // the log went on without this replica: the next sync must ask
+                    self.checked = None;
                     if stored.is_some() {
                         let _ = self.save_cursor();
                     }

@@ -849,7 +849,13 @@ impl Ledger {
                 foreign.push(i);
             }
         }
-        Ok(if agreeing == 0 { Vec::new() } else { foreign })
+        // a shared log is the truth and a host's stores are its cache: when none agrees (the
+        // stream was made again), they are all rebuilt
+        Ok(if agreeing == 0 && self.replica.is_none() {
+            Vec::new()
+        } else {
+            foreign
+        })
     }
 
     /// Makes the stores' folder (0700) and files (0600, their journals too) private again

@@ -143,26 +143,8 @@ impl Replica {
 
     /// Copies every message the replica lacks, checking each line's hash, the chain and the
     /// batch framing as the file log's reader does; a message that breaks them is
-    /// [`LedgerError::Corrupt`] and nothing of it is kept. A stream that does not continue
-    /// the replica (shorter than it, or another chain: a stream deleted and made again) is
-    /// fetched again from its first message. Returns how many messages came.
+    /// [`LedgerError::Corrupt`] and nothing of it is kept. Returns how many messages came.
     pub fn sync(&mut self) -> Result<u64, LedgerError> {
-        match self.sync_from_cursor() {
-            // the stream does not continue this replica (it was deleted and made again, or
-            // replaced): the replica is derived, so it is fetched again from the first
-            // message, and damage in the stream itself is then reported from there
-            Err(LedgerError::Corrupt { .. }) if self.message > 0 => {
-                truncate(&self.events, 0)?;
-                self.message = 0;
-                self.position = Position::GENESIS;
-                self.checked = None;
-                self.sync_from_cursor()
-            }
-            result => result,
-        }
-    }
-
-    fn sync_from_cursor(&mut self) -> Result<u64, LedgerError> {
         // asked a moment ago (a command opens the ledger, then starts its write session):
         // the answer stands; a write made on an older head is refused by the
         // compare-and-set and decided again, so this only saves a round trip
@@ -176,7 +158,7 @@ impl Replica {
                 self.position.seq,
                 self.position.offset,
                 Problem::Other(format!(
-                    "the shared log `{}` has {last} messages, but this host already copied {}",
+                    "the shared log `{}` has {last} messages, but this host already copied {} (was it deleted and created again? remove the cache directory to start over)",
                     self.log.address(),
                     self.message
                 )),

@@ -315,29 +315,3 @@ fn an_unreachable_cluster_is_an_error_in_seconds_not_a_hang() {
         started.elapsed()
     );
 }
-
-#[test]
-fn a_stream_deleted_and_made_again_replaces_a_hosts_copy() {
-    let Some(f) = Fixture::jetstream("stream_made_again") else {
-        return;
-    };
-    f.deposit(0, &[("a", 1), ("b", 2)]);
-    f.deposit(0, &[("a", 3)]);
-    let Log::JetStream { address, .. } = &f.log else {
-        unreachable!()
-    };
-    // the stream goes, and another ledger is made under the same name from another host
-    let mut log = JetStreamLog::connect(address).unwrap();
-    log.delete().unwrap();
-    log.create(1).unwrap();
-    drop(Ledger::create_shared(&f.host(1), Box::new(log), subscribers(), options(None)).unwrap());
-    f.deposit(1, &[("c", 7)]);
-    // host 0's copy and stores were of the old stream: they are replaced, not reported as damage
-    let l = f.open(0);
-    assert_eq!(totals(&l), vec![("c".into(), 7, 7, 1, 1)]);
-    let report = l.verify().unwrap();
-    assert_eq!(
-        (report.events, report.projection_lag, report.reaction_lag),
-        (2, 0, 0)
-    );
-}

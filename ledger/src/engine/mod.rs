@@ -849,13 +849,7 @@ impl Ledger {
                 foreign.push(i);
             }
         }
-        // a shared log is the truth and a host's stores are its cache: when none agrees (the
-        // stream was made again), they are all rebuilt
-        Ok(if agreeing == 0 && self.replica.is_none() {
-            Vec::new()
-        } else {
-            foreign
-        })
+        Ok(if agreeing == 0 { Vec::new() } else { foreign })
     }
 
     /// Makes the stores' folder (0700) and files (0600, their journals too) private again

@@ -145,6 +145,29 @@ impl Replica {
     /// batch framing as the file log's reader does; a message that breaks them is
     /// [`LedgerError::Corrupt`] and nothing of it is kept. Returns how many messages came.
     pub fn sync(&mut self) -> Result<u64, LedgerError> {
+        match self.sync_from_cursor() {
+            // the stream does not continue what this host copied: deleted and made again, or
+            // rewritten. A history that changed under a copy is never taken silently (a file
+            // ledger refuses a rewritten log the same way); the operator who knows why
+            // removes the copy
+            Err(LedgerError::Corrupt {
+                line,
+                offset,
+                problem,
+            }) if self.message > 0 => Err(LedgerError::Corrupt {
+                line,
+                offset,
+                problem: Problem::Other(format!(
+                    "{problem}: the shared log `{}` does not continue this host's copy of it (it was deleted and made again, or rewritten); if that is known and wanted, remove `{}` and this host copies the stream anew",
+                    self.log.address(),
+                    self.events.parent().unwrap_or(Path::new(".")).display()
+                )),
+            }),
+            result => result,
+        }
+    }
+
+    fn sync_from_cursor(&mut self) -> Result<u64, LedgerError> {
         // asked a moment ago (a command opens the ledger, then starts its write session):
         // the answer stands; a write made on an older head is refused by the
         // compare-and-set and decided again, so this only saves a round trip
@@ -158,8 +181,7 @@ impl Replica {
                 self.position.seq,
                 self.position.offset,
                 Problem::Other(format!(
-                    "the shared log `{}` has {last} messages, but this host already copied {} (was it deleted and created again? remove the cache directory to start over)",
-                    self.log.address(),
+                    "it has {last} messages, but this host already copied {}",
                     self.message
                 )),
             ));

@@ -315,3 +315,49 @@ fn an_unreachable_cluster_is_an_error_in_seconds_not_a_hang() {
         started.elapsed()
     );
 }
+#[test]
+fn a_stream_made_again_under_a_hosts_copy_is_refused_until_the_copy_is_removed() {
+    let Some(f) = Fixture::jetstream("stream_made_again") else {
+        return;
+    };
+    f.deposit(0, &[("a", 1), ("b", 2)]);
+    f.deposit(0, &[("a", 3)]);
+    let Log::JetStream { address, .. } = &f.log else {
+        unreachable!()
+    };
+    // the stream goes, and another history is written under the same name from another host
+    let mut log = JetStreamLog::connect(address).unwrap();
+    log.delete().unwrap();
+    log.create(1).unwrap();
+    drop(Ledger::create_shared(&f.host(1), Box::new(log), subscribers(), options(None)).unwrap());
+    for batch in [[("c", 7)], [("d", 1)], [("e", 2)]] {
+        f.deposit(1, &batch);
+    }
+    // host 0 saw another history: a history that changed is never taken silently, shorter
+    // or longer than what the host copied
+    let err = Ledger::open_shared(
+        &f.host(0),
+        Box::new(JetStreamLog::connect(address).unwrap()),
+        subscribers(),
+        options(None),
+    )
+    .err()
+    .expect("a history that changed is refused");
+    assert!(err.is_corruption(), "{err:?}");
+    assert!(
+        err.to_string().contains("does not continue this host's copy")
+            || format!("{err:?}").contains("does not continue this host's copy"),
+        "{err:?}"
+    );
+    // the operator who knows removes the copy, and the host copies the stream anew
+    std::fs::remove_dir_all(f.host(0)).unwrap();
+    let l = f.open(0);
+    assert_eq!(
+        totals(&l),
+        vec![
+            ("c".into(), 7, 7, 1, 1),
+            ("d".into(), 1, 1, 1, 1),
+            ("e".into(), 2, 2, 1, 1)
+        ]
+    );
+}

@@ -281,6 +281,11 @@ impl From<LedgerError> for AppError {
                 "ledger_exists",
                 Some("choose another ledger name after the servers: nats://HOST:PORT/NAME"),
             ),
+            LedgerError::Leased { .. } => (
+                Kind::Conflict,
+                "worker_running",
+                Some("one `popug worker` per context at a time across the cluster: stop the other one first"),
+            ),
             LedgerError::SharedNotFound(_) => (
                 Kind::NotFound,
                 "no_ledger",

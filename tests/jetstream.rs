@@ -802,3 +802,153 @@ fn events_follow_on_one_host_shows_what_another_host_appends() {
     let line = seen.expect("the follower never saw the other host's task");
     assert!(line.contains("from the other host"), "{line}");
 }
+
+/// Side effects on the host that makes them (payout files, Maildirs) happen once on a
+/// JetStream ledger: commands leave them to workers (a command's reaction round that loses
+/// the race undoes its events, not its files), and one worker per context runs at a time
+/// across the cluster (a lease; a second one waits, then gives up with exit 5).
+#[test]
+fn payouts_and_messages_are_made_once_by_one_worker_whatever_races() {
+    let Some(cluster) = Cluster::start(1, "payouts_and_messages_are_made_once") else {
+        return;
+    };
+    let url = cluster.url("acme");
+    let hosts: Vec<Host> = (0..3).map(|_| Host::new(&url)).collect();
+    let init = ok_json(run(hosts[0].cmd(""), &["--json", "init"]), "init");
+    let admin = common::login_token(
+        hosts[0].cmd(""),
+        "admin",
+        init["admin"]["password"].as_str().unwrap(),
+    );
+    let mut workers = Vec::new();
+    for w in ["w1", "w2", "w3"] {
+        let u = hosts[0].json(
+            &admin,
+            &["user", "add", w, "--role", "worker", "--notify", "file"],
+        );
+        workers.push(common::login_token(
+            hosts[0].cmd(""),
+            w,
+            u["password"].as_str().unwrap(),
+        ));
+    }
+    for (i, w) in workers.iter().enumerate() {
+        let t = hosts[0].json(&admin, &["task", "create", &format!("earn {i}")]);
+        let mine = hosts[0].json(&admin, &["task", "show", &t["number"].to_string()]);
+        let who = ["w1", "w2", "w3"]
+            .iter()
+            .position(|l| mine["assignee"] == *l)
+            .unwrap();
+        hosts[0].json(&workers[who], &["task", "done", &t["number"].to_string()]);
+        let _ = w;
+    }
+    // two pay-daily runs race from two hosts while a third host writes
+    let answers = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for h in &hosts[..2] {
+            let (answers, admin) = (&answers, &admin);
+            s.spawn(move || answers.lock().unwrap().push(h.json(admin, &["pay-daily"])));
+        }
+        s.spawn(|| {
+            for i in 0..6 {
+                hosts[2].json(&admin, &["task", "create", &format!("noise {i}")]);
+            }
+        });
+    });
+    let answers = answers.into_inner().unwrap();
+    let paid: i64 = answers.iter().map(|a| a["total_cents"].as_i64().unwrap()).sum();
+    let log =
+        String::from_utf8(run(hosts[0].cmd(&admin), &["events", "--type", "SentPaymentCommand"]).stdout)
+            .unwrap();
+    let sent: i64 = log
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["data"]["amount"]
+                .as_i64()
+                .unwrap()
+        })
+        .sum();
+    assert!(sent > 0);
+    // the racing runs together report what was paid: once, whoever made the reactions
+    assert_eq!(paid, sent, "{answers:?}");
+    let files = |h: &Host, dir: &str| -> usize {
+        let mut n = 0;
+        for l in std::fs::read_dir(&h.cache).into_iter().flatten() {
+            let root = l.unwrap().path().join(dir);
+            for f in walk(&root) {
+                n += if dir == "payouts" {
+                    std::fs::read_to_string(&f).unwrap().lines().skip(1).count()
+                } else {
+                    usize::from(f.parent().is_some_and(|p| p.ends_with("new")))
+                };
+            }
+        }
+        n
+    };
+    for h in &hosts {
+        assert_eq!(files(h, "payouts"), 0, "a command wrote a payout file");
+        assert_eq!(files(h, "notifications"), 0, "a command wrote a message");
+    }
+    // a worker on host 0 runs payments and notifications; a second one on host 1 waits
+    // for the lease, then gives up (exit 5), making nothing
+    let first = hosts[0]
+        .cmd(&admin)
+        .args(["--json", "worker", "payments", "notifications"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let second = run(hosts[1].cmd(&admin), &["--json", "worker", "payments", "--once"]);
+    assert_eq!(
+        code(&second),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(String::from_utf8_lossy(&second.stderr).contains("worker_running"));
+    // SAFETY: kill(2) on our own child's pid
+    unsafe { libc::kill(first.id() as i32, libc::SIGTERM) };
+    let out = first.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = files(&hosts[0], "payouts");
+    assert_eq!(
+        rows,
+        answers
+            .iter()
+            .map(|a| a["payments"].as_array().unwrap().len())
+            .sum::<usize>()
+    );
+    assert_eq!(files(&hosts[1], "payouts") + files(&hosts[2], "payouts"), 0);
+    // the lease was given back: another host's worker starts at once, and finds nothing to do
+    let started = Instant::now();
+    let again = ok_json(
+        run(
+            hosts[1].cmd(&admin),
+            &["--json", "worker", "payments", "notifications", "--once"],
+        ),
+        "worker",
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(again["appended"], 0, "{again}");
+    assert_eq!(files(&hosts[1], "payouts"), 0);
+    let verify = run(hosts[2].cmd(&admin), &["verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -132,6 +132,10 @@ pub enum LedgerError {
     #[error("the shared log `{0}` already holds a ledger")]
     SharedExists(String),
 
+    /// Someone else holds a lease (one `popug worker` per context across the cluster).
+    #[error("`{key}` is held by {holder}")]
+    Leased { key: String, holder: String },
+
     /// A shared log holds no ledger of that name.
     #[error("there is no ledger at `{0}`")]
     SharedNotFound(String),

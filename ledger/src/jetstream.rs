@@ -27,6 +27,17 @@ pub const RETRY_BUDGET: Duration = Duration::from_secs(15);
 /// streams longer catch-ups.
 const DIRECT_READ_MAX: u64 = 32;
 
+/// How long a lease lives without being renewed ([`JetStreamLog::take_lease`]).
+pub const LEASE_TTL: Duration = Duration::from_secs(10);
+
+/// One holder's lease of a key ([`JetStreamLog::take_lease`]).
+pub struct Lease {
+    store: jetstream::kv::Store,
+    key: String,
+    holder: String,
+    revision: u64,
+}
+
 /// Where a JetStream ledger is: `nats://HOST:PORT[,HOST:PORT…]/NAME`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Address {
@@ -237,6 +248,110 @@ impl JetStreamLog {
                 .map_err(|_| shared_err("follow", &text, "timed out"))?
                 .map_err(|e| shared_err("follow", &text, e))
         })
+    }
+
+    /// Takes the lease `key` for `holder` (e.g. `worker-notifications`): at most one holder
+    /// at a time across the cluster, kept in the key-value bucket `popug-leases-NAME`
+    /// beside the stream. A lease not renewed for [`LEASE_TTL`] lapses (its holder died).
+    /// [`LedgerError::Leased`] when someone else holds it.
+    pub fn take_lease(&mut self, key: &str, holder: &str) -> Result<Lease, LedgerError> {
+        let replicas = self.stream()?.cached_info().config.num_replicas.max(1);
+        let bucket = format!("popug-leases-{}", self.address.name);
+        let js = self.js.clone();
+        let store = self.request(
+            "lease",
+            || {
+                let (js, bucket) = (js.clone(), bucket.clone());
+                async move {
+                    js.create_key_value(jetstream::kv::Config {
+                        bucket,
+                        history: 1,
+                        max_age: LEASE_TTL,
+                        num_replicas: replicas,
+                        ..Default::default()
+                    })
+                    .await
+                }
+            },
+            |_| None,
+        )?;
+        let taken = self.runtime.block_on(async {
+            tokio::time::timeout(
+                REQUEST_TIMEOUT,
+                store.create(key, holder.as_bytes().to_vec().into()),
+            )
+            .await
+        });
+        match taken {
+            Ok(Ok(revision)) => Ok(Lease {
+                store,
+                key: key.to_owned(),
+                holder: holder.to_owned(),
+                revision,
+            }),
+            Ok(Err(e)) if e.kind() == jetstream::kv::CreateErrorKind::AlreadyExists => {
+                let k = key.to_owned();
+                let s = store.clone();
+                let other = self
+                    .runtime
+                    .block_on(async { tokio::time::timeout(REQUEST_TIMEOUT, s.get(k)).await })
+                    .ok()
+                    .and_then(|r| r.ok().flatten())
+                    .map(|v| String::from_utf8_lossy(&v).into_owned())
+                    .unwrap_or_else(|| "unknown".to_owned());
+                Err(LedgerError::Leased {
+                    key: key.to_owned(),
+                    holder: other,
+                })
+            }
+            Ok(Err(e)) => Err(shared_err("lease", &self.text, e)),
+            Err(_) => Err(shared_err("lease", &self.text, "timed out")),
+        }
+    }
+
+    /// Renews a lease (call more often than every [`LEASE_TTL`]); [`LedgerError::Leased`]
+    /// when it lapsed and someone else holds it now.
+    pub fn renew_lease(&mut self, lease: &mut Lease) -> Result<(), LedgerError> {
+        let (store, key, holder, revision) = (
+            lease.store.clone(),
+            lease.key.clone(),
+            lease.holder.clone(),
+            lease.revision,
+        );
+        let renewed = self.runtime.block_on(async {
+            tokio::time::timeout(
+                REQUEST_TIMEOUT,
+                store.update(key, holder.as_bytes().to_vec().into(), revision),
+            )
+            .await
+        });
+        match renewed {
+            Ok(Ok(revision)) => {
+                lease.revision = revision;
+                Ok(())
+            }
+            Ok(Err(e)) if e.kind() == jetstream::kv::UpdateErrorKind::WrongLastRevision => {
+                Err(LedgerError::Leased {
+                    key: lease.key.clone(),
+                    holder: "another worker (this one's lease lapsed)".to_owned(),
+                })
+            }
+            Ok(Err(e)) => Err(shared_err("renew the lease of", &self.text, e)),
+            Err(_) => Err(shared_err("renew the lease of", &self.text, "timed out")),
+        }
+    }
+
+    /// Gives a lease back (a worker that stops cleanly), so the next one need not wait.
+    pub fn release_lease(&mut self, lease: Lease) {
+        let _ = self.runtime.block_on(async {
+            tokio::time::timeout(
+                REQUEST_TIMEOUT,
+                lease
+                    .store
+                    .delete_expect_revision(lease.key, Some(lease.revision)),
+            )
+            .await
+        });
     }
 
     /// Acknowledges messages [`JetStreamLog::wait_for_messages`] gave.

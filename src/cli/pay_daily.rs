@@ -45,10 +45,16 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
         .transpose()?;
     let first_day = crate::scheduler::first_day(w.store(crate::scheduler::STORE), &zone).map_err(db_error)?;
     let runs = crate::scheduler::decide_pay_daily(last_paid, first_day, date, today)?;
-    let start = w.appended().len();
+    let before = w.head()?;
+    let mut caused = Vec::new();
     if !runs.is_empty() {
         // the whole catch-up is one decision: one atomic batch, every day or none
-        w.append(runs.iter().map(|r| r.to_event(&actor.user.user_id)).collect())?;
+        let batch = w.append(runs.iter().map(|r| r.to_event(&actor.user.user_id)).collect())?;
+        // the payments it caused, read from the log: on a JetStream ledger another host, or
+        // a worker, may have made some of them
+        let runs_of: std::collections::HashSet<_> = batch.iter().map(|e| e.correlation_id).collect();
+        caused = w.read_from(before)?;
+        caused.retain(|e| runs_of.contains(&e.correlation_id));
     }
     struct Paid {
         payment_id: String,
@@ -59,7 +65,7 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
     }
     let mut payments: Vec<Paid> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for e in &w.appended()[start..] {
+    for e in &caused {
         match crate::events::decode(e).map_err(internal)? {
             PopugEvent::SentPaymentCommand(c) => {
                 index.insert(c.payment_id.clone().into(), payments.len());

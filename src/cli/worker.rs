@@ -102,12 +102,7 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
         );
     }
     let interrupt = popug_ledger::Interrupt::catch();
-    let consumer = format!("popug-worker-{}", wanted.join("-"));
-    // following starts before the first catch-up: no message falls in between
-    let mut follow = env.connect()?;
-    if let Some(log) = &mut follow {
-        log.follow(&consumer)?;
-    }
+    // the credential first: nothing is made on the cluster for a caller who may not
     let (start, handed) = {
         let ledger = env.open()?;
         let actor = session::actor(env, ledger.store(crate::auth::STORE))?;
@@ -121,9 +116,26 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
         (ledger.head()?.seq, handed)
     };
     for c in wanted.iter().filter(|c| !handed.contains(c)) {
+        let files_only_here = env.shared.is_some() && c != crate::accounting::STORE;
         eprintln!(
-            "note: {c} is not handed over: commands run its reactions too (`popug hand-over {c}` leaves them to workers)"
+            "note: {c} is not handed over: {} (`popug hand-over {c}` leaves them to workers)",
+            if files_only_here {
+                "on a JetStream ledger only workers make its files, so commands leave it alone anyway"
+            } else {
+                "commands run its reactions too"
+            }
         );
+    }
+    // one worker per context across the cluster: two on two hosts would each write the
+    // same payout or message into their own files
+    let leases = match &env.shared {
+        Some(_) => Some(Leases::take(env, &wanted, &interrupt)?),
+        None => None,
+    };
+    let mut follow = env.connect()?;
+    if let Some(log) = &mut follow {
+        // following starts before the first catch-up: no message falls in between
+        log.follow(&format!("popug-worker-{}", wanted.join("-")))?;
     }
     let as_worker = Env {
         worker: Some(wanted.clone()),
@@ -131,39 +143,62 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
     };
     let mut head = start;
     let mut appended = 0u64;
-    loop {
-        // one batch: catch up and run this worker's reactions, all or nothing per round
-        let before = head;
-        let ledger = as_worker.open()?;
-        head = ledger.head()?.seq;
-        drop(ledger);
-        appended += reactions_between(&as_worker, before, head)?;
-        if once || interrupt.caught() {
-            break;
-        }
-        match &mut follow {
-            Some(log) => {
-                let messages = wait(log, &interrupt)?;
-                // what they caused is done by the next round; then they are acknowledged
-                let ledger = as_worker.open()?;
-                let after = ledger.head()?.seq;
-                drop(ledger);
-                appended += reactions_between(&as_worker, head, after)?;
-                head = after;
-                log.ack(messages)?;
+    let result = (|| -> Result<()> {
+        loop {
+            // one batch: catch up and run this worker's reactions, all or nothing per round
+            if let Some(leases) = &leases {
+                leases.still_held()?;
             }
-            None => {
-                let log = as_worker.ledger_dir.join(popug_ledger::EVENTS_FILE);
-                let seen = std::fs::metadata(&log)?.len();
-                while !interrupt.caught() && std::fs::metadata(&log)?.len() == seen {
-                    std::thread::sleep(POLL);
+            let before = head;
+            match as_worker.open().and_then(|l| Ok(l.head()?.seq)) {
+                Ok(seq) => head = seq,
+                // a cluster restarting, a leader being elected: the worker waits it out
+                Err(e) if !once && e.code == "ledger_unavailable" => {
+                    eprintln!("warning: {}; trying again in a second", e.message);
+                    std::thread::sleep(Duration::from_secs(1));
+                    if interrupt.caught() {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            appended += reactions_between(&as_worker, before, head)?;
+            if once || interrupt.caught() {
+                return Ok(());
+            }
+            match &mut follow {
+                Some(log) => match wait(log, &interrupt) {
+                    // what they caused is done by the next round; then they are acknowledged
+                    Ok(messages) => {
+                        let after = as_worker.open()?.head()?.seq;
+                        appended += reactions_between(&as_worker, head, after)?;
+                        head = after;
+                        log.ack(messages)?;
+                    }
+                    Err(e) if e.code == "ledger_unavailable" => {
+                        eprintln!("warning: {}; trying again in a second", e.message);
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                    Err(e) => return Err(e),
+                },
+                None => {
+                    let log = as_worker.ledger_dir.join(popug_ledger::EVENTS_FILE);
+                    let seen = std::fs::metadata(&log)?.len();
+                    while !interrupt.caught() && std::fs::metadata(&log)?.len() == seen {
+                        std::thread::sleep(POLL);
+                    }
                 }
             }
+            if interrupt.caught() {
+                return Ok(());
+            }
         }
-        if interrupt.caught() {
-            break;
-        }
+    })();
+    if let Some(leases) = leases {
+        leases.release();
     }
+    result?;
     out.report(&Answer::new(
         json!({"contexts": wanted, "head": head, "appended": appended}),
         vec![format!(
@@ -171,6 +206,117 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
             wanted.join(" ")
         )],
     ))
+}
+
+/// A worker's leases on its contexts (one worker per context across the cluster), renewed
+/// every [`RENEW`] by a thread with its own connection, so that a long batch never lets
+/// them lapse; the worker checks [`Leases::still_held`] between batches.
+struct Leases {
+    lost: std::sync::Arc<std::sync::Mutex<Option<popug_ledger::LedgerError>>>,
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// How often a worker renews its leases (they lapse after `LEASE_TTL` without renewal).
+const RENEW: Duration = Duration::from_secs(2);
+
+impl Leases {
+    /// Takes the lease of each context, waiting (up to the leases' lifetime and a little
+    /// more) for the one of a worker that died to lapse; a lease still renewed by a live
+    /// worker after that is exit 5 `worker_running`.
+    fn take(env: &Env, contexts: &[String], interrupt: &popug_ledger::Interrupt) -> Result<Leases> {
+        let mut log = env.connect()?.expect("a JetStream ledger");
+        let holder = format!("{} (pid {})", host_name(), std::process::id());
+        let deadline =
+            std::time::Instant::now() + popug_ledger::jetstream::LEASE_TTL + Duration::from_secs(5);
+        let mut held = Vec::new();
+        for c in contexts {
+            let key = format!("worker-{c}");
+            let mut said = false;
+            let lease = loop {
+                match log.take_lease(&key, &holder) {
+                    Ok(lease) => break lease,
+                    Err(popug_ledger::LedgerError::Leased { holder: other, .. })
+                        if std::time::Instant::now() < deadline && !interrupt.caught() =>
+                    {
+                        if !said {
+                            eprintln!(
+                                "note: the worker of {c} is {other}; waiting for its lease to lapse if it died"
+                            );
+                            said = true;
+                        }
+                        std::thread::sleep(Duration::from_millis(500));
+                    }
+                    Err(e) => {
+                        for lease in held {
+                            log.release_lease(lease);
+                        }
+                        return Err(AppError::from(e).hint(format!(
+                            "one `popug worker {c}` at a time across the cluster: stop the other one first"
+                        )));
+                    }
+                }
+            };
+            held.push(lease);
+        }
+        let lost = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let flag = lost.clone();
+        let thread = std::thread::spawn(move || {
+            let mut held = held;
+            loop {
+                match stopped.recv_timeout(RENEW) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        for lease in &mut held {
+                            if let Err(e) = log.renew_lease(lease) {
+                                // a cluster that is briefly away is waited out by the next
+                                // renewal; a lease someone else holds is lost for good
+                                if matches!(e, popug_ledger::LedgerError::Leased { .. }) {
+                                    *flag.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        for lease in held {
+                            log.release_lease(lease);
+                        }
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Leases { lost, stop, thread })
+    }
+
+    /// Exit 5 when a lease was lost (this worker stalled past its lifetime and another took
+    /// over): it must not go on making side effects.
+    fn still_held(&self) -> Result<()> {
+        match self.lost.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Gives the leases back (a clean stop: the next worker need not wait).
+    fn release(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+/// This machine's name, for the holder of a worker's lease.
+fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    if ok {
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        "unknown host".into()
+    }
 }
 
 /// Waits for new messages of the shared log, a second at a time, until some come or a

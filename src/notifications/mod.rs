@@ -256,6 +256,12 @@ impl Reactor for Notifications {
         crate::handover::is_handed_over(db, STORE)
     }
 
+    /// Its files (Maildirs) are on the host that runs it: on a JetStream ledger only a
+    /// `popug worker` runs it.
+    fn host_side_effects(&self) -> bool {
+        true
+    }
+
     fn react(
         &self,
         db: &Connection,

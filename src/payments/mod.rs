@@ -171,6 +171,12 @@ impl Reactor for Payments {
         crate::handover::is_handed_over(db, STORE)
     }
 
+    /// Its files (payout files) are on the host that runs it: on a JetStream ledger only a
+    /// `popug worker` runs it.
+    fn host_side_effects(&self) -> bool {
+        true
+    }
+
     fn flush(&self) -> Result<(), BoxError> {
         Ok(self.provider.flush()?)
     }

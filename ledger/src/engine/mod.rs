@@ -126,6 +126,15 @@ pub trait Reactor {
     fn handed_over(&self, _db: &Connection) -> Result<bool, BoxError> {
         Ok(false)
     }
+
+    /// Whether this reactor's side effects land on the host that runs it (files: a payout
+    /// file, a Maildir). On a shared log such a reactor runs only in `popug worker`s, never
+    /// in commands: a command whose reaction round loses the race undoes its events but not
+    /// its files, and another host would make the same side effect again in its own files.
+    /// Default: no (its work is its events alone).
+    fn host_side_effects(&self) -> bool {
+        false
+    }
 }
 
 /// A batch [`Reactor::retry`] delivered at last, and the event that deferred it.
@@ -590,6 +599,9 @@ impl Ledger {
             return Ok(stores.contains(&store.spec.name));
         }
         let reactor = &store.spec.reactors[ri];
+        if self.replica.is_some() && reactor.host_side_effects() {
+            return Ok(false);
+        }
         reactor
             .handed_over(&store.db)
             .map(|handed| !handed)

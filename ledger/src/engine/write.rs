@@ -79,6 +79,16 @@ impl WriteGuard<'_> {
         new_id(self.now, &mut self.rng, Some(&mut self.last_id))
     }
 
+    /// The committed events after `from` (a position this session saw, e.g. its
+    /// [`WriteGuard::head`] before an append), read from the log: this session's events and
+    /// whatever other writers of a shared log appended between them (reactions another host
+    /// made for this session's events).
+    pub fn read_from(&self, from: Position) -> Result<Vec<Event>, LedgerError> {
+        LogReader::open(&self.ledger.events, from)?
+            .map(|item| item.map(|(event, _)| event))
+            .collect()
+    }
+
     /// What this session recovered before the caller's decision.
     pub fn recovery(&self) -> &Recovery {
         &self.ledger.last_recovery

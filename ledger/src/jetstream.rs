@@ -467,6 +467,35 @@ impl SharedLog for JetStreamLog {
         Ok(info.state.last_sequence)
     }
 
+    fn last_id(&mut self) -> Result<Option<(u64, String)>, LedgerError> {
+        let stream = self.stream()?;
+        let subject = self.address.subject();
+        let found = self.request(
+            "read",
+            || {
+                let (s, subject) = (stream.clone(), subject.clone());
+                async move {
+                    match s.get_last_raw_message_by_subject(&subject).await {
+                        Ok(m) => Ok(Some(m)),
+                        Err(e) if e.kind() == jetstream::stream::LastRawMessageErrorKind::NoMessageFound => {
+                            Ok(None)
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            },
+            |_| None,
+        )?;
+        Ok(found.map(|m| {
+            let id = m
+                .headers
+                .get(async_nats::header::NATS_MESSAGE_ID)
+                .map(|v| v.as_str().to_owned())
+                .unwrap_or_default();
+            (m.sequence, id)
+        }))
+    }
+
     fn read(&mut self, after: u64, upto: u64, each: EachMessage<'_>) -> Result<(), LedgerError> {
         if upto <= after {
             return Ok(());

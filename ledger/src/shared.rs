@@ -37,6 +37,9 @@ pub trait SharedLog: Send {
     fn address(&self) -> &str;
     /// The number of the last message (0 for an empty log).
     fn last(&mut self) -> Result<u64, LedgerError>;
+    /// The last message's number and the id it was appended with (`None` for an empty
+    /// log): a replica that holds as many messages checks by the id that they end the same.
+    fn last_id(&mut self) -> Result<Option<(u64, String)>, LedgerError>;
     /// Calls `each(number, payload)` for the messages after `after` up to `upto`, in order.
     fn read(&mut self, after: u64, upto: u64, each: EachMessage<'_>) -> Result<(), LedgerError>;
     /// Appends `payload` as message `after + 1`, only if message `after` is the last one
@@ -173,7 +176,22 @@ impl Replica {
         // compare-and-set and decided again, so this only saves a round trip
         let last = match self.checked {
             Some((at, last)) if at.elapsed() < RECHECK_AFTER && last <= self.message => self.message,
-            _ => self.log.last()?,
+            _ => {
+                let found = self.log.last_id()?;
+                // as many messages as this copy: they must end with this copy's last one (a
+                // stream made again to the same length is not this copy's ledger)
+                if let Some((n, id)) = &found
+                    && *n == self.message
+                    && *id != message_id(&self.position)
+                {
+                    return Err(LedgerError::corrupt(
+                        self.position.seq,
+                        self.position.offset,
+                        Problem::Other(format!("its message {n} is not the one this host copied")),
+                    ));
+                }
+                found.map_or(0, |(n, _)| n)
+            }
         };
         self.checked = Some((std::time::Instant::now(), last));
         if last < self.message {
@@ -282,7 +300,7 @@ impl Replica {
                 .copied();
             let Some((end, after)) = fits else { break };
             let payload = &bytes[from..end];
-            let id = format!("{}:{}", after.seq, after.hash);
+            let id = message_id(&after);
             let appended = self.log.append(self.message, payload, &id).and_then(|n| {
                 crate::crash_point("shared.appended");
                 log::append_durably(&self.events, self.position.offset, payload).map(|()| n)
@@ -329,6 +347,11 @@ impl Replica {
             .map_err(|e| LedgerError::io("replace", &self.cursor_path, e.error))?;
         Ok(())
     }
+}
+
+/// The id a message is appended with (`Nats-Msg-Id`): the seq and hash of its last event.
+fn message_id(after: &Position) -> String {
+    format!("{}:{}", after.seq, after.hash)
 }
 
 fn parse_cursor(bytes: &[u8]) -> Option<(u64, Position)> {
@@ -381,7 +404,7 @@ pub fn upload(path: &Path, log: &mut dyn SharedLog) -> Result<Position, LedgerEr
         file.seek(SeekFrom::Start(from.offset))
             .and_then(|_| file.read_exact(&mut bytes))
             .map_err(|e| LedgerError::io("read", path, e))?;
-        *message = log.append(*message, &bytes, &format!("{}:{}", to.seq, to.hash))?;
+        *message = log.append(*message, &bytes, &message_id(&to))?;
         Ok(())
     };
     for item in LogReader::open(path, Position::GENESIS)? {

@@ -361,3 +361,34 @@ fn a_stream_made_again_under_a_hosts_copy_is_refused_until_the_copy_is_removed()
         ]
     );
 }
+
+#[test]
+fn a_stream_made_again_to_the_same_length_is_refused_and_never_appended_to() {
+    let Some(f) = Fixture::jetstream("same_length") else {
+        return;
+    };
+    f.deposit(0, &[("a", 1)]);
+    let Log::JetStream { address, .. } = &f.log else {
+        unreachable!()
+    };
+    let mut log = JetStreamLog::connect(address).unwrap();
+    log.delete().unwrap();
+    log.create(1).unwrap();
+    drop(Ledger::create_shared(&f.host(1), Box::new(log), subscribers(), options(None)).unwrap());
+    f.deposit(1, &[("z", 9)]);
+    // as many messages as host 0 copied, but another history: refused, and nothing appended
+    let before = std::fs::read(f.host(1).join("events.jsonl")).unwrap();
+    let err = Ledger::open_shared(
+        &f.host(0),
+        Box::new(JetStreamLog::connect(address).unwrap()),
+        subscribers(),
+        options(None),
+    )
+    .err()
+    .expect("another history of the same length is refused");
+    assert!(err.is_corruption(), "{err:?}");
+    let l = f.open(1);
+    assert_eq!(totals(&l), vec![("z".into(), 9, 9, 1, 1)]);
+    assert!(std::fs::read(f.host(1).join("events.jsonl")).unwrap() == before);
+    assert_eq!(l.verify().unwrap().events, 2);
+}

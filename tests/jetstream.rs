@@ -952,3 +952,46 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A server that restarts is waited out: a command started while it is down succeeds once
+/// it is back (within 15 s), and a worker keeps running through it.
+#[test]
+fn a_server_that_restarts_is_waited_out_by_commands_and_workers() {
+    let Some(mut cluster) = Cluster::start(1, "a_server_that_restarts") else { return };
+    let url = cluster.url("acme");
+    let h = Host::new(&url);
+    let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
+    let admin = common::login_token(h.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    h.json(&admin, &["user", "add", "w1", "--role", "worker", "--notify", "file"]);
+    h.json(&admin, &["hand-over", "notifications"]);
+    let worker = h
+        .cmd(&admin)
+        .args(["--json", "worker", "notifications"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    cluster.kill(0);
+    let create = h
+        .cmd(&admin)
+        .args(["--json", "task", "create", "while the server restarts"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    cluster.restart(0);
+    let out = create.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // the worker delivers the new task's message once the server is back
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while maildir_messages(&h.cache).len() < 2 {
+        assert!(Instant::now() < deadline, "{:?}", maildir_messages(&h.cache));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // SAFETY: kill(2) on our own child's pid
+    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
+    let out = worker.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -132,20 +132,33 @@ impl JetStreamLog {
             .map(|s| s.parse())
             .collect::<Result<_, _>>()
             .map_err(|e| shared_err("parse", &text, e))?;
-        let client = runtime
-            .block_on(async {
+        // a server restarting, or all of them: tried again for up to RETRY_BUDGET; once
+        // connected, the client reconnects on its own (each request has its own bound)
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(100);
+        let client = loop {
+            let attempt = runtime.block_on(async {
                 tokio::time::timeout(
                     REQUEST_TIMEOUT,
                     async_nats::ConnectOptions::new()
                         .connection_timeout(REQUEST_TIMEOUT)
                         .request_timeout(Some(REQUEST_TIMEOUT))
-                        .max_reconnects(Some(3))
-                        .connect(servers),
+                        .max_reconnects(None)
+                        .connect(servers.clone()),
                 )
                 .await
-            })
-            .map_err(|_| shared_err("connect to", &text, "timed out"))?
-            .map_err(|e| shared_err("connect to", &text, e))?;
+            });
+            let failed = match attempt {
+                Ok(Ok(client)) => break client,
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "timed out".to_owned(),
+            };
+            if started.elapsed() + pause > RETRY_BUDGET {
+                return Err(shared_err("connect to", &text, failed));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_secs(1));
+        };
         // the context spawns its acknowledgement task on the runtime it is made in
         let mut js = {
             let _in_runtime = runtime.enter();

@@ -310,7 +310,7 @@ fn an_unreachable_cluster_is_an_error_in_seconds_not_a_hang() {
     };
     assert!(matches!(err, LedgerError::Shared { .. }), "{err:?}");
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(15),
+        started.elapsed() < std::time::Duration::from_secs(25),
         "{:?}",
         started.elapsed()
     );

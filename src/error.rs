@@ -286,6 +286,11 @@ impl From<LedgerError> for AppError {
                 "worker_running",
                 Some("one `popug worker` per context at a time across the cluster: stop the other one first"),
             ),
+            LedgerError::UnfinishedCopy(_) => (
+                Kind::NotFound,
+                "no_ledger",
+                Some("run the `popug ledger copy` again: it starts over, and the stream opens once the copy is whole"),
+            ),
             LedgerError::SharedNotFound(_) => (
                 Kind::NotFound,
                 "no_ledger",

@@ -995,3 +995,60 @@ fn a_server_that_restarts_is_waited_out_by_commands_and_workers() {
     let out = worker.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `ledger copy` to a stream that is interrupted (a crash after its first message, debug
+/// builds) leaves a stream nothing opens as a ledger; the copy run again starts over and
+/// finishes. A copy of a ledger still being written is the ledger as it was when the copy
+/// began.
+#[test]
+fn an_interrupted_copy_never_passes_for_a_ledger_and_a_live_one_is_copied_as_it_was() {
+    let Some(cluster) = Cluster::start(1, "an_interrupted_copy") else { return };
+    let file = Ledger::init();
+    file.json(&["user", "add", "w1", "--role", "worker"]);
+    for i in 0..30 {
+        file.json(&["task", "create", &format!("before {i}")]);
+    }
+    let url = cluster.url("moved");
+    let h = Host::new(&url);
+    let out = popug()
+        .env("POPUG_LEDGER_CRASH_AT", "copy.message")
+        .env("POPUG_LEDGER", "/nonexistent")
+        .args(["ledger", "copy", file.dir.to_str().unwrap(), &url])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the crash point did not fire");
+    // the unfinished stream is no ledger: exit 4, saying why
+    let refused = run(h.cmd(&file.admin_token), &["--json", "task", "list", "--all"]);
+    assert_eq!(code(&refused), Some(4), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("did not finish"));
+    // run again: it starts over, and finishes
+    let copied = ok_json(
+        run(popug(), &["--json", "ledger", "copy", file.dir.to_str().unwrap(), &url]),
+        "the copy again",
+    );
+    let tasks = h.json(&file.admin_token, &["task", "list", "--all"]);
+    assert_eq!(tasks.as_array().unwrap().len(), 30);
+    // a copy of a ledger being written: what was there when it began, and exit 0
+    let writing = std::sync::atomic::AtomicBool::new(true);
+    let url2 = cluster.url("live");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut i = 0;
+            while writing.load(std::sync::atomic::Ordering::Relaxed) {
+                file.json(&["task", "create", &format!("during {i}")]);
+                i += 1;
+            }
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        let live = run(popug(), &["--json", "ledger", "copy", file.dir.to_str().unwrap(), &url2]);
+        writing.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert!(live.status.success(), "{}", String::from_utf8_lossy(&live.stderr));
+    });
+    let _ = copied;
+    let back = tempfile::tempdir().unwrap();
+    let dir = back.path().join("back");
+    ok_json(run(popug(), &["--json", "ledger", "copy", &url2, dir.to_str().unwrap()]), "copy back");
+    let copy = std::fs::read(dir.join("events.jsonl")).unwrap();
+    let now = std::fs::read(file.dir.join("events.jsonl")).unwrap();
+    assert!(now.starts_with(&copy), "the copy is a prefix of the ledger as it is now");
+}

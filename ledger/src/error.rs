@@ -136,6 +136,10 @@ pub enum LedgerError {
     #[error("`{key}` is held by {holder}")]
     Leased { key: String, holder: String },
 
+    /// The stream is the destination of a `ledger copy` that did not finish.
+    #[error("`{0}` is the destination of a `popug ledger copy` that did not finish")]
+    UnfinishedCopy(String),
+
     /// A shared log holds no ledger of that name.
     #[error("there is no ledger at `{0}`")]
     SharedNotFound(String),

@@ -27,6 +27,9 @@ pub const RETRY_BUDGET: Duration = Duration::from_secs(15);
 /// streams longer catch-ups.
 const DIRECT_READ_MAX: u64 = 32;
 
+/// The stream metadata key that marks the destination of an unfinished `ledger copy`.
+const COPY_MARK: &str = "popug-copy";
+
 /// How long a lease lives without being renewed ([`JetStreamLog::take_lease`]).
 pub const LEASE_TTL: Duration = Duration::from_secs(10);
 
@@ -116,6 +119,8 @@ pub struct JetStreamLog {
     /// [`SharedLog::last`] uses it instead of asking again.
     fresh_last: Option<u64>,
     consumer: Option<jetstream::consumer::PullConsumer>,
+    /// Whether a stream marked as an unfinished copy may be used (by the copy itself).
+    copying: bool,
 }
 
 impl JetStreamLog {
@@ -174,6 +179,7 @@ impl JetStreamLog {
             stream: None,
             fresh_last: None,
             consumer: None,
+            copying: false,
         })
     }
 
@@ -190,10 +196,58 @@ impl JetStreamLog {
     /// file storage, no deletes or purges, direct reads. [`LedgerError::SharedExists`] if
     /// it is there already.
     pub fn create(&mut self, replicas: usize) -> Result<(), LedgerError> {
+        self.create_with(replicas, Default::default())
+    }
+
+    /// [`JetStreamLog::create`] marked as the destination of a `ledger copy` not finished
+    /// yet: nothing opens it until [`JetStreamLog::finish_copy`] removes the mark, so a copy
+    /// that was interrupted never passes for a (shorter) ledger.
+    pub fn create_for_copy(&mut self, replicas: usize) -> Result<(), LedgerError> {
+        self.create_with(
+            replicas,
+            [(COPY_MARK.to_owned(), "unfinished".to_owned())].into(),
+        )
+    }
+
+    /// Removes the mark of an unfinished copy (the copy is whole and checked).
+    pub fn finish_copy(&mut self) -> Result<(), LedgerError> {
+        let mut config = self.stream()?.cached_info().config.clone();
+        config.metadata.remove(COPY_MARK);
+        let js = self.js.clone();
+        self.request(
+            "finish the copy to",
+            || {
+                let (js, config) = (js.clone(), config.clone());
+                async move { js.update_stream(config).await }
+            },
+            |_| None,
+        )?;
+        self.stream = None;
+        Ok(())
+    }
+
+    /// Lets this connection use a stream marked as an unfinished copy (`ledger copy`, which
+    /// makes it, fills it, checks it and removes the mark).
+    pub fn for_copy(mut self) -> JetStreamLog {
+        self.copying = true;
+        self
+    }
+
+    /// Whether the stream is the destination of a `ledger copy` that did not finish.
+    pub fn is_unfinished_copy(&mut self) -> Result<bool, LedgerError> {
+        Ok(self.stream()?.cached_info().config.metadata.contains_key(COPY_MARK))
+    }
+
+    fn create_with(
+        &mut self,
+        replicas: usize,
+        metadata: std::collections::HashMap<String, String>,
+    ) -> Result<(), LedgerError> {
         if self.exists()? {
             return Err(LedgerError::SharedExists(self.text.clone()));
         }
         let config = stream::Config {
+            metadata,
             name: self.address.name.clone(),
             subjects: vec![self.address.subject()],
             storage: stream::StorageType::File,
@@ -206,6 +260,7 @@ impl JetStreamLog {
         };
         let js = self.js.clone();
         let created = self.block("create", async move { js.create_stream(config).await })?;
+        self.fresh_last = Some(0);
         self.stream = Some(created);
         Ok(())
     }
@@ -381,6 +436,7 @@ impl JetStreamLog {
         let name = self.address.name.clone();
         self.block("delete", async move { js.delete_stream(name).await })?;
         self.stream = None;
+        self.fresh_last = None;
         Ok(())
     }
 
@@ -404,6 +460,9 @@ impl JetStreamLog {
                 .then(|| LedgerError::SharedNotFound(text.clone()))
             },
         )?;
+        if !self.copying && stream.cached_info().config.metadata.contains_key(COPY_MARK) {
+            return Err(LedgerError::UnfinishedCopy(self.text.clone()));
+        }
         self.fresh_last = Some(stream.cached_info().state.last_sequence);
         self.stream = Some(stream.clone());
         Ok(stream)

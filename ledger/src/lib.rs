@@ -21,7 +21,9 @@ pub mod shared;
 /// `append.torn` (half of a batch written and synced), `append.durable` (batch synced, SQLite
 /// not committed), `react` (reactions decided, nothing appended), `react.durable` (reaction
 /// batch synced, SQLite not committed), `retry` and `retry.durable` (the same for deferred
-/// deliveries made at last).
+/// deliveries made at last), `shared.appended` (a shared log took the append, this host's
+/// replica does not have it yet), `copy.message` (a `ledger copy` to a shared log stored a
+/// message, more are to come).
 pub fn crash_point(point: &str) {
     #[cfg(debug_assertions)]
     {

@@ -383,12 +383,20 @@ fn truncate(path: &Path, len: u64) -> Result<(), LedgerError> {
         .map_err(|e| LedgerError::io("truncate", path, e))
 }
 
-/// Appends every committed batch of the file log at `path` to `log`, which must be empty
-/// ([`LedgerError::SharedExists`] if not), in as few messages as its payload limit allows,
-/// each cut at the end of a batch and appended with compare-and-set. Every line's hash and
-/// the chain are checked on the way (a damaged log is [`LedgerError::Corrupt`], with
-/// nothing appended after the damage). Returns the position after the last batch.
-pub fn upload(path: &Path, log: &mut dyn SharedLog) -> Result<Position, LedgerError> {
+/// Appends the committed batches of the file log at `path` up to `upto` (a batch's end: the
+/// end of the log when the copy began, so that a log still being written is copied as it
+/// was) to `log`, which must be empty ([`LedgerError::SharedExists`] if not), in as few
+/// messages as its payload limit allows, each cut at the end of a batch and appended with
+/// compare-and-set. Every line's hash and the chain are checked on the way (a damaged log
+/// is [`LedgerError::Corrupt`], with nothing appended after the damage). `between` runs
+/// before each message (an interruption stops the copy there). Returns the position after
+/// the last batch.
+pub fn upload(
+    path: &Path,
+    log: &mut dyn SharedLog,
+    upto: Position,
+    between: &mut dyn FnMut() -> Result<(), LedgerError>,
+) -> Result<Position, LedgerError> {
     if log.last()? != 0 {
         return Err(LedgerError::SharedExists(log.address().to_owned()));
     }
@@ -400,14 +408,16 @@ pub fn upload(path: &Path, log: &mut dyn SharedLog) -> Result<Position, LedgerEr
     let mut end = Position::GENESIS;
     let mut send = |from: Position, to: Position, message: &mut u64| -> Result<(), LedgerError> {
         use std::io::{Read, Seek, SeekFrom};
+        between()?;
         let mut bytes = vec![0u8; (to.offset - from.offset) as usize];
         file.seek(SeekFrom::Start(from.offset))
             .and_then(|_| file.read_exact(&mut bytes))
             .map_err(|e| LedgerError::io("read", path, e))?;
         *message = log.append(*message, &bytes, &message_id(&to))?;
+        crate::crash_point("copy.message");
         Ok(())
     };
-    for item in LogReader::open(path, Position::GENESIS)? {
+    for item in LogReader::open(path, Position::GENESIS)?.stop_after(upto.seq) {
         let (event, offset) = item?;
         if event.seq != event.batch_end {
             continue;

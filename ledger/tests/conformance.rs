@@ -260,11 +260,15 @@ fn a_ledger_copied_to_jetstream_and_back_is_the_same_bytes() {
     let address = Address::parse(&cluster.url("copied")).unwrap();
     let mut log = JetStreamLog::connect(&address).unwrap();
     log.create(1).unwrap();
-    let end = popug_ledger::shared::upload(&dir.join("events.jsonl"), &mut log).unwrap();
+    let whole = popug_ledger::Position {
+        seq: u64::MAX,
+        ..popug_ledger::Position::GENESIS
+    };
+    let end = popug_ledger::shared::upload(&dir.join("events.jsonl"), &mut log, whole, &mut || Ok(())).unwrap();
     assert_eq!(end.seq, 600);
     // an upload to a stream that holds something is refused
     assert!(matches!(
-        popug_ledger::shared::upload(&dir.join("events.jsonl"), &mut log),
+        popug_ledger::shared::upload(&dir.join("events.jsonl"), &mut log, whole, &mut || Ok(())),
         Err(LedgerError::SharedExists(_))
     ));
     let back = tmp.path().join("back");

@@ -62,6 +62,8 @@ fn copy(out: &mut Out, args: CopyArgs) -> Result<()> {
     if args.replicas.is_some() && matches!(dst, Place::Dir(_)) {
         return Err(AppError::usage("--replicas is for a nats:// destination"));
     }
+    // Ctrl-C or SIGTERM stops the copy between two messages, and nothing is left behind
+    let interrupt = popug_ledger::Interrupt::catch();
     // the source, whole and checked, as a file log: a directory's own, or a download of the
     // stream into a temporary directory
     let staged = tempfile::Builder::new().prefix("popug-copy-").tempdir()?;
@@ -87,24 +89,37 @@ fn copy(out: &mut Out, args: CopyArgs) -> Result<()> {
         Place::Dir(dir) => {
             let made = new_ledger_dir(dir)?;
             let result = write_file_log(&source_log, source_end, &dir.join(popug_ledger::EVENTS_FILE))
-                .and_then(|()| check(&dir.join(popug_ledger::EVENTS_FILE)));
+                .and_then(|()| check(&dir.join(popug_ledger::EVENTS_FILE)))
+                .and_then(|end| interrupt.check().map(|()| end).map_err(Into::into));
             if result.is_err() {
                 undo_dir(dir, made);
             }
             result?
         }
         Place::Nats(address) => {
-            let mut log = JetStreamLog::connect(address)?;
-            log.create(usize::from(args.replicas.unwrap_or(1)))?;
-            let result = shared::upload(&source_log, &mut log)
+            let mut log = JetStreamLog::connect(address)?.for_copy();
+            // a copy there that was interrupted is this command's own leftover: it starts over
+            if log.exists()? && log.is_unfinished_copy()? {
+                eprintln!("note: {address} holds an unfinished copy; it is made again");
+                log.delete()?;
+            }
+            // marked unfinished until it is whole and checked: nothing opens it before
+            log.create_for_copy(usize::from(args.replicas.unwrap_or(1)))?;
+            let result = shared::upload(&source_log, &mut log, source_end, &mut || interrupt.check())
                 .map_err(AppError::from)
                 .and_then(|_| {
                     // read back what the cluster holds, checked again
                     let back = tempfile::Builder::new().prefix("popug-copy-").tempdir()?;
                     Ok(shared::download(
-                        Box::new(JetStreamLog::connect(address)?),
+                        Box::new(JetStreamLog::connect(address)?.for_copy()),
                         back.path(),
                     )?)
+                })
+                .and_then(|end| {
+                    if (end.seq, end.hash) == (source_end.seq, source_end.hash) {
+                        log.finish_copy()?;
+                    }
+                    Ok(end)
                 });
             if result.is_err() {
                 // the stream is this command's own: nothing is left half-copied

@@ -243,7 +243,10 @@ fn cache_dir(address: &Address) -> Result<PathBuf> {
 
 /// How long a command on a shared log keeps deciding again after losing the race to append
 /// (nothing of it written each time) before it is exit 5 `conflict` (CLI.md).
-pub const CONFLICT_BUDGET: std::time::Duration = popug_ledger::SHARED_BUDGET;
+/// Longer than a write session's own budget for its reactions
+/// ([`popug_ledger::SHARED_BUDGET`]), which one attempt may spend whole while a node
+/// restarts and every writer retries.
+pub const CONFLICT_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Runs a command (`f`) once; on a JetStream ledger, again after each lost race to append
 /// (it wrote nothing, and runs again on the new head), with jittered back-off, for at most

@@ -286,10 +286,19 @@ impl From<LedgerError> for AppError {
                 "worker_running",
                 Some("one `popug worker` per context at a time across the cluster: stop the other one first"),
             ),
+            LedgerError::Diverged { .. } => (
+                Kind::Damaged,
+                "ledger_damaged",
+                Some(
+                    "nothing was written; the message names the copy to remove if the stream was made again on purpose",
+                ),
+            ),
             LedgerError::UnfinishedCopy(_) => (
                 Kind::NotFound,
                 "no_ledger",
-                Some("run the `popug ledger copy` again: it starts over, and the stream opens once the copy is whole"),
+                Some(
+                    "run the `popug ledger copy` again: it starts over, and the stream opens once the copy is whole",
+                ),
             ),
             LedgerError::SharedNotFound(_) => (
                 Kind::NotFound,

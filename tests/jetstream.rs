@@ -957,12 +957,17 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
 /// it is back (within 15 s), and a worker keeps running through it.
 #[test]
 fn a_server_that_restarts_is_waited_out_by_commands_and_workers() {
-    let Some(mut cluster) = Cluster::start(1, "a_server_that_restarts") else { return };
+    let Some(mut cluster) = Cluster::start(1, "a_server_that_restarts") else {
+        return;
+    };
     let url = cluster.url("acme");
     let h = Host::new(&url);
     let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
     let admin = common::login_token(h.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
-    h.json(&admin, &["user", "add", "w1", "--role", "worker", "--notify", "file"]);
+    h.json(
+        &admin,
+        &["user", "add", "w1", "--role", "worker", "--notify", "file"],
+    );
     h.json(&admin, &["hand-over", "notifications"]);
     let worker = h
         .cmd(&admin)
@@ -1002,7 +1007,9 @@ fn a_server_that_restarts_is_waited_out_by_commands_and_workers() {
 /// began.
 #[test]
 fn an_interrupted_copy_never_passes_for_a_ledger_and_a_live_one_is_copied_as_it_was() {
-    let Some(cluster) = Cluster::start(1, "an_interrupted_copy") else { return };
+    let Some(cluster) = Cluster::start(1, "an_interrupted_copy") else {
+        return;
+    };
     let file = Ledger::init();
     file.json(&["user", "add", "w1", "--role", "worker"]);
     for i in 0..30 {
@@ -1019,11 +1026,19 @@ fn an_interrupted_copy_never_passes_for_a_ledger_and_a_live_one_is_copied_as_it_
     assert!(!out.status.success(), "the crash point did not fire");
     // the unfinished stream is no ledger: exit 4, saying why
     let refused = run(h.cmd(&file.admin_token), &["--json", "task", "list", "--all"]);
-    assert_eq!(code(&refused), Some(4), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert_eq!(
+        code(&refused),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     assert!(String::from_utf8_lossy(&refused.stderr).contains("did not finish"));
     // run again: it starts over, and finishes
     let copied = ok_json(
-        run(popug(), &["--json", "ledger", "copy", file.dir.to_str().unwrap(), &url]),
+        run(
+            popug(),
+            &["--json", "ledger", "copy", file.dir.to_str().unwrap(), &url],
+        ),
         "the copy again",
     );
     let tasks = h.json(&file.admin_token, &["task", "list", "--all"]);
@@ -1040,15 +1055,92 @@ fn an_interrupted_copy_never_passes_for_a_ledger_and_a_live_one_is_copied_as_it_
             }
         });
         std::thread::sleep(Duration::from_millis(200));
-        let live = run(popug(), &["--json", "ledger", "copy", file.dir.to_str().unwrap(), &url2]);
+        let live = run(
+            popug(),
+            &["--json", "ledger", "copy", file.dir.to_str().unwrap(), &url2],
+        );
         writing.store(false, std::sync::atomic::Ordering::Relaxed);
         assert!(live.status.success(), "{}", String::from_utf8_lossy(&live.stderr));
     });
     let _ = copied;
     let back = tempfile::tempdir().unwrap();
     let dir = back.path().join("back");
-    ok_json(run(popug(), &["--json", "ledger", "copy", &url2, dir.to_str().unwrap()]), "copy back");
+    ok_json(
+        run(
+            popug(),
+            &["--json", "ledger", "copy", &url2, dir.to_str().unwrap()],
+        ),
+        "copy back",
+    );
     let copy = std::fs::read(dir.join("events.jsonl")).unwrap();
     let now = std::fs::read(file.dir.join("events.jsonl")).unwrap();
-    assert!(now.starts_with(&copy), "the copy is a prefix of the ledger as it is now");
+    assert!(
+        now.starts_with(&copy),
+        "the copy is a prefix of the ledger as it is now"
+    );
+}
+
+/// A byte flipped in a host's copy of the log is that host's damage, not the ledger's:
+/// `verify` and `rebuild` copy it again from the stream and pass.
+#[test]
+fn verify_and_rebuild_copy_a_damaged_host_copy_again() {
+    let Some(cluster) = Cluster::start(1, "verify_and_rebuild_copy_a_damaged_host_copy") else {
+        return;
+    };
+    let url = cluster.url("acme");
+    let h = Host::new(&url);
+    let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
+    let admin = common::login_token(h.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    h.json(&admin, &["user", "add", "w1", "--role", "worker"]);
+    for i in 0..3 {
+        h.json(&admin, &["task", "create", &format!("t{i}")]);
+    }
+    let copy = walk(&h.cache)
+        .into_iter()
+        .find(|p| p.ends_with("events.jsonl"))
+        .unwrap();
+    let good = std::fs::read(&copy).unwrap();
+    let flip = |at: usize| {
+        let mut b = good.clone();
+        b[at] ^= 0x01;
+        std::fs::write(&copy, b).unwrap();
+    };
+    flip(100);
+    let verify = run(h.cmd(&admin), &["verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verify.stderr).contains("copying it again"));
+    assert!(std::fs::read(&copy).unwrap() == good);
+    flip(200);
+    let rebuild = run(h.cmd(&admin), &["rebuild"]);
+    assert!(
+        rebuild.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rebuild.stderr)
+    );
+    let now = std::fs::read(&copy).unwrap();
+    assert!(
+        now.starts_with(&good),
+        "{} vs {} bytes; first difference at {:?}; rebuild said {}",
+        now.len(),
+        good.len(),
+        now.iter().zip(&good).position(|(a, b)| a != b),
+        String::from_utf8_lossy(&rebuild.stderr)
+    );
+    assert_eq!(
+        h.json(&admin, &["task", "list", "--all"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let verify = run(h.cmd(&admin), &["verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
 }

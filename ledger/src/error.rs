@@ -136,6 +136,16 @@ pub enum LedgerError {
     #[error("`{key}` is held by {holder}")]
     Leased { key: String, holder: String },
 
+    /// The shared log does not continue this host's copy of it: it was deleted and made
+    /// again, or rewritten. Never taken silently; `copy` is the directory to remove if that
+    /// is known and wanted.
+    #[error("{detail}: the shared log `{address}` does not continue this host's copy of it (it was deleted and made again, or rewritten); if that is known and wanted, remove `{}` and this host copies the stream anew", copy.display())]
+    Diverged {
+        address: String,
+        copy: PathBuf,
+        detail: String,
+    },
+
     /// The stream is the destination of a `ledger copy` that did not finish.
     #[error("`{0}` is the destination of a `popug ledger copy` that did not finish")]
     UnfinishedCopy(String),
@@ -164,7 +174,7 @@ impl LedgerError {
 
     /// True when the ledger itself is damaged (as opposed to a failure around it).
     pub fn is_corruption(&self) -> bool {
-        matches!(self, LedgerError::Corrupt { .. })
+        matches!(self, LedgerError::Corrupt { .. } | LedgerError::Diverged { .. })
     }
 
     /// True when a shared log refused an append because another writer came first, here

@@ -203,10 +203,7 @@ impl JetStreamLog {
     /// yet: nothing opens it until [`JetStreamLog::finish_copy`] removes the mark, so a copy
     /// that was interrupted never passes for a (shorter) ledger.
     pub fn create_for_copy(&mut self, replicas: usize) -> Result<(), LedgerError> {
-        self.create_with(
-            replicas,
-            [(COPY_MARK.to_owned(), "unfinished".to_owned())].into(),
-        )
+        self.create_with(replicas, [(COPY_MARK.to_owned(), "unfinished".to_owned())].into())
     }
 
     /// Removes the mark of an unfinished copy (the copy is whole and checked).
@@ -235,7 +232,12 @@ impl JetStreamLog {
 
     /// Whether the stream is the destination of a `ledger copy` that did not finish.
     pub fn is_unfinished_copy(&mut self) -> Result<bool, LedgerError> {
-        Ok(self.stream()?.cached_info().config.metadata.contains_key(COPY_MARK))
+        Ok(self
+            .stream()?
+            .cached_info()
+            .config
+            .metadata
+            .contains_key(COPY_MARK))
     }
 
     fn create_with(

@@ -153,19 +153,13 @@ impl Replica {
             // rewritten. A history that changed under a copy is never taken silently (a file
             // ledger refuses a rewritten log the same way); the operator who knows why
             // removes the copy
-            Err(LedgerError::Corrupt {
-                line,
-                offset,
-                problem,
-            }) if self.message > 0 => Err(LedgerError::Corrupt {
-                line,
-                offset,
-                problem: Problem::Other(format!(
-                    "{problem}: the shared log `{}` does not continue this host's copy of it (it was deleted and made again, or rewritten); if that is known and wanted, remove `{}` and this host copies the stream anew",
-                    self.log.address(),
-                    self.events.parent().unwrap_or(Path::new(".")).display()
-                )),
-            }),
+            Err(LedgerError::Corrupt { line, problem, .. }) if self.message > 0 => {
+                Err(LedgerError::Diverged {
+                    address: self.log.address().to_owned(),
+                    copy: self.events.parent().unwrap_or(Path::new(".")).to_owned(),
+                    detail: format!("at line {line}: {problem}"),
+                })
+            }
             result => result,
         }
     }

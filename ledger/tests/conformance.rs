@@ -264,7 +264,8 @@ fn a_ledger_copied_to_jetstream_and_back_is_the_same_bytes() {
         seq: u64::MAX,
         ..popug_ledger::Position::GENESIS
     };
-    let end = popug_ledger::shared::upload(&dir.join("events.jsonl"), &mut log, whole, &mut || Ok(())).unwrap();
+    let end =
+        popug_ledger::shared::upload(&dir.join("events.jsonl"), &mut log, whole, &mut || Ok(())).unwrap();
     assert_eq!(end.seq, 600);
     // an upload to a stream that holds something is refused
     assert!(matches!(
@@ -395,4 +396,34 @@ fn a_stream_made_again_to_the_same_length_is_refused_and_never_appended_to() {
     assert_eq!(totals(&l), vec![("z".into(), 9, 9, 1, 1)]);
     assert!(std::fs::read(f.host(1).join("events.jsonl")).unwrap() == before);
     assert_eq!(l.verify().unwrap().events, 2);
+}
+
+#[test]
+fn a_byte_flipped_in_a_hosts_copy_is_copied_again_from_the_stream() {
+    let Some(f) = Fixture::jetstream("flipped_byte") else {
+        return;
+    };
+    for i in 0..5 {
+        f.deposit(i % 2, &[("a", i as i64 + 1)]);
+    }
+    drop(f.open(0));
+    drop(f.open(1));
+    let copy = f.host(0).join("events.jsonl");
+    let good = std::fs::read(f.host(1).join("events.jsonl")).unwrap();
+    let mut bytes = std::fs::read(&copy).unwrap();
+    // inside the second line's payload, well before the cursor
+    let at = bytes.iter().position(|&b| b == b'\n').unwrap() + 40;
+    bytes[at] ^= 0x01;
+    std::fs::write(&copy, &bytes).unwrap();
+    // verify finds it (every line is hashed), and the copy is made again from the stream
+    let mut l = f.open(0);
+    assert!(l.verify().unwrap_err().is_corruption());
+    l.recopy().unwrap();
+    assert!(
+        std::fs::read(&copy).unwrap() == good,
+        "the copy is the stream's bytes again"
+    );
+    assert_eq!(l.verify().unwrap().events, 10);
+    f.deposit(0, &[("a", 100)]);
+    assert_eq!(totals(&f.open(0)), vec![("a".into(), 115, 115, 6, 6)]);
 }

@@ -18,15 +18,35 @@ pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
     let started = Instant::now();
     let bar = out.progress_bar("rebuilding");
     let b = bar.clone();
-    let rebuilt = Ledger::rebuild_at_with_progress(
-        &env.ledger_dir,
-        subscribers(&env.ledger_dir),
-        env.options()?,
-        move |done, total| {
+    let rebuild = |b: indicatif::ProgressBar| -> Result<_> {
+        let progress = move |done, total| {
             b.set_length(total);
             b.set_position(done);
-        },
-    );
+        };
+        // a JetStream ledger: its own ledger, whose reactions go to the stream, never a
+        // file ledger over this host's copy (that would append to the copy alone)
+        if env.shared.is_some() {
+            let mut ledger = env.open_unchecked()?;
+            ledger.set_options(env.options()?);
+            ledger.set_progress(progress);
+            let report = ledger.rebuild();
+            return Ok(report.map(|r| (ledger, r)));
+        }
+        Ok(Ledger::rebuild_at_with_progress(
+            &env.ledger_dir,
+            subscribers(&env.ledger_dir),
+            env.options()?,
+            progress,
+        ))
+    };
+    let mut rebuilt = rebuild(b.clone())?;
+    // a JetStream ledger: a damaged line in this host's copy is this host's damage: the copy
+    // is made again from the stream, and the stores built from that
+    if env.shared.is_some() && matches!(rebuilt, Err(popug_ledger::LedgerError::Corrupt { .. })) {
+        eprintln!("note: this host's copy of the shared log is damaged; copying it again from the stream");
+        env.open_unchecked()?.recopy()?;
+        rebuilt = rebuild(b)?;
+    }
     bar.finish_and_clear();
     let (_, report) = rebuilt?;
     let elapsed = started.elapsed();

@@ -624,6 +624,18 @@ impl Ledger {
         Ok(())
     }
 
+    /// Copies this host's replica of a shared log again from the stream, whole (a damaged
+    /// copy: `verify` or `rebuild` found a line that does not check). Nothing to do for a
+    /// file ledger.
+    pub fn recopy(&mut self) -> Result<(), LedgerError> {
+        if let Some(r) = &mut self.replica {
+            let _lock = lock_writers(&self.dir)?;
+            r.reset()?;
+            r.sync()?;
+        }
+        Ok(())
+    }
+
     /// Syncs the replica of a shared log (under the writer lock, which the caller holds).
     fn sync_replica(&mut self) -> Result<(), LedgerError> {
         if let Some(r) = &mut self.replica {
@@ -771,6 +783,35 @@ impl Ledger {
     /// [`Ledger::write`] for a command's `clock`, or for the engine's own recovery (`None`:
     /// the options' clock, never behind the last event).
     fn write_as(&mut self, clock: Option<Clock>) -> Result<WriteGuard<'_>, LedgerError> {
+        let (lock, now, rng) = match self.prepare_session(clock) {
+            // this host's copy of a shared log is damaged (a disk, an edit): it is derived,
+            // so it is copied again from the stream, once. A stream whose history changed
+            // is still refused: the stores' checkpoints then name lines the new copy lacks
+            Err(e @ LedgerError::Corrupt { .. }) if self.replica.is_some() => {
+                eprintln!("note: this host's copy of the shared log is damaged ({e}); copying it again");
+                {
+                    let _lock = lock_writers(&self.dir)?;
+                    self.replica.as_mut().expect("shared").reset()?;
+                }
+                self.prepare_session(clock)?
+            }
+            result => result?,
+        };
+        let mut guard = WriteGuard::new(self, lock, now, rng);
+        match guard.in_transaction(|g| g.run_reactions()) {
+            Err(e) if e.is_conflict() => guard.settle_shared(false)?,
+            result => result?,
+        }
+        Ok(guard)
+    }
+
+    /// The first part of a write session: the lock, a shared log's replica synced, stores
+    /// rebuilt or caught up, a torn tail moved aside; then the session's instant and random
+    /// source.
+    fn prepare_session(
+        &mut self,
+        clock: Option<Clock>,
+    ) -> Result<(File, DateTime<Utc>, StdRng), LedgerError> {
         let lock = lock_writers(&self.dir)?;
         self.sync_replica()?;
         let mut recovery = Recovery::default();
@@ -803,12 +844,7 @@ impl Ledger {
             torn_moved_to: recovery.torn_moved_to.clone(),
             ..recovery
         };
-        let mut guard = WriteGuard::new(self, lock, now, rng);
-        match guard.in_transaction(|g| g.run_reactions()) {
-            Err(e) if e.is_conflict() => guard.settle_shared(false)?,
-            result => result?,
-        }
-        Ok(guard)
+        Ok((lock, now, rng))
     }
 
     /// The random source of a write session after `tail`: from the seed and the last

@@ -54,12 +54,17 @@ impl Ledger {
     }
 
     fn rebuild_with(&mut self, lock: File) -> Result<RebuildReport, LedgerError> {
+        // a shared log: rebuilt from the stream as it is now
+        self.sync_replica()?;
         let all: Vec<usize> = (0..self.stores.len()).collect();
         let report = self.rebuild_locked(&all)?;
         let rng = self.session_rng(&report.last);
         let now = self.opts.clock.resolve_at_least(report.last.at);
         let mut guard = WriteGuard::new(self, lock, now, rng);
-        guard.in_transaction(|g| g.run_reactions())?;
+        match guard.in_transaction(|g| g.run_reactions()) {
+            Err(e) if e.is_conflict() => guard.settle_shared(false)?,
+            result => result?,
+        }
         Ok(report)
     }
 

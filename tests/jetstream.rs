@@ -373,6 +373,8 @@ fn refusals_on_a_jetstream_ledger_write_nothing() {
     for (ledger, args) in [
         ("nats://127.0.0.1:4222", vec!["init"]),
         ("nats://127.0.0.1:4222/a.b", vec!["init"]),
+        ("tls://127.0.0.1:4222/acme", vec!["init"]),
+        ("nats://admin:s3cret@127.0.0.1:4222/acme", vec!["init"]),
         ("/tmp/never-made-by-popug-tests", vec!["init", "--replicas", "3"]),
     ] {
         let out = popug()

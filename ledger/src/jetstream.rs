@@ -51,16 +51,24 @@ pub struct Address {
 }
 
 impl Address {
-    /// Whether `s` names a JetStream ledger rather than a directory.
+    /// Whether `s` names a JetStream ledger rather than a directory: any `scheme://` does
+    /// (a scheme other than nats:// is then refused by [`Address::parse`], never taken for a
+    /// directory name).
     pub fn is_nats(s: &str) -> bool {
-        s.starts_with("nats://")
+        s.split_once("://")
+            .is_some_and(|(scheme, _)| !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphabetic()))
     }
 
     /// Parses `nats://HOST:PORT[,HOST:PORT…]/NAME`.
     pub fn parse(s: &str) -> Result<Address, String> {
-        let rest = s
-            .strip_prefix("nats://")
+        let (scheme, rest) = s
+            .split_once("://")
             .ok_or_else(|| format!("`{s}` does not start with nats://"))?;
+        if !scheme.eq_ignore_ascii_case("nats") {
+            return Err(format!(
+                "`{scheme}://` is not a ledger address: a JetStream ledger is nats://HOST:PORT/NAME (TLS and credentials are not supported yet)"
+            ));
+        }
         let (hosts, name) = rest
             .split_once('/')
             .ok_or_else(|| format!("`{s}` names no ledger: add /NAME after the servers"))?;
@@ -77,6 +85,12 @@ impl Address {
         let mut servers = Vec::new();
         for h in hosts.split(',') {
             let h = h.trim().trim_start_matches("nats://");
+            if h.contains('@') {
+                return Err(
+                    "the address holds credentials (user@ or user:password@): they would be shown in every message; credentials are not supported yet"
+                        .to_owned(),
+                );
+            }
             let ok = h
                 .rsplit_once(':')
                 .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
@@ -740,9 +754,20 @@ mod tests {
             "nats://h:0/x",
             "nats://h:4222/a.b",
             "nats://:4222/x",
+            "nats://user:secret@h:4222/x",
+            "tls://h:4222/x",
             "/tmp/x",
         ] {
             assert!(Address::parse(bad).is_err(), "{bad}");
         }
+        assert!(Address::is_nats("tls://h:4222/x") && Address::is_nats("NATS://h:1/x"));
+        assert!(!Address::is_nats("/tmp/x") && !Address::is_nats("./a://b"));
+        assert_eq!(
+            Address::parse("NATS://h:1/x").unwrap().to_string(),
+            "nats://h:1/x"
+        );
+        // an error never repeats a secret
+        let e = Address::parse("nats://user:secret@h:4222/x").unwrap_err();
+        assert!(e.contains("credentials") && !e.contains("secret"), "{e}");
     }
 }

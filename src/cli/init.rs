@@ -84,6 +84,9 @@ pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
                 Kind::Conflict,
                 "ledger_exists",
                 format!("a ledger already exists at `{}`", env.address()),
+            )
+            .hint(
+                "another host's init made it first; sign in there, or choose another name after the servers",
             ));
         }
         r => r?,

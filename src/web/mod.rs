@@ -228,7 +228,7 @@ pub(crate) fn date_param(
 
 /// The HTTP status of a command's exit code (CLI.md): 2→400; 3→401 when no valid
 /// credential came with the request, else 403; 4→404; 5→409; 6 and 1→500; a throttled
-/// sign-in 429; too many live streams 503.
+/// sign-in 429; too many live streams, or a JetStream cluster out of reach, 503.
 pub fn status_of(e: &AppError) -> StatusCode {
     match e.kind {
         Kind::Usage => StatusCode::BAD_REQUEST,
@@ -239,7 +239,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         Kind::Denied => StatusCode::FORBIDDEN,
         Kind::NotFound => StatusCode::NOT_FOUND,
         Kind::Conflict => StatusCode::CONFLICT,
-        Kind::Failure if e.code == "busy" => StatusCode::SERVICE_UNAVAILABLE,
+        Kind::Failure if matches!(e.code, "busy" | "ledger_unavailable") => StatusCode::SERVICE_UNAVAILABLE,
         Kind::Damaged | Kind::Failure => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -305,7 +305,7 @@ fn an_unreachable_cluster_is_an_error_in_seconds_not_a_hang() {
     let err = match JetStreamLog::connect(&address) {
         Err(e) => e,
         Ok(log) => Ledger::open_shared(
-            &Path::new("/nonexistent-never-made"),
+            Path::new("/nonexistent-never-made"),
             Box::new(log),
             subscribers(),
             options(None),

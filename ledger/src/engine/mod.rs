@@ -310,27 +310,7 @@ impl OpenStore {
     /// Any other failure (a full disk, no permission) is an error: only a store that SQLite
     /// itself calls damaged is replaced.
     pub(super) fn open(spec: Store, path: PathBuf) -> Result<OpenStore, LedgerError> {
-        let damaged = |e: &rusqlite::Error| {
-            matches!(
-                e.sqlite_error_code(),
-                Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
-            )
-        };
-        let opened = if path.exists() {
-            match open_live(&path) {
-                Ok(db) => {
-                    match db.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
-                        Ok(_) => Some(db),
-                        Err(e) if damaged(&e) => None,
-                        Err(e) => return Err(db_err(&path, e)),
-                    }
-                }
-                Err(LedgerError::Db { ref source, .. }) if damaged(source) => None,
-                Err(e) => return Err(e),
-            }
-        } else {
-            None
-        };
+        let opened = open_readable(&path)?;
         let (db, placeholder) = match opened {
             Some(db) => (db, false),
             None => (Connection::open_in_memory().map_err(|e| db_err(&path, e))?, true),
@@ -343,14 +323,45 @@ impl OpenStore {
         })
     }
 
-    /// Replaces a placeholder with a new, empty file (under the writer lock).
+    /// Replaces a placeholder with a new, empty file (under the writer lock); or with the
+    /// store another process made since this one opened the placeholder (the first commands
+    /// on a new host, at once: removing it would pull it from under them).
     pub(super) fn materialize(&mut self) -> Result<(), LedgerError> {
         if self.placeholder {
+            if let Some(db) = open_readable(&self.path)? {
+                self.db = db;
+                self.placeholder = false;
+                return Ok(());
+            }
             remove_db_files(&self.path)?;
             self.db = open_live(&self.path)?;
             self.placeholder = false;
         }
         Ok(())
+    }
+}
+
+/// Opens the store file at `path` when it is there and SQLite can read it; `None` when it
+/// is missing or SQLite calls it damaged (not a database, corrupt). Any other failure (a
+/// full disk, no permission) is an error.
+fn open_readable(path: &Path) -> Result<Option<Connection>, LedgerError> {
+    let damaged = |e: &rusqlite::Error| {
+        matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+        )
+    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    match open_live(path) {
+        Ok(db) => match db.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+            Ok(_) => Ok(Some(db)),
+            Err(e) if damaged(&e) => Ok(None),
+            Err(e) => Err(db_err(path, e)),
+        },
+        Err(LedgerError::Db { ref source, .. }) if damaged(source) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

@@ -51,6 +51,12 @@ impl Host {
     }
 }
 
+/// `popug init` on a new JetStream ledger from `h`; the admin's session token.
+fn init_on(h: &Host) -> String {
+    let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
+    common::login_token(h.cmd(""), "admin", init["admin"]["password"].as_str().unwrap())
+}
+
 fn run(mut c: Command, args: &[&str]) -> Output {
     c.args(args).output().unwrap()
 }
@@ -424,8 +430,7 @@ fn a_host_that_loses_its_cache_fetches_it_again() {
     };
     let url = cluster.url("acme");
     let h = Host::new(&url);
-    let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
-    let admin = common::login_token(h.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    let admin = init_on(&h);
     h.json(&admin, &["user", "add", "w1", "--role", "worker"]);
     h.json(&admin, &["task", "create", "one"]);
     let balances = h.json(&admin, &["balance", "--all"]);
@@ -468,8 +473,7 @@ fn notifications_handed_to_a_worker_on_the_mail_host_are_delivered_once_through_
     };
     let url = cluster.url("acme");
     let (app, mail) = (Host::new(&url), Host::new(&url));
-    let init = ok_json(run(app.cmd(""), &["--json", "init"]), "init");
-    let admin = common::login_token(app.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    let admin = init_on(&app);
     // an API token of an admin, as a service runs with
     let token = app.json(&admin, &["token", "create", "--name", "mail-worker"]);
     let worker_token = token["token"].as_str().unwrap().to_owned();
@@ -609,8 +613,7 @@ fn two_web_servers_on_one_jetstream_ledger_lose_and_double_nothing() {
     };
     let url = cluster.url("acme");
     let (a, b) = (Host::new(&url), Host::new(&url));
-    let init = ok_json(run(a.cmd(""), &["--json", "init"]), "init");
-    let admin = common::login_token(a.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    let admin = init_on(&a);
     a.json(&admin, &["user", "add", "w1", "--role", "worker"]);
     let token = a.json(&admin, &["token", "create", "--name", "web"])["token"]
         .as_str()
@@ -669,8 +672,7 @@ fn a_crash_between_the_stream_and_the_replica_loses_and_doubles_nothing() {
     };
     let url = cluster.url("acme");
     let h = Host::new(&url);
-    let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
-    let admin = common::login_token(h.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    let admin = init_on(&h);
     h.json(&admin, &["user", "add", "w1", "--role", "worker"]);
     let out = h
         .cmd(&admin)
@@ -710,8 +712,7 @@ fn payouts_handed_to_a_worker_are_sent_from_the_payment_host_once() {
     };
     let url = cluster.url("acme");
     let (app, bank) = (Host::new(&url), Host::new(&url));
-    let init = ok_json(run(app.cmd(""), &["--json", "init"]), "init");
-    let admin = common::login_token(app.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    let admin = init_on(&app);
     let w = app.json(
         &admin,
         &["user", "add", "w1", "--role", "worker", "--notify", "none"],
@@ -777,8 +778,7 @@ fn events_follow_on_one_host_shows_what_another_host_appends() {
     };
     let url = cluster.url("acme");
     let (a, b) = (Host::new(&url), Host::new(&url));
-    let init = ok_json(run(a.cmd(""), &["--json", "init"]), "init");
-    let admin = common::login_token(a.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    let admin = init_on(&a);
     a.json(&admin, &["user", "add", "w1", "--role", "worker"]);
     let mut follow = a
         .cmd(&admin)
@@ -964,8 +964,7 @@ fn a_server_that_restarts_is_waited_out_by_commands_and_workers() {
     };
     let url = cluster.url("acme");
     let h = Host::new(&url);
-    let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
-    let admin = common::login_token(h.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    let admin = init_on(&h);
     h.json(
         &admin,
         &["user", "add", "w1", "--role", "worker", "--notify", "file"],
@@ -1091,8 +1090,7 @@ fn verify_and_rebuild_copy_a_damaged_host_copy_again() {
     };
     let url = cluster.url("acme");
     let h = Host::new(&url);
-    let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
-    let admin = common::login_token(h.cmd(""), "admin", init["admin"]["password"].as_str().unwrap());
+    let admin = init_on(&h);
     h.json(&admin, &["user", "add", "w1", "--role", "worker"]);
     for i in 0..3 {
         h.json(&admin, &["task", "create", &format!("t{i}")]);

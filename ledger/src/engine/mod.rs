@@ -441,20 +441,7 @@ impl Ledger {
             Err(e) => return Err(e),
         }
         log::sync_dir(dir)?;
-        let views = views_dir(dir)?;
-        let mut stores = Vec::new();
-        for spec in subs.stores {
-            let path = store_path(&views, &spec.name);
-            remove_db_files(&path)?;
-            let db = open_live(&path)?;
-            init_schema(&db, &path, &spec.plan())?;
-            stores.push(OpenStore {
-                spec,
-                path,
-                db,
-                placeholder: false,
-            });
-        }
+        let stores = new_stores(dir, subs)?;
         Ok(Ledger::assemble(dir, stores, opts))
     }
 
@@ -556,20 +543,7 @@ impl Ledger {
         let _lock = lock_writers(dir)?;
         let mut replica = Replica::new(dir, log);
         replica.reset()?;
-        let views = views_dir(dir)?;
-        let mut stores = Vec::new();
-        for spec in subs.stores {
-            let path = store_path(&views, &spec.name);
-            remove_db_files(&path)?;
-            let db = open_live(&path)?;
-            init_schema(&db, &path, &spec.plan())?;
-            stores.push(OpenStore {
-                spec,
-                path,
-                db,
-                placeholder: false,
-            });
-        }
+        let stores = new_stores(dir, subs)?;
         let mut ledger = Ledger::assemble(dir, stores, opts);
         ledger.replica = Some(replica);
         Ok(ledger)
@@ -1063,6 +1037,26 @@ fn least_projection_position(
         .flat_map(|s| &s.spec.projections)
         .map(|p| positions.get(p.name()).copied().unwrap_or(Position::GENESIS))
         .min_by_key(|p| p.seq)
+}
+
+/// Every store of `subs`, new and empty, in the stores' folder of `dir` (a file left there
+/// is replaced). Under the writer lock.
+fn new_stores(dir: &Path, subs: Subscribers) -> Result<Vec<OpenStore>, LedgerError> {
+    let views = views_dir(dir)?;
+    let mut stores = Vec::new();
+    for spec in subs.stores {
+        let path = store_path(&views, &spec.name);
+        remove_db_files(&path)?;
+        let db = open_live(&path)?;
+        init_schema(&db, &path, &spec.plan())?;
+        stores.push(OpenStore {
+            spec,
+            path,
+            db,
+            placeholder: false,
+        });
+    }
+    Ok(stores)
 }
 
 /// Creates `dir` (and its parents) when missing, the last one private (0700).

@@ -215,6 +215,10 @@ fn a_company_moves_to_a_three_node_cluster_works_from_three_hosts_and_comes_back
     });
     eprintln!("the day's work took {:?}", started.elapsed());
 
+    // the side effects, made by one worker on host 0 (commands leave them to workers)
+    let done = hosts[0].json(&tokens["admin"], &["worker", "all", "--once"]);
+    assert!(done["appended"].as_u64().unwrap() > 0, "{done}");
+
     // every host agrees on the balances
     let balances: Vec<serde_json::Value> = hosts
         .iter()
@@ -271,6 +275,7 @@ fn a_company_moves_to_a_three_node_cluster_works_from_three_hosts_and_comes_back
     // every acknowledged command is there exactly once; a killed one at most once
     let mut created: HashMap<String, usize> = HashMap::new();
     let mut sent_payments = 0;
+    let mut confirmed = 0;
     for e in &events {
         match e["type"].as_str().unwrap() {
             "TaskCreated" => {
@@ -279,6 +284,7 @@ fn a_company_moves_to_a_three_node_cluster_works_from_three_hosts_and_comes_back
                     .or_default() += 1
             }
             "SentPaymentCommand" => sent_payments += 1,
+            "PaymentSendingConfirmed" => confirmed += 1,
             _ => {}
         }
     }
@@ -291,6 +297,16 @@ fn a_company_moves_to_a_three_node_cluster_works_from_three_hosts_and_comes_back
     assert_eq!(
         sent_payments, payments,
         "each payment sent once, by the run that answered it"
+    );
+    assert_eq!(
+        confirmed, sent_payments,
+        "each payment confirmed once, by the worker"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "NotificationSent" && e["seq"].as_u64().unwrap() > events_before),
+        "the worker delivered the notifications of the day's work"
     );
     // no notification doubled: each notification id appears once
     let mut notes: HashMap<String, usize> = HashMap::new();

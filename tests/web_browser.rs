@@ -111,8 +111,21 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
+/// The text of the element, found again when the page replaced it between the finding and
+/// the reading (a live page: the Ledger page's events arrive while it is read).
 async fn text_of(c: &Client, css: &str) -> String {
-    find(c, Locator::Css(css)).await.text().await.unwrap()
+    for _ in 0..20 {
+        match find(c, Locator::Css(css)).await.text().await {
+            Ok(text) => return text,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("the text of `{css}`: {e}"),
+        }
+    }
+    panic!("`{css}` was replaced 20 times in a row")
 }
 
 /// The element, waiting (at most 10 s) for a page that is still loading.

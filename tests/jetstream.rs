@@ -51,6 +51,53 @@ impl Host {
     }
 }
 
+/// A popug process started by a test (a worker, a follower), killed when dropped: a test
+/// that fails leaves none running (a worker waits out a cluster that is gone, for ever).
+struct Running(Option<std::process::Child>);
+
+impl Running {
+    /// Starts `c` with its stdout and stderr captured.
+    fn start(mut c: Command) -> Running {
+        Running(Some(
+            c.stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("popug starts"),
+        ))
+    }
+
+    fn child(&mut self) -> &mut std::process::Child {
+        self.0.as_mut().expect("running")
+    }
+
+    /// Its exit and output, once it ends by itself.
+    fn wait(mut self) -> Output {
+        self.0.take().expect("running").wait_with_output().unwrap()
+    }
+
+    /// SIGTERM, then its exit and output.
+    fn terminate(mut self) -> Output {
+        // SAFETY: kill(2) on our own child's pid
+        unsafe { libc::kill(self.child().id() as i32, libc::SIGTERM) };
+        self.wait()
+    }
+
+    /// SIGKILL (a crash), then its output.
+    fn kill(mut self) -> Output {
+        let _ = self.child().kill();
+        self.wait()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 /// `popug init` on a new JetStream ledger from `h`; the admin's session token.
 fn init_on(h: &Host) -> String {
     let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
@@ -505,25 +552,21 @@ fn notifications_handed_to_a_worker_on_the_mail_host_are_delivered_once_through_
         );
     }
     let start_worker = || {
-        mail.cmd(&worker_token)
-            .args(["--json", "worker", "notifications"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        let mut c = mail.cmd(&worker_token);
+        c.args(["--json", "worker", "notifications"]);
+        Running::start(c)
     };
-    let mut worker = start_worker();
+    let worker = start_worker();
     for i in 0..8 {
         app.json(&admin, &["task", "create", &format!("first {i}")]);
     }
     // the worker dies mid-work (SIGKILL), tasks keep coming, a new worker takes over
     std::thread::sleep(Duration::from_millis(300));
-    worker.kill().unwrap();
-    worker.wait().unwrap();
+    worker.kill();
     for i in 0..8 {
         app.json(&admin, &["task", "create", &format!("second {i}")]);
     }
-    let mut worker = start_worker();
+    let worker = start_worker();
     for i in 0..4 {
         app.json(&admin, &["task", "create", &format!("third {i}")]);
     }
@@ -532,8 +575,7 @@ fn notifications_handed_to_a_worker_on_the_mail_host_are_delivered_once_through_
     let expected = 2 + 20; // two welcomes, twenty assignments
     while maildir_messages(&mail.cache).len() < expected {
         if Instant::now() > deadline {
-            let _ = worker.kill();
-            let out = worker.wait_with_output().unwrap();
+            let out = worker.kill();
             let log = run(app.cmd(&admin), &["events", "--type", "NotificationSent"]).stdout;
             panic!(
                 "{} of {expected} delivered: {:?}; the worker said: {}{}; the log: {}",
@@ -547,9 +589,7 @@ fn notifications_handed_to_a_worker_on_the_mail_host_are_delivered_once_through_
         std::thread::sleep(Duration::from_millis(100));
     }
     // SIGTERM: the batch under way is finished, then exit 0
-    // SAFETY: kill(2) on our own child's pid
-    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
-    let out = worker.wait_with_output().unwrap();
+    let out = worker.terminate();
     assert!(
         out.status.success(),
         "{:?}: {}",
@@ -796,14 +836,10 @@ fn events_follow_on_one_host_shows_what_another_host_appends() {
     let (a, b) = (Host::new(&url), Host::new(&url));
     let admin = init_on(&a);
     a.json(&admin, &["user", "add", "w1", "--role", "worker"]);
-    let mut follow = a
-        .cmd(&admin)
-        .args(["events", "--follow", "--type", "TaskCreated"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = follow.stdout.take().unwrap();
+    let mut c = a.cmd(&admin);
+    c.args(["events", "--follow", "--type", "TaskCreated"]);
+    let mut follow = Running::start(c);
+    let stdout = follow.child().stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -815,8 +851,7 @@ fn events_follow_on_one_host_shows_what_another_host_appends() {
     std::thread::sleep(Duration::from_millis(300));
     b.json(&admin, &["task", "create", "from the other host"]);
     let seen = rx.recv_timeout(Duration::from_secs(10));
-    let _ = follow.kill();
-    let _ = follow.wait();
+    drop(follow);
     let line = seen.expect("the follower never saw the other host's task");
     assert!(line.contains("from the other host"), "{line}");
 }
@@ -909,13 +944,9 @@ fn payouts_and_messages_are_made_once_by_one_worker_whatever_races() {
     }
     // a worker on host 0 runs payments and notifications; a second one on host 1 waits
     // for the lease, then gives up (exit 5), making nothing
-    let first = hosts[0]
-        .cmd(&admin)
-        .args(["--json", "worker", "payments", "notifications"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut c = hosts[0].cmd(&admin);
+    c.args(["--json", "worker", "payments", "notifications"]);
+    let first = Running::start(c);
     std::thread::sleep(Duration::from_millis(1500));
     let second = run(hosts[1].cmd(&admin), &["--json", "worker", "payments", "--once"]);
     assert_eq!(
@@ -925,9 +956,7 @@ fn payouts_and_messages_are_made_once_by_one_worker_whatever_races() {
         String::from_utf8_lossy(&second.stderr)
     );
     assert!(String::from_utf8_lossy(&second.stderr).contains("worker_running"));
-    // SAFETY: kill(2) on our own child's pid
-    unsafe { libc::kill(first.id() as i32, libc::SIGTERM) };
-    let out = first.wait_with_output().unwrap();
+    let out = first.terminate();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows = files(&hosts[0], "payouts");
     assert_eq!(
@@ -986,25 +1015,17 @@ fn a_server_that_restarts_is_waited_out_by_commands_and_workers() {
         &["user", "add", "w1", "--role", "worker", "--notify", "file"],
     );
     h.json(&admin, &["hand-over", "notifications"]);
-    let worker = h
-        .cmd(&admin)
-        .args(["--json", "worker", "notifications"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut c = h.cmd(&admin);
+    c.args(["--json", "worker", "notifications"]);
+    let worker = Running::start(c);
     std::thread::sleep(Duration::from_millis(800));
     cluster.kill(0);
-    let create = h
-        .cmd(&admin)
-        .args(["--json", "task", "create", "while the server restarts"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut c = h.cmd(&admin);
+    c.args(["--json", "task", "create", "while the server restarts"]);
+    let create = Running::start(c);
     std::thread::sleep(Duration::from_secs(2));
     cluster.restart(0);
-    let out = create.wait_with_output().unwrap();
+    let out = create.wait();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // the worker delivers the new task's message once the server is back
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -1012,9 +1033,7 @@ fn a_server_that_restarts_is_waited_out_by_commands_and_workers() {
         assert!(Instant::now() < deadline, "{:?}", maildir_messages(&h.cache));
         std::thread::sleep(Duration::from_millis(200));
     }
-    // SAFETY: kill(2) on our own child's pid
-    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
-    let out = worker.wait_with_output().unwrap();
+    let out = worker.terminate();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 

@@ -113,7 +113,7 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
                 handed.push(c.clone());
             }
         }
-        (ledger.head()?.seq, handed)
+        (ledger.head()?, handed)
     };
     for c in wanted.iter().filter(|c| !handed.contains(c)) {
         let files_only_here = env.shared.is_some() && c != crate::accounting::STORE;
@@ -143,15 +143,20 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
     };
     let mut head = start;
     let mut appended = 0u64;
+    // the messages that woke the worker, acknowledged once the batch after them is done
+    let mut unacked = Vec::new();
     let result = (|| -> Result<()> {
         loop {
-            // one batch: catch up and run this worker's reactions, all or nothing per round
             if let Some(leases) = &leases {
                 leases.still_held()?;
             }
-            let before = head;
-            match as_worker.open().and_then(|l| Ok(l.head()?.seq)) {
-                Ok(seq) => head = seq,
+            // one batch: catch up and run this worker's reactions, all or nothing per round
+            match as_worker.open() {
+                Ok(ledger) => {
+                    let now = ledger.head()?;
+                    appended += reactions_of(&ledger, head, &wanted)?;
+                    head = now;
+                }
                 // a cluster restarting, a leader being elected: the worker waits it out
                 Err(e) if !once && e.code == "ledger_unavailable" => {
                     eprintln!("warning: {}; trying again in a second", e.message);
@@ -163,19 +168,18 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
                 }
                 Err(e) => return Err(e),
             }
-            appended += reactions_between(&as_worker, before, head)?;
+            if let Some(log) = &mut follow
+                && let Err(e) = log.ack(std::mem::take(&mut unacked))
+            {
+                // not acknowledged: delivered again later, and the batch then finds nothing to do
+                eprintln!("warning: {e}");
+            }
             if once || interrupt.caught() {
                 return Ok(());
             }
             match &mut follow {
                 Some(log) => match wait(log, &interrupt) {
-                    // what they caused is done by the next round; then they are acknowledged
-                    Ok(messages) => {
-                        let after = as_worker.open()?.head()?.seq;
-                        appended += reactions_between(&as_worker, head, after)?;
-                        head = after;
-                        log.ack(messages)?;
-                    }
+                    Ok(messages) => unacked = messages,
                     Err(e) if e.code == "ledger_unavailable" => {
                         eprintln!("warning: {}; trying again in a second", e.message);
                         std::thread::sleep(Duration::from_secs(1));
@@ -200,10 +204,11 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
     }
     result?;
     out.report(&Answer::new(
-        json!({"contexts": wanted, "head": head, "appended": appended}),
+        json!({"contexts": wanted, "head": head.seq, "appended": appended}),
         vec![format!(
-            "worker {}: caught up to seq {head}; its reactions appended {appended} events",
-            wanted.join(" ")
+            "worker {}: caught up to seq {}; its reactions appended {appended} events",
+            wanted.join(" "),
+            head.seq
         )],
     ))
 }
@@ -337,21 +342,17 @@ fn internal(e: popug_ledger::BoxError) -> AppError {
     AppError::new(crate::error::Kind::Failure, "internal", e.to_string())
 }
 
-/// How many events between `after` (exclusive) and `upto` were appended by this worker's
-/// reactions (their producer is one of its contexts' reactors).
-fn reactions_between(env: &Env, after: u64, upto: u64) -> Result<u64> {
-    if upto <= after {
-        return Ok(0);
-    }
-    let workers = env.worker.clone().unwrap_or_default();
-    let ledger = env.open()?;
+/// How many events after `from` (a position of `ledger`) were appended by the reactions of
+/// `contexts` (their producer is one of those contexts' reactors).
+fn reactions_of(
+    ledger: &popug_ledger::Ledger,
+    from: popug_ledger::Position,
+    contexts: &[String],
+) -> Result<u64> {
     let mut n = 0;
-    for e in ledger.read_after(after)? {
+    for e in ledger.read_from(from)? {
         let e = e?;
-        if e.seq > upto {
-            break;
-        }
-        if e.causation_id.is_some() && workers.contains(&e.producer) {
+        if e.causation_id.is_some() && contexts.contains(&e.producer) {
             n += 1;
         }
     }

@@ -759,6 +759,15 @@ impl Ledger {
         }))
     }
 
+    /// Streams the committed events after `from` (a position read from this ledger, e.g. its
+    /// [`Ledger::head`]): only what follows is read, however long the log.
+    pub fn read_from(
+        &self,
+        from: Position,
+    ) -> Result<impl Iterator<Item = Result<Event, LedgerError>>, LedgerError> {
+        Ok(LogReader::open(&self.events, from)?.map(|item| item.map(|(event, _)| event)))
+    }
+
     /// Takes the writer lock, recovers a torn tail, catches up projections and pending
     /// reactions, and hands back a session in which the caller decides and appends.
     pub fn write(&mut self, clock: Clock) -> Result<WriteGuard<'_>, LedgerError> {

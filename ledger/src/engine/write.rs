@@ -84,9 +84,7 @@ impl WriteGuard<'_> {
     /// whatever other writers of a shared log appended between them (reactions another host
     /// made for this session's events).
     pub fn read_from(&self, from: Position) -> Result<Vec<Event>, LedgerError> {
-        LogReader::open(&self.ledger.events, from)?
-            .map(|item| item.map(|(event, _)| event))
-            .collect()
+        self.ledger.read_from(from)?.collect()
     }
 
     /// What this session recovered before the caller's decision.

@@ -129,9 +129,6 @@ pub struct JetStreamLog {
     client: async_nats::Client,
     js: jetstream::Context,
     stream: Option<stream::Stream>,
-    /// The last sequence the stream's info reported when it was just fetched: the first
-    /// [`SharedLog::last`] uses it instead of asking again.
-    fresh_last: Option<u64>,
     consumer: Option<jetstream::consumer::PullConsumer>,
     /// Whether a stream marked as an unfinished copy may be used (by the copy itself).
     copying: bool,
@@ -191,7 +188,6 @@ impl JetStreamLog {
             client,
             js,
             stream: None,
-            fresh_last: None,
             consumer: None,
             copying: false,
         })
@@ -276,7 +272,6 @@ impl JetStreamLog {
         };
         let js = self.js.clone();
         let created = self.block("create", async move { js.create_stream(config).await })?;
-        self.fresh_last = Some(0);
         self.stream = Some(created);
         Ok(())
     }
@@ -452,7 +447,6 @@ impl JetStreamLog {
         let name = self.address.name.clone();
         self.block("delete", async move { js.delete_stream(name).await })?;
         self.stream = None;
-        self.fresh_last = None;
         Ok(())
     }
 
@@ -479,7 +473,6 @@ impl JetStreamLog {
         if !self.copying && stream.cached_info().config.metadata.contains_key(COPY_MARK) {
             return Err(LedgerError::UnfinishedCopy(self.text.clone()));
         }
-        self.fresh_last = Some(stream.cached_info().state.last_sequence);
         self.stream = Some(stream.clone());
         Ok(stream)
     }
@@ -537,22 +530,6 @@ impl JetStreamLog {
 impl SharedLog for JetStreamLog {
     fn address(&self) -> &str {
         &self.text
-    }
-
-    fn last(&mut self) -> Result<u64, LedgerError> {
-        let stream = self.stream()?;
-        if let Some(last) = self.fresh_last.take() {
-            return Ok(last);
-        }
-        let info = self.request(
-            "read",
-            || {
-                let mut s = stream.clone();
-                async move { s.info().await.cloned() }
-            },
-            |_| None,
-        )?;
-        Ok(info.state.last_sequence)
     }
 
     fn last_id(&mut self) -> Result<Option<(u64, String)>, LedgerError> {

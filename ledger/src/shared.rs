@@ -35,11 +35,13 @@ pub const REPLICA_FILE: &str = "replica.json";
 pub trait SharedLog: Send {
     /// Where the log is, for messages (e.g. `nats://127.0.0.1:4222/acme`).
     fn address(&self) -> &str;
-    /// The number of the last message (0 for an empty log).
-    fn last(&mut self) -> Result<u64, LedgerError>;
     /// The last message's number and the id it was appended with (`None` for an empty
     /// log): a replica that holds as many messages checks by the id that they end the same.
     fn last_id(&mut self) -> Result<Option<(u64, String)>, LedgerError>;
+    /// The number of the last message (0 for an empty log).
+    fn last(&mut self) -> Result<u64, LedgerError> {
+        Ok(self.last_id()?.map_or(0, |(n, _)| n))
+    }
     /// Calls `each(number, payload)` for the messages after `after` up to `upto`, in order.
     fn read(&mut self, after: u64, upto: u64, each: EachMessage<'_>) -> Result<(), LedgerError>;
     /// Appends `payload` as message `after + 1`, only if message `after` is the last one

@@ -98,6 +98,16 @@ impl Drop for Running {
     }
 }
 
+/// `popug verify` on `h` with `token` must pass.
+fn verify_ok(h: &Host, token: &str) {
+    let verify = run(h.cmd(token), &["verify"]);
+    assert!(
+        verify.status.success(),
+        "verify: {}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
 /// `popug init` on a new JetStream ledger from `h`; the admin's session token.
 fn init_on(h: &Host) -> String {
     let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
@@ -410,12 +420,7 @@ fn a_cluster_without_quorum_is_an_exit_code_in_seconds_and_never_doubles() {
         .count();
     assert!(refused <= 1, "{tasks}");
     h.json(&admin, &["task", "create", "with quorum"]);
-    let verify = run(h.cmd(&admin), &["verify"]);
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    verify_ok(&h, &admin);
 }
 
 #[test]
@@ -499,12 +504,7 @@ fn a_host_that_loses_its_cache_fetches_it_again() {
     let balances = h.json(&admin, &["balance", "--all"]);
     std::fs::remove_dir_all(&h.cache).unwrap();
     assert_eq!(h.json(&admin, &["balance", "--all"]), balances);
-    let verify = run(h.cmd(&admin), &["verify"]);
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    verify_ok(&h, &admin);
 }
 
 /// The files in every user's Maildir `new/` under a host's cache of the ledger.
@@ -618,12 +618,7 @@ fn notifications_handed_to_a_worker_on_the_mail_host_are_delivered_once_through_
     }
     assert!(sent.values().all(|&n| n == 1), "{sent:?}");
     assert_eq!(sent.len(), expected);
-    let verify = run(app.cmd(&admin), &["verify"]);
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    verify_ok(&app, &admin);
     // a worker needs an admin
     let w = app.json(&admin, &["user", "add", "w3", "--role", "worker"]);
     let w3 = common::login_token(app.cmd(""), "w3", w["password"].as_str().unwrap());
@@ -710,12 +705,7 @@ fn two_web_servers_on_one_jetstream_ledger_lose_and_double_nothing() {
             "{title}"
         );
     }
-    let verify = run(b.cmd(&admin), &["verify"]);
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    verify_ok(&b, &admin);
 }
 
 /// A crash after the stream took the command's message but before this host's replica had it
@@ -750,12 +740,7 @@ fn a_crash_between_the_stream_and_the_replica_loses_and_doubles_nothing() {
     assert_eq!(titles, ["crashed after the stream took it"]);
     // its reactions were finished by the next command, once
     let balances = h.json(&admin, &["balance", "--all"]);
-    let verify = run(h.cmd(&admin), &["verify"]);
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    verify_ok(&h, &admin);
     assert_eq!(h.json(&admin, &["balance", "--all"]), balances);
 }
 
@@ -816,12 +801,7 @@ fn payouts_handed_to_a_worker_are_sent_from_the_payment_host_once() {
     );
     let log = run(app.cmd(&admin), &["events", "--type", "PaymentSendingConfirmed"]).stdout;
     assert_eq!(String::from_utf8(log).unwrap().lines().count(), 1);
-    let verify = run(app.cmd(&admin), &["verify"]);
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    verify_ok(&app, &admin);
 }
 
 /// `events --follow` on one host shows what another host appends (each poll copies the new
@@ -979,12 +959,7 @@ fn payouts_and_messages_are_made_once_by_one_worker_whatever_races() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(again["appended"], 0, "{again}");
     assert_eq!(files(&hosts[1], "payouts"), 0);
-    let verify = run(hosts[2].cmd(&admin), &["verify"]);
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    verify_ok(&hosts[2], &admin);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
@@ -1172,12 +1147,7 @@ fn verify_and_rebuild_copy_a_damaged_host_copy_again() {
             .len(),
         3
     );
-    let verify = run(h.cmd(&admin), &["verify"]);
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    verify_ok(&h, &admin);
 }
 
 /// The first commands on a host with no stores yet (a new host of a JetStream ledger, or a

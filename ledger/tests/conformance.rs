@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use popug_ledger::jetstream::{Address, JetStreamLog};
 use popug_ledger::{Clock, Ledger, LedgerError};
 use support::nats::Cluster;
-use support::{all_events, check_exactly_once, deposit, options, subscribers};
+use support::{all_events, check_exactly_once, deposit, options, subscribers, totals};
 
 enum Log {
     File,
@@ -59,17 +59,31 @@ impl Fixture {
     }
 
     fn open(&self, host: usize) -> Ledger {
+        self.try_open(host).unwrap()
+    }
+
+    fn try_open(&self, host: usize) -> Result<Ledger, LedgerError> {
         let dir = self.host(host);
         match &self.log {
-            Log::File => Ledger::open(&dir, subscribers(), options(None)).unwrap(),
+            Log::File => Ledger::open(&dir, subscribers(), options(None)),
             Log::JetStream { address, .. } => Ledger::open_shared(
                 &dir,
                 Box::new(JetStreamLog::connect(address).unwrap()),
                 subscribers(),
                 options(None),
-            )
-            .unwrap(),
+            ),
         }
+    }
+
+    /// Deletes the stream and makes another ledger under the same name, from host 1.
+    fn remake_stream(&self) {
+        let Log::JetStream { address, .. } = &self.log else {
+            unreachable!("a JetStream fixture")
+        };
+        let mut log = JetStreamLog::connect(address).unwrap();
+        log.delete().unwrap();
+        log.create(1).unwrap();
+        drop(Ledger::create_shared(&self.host(1), Box::new(log), subscribers(), options(None)).unwrap());
     }
 
     /// Appends one deposit per `(account, amount)` as one batch from `host`, deciding again
@@ -86,19 +100,6 @@ impl Fixture {
         }
         panic!("50 conflicts in a row");
     }
-}
-
-fn totals(l: &Ledger) -> Vec<(String, i64, i64, i64, i64)> {
-    let mut stmt = l
-        .store("bank")
-        .prepare("SELECT account, deposited, receipted, deposits, receipts FROM accounts ORDER BY account")
-        .unwrap();
-    stmt.query_map([], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-    })
-    .unwrap()
-    .map(|r| r.unwrap())
-    .collect()
 }
 
 fn both(test: &str, run: impl Fn(&Fixture)) {
@@ -327,27 +328,14 @@ fn a_stream_made_again_under_a_hosts_copy_is_refused_until_the_copy_is_removed()
     };
     f.deposit(0, &[("a", 1), ("b", 2)]);
     f.deposit(0, &[("a", 3)]);
-    let Log::JetStream { address, .. } = &f.log else {
-        unreachable!()
-    };
     // the stream goes, and another history is written under the same name from another host
-    let mut log = JetStreamLog::connect(address).unwrap();
-    log.delete().unwrap();
-    log.create(1).unwrap();
-    drop(Ledger::create_shared(&f.host(1), Box::new(log), subscribers(), options(None)).unwrap());
+    f.remake_stream();
     for batch in [[("c", 7)], [("d", 1)], [("e", 2)]] {
         f.deposit(1, &batch);
     }
     // host 0 saw another history: a history that changed is never taken silently, shorter
     // or longer than what the host copied
-    let err = Ledger::open_shared(
-        &f.host(0),
-        Box::new(JetStreamLog::connect(address).unwrap()),
-        subscribers(),
-        options(None),
-    )
-    .err()
-    .expect("a history that changed is refused");
+    let err = f.try_open(0).err().expect("a history that changed is refused");
     assert!(err.is_corruption(), "{err:?}");
     assert!(
         err.to_string().contains("does not continue this host's copy")
@@ -373,24 +361,14 @@ fn a_stream_made_again_to_the_same_length_is_refused_and_never_appended_to() {
         return;
     };
     f.deposit(0, &[("a", 1)]);
-    let Log::JetStream { address, .. } = &f.log else {
-        unreachable!()
-    };
-    let mut log = JetStreamLog::connect(address).unwrap();
-    log.delete().unwrap();
-    log.create(1).unwrap();
-    drop(Ledger::create_shared(&f.host(1), Box::new(log), subscribers(), options(None)).unwrap());
+    f.remake_stream();
     f.deposit(1, &[("z", 9)]);
     // as many messages as host 0 copied, but another history: refused, and nothing appended
     let before = std::fs::read(f.host(1).join("events.jsonl")).unwrap();
-    let err = Ledger::open_shared(
-        &f.host(0),
-        Box::new(JetStreamLog::connect(address).unwrap()),
-        subscribers(),
-        options(None),
-    )
-    .err()
-    .expect("another history of the same length is refused");
+    let err = f
+        .try_open(0)
+        .err()
+        .expect("another history of the same length is refused");
     assert!(err.is_corruption(), "{err:?}");
     let l = f.open(1);
     assert_eq!(totals(&l), vec![("z".into(), 9, 9, 1, 1)]);

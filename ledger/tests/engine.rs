@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 
 use popug_ledger::{Clock, Ledger, LedgerError, LogReader, Position, Problem};
-use support::{all_events, check_exactly_once, deposit, open, options, subscribers};
+use support::{all_events, check_exactly_once, deposit, open, options, subscribers, totals};
 
 fn new_ledger(dir: &Path) -> Ledger {
     Ledger::create(dir, subscribers(), options(None)).expect("create")
@@ -24,19 +24,6 @@ fn append(dir: &Path, batch: Vec<(&str, i64)>) -> Vec<u64> {
         .append(batch.into_iter().map(|(a, n)| deposit(a, n)).collect())
         .unwrap();
     written.iter().map(|e| e.seq).collect()
-}
-
-fn totals(l: &Ledger) -> Vec<(String, i64, i64, i64, i64)> {
-    let mut stmt = l
-        .store("bank")
-        .prepare("SELECT account, deposited, receipted, deposits, receipts FROM accounts ORDER BY account")
-        .unwrap();
-    stmt.query_map([], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-    })
-    .unwrap()
-    .map(|r| r.unwrap())
-    .collect()
 }
 
 #[test]

@@ -152,6 +152,20 @@ pub fn deposit(account: &str, amount: i64) -> NewEvent {
     .unwrap()
 }
 
+/// Each account of the `bank` store: (account, deposited, receipted, deposits, receipts).
+pub fn totals(l: &Ledger) -> Vec<(String, i64, i64, i64, i64)> {
+    let mut stmt = l
+        .store("bank")
+        .prepare("SELECT account, deposited, receipted, deposits, receipts FROM accounts ORDER BY account")
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })
+    .unwrap()
+    .map(|r| r.unwrap())
+    .collect()
+}
+
 /// Reads every committed event straight from the log file.
 pub fn all_events(dir: &Path) -> Vec<Event> {
     popug_ledger::LogReader::open(&dir.join("events.jsonl"), popug_ledger::Position::GENESIS)

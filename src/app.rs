@@ -173,6 +173,7 @@ impl Env {
             let mut ledger = self.open_unchecked()?;
             ledger.set_options(self.options()?);
             ledger.catch_up()?;
+            note_recopied(&ledger);
             return Ok(ledger);
         }
         let ledger = Ledger::open(&self.ledger_dir, subscribers(&self.ledger_dir), self.options()?)?;
@@ -239,6 +240,16 @@ fn cache_dir(address: &Address) -> Result<PathBuf> {
     };
     let digest = &crate::auth::token_sha256(&address.to_string())[..12];
     Ok(base.join(format!("{}-{digest}", address.name)))
+}
+
+/// Says on stderr when this host's copy of a JetStream ledger was found damaged and copied
+/// again from the stream (the ledger itself is whole; the disk of this host is worth a look).
+pub fn note_recopied(ledger: &Ledger) {
+    if let Some(damage) = &ledger.last_recovery().recopied {
+        eprintln!(
+            "note: this host's copy of the shared log was damaged ({damage}); it was copied again from the stream"
+        );
+    }
 }
 
 /// How long a command on a shared log keeps deciding again after losing the race to append

@@ -1122,7 +1122,7 @@ fn verify_and_rebuild_copy_a_damaged_host_copy_again() {
         "{}",
         String::from_utf8_lossy(&verify.stderr)
     );
-    assert!(String::from_utf8_lossy(&verify.stderr).contains("copying it again"));
+    assert!(String::from_utf8_lossy(&verify.stderr).contains("copied again from the stream"));
     assert!(std::fs::read(&copy).unwrap() == good);
     flip(200);
     let rebuild = run(h.cmd(&admin), &["rebuild"]);

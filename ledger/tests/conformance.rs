@@ -396,11 +396,13 @@ fn a_byte_flipped_in_a_hosts_copy_is_copied_again_from_the_stream() {
     // verify finds it (every line is hashed), and the copy is made again from the stream
     let mut l = f.open(0);
     assert!(l.verify().unwrap_err().is_corruption());
-    l.recopy().unwrap();
+    let report = l.verify_or_recopy(|_, _| Ok(None)).unwrap();
+    assert!(l.last_recovery().recopied.is_some());
     assert!(
         std::fs::read(&copy).unwrap() == good,
         "the copy is the stream's bytes again"
     );
+    assert_eq!(report.events, 10);
     assert_eq!(l.verify().unwrap().events, 10);
     f.deposit(0, &[("a", 100)]);
     assert_eq!(totals(&f.open(0)), vec![("a".into(), 115, 115, 6, 6)]);

@@ -39,13 +39,9 @@ pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
             progress,
         ))
     };
-    let mut rebuilt = rebuild(b.clone())?;
-    // a JetStream ledger: a damaged line in this host's copy is this host's damage: the copy
-    // is made again from the stream, and the stores built from that
-    if env.shared.is_some() && matches!(rebuilt, Err(popug_ledger::LedgerError::Corrupt { .. })) {
-        eprintln!("note: this host's copy of the shared log is damaged; copying it again from the stream");
-        env.open_unchecked()?.recopy()?;
-        rebuilt = rebuild(b)?;
+    let rebuilt = rebuild(b)?;
+    if let Ok((ledger, _)) = &rebuilt {
+        crate::app::note_recopied(ledger);
     }
     bar.finish_and_clear();
     let (_, report) = rebuilt?;

@@ -34,14 +34,10 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
         *deferred.borrow_mut() = (pending.len(), pending.first().map(|d| d.reason.clone()));
         Ok(crate::invariants::check(db, caught_up)?)
     };
-    let mut report = ledger.verify_with(checks);
     // a JetStream ledger: a line that does not check in this host's copy is this host's
     // damage when the stream is whole: the copy is made again and checked again
-    if env.shared.is_some() && matches!(report, Err(popug_ledger::LedgerError::Corrupt { .. })) {
-        eprintln!("note: this host's copy of the shared log is damaged; copying it again from the stream");
-        ledger.recopy()?;
-        report = ledger.verify_with(checks);
-    }
+    let report = ledger.verify_or_recopy(checks);
+    crate::app::note_recopied(&ledger);
     bar.finish_and_clear();
     let report = report?;
     if let Some(problem) = report.problem.clone() {

@@ -374,6 +374,9 @@ pub struct Recovery {
     pub projected: u64,
     /// Whether the projection database had to be rebuilt.
     pub rebuilt: bool,
+    /// The damage found in this host's copy of a shared log, which was then copied again
+    /// from the stream (`None`: the copy was sound).
+    pub recopied: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -609,10 +612,29 @@ impl Ledger {
         Ok(())
     }
 
+    /// Runs `work` (a verify, a rebuild: it reads every line); when it finds a line that does
+    /// not check in this host's copy of a shared log, that is this host's damage while the
+    /// stream is whole: the copy is made again and `work` runs once more, and
+    /// [`Recovery::recopied`] says so. A stream whose history changed is not damage of the
+    /// copy ([`LedgerError::Diverged`]) and is refused as it is.
+    pub(super) fn or_recopy<T>(
+        &mut self,
+        mut work: impl FnMut(&mut Ledger) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        match work(self) {
+            Err(e @ LedgerError::Corrupt { .. }) if self.replica.is_some() => {
+                self.recopy()?;
+                let done = work(self)?;
+                self.last_recovery.recopied = Some(e.to_string());
+                Ok(done)
+            }
+            result => result,
+        }
+    }
+
     /// Copies this host's replica of a shared log again from the stream, whole (a damaged
-    /// copy: `verify` or `rebuild` found a line that does not check). Nothing to do for a
-    /// file ledger.
-    pub fn recopy(&mut self) -> Result<(), LedgerError> {
+    /// copy). Nothing to do for a file ledger.
+    fn recopy(&mut self) -> Result<(), LedgerError> {
         if let Some(r) = &mut self.replica {
             let _lock = lock_writers(&self.dir)?;
             r.reset()?;
@@ -782,12 +804,10 @@ impl Ledger {
             // so it is copied again from the stream, once. A stream whose history changed
             // is still refused: the stores' checkpoints then name lines the new copy lacks
             Err(e @ LedgerError::Corrupt { .. }) if self.replica.is_some() => {
-                eprintln!("note: this host's copy of the shared log is damaged ({e}); copying it again");
-                {
-                    let _lock = lock_writers(&self.dir)?;
-                    self.replica.as_mut().expect("shared").reset()?;
-                }
-                self.prepare_session(clock)?
+                self.recopy()?;
+                let prepared = self.prepare_session(clock)?;
+                self.last_recovery.recopied = Some(e.to_string());
+                prepared
             }
             result => result?,
         };

@@ -48,9 +48,13 @@ impl Ledger {
 
     /// Recreates every store from the log (each into a new file, copied into the live
     /// store in one transaction).
+    /// On a shared log, a damaged line in this host's copy makes the copy be made again
+    /// first ([`Recovery::recopied`]).
     pub fn rebuild(&mut self) -> Result<RebuildReport, LedgerError> {
-        let lock = lock_writers(&self.dir)?;
-        self.rebuild_with(lock)
+        self.or_recopy(|l| {
+            let lock = lock_writers(&l.dir)?;
+            l.rebuild_with(lock)
+        })
     }
 
     fn rebuild_with(&mut self, lock: File) -> Result<RebuildReport, LedgerError> {

@@ -13,6 +13,16 @@ impl Ledger {
         self.verify_with(|_, _| Ok(None))
     }
 
+    /// [`Ledger::verify_with`]; on a shared log, a line that does not check in this host's
+    /// copy makes the copy be made again from the stream, and the check run again on it
+    /// ([`Recovery::recopied`] says so).
+    pub fn verify_or_recopy(
+        &mut self,
+        check: impl Fn(&Connection, bool) -> Result<Option<String>, BoxError>,
+    ) -> Result<VerifyReport, LedgerError> {
+        self.or_recopy(|l| l.verify_with(&check))
+    }
+
     /// [`Ledger::verify`] on one consistent snapshot, with the application's own checks
     /// (`check`, given every store attached as of the snapshot, see [`Ledger::reader`],
     /// and whether every projection and reactor had caught up there) run on that same

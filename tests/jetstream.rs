@@ -489,6 +489,32 @@ fn refusals_on_a_jetstream_ledger_write_nothing() {
         .collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     common::assert_private(&dirs[0]);
+    // the stream deleted and made again by another host: this host refuses the other
+    // history (exit 6, naming its copy), and writes nothing to it
+    let mut log = popug_ledger::jetstream::JetStreamLog::connect(
+        &popug_ledger::jetstream::Address::parse(&url).unwrap(),
+    )
+    .unwrap();
+    log.delete().unwrap();
+    let other = Host::new(&url);
+    let other_admin = init_on(&other);
+    let theirs = run(other.cmd(&other_admin), &["events"]).stdout;
+    assert!(!theirs.is_empty());
+    let out = run(
+        h.cmd(&admin),
+        &["--json", "task", "create", "onto another history"],
+    );
+    assert_eq!(code(&out), Some(6), "{}", String::from_utf8_lossy(&out.stderr));
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "ledger_damaged");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not continue this host's copy"),
+        "{err}"
+    );
+    assert_eq!(run(other.cmd(&other_admin), &["events"]).stdout, theirs);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! timezone; money in cents.
 
 use crate::events::{PopugEvent, decode};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use popug_ledger::{BoxError, Event, Projection, Replay};
 use rusqlite::{Connection, OptionalExtension};
@@ -73,8 +73,10 @@ impl Projection for Days {
             tasks: TASKS.fold(db)?,
             timezone: None,
             holders: HashMap::new(),
-            earnings: BTreeMap::new(),
-            worker_days: BTreeMap::new(),
+            users: Interned::default(),
+            days: Interned::default(),
+            earnings: HashMap::new(),
+            worker_days: HashMap::new(),
         })))
     }
 }
@@ -160,13 +162,43 @@ fn record_role(
 
 /// The replay's fold: the day totals (one upsert per transaction otherwise) are summed in
 /// memory with the account holders, and written once at the end; the rest as `apply` does.
+/// Users and billing days are interned (numbered as first seen), so that a transaction
+/// adds to its totals without cloning or comparing strings.
 struct DaysReplay<'db> {
     tasks: TaskCopyFold<'db>,
     /// The ledger's timezone, once `LedgerInitialized` was applied (it never changes).
     timezone: Option<String>,
-    holders: HashMap<String, Option<String>>,
-    earnings: BTreeMap<String, (i64, i64)>,
-    worker_days: BTreeMap<(String, String), i64>,
+    /// Each account's holder, as an index into `users` (`None`: the company's account).
+    holders: HashMap<String, Option<u32>>,
+    users: Interned,
+    days: Interned,
+    /// (fees, rewards) of each day in `days` that has any.
+    earnings: HashMap<u32, (i64, i64)>,
+    /// The balance change of each (user, day) with a transaction.
+    worker_days: HashMap<(u32, u32), i64>,
+}
+
+/// Strings numbered in the order first seen.
+#[derive(Default)]
+struct Interned {
+    index: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interned {
+    fn of(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = u32::try_from(self.names.len()).expect("fewer than 2^32 users and days");
+        self.index.insert(name.to_owned(), i);
+        self.names.push(name.to_owned());
+        i
+    }
+
+    fn name(&self, i: u32) -> &str {
+        &self.names[i as usize]
+    }
 }
 
 impl Replay for DaysReplay<'_> {
@@ -175,22 +207,25 @@ impl Replay for DaysReplay<'_> {
             _ if self.tasks.apply(db, event)? => Ok(()),
             PopugEvent::AccountBalanceUpdated(u) => {
                 let t = &u.transaction;
-                if let Some((fees, rewards)) = earnings(t) {
-                    let day = self.earnings.entry(t.billing_date.clone()).or_default();
-                    day.0 += fees;
-                    day.1 += rewards;
+                let holder = self.holders.get(t.account_id.as_str()).copied().flatten();
+                let earned = earnings(t);
+                if holder.is_none() && earned.is_none() {
+                    return Ok(());
                 }
-                if let Some(Some(user)) = self.holders.get(t.account_id.as_str()) {
-                    *self
-                        .worker_days
-                        .entry((user.clone(), t.billing_date.clone()))
-                        .or_default() += t.kind.delta(t.amount);
+                let day = self.days.of(&t.billing_date);
+                if let Some((fees, rewards)) = earned {
+                    let totals = self.earnings.entry(day).or_default();
+                    totals.0 += fees;
+                    totals.1 += rewards;
+                }
+                if let Some(user) = holder {
+                    *self.worker_days.entry((user, day)).or_default() += t.kind.delta(t.amount);
                 }
                 Ok(())
             }
             PopugEvent::AccountCreated(a) => {
-                self.holders
-                    .insert(a.account_id.0.clone(), a.user_id.clone().map(String::from));
+                let holder = a.user_id.as_deref().map(|u| self.users.of(u));
+                self.holders.insert(a.account_id.0.clone(), holder);
                 other(db, event, self.timezone.as_deref())
             }
             _ => {
@@ -204,12 +239,25 @@ impl Replay for DaysReplay<'_> {
     }
 
     fn finish(self: Box<Self>, db: &Connection) -> Result<(), BoxError> {
+        // in key order, as the tables keep them (each insert lands at the end of its b-tree)
+        let mut earnings: Vec<_> = self
+            .earnings
+            .iter()
+            .map(|(&d, &v)| (self.days.name(d), v))
+            .collect();
+        earnings.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut add = db.prepare(ADD_EARNINGS)?;
-        for (date, (fees, rewards)) in &self.earnings {
+        for (date, (fees, rewards)) in earnings {
             add.execute((date, fees, rewards))?;
         }
+        let mut worker_days: Vec<_> = self
+            .worker_days
+            .iter()
+            .map(|(&(u, d), &delta)| ((self.users.name(u), self.days.name(d)), delta))
+            .collect();
+        worker_days.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut add = db.prepare(ADD_WORKER_DAY)?;
-        for ((user, date), delta) in &self.worker_days {
+        for ((user, date), delta) in worker_days {
             add.execute((user, date, delta))?;
         }
         Ok(())

@@ -76,7 +76,7 @@ impl Projection for Days {
             users: Interned::default(),
             days: Interned::default(),
             earnings: HashMap::new(),
-            worker_days: HashMap::new(),
+            worker_days: Vec::new(),
         })))
     }
 }
@@ -174,8 +174,10 @@ struct DaysReplay<'db> {
     days: Interned,
     /// (fees, rewards) of each day in `days` that has any.
     earnings: HashMap<u32, (i64, i64)>,
-    /// The balance change of each (user, day) with a transaction.
-    worker_days: HashMap<(u32, u32), i64>,
+    /// Each user's balance change per day with a transaction (indexed by user), as (day,
+    /// change) in the order of the days' numbers: a transaction is nearly always on its
+    /// holder's latest day or a later one, so it adds to the last entry or pushes one.
+    worker_days: Vec<Vec<(u32, i64)>>,
 }
 
 /// Strings numbered in the order first seen.
@@ -219,12 +221,22 @@ impl Replay for DaysReplay<'_> {
                     totals.1 += rewards;
                 }
                 if let Some(user) = holder {
-                    *self.worker_days.entry((user, day)).or_default() += t.kind.delta(t.amount);
+                    let days = &mut self.worker_days[user as usize];
+                    let delta = t.kind.delta(t.amount);
+                    match days.last_mut() {
+                        Some(last) if last.0 == day => last.1 += delta,
+                        Some(last) if last.0 > day => match days.binary_search_by_key(&day, |e| e.0) {
+                            Ok(i) => days[i].1 += delta,
+                            Err(i) => days.insert(i, (day, delta)),
+                        },
+                        _ => days.push((day, delta)),
+                    }
                 }
                 Ok(())
             }
             PopugEvent::AccountCreated(a) => {
                 let holder = a.user_id.as_deref().map(|u| self.users.of(u));
+                self.worker_days.resize_with(self.users.names.len(), Vec::new);
                 self.holders.insert(a.account_id.0.clone(), holder);
                 other(db, event, self.timezone.as_deref())
             }
@@ -250,15 +262,18 @@ impl Replay for DaysReplay<'_> {
         for (date, (fees, rewards)) in earnings {
             add.execute((date, fees, rewards))?;
         }
-        let mut worker_days: Vec<_> = self
-            .worker_days
-            .iter()
-            .map(|(&(u, d), &delta)| ((self.users.name(u), self.days.name(d)), delta))
-            .collect();
-        worker_days.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut users: Vec<u32> = (0..self.worker_days.len() as u32).collect();
+        users.sort_unstable_by_key(|&u| self.users.name(u));
         let mut add = db.prepare(ADD_WORKER_DAY)?;
-        for ((user, date), delta) in worker_days {
-            add.execute((user, date, delta))?;
+        for user in users {
+            let mut days: Vec<_> = self.worker_days[user as usize]
+                .iter()
+                .map(|&(d, delta)| (self.days.name(d), delta))
+                .collect();
+            days.sort_unstable_by_key(|&(date, _)| date);
+            for (date, delta) in days {
+                add.execute((self.users.name(user), date, delta))?;
+            }
         }
         Ok(())
     }

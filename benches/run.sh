@@ -129,10 +129,20 @@ if have hyperfine hyperfine; then
   quick "popug audit w00042" 20 "$POPUG audit w00042 --json"
   quick "popug earnings" 20 "$POPUG earnings --json"
   quick "popug analytics --date $LAST_DAY" 20 "$POPUG analytics --date $LAST_DAY --json"
+  # the same report for a day a year back and one in the middle (issue 20: any date)
+  read -r FIRST_DAY MID_DAY < <("$POPUG" earnings --json |
+    python3 -c "import json,sys;d=json.load(sys.stdin);print(d[1]['date'],d[len(d)//2]['date'])")
+  quick "popug analytics --date $FIRST_DAY (a year back)" 20 "$POPUG analytics --date $FIRST_DAY --json"
+  quick "popug analytics --date $MID_DAY (mid-year)" 20 "$POPUG analytics --date $MID_DAY --json"
 fi
 
 echo "== one command, 10k vs $EVENTS events, and Taskwarrior's task add" >&2
 if have hyperfine hyperfine; then
+  # the floor of a durable command: one process start and one synced append (issue 20)
+  : >"$BENCH_DIR/floor.bin"
+  quick "floor: dd, one synced 200-byte append" 30 \
+    "dd if=/dev/zero of=$BENCH_DIR/floor.bin oflag=append,dsync conv=notrunc bs=200 count=1 status=none"
+  quick "popug --version" 30 "$POPUG --version"
   quick "popug task create ($EVENTS events)" 30 "$POPUG task create 'Bench task' --json"
   SMALL_TOKEN=$(token "$SMALL" admin bench-admin-pw)
   POPUG_LEDGER=$SMALL POPUG_TOKEN=$SMALL_TOKEN "$POPUG" rebuild >/dev/null
@@ -217,12 +227,69 @@ measure "popug pay-daily ($PAY_WORKERS workers)" 1 "$POPUG" pay-daily --date "$P
 PAID=$(wc -l <"$WORK/payouts/$PAY_DAY.csv")
 echo "pay-daily paid $((PAID - 1)) workers" >&2
 
+# issue 20's targets, each against its reference, from this run's figures
+python3 - "$BENCH_DIR/raw.tsv" "$N_IMPORT" "$EVENTS" >"$BENCH_DIR/targets.md" <<'PY'
+import re, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("\t")
+    rows[f[0]] = f[1:]
+n_import, events = int(sys.argv[2]), sys.argv[3]
+def val(prefix):
+    for k, v in rows.items():
+        if k.startswith(prefix):
+            x = float(v[0].split()[0])
+            return x * 1000 if not v[0].endswith("ms") else x  # milliseconds
+    return None
+def peak(prefix):
+    for k, v in rows.items():
+        if k.startswith(prefix) and len(v) > 1:
+            return v[1]
+    return "?"
+def ms(x): return "n/a" if x is None else (f"{x/1000:.2f} s" if x >= 1000 else f"{x:.1f} ms")
+def ratio(a, b): return "n/a" if a is None or b is None else f"{a/b:.2f}"
+def yes(ok): return "n/a" if ok is None else ("yes" if ok else "**no**")
+floor, create, create10, done, done10 = (val("floor:"), val(f"popug task create ({events} "),
+    val("popug task create (10k "), val(f"popug task done ({events} "), val("popug task done (10k "))
+tw = val("task add (Taskwarrior")
+rebuild, verify, ledger = val("popug rebuild"), val("popug verify"), val("ledger bal")
+imp, shuf = val("popug task import"), val("popug shuffle")
+shuffled = next((int(re.search(r"\((\d+) open", k).group(1)) for k in rows if k.startswith("popug shuffle")), None)
+print("| target | popug | reference | ratio | met? |")
+print("|---|---|---|---|---|")
+for name, x in (("task create", create), ("task done", done)):
+    if x and floor:
+        print(f"| `{name}` within 3x the floor ({events} events) | {ms(x)} | floor (dd): {ms(floor)}; `popug --version`: {ms(val('popug --version'))} | {x/floor:.1f}x the floor | {yes(x <= 3 * floor)} |")
+if create and tw:
+    print(f"| `task create` >= 20x faster than Taskwarrior's `task add` (10k tasks) | {ms(create)} | {ms(tw)} | {tw/create:.1f}x faster | {yes(tw/create >= 20)} |")
+if create and create10:
+    print(f"| flat from 10k to 1M events | create {ms(create10)} -> {ms(create)}; done {ms(done10)} -> {ms(done)} | | {ratio(create, create10)}; {ratio(done, done10)} | {yes(create/create10 < 1.25)} |")
+if rebuild and ledger:
+    p = peak("popug rebuild")
+    print(f"| `rebuild` >= 1.5x faster than `ledger bal`, peak <= 100 MB | {ms(rebuild)} (peak {p} MB) | {ms(ledger)} (peak {peak('ledger bal')} MB) | {ledger/rebuild:.2f}x as fast | {yes(ledger/rebuild >= 1.5)} (memory: {yes(int(p) <= 100)}) |")
+if verify and rebuild:
+    print(f"| `verify` <= 2x rebuild | {ms(verify)} (peak {peak('popug verify')} MB) | rebuild {ms(rebuild)} | {verify/rebuild:.2f}x | {yes(verify <= 2 * rebuild)} |")
+for name, x, n in (("task import", imp, n_import), ("shuffle", shuf, shuffled)):
+    if x and n:
+        rate = n / (x / 1000)
+        print(f"| `{name}` of {n:,} tasks >= 50,000 tasks/s | {ms(x)} = {rate:,.0f} tasks/s | 50,000 tasks/s | {rate/50000:.2f} | {yes(rate >= 50000)} |")
+for k in rows:
+    if k.startswith(("popug analytics", "popug audit", "popug balance", "popug earnings")):
+        x = val(k)
+        print(f"| `{k[6:]}` < 50 ms | {ms(x)} | | | {yes(x < 50)} |")
+PY
 {
   echo "## Run of $(date -u +%Y-%m-%d) ($PROFILE build)"
   echo
   echo "- machine: $(nproc) cores, $(sed -n 's/model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME")"
   echo "- ledger: $EVENTS_REAL events ($LOG_MB MB), journal: $TXNS transactions"
   echo "- command: \`bash benches/run.sh $EVENTS\`"
+  echo
+  echo "### Issue 20's targets"
+  echo
+  cat "$BENCH_DIR/targets.md"
+  echo
+  echo "### Every figure"
   echo
   echo "| what | median | peak RSS (MB) |"
   echo "|---|---|---|"

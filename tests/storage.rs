@@ -378,3 +378,125 @@ fn a_long_reader_does_not_stall_writers() {
     reader.execute_batch("COMMIT").unwrap();
     assert_eq!(l.json(&["verify"])["ok"], true);
 }
+
+/// A write session appends its command and its reaction rounds and syncs the log once. When
+/// that sync fails, nothing after the last durable byte is kept: the log is cut back, the
+/// command is not said to be recorded, and nothing it caused is visible outside the log (the
+/// log is synced before a message is written into a Maildir, and before a payout row).
+#[test]
+fn a_failed_sync_keeps_nothing_and_shows_nothing() {
+    let l = Ledger::init();
+    // the only worker, who reads mail: every task is theirs, and a message in their Maildir
+    let added = l.json(&["user", "add", "w1", "--role", "worker", "--notify", "file"]);
+    let w1 = common::login_token(l.cmd(), "w1", added["password"].as_str().unwrap());
+    let maildir = l.dir.join("notifications/w1/new");
+    let mails = || fs::read_dir(&maildir).map(|d| d.count()).unwrap_or(0);
+    let payout_rows = || -> usize {
+        fs::read_dir(l.dir.join("payouts"))
+            .map(|d| {
+                d.map(|f| {
+                    fs::read_to_string(f.unwrap().path())
+                        .unwrap()
+                        .lines()
+                        .count()
+                        .saturating_sub(1)
+                })
+                .sum()
+            })
+            .unwrap_or(0)
+    };
+    let fails_keeping_nothing = |token: &str, args: &[&str]| {
+        let before = log_of(&l);
+        let (mails_before, rows_before) = (mails(), payout_rows());
+        let out = l
+            .cmd()
+            .env("POPUG_TOKEN", token)
+            .env("POPUG_LEDGER_FAIL_AT", "sync")
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_ne!(
+            err["error"]["code"], "recorded_not_applied",
+            "{args:?}: events cut back are not said to be recorded: {err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("injected failure (POPUG_LEDGER_FAIL_AT=sync)"),
+            "{err}"
+        );
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains("sync"),
+            "{err}"
+        );
+        assert_eq!(
+            log_of(&l),
+            before,
+            "{args:?}: the log is cut back to where it was"
+        );
+        assert_eq!(
+            mails(),
+            mails_before,
+            "{args:?}: no message about what did not happen"
+        );
+        assert_eq!(
+            payout_rows(),
+            rows_before,
+            "{args:?}: no payout that was not recorded"
+        );
+    };
+
+    // a task: its message would be the first side effect, so the sync comes before it
+    fails_keeping_nothing(&l.admin_token, &["task", "create", "Never kept"]);
+    assert_eq!(l.json(&["task", "list", "--all"]).as_array().unwrap().len(), 0);
+    let welcomed = mails();
+    l.ok(&["task", "create", "Kept"]);
+    assert_eq!(
+        mails(),
+        welcomed + 1,
+        "the same command without the fault: its message"
+    );
+
+    // a reward, then a payout: the payout row waits for the sync, which fails
+    let done = l
+        .cmd()
+        .env("POPUG_TOKEN", &w1)
+        .args(["--json", "task", "done", "1"])
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let balance = l.json(&["balance", "w1"]);
+    assert!(balance["balance_cents"].as_i64().unwrap() > 0, "{balance}");
+    fails_keeping_nothing(&l.admin_token, &["pay-daily"]);
+    let paid = l.json(&["pay-daily"]);
+    assert_eq!(paid["payments"].as_array().unwrap().len(), 1, "{paid}");
+    assert_eq!(payout_rows(), 1, "paid once, when the sync went through");
+
+    // a command whose only reactions make no side effect: the session's one sync, at its
+    // end, fails
+    l.ok(&["user", "set-role", "w1", "manager"]);
+    l.ok(&["user", "add", "w2", "--role", "worker", "--notify", "none"]);
+    fails_keeping_nothing(&l.admin_token, &["task", "create", "Never kept either"]);
+    let out = l.cmd().args(["--json", "verify"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let titles: Vec<String> = l
+        .json(&["task", "list", "--all"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(titles, ["Kept"]);
+}

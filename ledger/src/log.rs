@@ -409,6 +409,14 @@ pub(crate) fn recover_torn(path: &Path, torn: Torn, now: DateTime<Utc>) -> Resul
 /// `expected_len`, so a failed append leaves nothing behind (a crash leaves a torn tail,
 /// which the next writer moves aside).
 pub(crate) fn append_durably(path: &Path, expected_len: u64, bytes: &[u8]) -> Result<(), LedgerError> {
+    append(path, expected_len, bytes, true)
+}
+
+/// Appends `bytes` to the log at `path`, which must be `expected_len` bytes long, synced
+/// (`fdatasync`) when `sync`; else the caller makes them durable later with
+/// [`sync_appended`], before anything depends on them. A failed write (or sync) is undone:
+/// the file is cut back to `expected_len`.
+pub(crate) fn append(path: &Path, expected_len: u64, bytes: &[u8], sync: bool) -> Result<(), LedgerError> {
     let mut file = OpenOptions::new()
         .append(true)
         .open(path)
@@ -433,10 +441,29 @@ pub(crate) fn append_durably(path: &Path, expected_len: u64, bytes: &[u8]) -> Re
         let _ = file.write_all(half).and_then(|_| file.sync_data());
         crate::crash_point("append.torn");
     }
-    let result = file.write_all(bytes).and_then(|_| file.sync_data());
+    let result = file
+        .write_all(bytes)
+        .and_then(|_| if sync { file.sync_data() } else { Ok(()) });
     if let Err(e) = result {
         let _ = file.set_len(expected_len).and_then(|_| file.sync_data());
         return Err(LedgerError::io("append to", path, e));
+    }
+    Ok(())
+}
+
+/// Makes durable (one `fdatasync`) what was appended to the log at `path` since it was
+/// `from` bytes long. When the sync fails, nothing after `from` can be known to be on disk:
+/// the log is cut back to `from` (nothing after it was acknowledged), and the error says so.
+pub(crate) fn sync_appended(path: &Path, from: u64) -> Result<(), LedgerError> {
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| LedgerError::io("open", path, e))?;
+    let result = crate::fail_point("sync", "sync", path)
+        .and_then(|()| file.sync_data().map_err(|e| LedgerError::io("sync", path, e)));
+    if let Err(e) = result {
+        let _ = file.set_len(from).and_then(|_| file.sync_data());
+        return Err(e);
     }
     Ok(())
 }

@@ -266,7 +266,7 @@ impl Reactor for Notifications {
         &self,
         db: &Connection,
         event: &Event,
-        _ctx: &mut Context<'_>,
+        ctx: &mut Context<'_>,
     ) -> Result<Vec<NewEvent>, BoxError> {
         let mut out = Vec::new();
         for msg in messages(db, event)? {
@@ -277,6 +277,11 @@ impl Reactor for Notifications {
                 continue;
             }
             let notification_id = Uuid::new_v5(&event.id, msg.user_id.as_bytes()).to_string();
+            if user.notify == Notify::File {
+                // a message in a Maildir is one the reader may already have: the event it
+                // tells of must be durable before it is written (docs/guarantees.md P6)
+                ctx.durable()?;
+            }
             if user.notify == Notify::File
                 && let Err(e) = self.stage_maildir(&user, &notification_id, event.at, &msg.subject, &msg.body)
             {
@@ -316,8 +321,13 @@ impl Reactor for Notifications {
     /// Delivers the notifications deferred earlier whose Maildir works again: each one's
     /// `NotificationSent` is appended with the deferral as its cause. One that fails again
     /// stays deferred, with a warning.
-    fn retry(&self, db: &Connection, _ctx: &mut Context<'_>) -> Result<Vec<Retried>, BoxError> {
+    fn retry(&self, db: &Connection, ctx: &mut Context<'_>) -> Result<Vec<Retried>, BoxError> {
         let pending = projection::deferred(db)?;
+        if !pending.is_empty() {
+            // what a retried message tells of is in the log; whatever this session wrote
+            // before it is made durable too, before a message can be seen
+            ctx.durable()?;
+        }
         let mut out = Vec::new();
         for d in pending {
             let Some(user) = recipient(db, &d.user_id)? else {

@@ -185,11 +185,14 @@ impl Reactor for Payments {
         &self,
         db: &Connection,
         event: &Event,
-        _ctx: &mut Context<'_>,
+        ctx: &mut Context<'_>,
     ) -> Result<Vec<NewEvent>, BoxError> {
         let PopugEvent::SentPaymentCommand(cmd) = decode(event)? else {
             return Ok(vec![]);
         };
+        // the payout row is visible once written: the command it pays must be durable
+        // first (docs/guarantees.md P6)
+        ctx.durable()?;
         let cmd = cmd.clone();
         let login = projection::payee_login(db, &cmd.user_id)?.unwrap_or_else(|| cmd.user_id.clone().into());
         let payout = Payout {

@@ -154,6 +154,8 @@ pub struct Context<'a> {
     pub rng: &'a mut StdRng,
     /// The write session's last id, when the context belongs to one (ids then increase).
     last_id: Option<&'a mut u128>,
+    /// Makes the log durable up to here, when the context belongs to a write session.
+    durable: Option<&'a mut dyn FnMut() -> Result<(), LedgerError>>,
 }
 
 impl<'a> Context<'a> {
@@ -164,6 +166,19 @@ impl<'a> Context<'a> {
             now,
             rng,
             last_id: None,
+            durable: None,
+        }
+    }
+
+    /// Makes every event this write session appended so far durable (one `fdatasync` of the
+    /// log, only if something is waiting). A reactor calls it before a side effect outside
+    /// the log becomes visible (a payout row, a message moved into a Maildir's `new/`): the
+    /// events that caused it must survive a power cut if the effect does (docs/guarantees.md
+    /// P6). A no-op outside a write session and on a shared log.
+    pub fn durable(&mut self) -> Result<(), LedgerError> {
+        match self.durable.as_mut() {
+            Some(sync) => sync(),
+            None => Ok(()),
         }
     }
 
@@ -292,6 +307,10 @@ pub struct Ledger {
     last_recovery: Recovery,
     /// Called now and then by long reads (rebuild, verify) with (bytes read, log size).
     progress: ProgressCell,
+    /// The log's length before the first append of this write session not yet synced (a
+    /// file log: a session writes its batches and reaction rounds, and syncs once, before
+    /// anything depends on them; see [`Ledger::sync_log`]).
+    unsynced_from: std::cell::Cell<Option<u64>>,
 }
 
 /// A store and its live connection.
@@ -567,6 +586,11 @@ impl Ledger {
     /// `batch_ends`) durably: to the file, or to the shared log and then the replica. On an
     /// error, the position up to which batches were stored all the same (only a shared log
     /// that takes a long append in several messages stores part of one).
+    /// Appends a staged write at `start`. A file log is written but not synced: the write
+    /// session syncs once ([`Ledger::sync_log`]) before its first side effect outside the
+    /// log, before it says a command was recorded, and before it commits, so one command
+    /// and its reaction rounds cost one `fdatasync`. A shared log's append is durable when
+    /// it returns (the stream's acknowledgement).
     fn append_log(
         &mut self,
         start: Position,
@@ -574,9 +598,25 @@ impl Ledger {
         batch_ends: &[(usize, Position)],
     ) -> Result<(), Box<AppendFailure>> {
         match &mut self.replica {
-            None => log::append_durably(&self.events, start.offset, bytes)
-                .map_err(|error| Box::new(AppendFailure { error, stored: None })),
+            None => {
+                log::append(&self.events, start.offset, bytes, false)
+                    .map_err(|error| Box::new(AppendFailure { error, stored: None }))?;
+                if self.unsynced_from.get().is_none() {
+                    self.unsynced_from.set(Some(start.offset));
+                }
+                Ok(())
+            }
             Some(r) => r.append(start, bytes, batch_ends),
+        }
+    }
+
+    /// Makes everything this session appended durable (one `fdatasync` of the log), if
+    /// anything is waiting. When the sync fails, the log is cut back to where the unsynced
+    /// part began, and the error is returned: those events never happened.
+    pub(super) fn sync_log(&self) -> Result<(), LedgerError> {
+        match self.unsynced_from.take() {
+            Some(from) => log::sync_appended(&self.events, from),
+            None => Ok(()),
         }
     }
 
@@ -668,6 +708,7 @@ impl Ledger {
             opts,
             last_recovery: Recovery::default(),
             progress: Default::default(),
+            unsynced_from: Default::default(),
         }
     }
 

@@ -18,9 +18,13 @@ pub struct WriteGuard<'l> {
     pub(super) unreacted_from: Option<usize>,
     /// Whether this session already asked the reactors for deferred deliveries.
     pub(super) retried: bool,
-    /// The seq of the last event of the caller's own batches, once they are durable in the
-    /// log and until their transaction ends: a failure then is [`LedgerError::Unapplied`].
+    /// The seq of the last event of the caller's own batches, once they are in the log and
+    /// until their transaction ends: a failure then is [`LedgerError::Unapplied`], once
+    /// they are durable ([`WriteGuard::in_transaction`] syncs them first).
     pub(super) command_durable: Option<u64>,
+    /// The log's length after the caller's own batches (a file log), to tell whether they
+    /// survived a failed sync, which cuts the log back.
+    command_end: Option<u64>,
 }
 
 impl<'l> WriteGuard<'l> {
@@ -37,6 +41,7 @@ impl<'l> WriteGuard<'l> {
             unreacted_from: None,
             retried: false,
             command_durable: None,
+            command_end: None,
         }
     }
 }
@@ -67,10 +72,12 @@ impl WriteGuard<'_> {
     }
 
     pub fn context(&mut self) -> Context<'_> {
+        // a command decides from the stores and makes no side effect outside the log
         Context {
             now: self.now,
             rng: &mut self.rng,
             last_id: Some(&mut self.last_id),
+            durable: None,
         }
     }
 
@@ -171,6 +178,7 @@ impl WriteGuard<'_> {
             Err(e) => Err(e),
         };
         self.command_durable = None;
+        self.command_end = None;
         result
     }
 
@@ -271,6 +279,9 @@ impl WriteGuard<'_> {
                 s.db.execute_batch("BEGIN").map_err(|e| db_err(&s.path, e))?;
             }
             let v = f(self)?;
+            // the session's appends are made durable once, before any store commits them
+            // (a store must never be ahead of the durable log)
+            self.ledger.sync_log()?;
             for (i, s) in self.ledger.stores.iter().enumerate() {
                 if i == 1 {
                     crate::crash_point("commit.partial");
@@ -285,10 +296,24 @@ impl WriteGuard<'_> {
         // once the caller's batches are in the log, a failure must say the command happened,
         // or a caller who retries would do it twice (docs/guarantees.md P10)
         let result = match (result, self.command_durable) {
-            (Err(e), Some(last_seq)) => Err(LedgerError::Unapplied {
-                last_seq,
-                source: Box::new(e),
-            }),
+            (Err(e), Some(last_seq)) => {
+                // said to be recorded only once durable: what this session wrote is synced
+                // first; a failed sync cuts the log back, and then only what is left counts
+                let synced = self.ledger.sync_log();
+                let kept = match self.command_end {
+                    Some(end) => log::file_len(&self.ledger.events).is_ok_and(|len| len >= end),
+                    // a shared log's append is durable when it returns
+                    None => true,
+                };
+                if kept {
+                    Err(LedgerError::Unapplied {
+                        last_seq,
+                        source: Box::new(e),
+                    })
+                } else {
+                    Err(synced.err().unwrap_or(e))
+                }
+            }
             (result, _) => result,
         };
         if result.is_ok() {
@@ -342,6 +367,9 @@ impl WriteGuard<'_> {
             return Err(e);
         }
         crate::crash_point("append.durable");
+        if !l.is_shared() {
+            self.command_end = Some(staging.start.offset + staging.bytes.len() as u64);
+        }
         self.unreacted_from.get_or_insert(start);
         self.appended.extend(staging.events);
         Ok(start..self.appended.len())
@@ -418,19 +446,16 @@ impl WriteGuard<'_> {
                     if handled.contains(&ev.id) {
                         continue;
                     }
+                    let mut durable = || l.sync_log();
                     let mut ctx = Context {
                         now: self.now,
                         rng: &mut self.rng,
                         last_id: Some(&mut self.last_id),
+                        durable: Some(&mut durable),
                     };
-                    let out = reactor
-                        .react(tx, ev, &mut ctx)
-                        .map_err(|source| LedgerError::React {
-                            name: reactor.name().to_owned(),
-                            seq: ev.seq,
-                            event_type: ev.event_type.clone(),
-                            source,
-                        })?;
+                    let out = reactor.react(tx, ev, &mut ctx).map_err(|source| {
+                        reaction_error(source, || (reactor.name(), ev.seq, ev.event_type.clone()))
+                    })?;
                     if out.is_empty() {
                         continue;
                     }
@@ -478,19 +503,18 @@ impl WriteGuard<'_> {
             .into_iter()
             .map(|(si, ri)| (&l.stores[si], &l.stores[si].spec.reactors[ri]))
         {
+            let mut durable = || l.sync_log();
             let mut ctx = Context {
                 now: self.now,
                 rng: &mut self.rng,
                 last_id: Some(&mut self.last_id),
+                durable: Some(&mut durable),
             };
-            let delivered = reactor
-                .retry(&store.db, &mut ctx)
-                .map_err(|source| LedgerError::React {
-                    name: reactor.name().to_owned(),
-                    seq: head.seq,
-                    event_type: "(a deferred delivery)".into(),
-                    source,
-                })?;
+            let delivered = reactor.retry(&store.db, &mut ctx).map_err(|source| {
+                reaction_error(source, || {
+                    (reactor.name(), head.seq, "(a deferred delivery)".to_owned())
+                })
+            })?;
             if delivered.is_empty() {
                 continue;
             }
@@ -520,6 +544,25 @@ struct Cause<'a> {
     causation_id: Uuid,
     correlation_id: Uuid,
     reactor: &'a str,
+}
+
+/// A reactor's failure: the engine's own error as it is when it came through the reactor (a
+/// sync asked for by [`Context::durable`] that failed: the log was cut back, no reaction
+/// is to blame), else [`LedgerError::React`] naming the reactor and the event (`what`:
+/// reactor name, seq, event type).
+fn reaction_error<'a>(source: BoxError, what: impl FnOnce() -> (&'a str, u64, String)) -> LedgerError {
+    match source.downcast::<LedgerError>() {
+        Ok(engine) => *engine,
+        Err(source) => {
+            let (name, seq, event_type) = what();
+            LedgerError::React {
+                name: name.to_owned(),
+                seq,
+                event_type,
+                source,
+            }
+        }
+    }
 }
 
 /// Makes `reactor`'s side effects of this round durable ([`Reactor::flush`]).

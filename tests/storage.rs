@@ -500,3 +500,61 @@ fn a_failed_sync_keeps_nothing_and_shows_nothing() {
         .collect();
     assert_eq!(titles, ["Kept"]);
 }
+
+/// A writer killed between its writes and its sync leaves its events in the page cache
+/// only. The next writer makes them durable before any store takes them or any reaction
+/// follows them: when it cannot, it commits nothing and says why, and a later writer that
+/// can takes them, once.
+#[test]
+fn what_a_killed_writer_left_unsynced_is_synced_before_anything_takes_it() {
+    let l = Ledger::init();
+    l.ok(&["user", "add", "kesha", "--role", "worker", "--notify", "none"]);
+    let crashed = l
+        .admin()
+        .env("POPUG_LEDGER_CRASH_AT", "append.durable")
+        .args(["task", "create", "Written, not synced"])
+        .output()
+        .unwrap();
+    assert!(!crashed.status.success());
+    let views = l.dir.join("views");
+    let stores = || -> Vec<(String, Vec<u8>)> {
+        let mut all: Vec<_> = fs::read_dir(&views)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "db" || x == "db-wal"))
+            .map(|p| (p.display().to_string(), fs::read(&p).unwrap()))
+            .collect();
+        all.sort();
+        all
+    };
+    let log_before = log_of(&l);
+    let stores_before = stores();
+    let out = l
+        .admin()
+        .env("POPUG_LEDGER_FAIL_AT", "sync")
+        .args(["--json", "task", "list", "--all"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot sync"));
+    assert!(
+        stores() == stores_before,
+        "no store took an event that is not durable (a store file changed)"
+    );
+    assert_eq!(log_of(&l), log_before, "the log is as the killed writer left it");
+    // once the log can be synced, the next command takes the task, once, with its fee
+    let tasks = l.json(&["task", "list", "--all"]);
+    assert_eq!(tasks.as_array().unwrap().len(), 1, "{tasks}");
+    let out = l.cmd().args(["--json", "verify"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

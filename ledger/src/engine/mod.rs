@@ -311,6 +311,10 @@ pub struct Ledger {
     /// file log: a session writes its batches and reaction rounds, and syncs once, before
     /// anything depends on them; see [`Ledger::sync_log`]).
     unsynced_from: std::cell::Cell<Option<u64>>,
+    /// The seq of the last event before the unsynced part (what a failed sync keeps).
+    unsynced_after_seq: std::cell::Cell<u64>,
+    /// Set when a sync failed and cut the log back: the seq of the last event kept.
+    cut_back: std::cell::Cell<Option<u64>>,
 }
 
 /// A store and its live connection.
@@ -603,6 +607,7 @@ impl Ledger {
                     .map_err(|error| Box::new(AppendFailure { error, stored: None }))?;
                 if self.unsynced_from.get().is_none() {
                     self.unsynced_from.set(Some(start.offset));
+                    self.unsynced_after_seq.set(start.seq);
                 }
                 Ok(())
             }
@@ -615,9 +620,38 @@ impl Ledger {
     /// part began, and the error is returned: those events never happened.
     pub(super) fn sync_log(&self) -> Result<(), LedgerError> {
         match self.unsynced_from.take() {
-            Some(from) => log::sync_appended(&self.events, from),
+            Some(from) => log::sync_appended(&self.events, from).inspect_err(|_| {
+                self.cut_back.set(Some(self.unsynced_after_seq.get()));
+            }),
             None => Ok(()),
         }
+    }
+
+    /// The seq of the last event kept when a failed sync cut the log back since the last
+    /// call (`None`: no sync failed).
+    pub(super) fn take_cut_back(&self) -> Option<u64> {
+        self.cut_back.take()
+    }
+
+    /// Syncs the log when it holds more than every store has applied: what a writer killed
+    /// between its writes and its sync left in the page cache (a process kill keeps it; a
+    /// power cut may not). Called under the writer lock before anything reads the log into
+    /// the stores or reacts to it, so that no store commits, and no side effect follows,
+    /// an event that is not durable. The stores commit only after their session's sync, so
+    /// the log up to their checkpoints is durable already: a session after a clean one
+    /// makes no sync here. A shared log's replica holds only acknowledged messages.
+    fn sync_left_behind(&self) -> Result<(), LedgerError> {
+        if self.replica.is_some() {
+            return Ok(());
+        }
+        let applied = self.head()?.offset;
+        if log::file_len(&self.events)? > applied {
+            crate::fail_point("sync", "sync", &self.events)?;
+            File::open(&self.events)
+                .and_then(|f| f.sync_data())
+                .map_err(|e| LedgerError::io("sync", &self.events, e))?;
+        }
+        Ok(())
     }
 
     /// Whether reactor `ri` of store `si` runs in this process: a worker runs its stores'
@@ -709,6 +743,8 @@ impl Ledger {
             last_recovery: Recovery::default(),
             progress: Default::default(),
             unsynced_from: Default::default(),
+            unsynced_after_seq: Default::default(),
+            cut_back: Default::default(),
         }
     }
 
@@ -870,6 +906,7 @@ impl Ledger {
     ) -> Result<(File, DateTime<Utc>, StdRng), LedgerError> {
         let lock = lock_writers(&self.dir)?;
         self.sync_replica()?;
+        self.sync_left_behind()?;
         let mut recovery = Recovery::default();
         // a rebuild killed before it finished left its files: none runs now (the lock is
         // ours), so they go

@@ -60,6 +60,7 @@ impl Ledger {
     fn rebuild_with(&mut self, lock: File) -> Result<RebuildReport, LedgerError> {
         // a shared log: rebuilt from the stream as it is now
         self.sync_replica()?;
+        self.sync_left_behind()?;
         let all: Vec<usize> = (0..self.stores.len()).collect();
         let report = self.rebuild_locked(&all)?;
         let rng = self.session_rng(&report.last);

@@ -295,26 +295,31 @@ impl WriteGuard<'_> {
         })();
         // once the caller's batches are in the log, a failure must say the command happened,
         // or a caller who retries would do it twice (docs/guarantees.md P10)
-        let result = match (result, self.command_durable) {
-            (Err(e), Some(last_seq)) => {
-                // said to be recorded only once durable: what this session wrote is synced
-                // first; a failed sync cuts the log back, and then only what is left counts
+        let result = match result {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                // what this session wrote is made durable before anything depends on it
+                // (the catch-up below commits it to the stores; the command may be said to
+                // be recorded), or cut back when that fails: then only what is left counts
                 let synced = self.ledger.sync_log();
+                if let Some(last) = self.ledger.take_cut_back() {
+                    self.appended.retain(|ev| ev.seq <= last);
+                    self.unreacted_from = None;
+                }
                 let kept = match self.command_end {
                     Some(end) => log::file_len(&self.ledger.events).is_ok_and(|len| len >= end),
                     // a shared log's append is durable when it returns
                     None => true,
                 };
-                if kept {
-                    Err(LedgerError::Unapplied {
+                match self.command_durable {
+                    Some(last_seq) if kept => Err(LedgerError::Unapplied {
                         last_seq,
                         source: Box::new(e),
-                    })
-                } else {
-                    Err(synced.err().unwrap_or(e))
+                    }),
+                    Some(_) => Err(synced.err().unwrap_or(e)),
+                    None => Err(e),
                 }
             }
-            (result, _) => result,
         };
         if result.is_ok() {
             for s in &self.ledger.stores {

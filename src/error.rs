@@ -249,6 +249,15 @@ impl From<LedgerError> for AppError {
                 "read_only",
                 Some("the ledger is on a read-only filesystem; nothing was written"),
             ),
+            // a failed sync cuts the log back to its last durable byte (a command whose own
+            // batch was durable before is `recorded_not_applied` instead)
+            LedgerError::Io { action: "sync", .. } => (
+                Kind::Failure,
+                "io_error",
+                Some(
+                    "the disk could not make the log durable: this command's events were taken back and nothing was recorded; run it again once the disk is sound",
+                ),
+            ),
             LedgerError::Db { path, .. } => match filesystem_trouble(path) {
                 Some(FsTrouble::ReadOnly) => (
                     Kind::Failure,

@@ -436,6 +436,14 @@ fn a_failed_sync_keeps_nothing_and_shows_nothing() {
             err["error"]["message"].as_str().unwrap().contains("sync"),
             "{err}"
         );
+        assert_eq!(err["error"]["code"], "io_error", "{err}");
+        assert!(
+            err["error"]["hint"]
+                .as_str()
+                .unwrap()
+                .contains("nothing was recorded"),
+            "{err}"
+        );
         assert_eq!(
             log_of(&l),
             before,

@@ -179,13 +179,7 @@ fn the_format_follows_the_flag_the_file_name_or_the_first_character() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = import(&l, &["-", "--format", "csv", "--json"], b"title\n{not json}\n");
     assert!(out.status.success(), "--format csv wins over sniffing");
-    let titles: Vec<String> = l
-        .json(&["task", "list", "--all"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap().to_owned())
-        .collect();
+    let titles = common::titles(&l.json(&["task", "list", "--all"]));
     assert_eq!(titles, ["From a file", "From a CSV on stdin", "{not json}"]);
     // an empty file imports nothing
     let out = import(&l, &["-", "--format", "jsonl", "--json"], b"");

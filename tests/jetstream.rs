@@ -756,13 +756,7 @@ fn a_crash_between_the_stream_and_the_replica_loses_and_doubles_nothing() {
         !out.status.success(),
         "the crash point did not fire (a release build?)"
     );
-    let tasks = h.json(&admin, &["task", "list", "--all"]);
-    let titles: Vec<&str> = tasks
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap())
-        .collect();
+    let titles = common::titles(&h.json(&admin, &["task", "list", "--all"]));
     assert_eq!(titles, ["crashed after the stream took it"]);
     // its reactions were finished by the next command, once
     let balances = h.json(&admin, &["balance", "--all"]);

@@ -281,13 +281,7 @@ fn rebuild_beside_readers_and_writers_keeps_a_database_loses_nothing_and_notes_n
         all_created.push(title);
     }
     // every task a writer was told was created is there, once
-    let tasks = c.json("admin", &["task", "list", "--all"]);
-    let titles: Vec<&str> = tasks
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap())
-        .collect();
+    let titles = common::titles(&c.json("admin", &["task", "list", "--all"]));
     for t in &all_created {
         assert_eq!(titles.iter().filter(|x| *x == t).count(), 1, "{t}");
     }

@@ -493,13 +493,7 @@ fn a_failed_sync_keeps_nothing_and_shows_nothing() {
     l.ok(&["user", "add", "w2", "--role", "worker", "--notify", "none"]);
     fails_keeping_nothing(&l.admin_token, &["task", "create", "Never kept either"]);
     assert_eq!(l.json(&["verify"])["ok"], true);
-    let titles: Vec<String> = l
-        .json(&["task", "list", "--all"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap().to_owned())
-        .collect();
+    let titles = common::titles(&l.json(&["task", "list", "--all"]));
     assert_eq!(titles, ["Kept"]);
 }
 

@@ -43,6 +43,16 @@ pub fn login_token(mut cmd: Command, login: &str, password: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+/// The titles of the tasks in a `task list --json` document, in its order.
+pub fn titles(tasks: &serde_json::Value) -> Vec<String> {
+    tasks
+        .as_array()
+        .expect("task list --json is an array")
+        .iter()
+        .map(|t| t["title"].as_str().expect("every task has a title").to_owned())
+        .collect()
+}
+
 /// The one JSON document a command that must succeed printed; `what` names the command in
 /// the failure message.
 pub fn ok_json(out: std::process::Output, what: &str) -> serde_json::Value {

@@ -548,3 +548,37 @@ fn what_a_killed_writer_left_unsynced_is_synced_before_anything_takes_it() {
     assert_eq!(tasks.as_array().unwrap().len(), 1, "{tasks}");
     assert_eq!(l.json(&["verify"])["ok"], true);
 }
+
+/// An import whose sync fails keeps none of the chunk it could not sync, and does not say
+/// it wrote them: the events cut back from the log are gone from its count too.
+#[test]
+fn an_import_whose_sync_fails_does_not_count_what_was_cut_back() {
+    let l = Ledger::init();
+    l.ok(&["user", "add", "kesha", "--role", "worker", "--notify", "none"]);
+    let file = l.dir.parent().unwrap().join("five.jsonl");
+    let rows: String = (1..=5).map(|i| format!("{{\"title\": \"Row {i}\"}}\n")).collect();
+    fs::write(&file, rows).unwrap();
+    let before = log_of(&l);
+    let out = l
+        .admin()
+        .env("POPUG_LEDGER_FAIL_AT", "sync")
+        .arg("--json")
+        .args(["task", "import"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "io_error", "{err}");
+    assert!(
+        !err.to_string().contains("were written"),
+        "nothing was written: {err}"
+    );
+    assert_eq!(log_of(&l), before, "the log is cut back to where it was");
+    assert!(common::titles(&l.json(&["task", "list", "--all"])).is_empty());
+}

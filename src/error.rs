@@ -251,7 +251,7 @@ impl From<LedgerError> for AppError {
             ),
             // a failed sync cuts the log back to its last durable byte (a command whose own
             // batch was durable before is `recorded_not_applied` instead)
-            LedgerError::Io { action: "sync", .. } => (
+            LedgerError::SyncFailed { .. } => (
                 Kind::Failure,
                 "io_error",
                 Some(
@@ -361,7 +361,9 @@ impl From<LedgerError> for AppError {
             | LedgerError::React { source, .. }
             | LedgerError::Flush { source, .. } => Some(source),
             LedgerError::Encode(source) => Some(Box::new(source) as _),
-            LedgerError::Unapplied { source, .. } => Some(source as _),
+            LedgerError::Unapplied { source, .. } | LedgerError::SyncFailed { source, .. } => {
+                Some(source as _)
+            }
             _ => None,
         };
         AppError {

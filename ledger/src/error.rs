@@ -73,6 +73,17 @@ pub enum LedgerError {
         source: BoxError,
     },
 
+    /// The log could not be made durable (`fdatasync` failed): it was cut back to where the
+    /// write session's unsynced part began, after the event `kept_seq` (0: none kept). What
+    /// was cut never happened, and nothing acknowledged it.
+    #[error("the log could not be synced: what was written after seq {kept_seq} is taken back")]
+    SyncFailed {
+        path: PathBuf,
+        kept_seq: u64,
+        #[source]
+        source: Box<LedgerError>,
+    },
+
     /// The command's events are durable in the log, but what follows failed (a store's
     /// commit, a reaction round: a full disk, an I/O error): the command happened, and must
     /// not be repeated. The stores stay at their old checkpoints and the next writer catches

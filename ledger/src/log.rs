@@ -455,17 +455,19 @@ pub(crate) fn append(path: &Path, expected_len: u64, bytes: &[u8], sync: bool) -
 /// `from` bytes long. When the sync fails, nothing after `from` can be known to be on disk:
 /// the log is cut back to `from` (nothing after it was acknowledged), and the error says so.
 pub(crate) fn sync_appended(path: &Path, from: u64) -> Result<(), LedgerError> {
-    let file = OpenOptions::new()
-        .write(true)
-        .open(path)
-        .map_err(|e| LedgerError::io("open", path, e))?;
-    let result = crate::fail_point("sync", "sync", path)
-        .and_then(|()| file.sync_data().map_err(|e| LedgerError::io("sync", path, e)));
-    if let Err(e) = result {
-        let _ = file.set_len(from).and_then(|_| file.sync_data());
-        return Err(e);
-    }
-    Ok(())
+    sync_data(path).inspect_err(|_| {
+        let _ = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|file| file.set_len(from).and_then(|_| file.sync_data()));
+    })
+}
+
+/// Makes the log at `path` durable (`fdatasync`; fail point `sync` in debug builds).
+pub(crate) fn sync_data(path: &Path) -> Result<(), LedgerError> {
+    let file = File::open(path).map_err(|e| LedgerError::io("open", path, e))?;
+    crate::fail_point("sync", "sync", path)?;
+    file.sync_data().map_err(|e| LedgerError::io("sync", path, e))
 }
 
 pub(crate) fn file_len(path: &Path) -> Result<u64, LedgerError> {

@@ -186,10 +186,12 @@ impl Replica {
                         Problem::Other(format!("its message {n} is not the one this host copied")),
                     ));
                 }
-                found.map_or(0, |(n, _)| n)
+                let last = found.map_or(0, |(n, _)| n);
+                // the answer stands from when the stream gave it, not from each use of it
+                self.checked = Some((std::time::Instant::now(), last));
+                last
             }
         };
-        self.checked = Some((std::time::Instant::now(), last));
         if last < self.message {
             return Err(LedgerError::corrupt(
                 self.position.seq,

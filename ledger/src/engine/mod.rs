@@ -154,8 +154,9 @@ pub struct Context<'a> {
     pub rng: &'a mut StdRng,
     /// The write session's last id, when the context belongs to one (ids then increase).
     last_id: Option<&'a mut u128>,
-    /// Makes the log durable up to here, when the context belongs to a write session.
-    durable: Option<&'a mut dyn FnMut() -> Result<(), LedgerError>>,
+    /// The write session's ledger, when the context is a reaction's (see
+    /// [`Context::durable`]).
+    session: Option<&'a Ledger>,
 }
 
 impl<'a> Context<'a> {
@@ -166,7 +167,7 @@ impl<'a> Context<'a> {
             now,
             rng,
             last_id: None,
-            durable: None,
+            session: None,
         }
     }
 
@@ -175,11 +176,8 @@ impl<'a> Context<'a> {
     /// the log becomes visible (a payout row, a message moved into a Maildir's `new/`): the
     /// events that caused it must survive a power cut if the effect does (docs/guarantees.md
     /// P6). A no-op outside a write session and on a shared log.
-    pub fn durable(&mut self) -> Result<(), LedgerError> {
-        match self.durable.as_mut() {
-            Some(sync) => sync(),
-            None => Ok(()),
-        }
+    pub fn durable(&self) -> Result<(), LedgerError> {
+        self.session.map_or(Ok(()), Ledger::sync_log)
     }
 
     /// A fresh UUIDv7 at this decision's instant, drawn from the injected random source;
@@ -307,14 +305,10 @@ pub struct Ledger {
     last_recovery: Recovery,
     /// Called now and then by long reads (rebuild, verify) with (bytes read, log size).
     progress: ProgressCell,
-    /// The log's length before the first append of this write session not yet synced (a
+    /// Where the part of the log this write session wrote but has not synced yet begins (a
     /// file log: a session writes its batches and reaction rounds, and syncs once, before
     /// anything depends on them; see [`Ledger::sync_log`]).
-    unsynced_from: std::cell::Cell<Option<u64>>,
-    /// The seq of the last event before the unsynced part (what a failed sync keeps).
-    unsynced_after_seq: std::cell::Cell<u64>,
-    /// Set when a sync failed and cut the log back: the seq of the last event kept.
-    cut_back: std::cell::Cell<Option<u64>>,
+    unsynced: std::cell::Cell<Option<Position>>,
 }
 
 /// A store and its live connection.
@@ -587,14 +581,13 @@ impl Ledger {
     }
 
     /// Appends staged bytes (whole batches after `start`, each ending at its entry of
-    /// `batch_ends`) durably: to the file, or to the shared log and then the replica. On an
+    /// `batch_ends`): to the file, or to the shared log and then the replica. A file log is
+    /// written but not synced: the write session syncs once ([`Ledger::sync_log`]) before
+    /// its first side effect outside the log, before it says a command was recorded, and
+    /// before it commits, so one command and its reaction rounds cost one `fdatasync`. A
+    /// shared log's append is durable when it returns (the stream's acknowledgement). On an
     /// error, the position up to which batches were stored all the same (only a shared log
     /// that takes a long append in several messages stores part of one).
-    /// Appends a staged write at `start`. A file log is written but not synced: the write
-    /// session syncs once ([`Ledger::sync_log`]) before its first side effect outside the
-    /// log, before it says a command was recorded, and before it commits, so one command
-    /// and its reaction rounds cost one `fdatasync`. A shared log's append is durable when
-    /// it returns (the stream's acknowledgement).
     fn append_log(
         &mut self,
         start: Position,
@@ -605,9 +598,8 @@ impl Ledger {
             None => {
                 log::append(&self.events, start.offset, bytes, false)
                     .map_err(|error| Box::new(AppendFailure { error, stored: None }))?;
-                if self.unsynced_from.get().is_none() {
-                    self.unsynced_from.set(Some(start.offset));
-                    self.unsynced_after_seq.set(start.seq);
+                if self.unsynced.get().is_none() {
+                    self.unsynced.set(Some(start));
                 }
                 Ok(())
             }
@@ -617,20 +609,19 @@ impl Ledger {
 
     /// Makes everything this session appended durable (one `fdatasync` of the log), if
     /// anything is waiting. When the sync fails, the log is cut back to where the unsynced
-    /// part began, and the error is returned: those events never happened.
+    /// part began: [`LedgerError::SyncFailed`] says after which event (what was cut never
+    /// happened).
     pub(super) fn sync_log(&self) -> Result<(), LedgerError> {
-        match self.unsynced_from.take() {
-            Some(from) => log::sync_appended(&self.events, from).inspect_err(|_| {
-                self.cut_back.set(Some(self.unsynced_after_seq.get()));
-            }),
+        match self.unsynced.take() {
+            Some(from) => {
+                log::sync_appended(&self.events, from.offset).map_err(|e| LedgerError::SyncFailed {
+                    path: self.events.clone(),
+                    kept_seq: from.seq,
+                    source: Box::new(e),
+                })
+            }
             None => Ok(()),
         }
-    }
-
-    /// The seq of the last event kept when a failed sync cut the log back since the last
-    /// call (`None`: no sync failed).
-    pub(super) fn take_cut_back(&self) -> Option<u64> {
-        self.cut_back.take()
     }
 
     /// Syncs the log when it holds more than every store has applied: what a writer killed
@@ -646,10 +637,7 @@ impl Ledger {
         }
         let applied = self.head()?.offset;
         if log::file_len(&self.events)? > applied {
-            crate::fail_point("sync", "sync", &self.events)?;
-            File::open(&self.events)
-                .and_then(|f| f.sync_data())
-                .map_err(|e| LedgerError::io("sync", &self.events, e))?;
+            log::sync_data(&self.events)?;
         }
         Ok(())
     }
@@ -742,9 +730,7 @@ impl Ledger {
             opts,
             last_recovery: Recovery::default(),
             progress: Default::default(),
-            unsynced_from: Default::default(),
-            unsynced_after_seq: Default::default(),
-            cut_back: Default::default(),
+            unsynced: Default::default(),
         }
     }
 

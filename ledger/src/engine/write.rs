@@ -20,11 +20,9 @@ pub struct WriteGuard<'l> {
     pub(super) retried: bool,
     /// The seq of the last event of the caller's own batches, once they are in the log and
     /// until their transaction ends: a failure then is [`LedgerError::Unapplied`], once
-    /// they are durable ([`WriteGuard::in_transaction`] syncs them first).
-    pub(super) command_durable: Option<u64>,
-    /// The log's length after the caller's own batches (a file log), to tell whether they
-    /// survived a failed sync, which cuts the log back.
-    command_end: Option<u64>,
+    /// they are durable ([`WriteGuard::in_transaction`] syncs them first, and a sync that
+    /// fails and cuts them back makes it an error of its own).
+    pub(super) command_last_seq: Option<u64>,
 }
 
 impl<'l> WriteGuard<'l> {
@@ -40,8 +38,7 @@ impl<'l> WriteGuard<'l> {
             appended: Vec::new(),
             unreacted_from: None,
             retried: false,
-            command_durable: None,
-            command_end: None,
+            command_last_seq: None,
         }
     }
 }
@@ -77,7 +74,7 @@ impl WriteGuard<'_> {
             now: self.now,
             rng: &mut self.rng,
             last_id: Some(&mut self.last_id),
-            durable: None,
+            session: None,
         }
     }
 
@@ -112,8 +109,8 @@ impl WriteGuard<'_> {
         std::mem::take(&mut self.appended)
     }
 
-    /// Appends one command's events as an atomic batch, durably, projects them, then runs
-    /// every reaction to completion. Returns the batch as written.
+    /// Appends one command's events as an atomic batch, projects them, runs every reaction
+    /// to completion, and syncs the log once. Returns the batch as written.
     pub fn append(&mut self, batch: Vec<NewEvent>) -> Result<Vec<Event>, LedgerError> {
         self.append_batches(vec![batch])
     }
@@ -126,8 +123,8 @@ impl WriteGuard<'_> {
         Ok(self.appended[written].to_vec())
     }
 
-    /// Appends many batches in group commits of `chunk` batches (one write and one fsync
-    /// each, then their reactions), handing each commit's events (with their reactions, and
+    /// Appends many batches in group commits of `chunk` batches (one write each, then their
+    /// reactions, then one fsync), handing each commit's events (with their reactions, and
     /// for the first one whatever the session recovered) to `after` and forgetting them, so
     /// that memory does not grow with the number of batches. On an error, the commits before
     /// are durable and reacted to; `appended()` holds what the failing one got written.
@@ -148,10 +145,11 @@ impl WriteGuard<'_> {
 
     /// Stages, commits and reacts to `batches`; returns where they are in `appended`.
     /// The batches and every reaction round they cause are projected in one SQLite
-    /// transaction: each round is appended to the log durably before the next one is
-    /// decided, and SQLite commits once at the end. A crash in between loses nothing: the
-    /// log is the truth, the next writer catches the projections up and the reactors'
-    /// look-ahead finds the reactions already appended. One commit instead of one per
+    /// transaction: each round is written to the log before the next one is decided, the
+    /// log is synced once, and SQLite commits once at the end. A crash in between loses
+    /// nothing acknowledged: the log is the truth, the next writer syncs what it finds
+    /// written, catches the projections up, and the reactors' look-ahead finds the
+    /// reactions already appended. One commit instead of one per
     /// round means the pages a chunk touches go through the WAL once.
     fn commit_and_react(
         &mut self,
@@ -165,8 +163,9 @@ impl WriteGuard<'_> {
             }
             let written = g.project_and_append(staging)?;
             // from here on the caller's batches are in the log: whatever fails now, the
-            // command happened (in_transaction says so)
-            g.command_durable = g.appended[written.clone()].last().map(|e| e.seq);
+            // command happened once they are synced (in_transaction syncs, and says so; a
+            // failed sync takes them back)
+            g.command_last_seq = g.appended[written.clone()].last().map(|e| e.seq);
             let settled = g.react_or_yield()?;
             Ok((written, settled))
         });
@@ -177,8 +176,7 @@ impl WriteGuard<'_> {
             Ok((written, false)) => self.settle_shared(true).map(|()| written),
             Err(e) => Err(e),
         };
-        self.command_durable = None;
-        self.command_end = None;
+        self.command_last_seq = None;
         result
     }
 
@@ -268,7 +266,7 @@ impl WriteGuard<'_> {
     /// between two commits (crash point `commit.partial`) leaves the later stores at their
     /// old checkpoints; the next session catches them up from the log before anything is
     /// decided. On an error every open transaction is rolled back, and whatever `f` already
-    /// appended to the log durably is projected again, so that the stores never stay
+    /// appended to the log is synced (or cut back when that fails) and projected again, so that the stores never stay
     /// behind the log for the rest of this session.
     pub(super) fn in_transaction<T>(
         &mut self,
@@ -286,7 +284,7 @@ impl WriteGuard<'_> {
                 if i == 1 {
                     crate::crash_point("commit.partial");
                 }
-                if i == 0 && self.command_durable.is_some() {
+                if i == 0 && self.command_last_seq.is_some() {
                     crate::fail_point("commit", "commit", &s.path)?;
                 }
                 s.db.execute_batch("COMMIT").map_err(|e| db_err(&s.path, e))?;
@@ -302,20 +300,25 @@ impl WriteGuard<'_> {
                 // (the catch-up below commits it to the stores; the command may be said to
                 // be recorded), or cut back when that fails: then only what is left counts
                 let synced = self.ledger.sync_log();
-                if let Some(last) = self.ledger.take_cut_back() {
-                    self.appended.retain(|ev| ev.seq <= last);
+                let kept_seq =
+                    [Some(&e), synced.as_ref().err()]
+                        .into_iter()
+                        .flatten()
+                        .find_map(|e| match e {
+                            LedgerError::SyncFailed { kept_seq, .. } => Some(*kept_seq),
+                            _ => None,
+                        });
+                if let Some(kept) = kept_seq {
+                    self.appended.retain(|ev| ev.seq <= kept);
                     self.unreacted_from = None;
                 }
-                let kept = match self.command_end {
-                    Some(end) => log::file_len(&self.ledger.events).is_ok_and(|len| len >= end),
-                    // a shared log's append is durable when it returns
-                    None => true,
-                };
-                match self.command_durable {
-                    Some(last_seq) if kept => Err(LedgerError::Unapplied {
-                        last_seq,
-                        source: Box::new(e),
-                    }),
+                match self.command_last_seq {
+                    Some(last_seq) if kept_seq.is_none_or(|kept| last_seq <= kept) => {
+                        Err(LedgerError::Unapplied {
+                            last_seq,
+                            source: Box::new(e),
+                        })
+                    }
                     Some(_) => Err(synced.err().unwrap_or(e)),
                     None => Err(e),
                 }
@@ -338,8 +341,8 @@ impl WriteGuard<'_> {
         result
     }
 
-    /// Projects the staged events into every store and appends them durably, inside the
-    /// caller's transactions. Returns where they are in `appended`.
+    /// Projects the staged events into every store and writes them to the log (synced by
+    /// the session), inside the caller's transactions. Returns where they are in `appended`.
     fn project_and_append(&mut self, staging: Staging) -> Result<std::ops::Range<usize>, LedgerError> {
         let start = self.appended.len();
         if staging.events.is_empty() {
@@ -367,14 +370,11 @@ impl WriteGuard<'_> {
                     .take_while(|ev| ev.seq <= stored.seq)
                     .cloned();
                 self.appended.extend(kept);
-                self.command_durable = Some(stored.seq);
+                self.command_last_seq = Some(stored.seq);
             }
             return Err(e);
         }
         crate::crash_point("append.durable");
-        if !l.is_shared() {
-            self.command_end = Some(staging.start.offset + staging.bytes.len() as u64);
-        }
         self.unreacted_from.get_or_insert(start);
         self.appended.extend(staging.events);
         Ok(start..self.appended.len())
@@ -383,7 +383,7 @@ impl WriteGuard<'_> {
     /// Runs reaction rounds until every reactor has handled every event, inside the
     /// caller's transaction.
     pub(super) fn run_reactions(&mut self) -> Result<(), LedgerError> {
-        if self.command_durable.is_some() {
+        if self.command_last_seq.is_some() {
             crate::fail_point("react", "react to", self.ledger.events_path())?;
         }
         for _ in 0..MAX_ROUNDS {
@@ -451,12 +451,11 @@ impl WriteGuard<'_> {
                     if handled.contains(&ev.id) {
                         continue;
                     }
-                    let mut durable = || l.sync_log();
                     let mut ctx = Context {
                         now: self.now,
                         rng: &mut self.rng,
                         last_id: Some(&mut self.last_id),
-                        durable: Some(&mut durable),
+                        session: Some(&*l),
                     };
                     let out = reactor.react(tx, ev, &mut ctx).map_err(|source| {
                         reaction_error(source, || (reactor.name(), ev.seq, ev.event_type.clone()))
@@ -508,12 +507,11 @@ impl WriteGuard<'_> {
             .into_iter()
             .map(|(si, ri)| (&l.stores[si], &l.stores[si].spec.reactors[ri]))
         {
-            let mut durable = || l.sync_log();
             let mut ctx = Context {
                 now: self.now,
                 rng: &mut self.rng,
                 last_id: Some(&mut self.last_id),
-                durable: Some(&mut durable),
+                session: Some(&*l),
             };
             let delivered = reactor.retry(&store.db, &mut ctx).map_err(|source| {
                 reaction_error(source, || {
@@ -551,14 +549,17 @@ struct Cause<'a> {
     reactor: &'a str,
 }
 
-/// A reactor's failure: the engine's own error as it is when it came through the reactor (a
-/// sync asked for by [`Context::durable`] that failed: the log was cut back, no reaction
-/// is to blame), else [`LedgerError::React`] naming the reactor and the event (`what`:
-/// reactor name, seq, event type).
+/// A reactor's failure: a sync asked for by [`Context::durable`] that failed, as it is (the
+/// log was cut back, no reaction is to blame), else [`LedgerError::React`] naming the
+/// reactor and the event (`what`: reactor name, seq, event type).
 fn reaction_error<'a>(source: BoxError, what: impl FnOnce() -> (&'a str, u64, String)) -> LedgerError {
     match source.downcast::<LedgerError>() {
-        Ok(engine) => *engine,
-        Err(source) => {
+        Ok(sync) if matches!(*sync, LedgerError::SyncFailed { .. }) => *sync,
+        other => {
+            let source: BoxError = match other {
+                Ok(engine) => engine,
+                Err(source) => source,
+            };
             let (name, seq, event_type) = what();
             LedgerError::React {
                 name: name.to_owned(),
@@ -622,8 +623,8 @@ impl Staging {
     }
 
     /// Records the projections' positions after this round (in the open SQLite
-    /// transactions) and appends the round to the log durably; `points` name its crash
-    /// points (before the append, after it is durable).
+    /// transactions) and writes the round to the log (synced by the session); `points` name
+    /// its crash points (before the write, after it).
     fn append_round(&self, l: &mut Ledger, points: [&str; 2]) -> Result<(), LedgerError> {
         for s in &l.stores {
             set_projection_positions(&s.db, &s.spec.projections, &self.next)

@@ -154,7 +154,7 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
             match as_worker.open() {
                 Ok(ledger) => {
                     let now = ledger.head()?;
-                    appended += reactions_of(&ledger, head, &wanted)?;
+                    appended += reactions_of(&ledger, head, now, &wanted)?;
                     head = now;
                 }
                 // a cluster restarting, a leader being elected: the worker waits it out
@@ -342,16 +342,21 @@ fn internal(e: popug_ledger::BoxError) -> AppError {
     AppError::new(crate::error::Kind::Failure, "internal", e.to_string())
 }
 
-/// How many events after `from` (a position of `ledger`) were appended by the reactions of
-/// `contexts` (their producer is one of those contexts' reactors).
+/// How many events after `from` and up to `upto` (positions of `ledger`) were appended by
+/// the reactions of `contexts` (their producer is one of those contexts' reactors). What
+/// other writers append after `upto` meanwhile is the next batch's to count.
 fn reactions_of(
     ledger: &popug_ledger::Ledger,
     from: popug_ledger::Position,
+    upto: popug_ledger::Position,
     contexts: &[String],
 ) -> Result<u64> {
     let mut n = 0;
     for e in ledger.read_from(from)? {
         let e = e?;
+        if e.seq > upto.seq {
+            break;
+        }
         if e.causation_id.is_some() && contexts.contains(&e.producer) {
             n += 1;
         }

@@ -863,18 +863,10 @@ impl Ledger {
     /// [`Ledger::write`] for a command's `clock`, or for the engine's own recovery (`None`:
     /// the options' clock, never behind the last event).
     fn write_as(&mut self, clock: Option<Clock>) -> Result<WriteGuard<'_>, LedgerError> {
-        let (lock, now, rng) = match self.prepare_session(clock) {
-            // this host's copy of a shared log is damaged (a disk, an edit): it is derived,
-            // so it is copied again from the stream, once. A stream whose history changed
-            // is still refused: the stores' checkpoints then name lines the new copy lacks
-            Err(e @ LedgerError::Corrupt { .. }) if self.replica.is_some() => {
-                self.recopy()?;
-                let prepared = self.prepare_session(clock)?;
-                self.last_recovery.recopied = Some(e.to_string());
-                prepared
-            }
-            result => result?,
-        };
+        // this host's copy of a shared log is damaged (a disk, an edit): it is derived, so
+        // it is copied again from the stream, once. A stream whose history changed is still
+        // refused: the stores' checkpoints then name lines the new copy lacks
+        let (lock, now, rng) = self.or_recopy(|l| l.prepare_session(clock))?;
         let mut guard = WriteGuard::new(self, lock, now, rng);
         match guard.in_transaction(|g| g.run_reactions()) {
             Err(e) if e.is_conflict() => guard.settle_shared(false)?,

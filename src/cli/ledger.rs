@@ -85,11 +85,26 @@ fn copy(out: &mut Out, args: CopyArgs) -> Result<()> {
             (staged.path().join(popug_ledger::EVENTS_FILE), end)
         }
     };
+    // the copy, read back, ends where the source does, or it is undone
+    let same_end = |copied: popug_ledger::Position| -> Result<popug_ledger::Position> {
+        if (copied.seq, copied.hash) != (source_end.seq, source_end.hash) {
+            return Err(AppError::new(
+                crate::error::Kind::Damaged,
+                "ledger_damaged",
+                format!(
+                    "the copy ends at seq {} ({}) but the source at seq {} ({})",
+                    copied.seq, copied.hash, source_end.seq, source_end.hash
+                ),
+            ));
+        }
+        Ok(copied)
+    };
     let copied = match &dst {
         Place::Dir(dir) => {
             let made = new_ledger_dir(dir)?;
             let result = write_file_log(&source_log, source_end, &dir.join(popug_ledger::EVENTS_FILE))
                 .and_then(|()| check(&dir.join(popug_ledger::EVENTS_FILE)))
+                .and_then(same_end)
                 .and_then(|end| interrupt.check().map(|()| end).map_err(Into::into));
             if result.is_err() {
                 undo_dir(dir, made);
@@ -115,10 +130,9 @@ fn copy(out: &mut Out, args: CopyArgs) -> Result<()> {
                         back.path(),
                     )?)
                 })
+                .and_then(same_end)
                 .and_then(|end| {
-                    if (end.seq, end.hash) == (source_end.seq, source_end.hash) {
-                        log.finish_copy()?;
-                    }
+                    log.finish_copy()?;
                     Ok(end)
                 });
             if result.is_err() {
@@ -128,16 +142,6 @@ fn copy(out: &mut Out, args: CopyArgs) -> Result<()> {
             result?
         }
     };
-    if (copied.seq, copied.hash) != (source_end.seq, source_end.hash) {
-        return Err(AppError::new(
-            crate::error::Kind::Damaged,
-            "ledger_damaged",
-            format!(
-                "the copy ends at seq {} ({}) but the source at seq {} ({})",
-                copied.seq, copied.hash, source_end.seq, source_end.hash
-            ),
-        ));
-    }
     out.report(&Answer::new(
         json!({
             "from": args.src, "to": args.dst, "events": copied.seq,

@@ -407,3 +407,30 @@ fn a_byte_flipped_in_a_hosts_copy_is_copied_again_from_the_stream() {
     f.deposit(0, &[("a", 100)]);
     assert_eq!(totals(&f.open(0)), vec![("a".into(), 115, 115, 6, 6)]);
 }
+
+/// A host that asks for what is new every few milliseconds (`events --follow`, a worker)
+/// sees another host's append: a replica's cached answer about the stream expires 20 ms
+/// after the stream gave it, not after its last use (it was renewed at each use, so a host
+/// asking often enough kept it for ever).
+#[test]
+fn a_host_that_keeps_asking_sees_what_another_host_appended() {
+    use std::time::{Duration, Instant};
+    both("keeps_asking", |f| {
+        f.deposit(0, &[("a", 1)]);
+        let before = all_events(&f.host(0)).len();
+        let mut l = f.open(0);
+        l.refresh().unwrap();
+        std::thread::scope(|s| {
+            let other = s.spawn(|| f.deposit(1, &[("b", 2)]));
+            let started = Instant::now();
+            let mut seen = false;
+            while !seen && started.elapsed() < Duration::from_secs(3) {
+                std::thread::sleep(Duration::from_millis(5));
+                l.refresh().unwrap();
+                seen = all_events(&f.host(0)).len() > before;
+            }
+            other.join().unwrap();
+            assert!(seen, "host 0, asking every 5 ms, never saw host 1's deposit");
+        });
+    });
+}

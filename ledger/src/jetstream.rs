@@ -130,6 +130,9 @@ pub struct JetStreamLog {
     js: jetstream::Context,
     stream: Option<stream::Stream>,
     consumer: Option<jetstream::consumer::PullConsumer>,
+    /// The key-value bucket of the leases, once made or found (a waiting worker asks for
+    /// its lease every half second).
+    leases: Option<jetstream::kv::Store>,
     /// Whether a stream marked as an unfinished copy may be used (by the copy itself).
     copying: bool,
 }
@@ -189,6 +192,7 @@ impl JetStreamLog {
             js,
             stream: None,
             consumer: None,
+            leases: None,
             copying: false,
         })
     }
@@ -334,33 +338,8 @@ impl JetStreamLog {
     /// beside the stream. A lease not renewed for [`LEASE_TTL`] lapses (its holder died).
     /// [`LedgerError::Leased`] when someone else holds it.
     pub fn take_lease(&mut self, key: &str, holder: &str) -> Result<Lease, LedgerError> {
-        let replicas = self.stream()?.cached_info().config.num_replicas.max(1);
-        let bucket = format!("popug-leases-{}", self.address.name);
-        let js = self.js.clone();
-        let store = self.request(
-            "lease",
-            || {
-                let (js, bucket) = (js.clone(), bucket.clone());
-                async move {
-                    js.create_key_value(jetstream::kv::Config {
-                        bucket,
-                        history: 1,
-                        max_age: LEASE_TTL,
-                        num_replicas: replicas,
-                        ..Default::default()
-                    })
-                    .await
-                }
-            },
-            |_| None,
-        )?;
-        let taken = self.runtime.block_on(async {
-            tokio::time::timeout(
-                REQUEST_TIMEOUT,
-                store.create(key, holder.as_bytes().to_vec().into()),
-            )
-            .await
-        });
+        let store = self.lease_bucket()?;
+        let taken = self.within(store.create(key, holder.as_bytes().to_vec().into()));
         match taken {
             Ok(Ok(revision)) => Ok(Lease {
                 store,
@@ -369,11 +348,8 @@ impl JetStreamLog {
                 revision,
             }),
             Ok(Err(e)) if e.kind() == jetstream::kv::CreateErrorKind::AlreadyExists => {
-                let k = key.to_owned();
-                let s = store.clone();
                 let other = self
-                    .runtime
-                    .block_on(async { tokio::time::timeout(REQUEST_TIMEOUT, s.get(k)).await })
+                    .within(store.get(key))
                     .ok()
                     .and_then(|r| r.ok().flatten())
                     .map(|v| String::from_utf8_lossy(&v).into_owned())
@@ -397,13 +373,7 @@ impl JetStreamLog {
             lease.holder.clone(),
             lease.revision,
         );
-        let renewed = self.runtime.block_on(async {
-            tokio::time::timeout(
-                REQUEST_TIMEOUT,
-                store.update(key, holder.as_bytes().to_vec().into(), revision),
-            )
-            .await
-        });
+        let renewed = self.within(store.update(key, holder.as_bytes().to_vec().into(), revision));
         match renewed {
             Ok(Ok(revision)) => {
                 lease.revision = revision;
@@ -422,15 +392,11 @@ impl JetStreamLog {
 
     /// Gives a lease back (a worker that stops cleanly), so the next one need not wait.
     pub fn release_lease(&mut self, lease: Lease) {
-        let _ = self.runtime.block_on(async {
-            tokio::time::timeout(
-                REQUEST_TIMEOUT,
-                lease
-                    .store
-                    .delete_expect_revision(lease.key, Some(lease.revision)),
-            )
-            .await
-        });
+        let _ = self.within(
+            lease
+                .store
+                .delete_expect_revision(lease.key, Some(lease.revision)),
+        );
     }
 
     /// Acknowledges messages [`JetStreamLog::wait_for_messages`] gave.
@@ -478,15 +444,48 @@ impl JetStreamLog {
     }
 
     /// Runs one request to the cluster, bounded by [`REQUEST_TIMEOUT`]; see [`Self::request`].
+    /// Runs `f` to its end, or for at most [`REQUEST_TIMEOUT`] (`Err`: it timed out).
+    fn within<T>(&self, f: impl Future<Output = T>) -> Result<T, tokio::time::error::Elapsed> {
+        self.runtime
+            .block_on(async { tokio::time::timeout(REQUEST_TIMEOUT, f).await })
+    }
+
+    /// The leases' key-value bucket, made the first time (`popug-leases-NAME`, replicated as
+    /// the stream is, entries living [`LEASE_TTL`]), then kept.
+    fn lease_bucket(&mut self) -> Result<jetstream::kv::Store, LedgerError> {
+        if let Some(store) = &self.leases {
+            return Ok(store.clone());
+        }
+        let replicas = self.stream()?.cached_info().config.num_replicas.max(1);
+        let bucket = format!("popug-leases-{}", self.address.name);
+        let js = self.js.clone();
+        let store = self.request(
+            "lease",
+            || {
+                let (js, bucket) = (js.clone(), bucket.clone());
+                async move {
+                    js.create_key_value(jetstream::kv::Config {
+                        bucket,
+                        history: 1,
+                        max_age: LEASE_TTL,
+                        num_replicas: replicas,
+                        ..Default::default()
+                    })
+                    .await
+                }
+            },
+            |_| None,
+        )?;
+        self.leases = Some(store.clone());
+        Ok(store)
+    }
+
     fn block<T, E: std::fmt::Display>(
         &self,
         action: &'static str,
         f: impl Future<Output = Result<T, E>>,
     ) -> Result<T, LedgerError> {
-        match self
-            .runtime
-            .block_on(async { tokio::time::timeout(REQUEST_TIMEOUT, f).await })
-        {
+        match self.within(f) {
             Err(_) => Err(shared_err(action, &self.text, "timed out")),
             Ok(Err(e)) => Err(shared_err(action, &self.text, e)),
             Ok(Ok(v)) => Ok(v),

@@ -201,6 +201,10 @@ impl Interned {
     fn name(&self, i: u32) -> &str {
         &self.names[i as usize]
     }
+
+    fn len(&self) -> usize {
+        self.names.len()
+    }
 }
 
 impl Replay for DaysReplay<'_> {
@@ -236,7 +240,7 @@ impl Replay for DaysReplay<'_> {
             }
             PopugEvent::AccountCreated(a) => {
                 let holder = a.user_id.as_deref().map(|u| self.users.of(u));
-                self.worker_days.resize_with(self.users.names.len(), Vec::new);
+                self.worker_days.resize_with(self.users.len(), Vec::new);
                 self.holders.insert(a.account_id.0.clone(), holder);
                 other(db, event, self.timezone.as_deref())
             }

@@ -18,7 +18,7 @@ pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
     let started = Instant::now();
     let bar = out.progress_bar("rebuilding");
     let b = bar.clone();
-    let rebuild = |b: indicatif::ProgressBar| -> Result<_> {
+    let rebuild = |b: indicatif::ProgressBar| -> Result<(Ledger, popug_ledger::RebuildReport)> {
         let progress = move |done, total| {
             b.set_length(total);
             b.set_position(done);
@@ -29,22 +29,21 @@ pub fn rebuild(env: &Env, out: &mut Out) -> Result<()> {
             let mut ledger = env.open_unchecked()?;
             ledger.set_options(env.options()?);
             ledger.set_progress(progress);
-            let report = ledger.rebuild();
-            return Ok(report.map(|r| (ledger, r)));
+            let report = ledger.rebuild()?;
+            return Ok((ledger, report));
         }
         Ok(Ledger::rebuild_at_with_progress(
             &env.ledger_dir,
             subscribers(&env.ledger_dir),
             env.options()?,
             progress,
-        ))
+        )?)
     };
-    let rebuilt = rebuild(b)?;
-    if let Ok((ledger, _)) = &rebuilt {
-        crate::app::note_recopied(ledger);
-    }
+    // the bar is gone before anything is printed, an error as well as the answer
+    let rebuilt = rebuild(b);
     bar.finish_and_clear();
-    let (_, report) = rebuilt?;
+    let (ledger, report) = rebuilt?;
+    crate::app::note_recopied(&ledger);
     let elapsed = started.elapsed();
     if let Some(left) = &report.leftover_removed {
         eprintln!(

@@ -868,10 +868,7 @@ impl Ledger {
         // refused: the stores' checkpoints then name lines the new copy lacks
         let (lock, now, rng) = self.or_recopy(|l| l.prepare_session(clock))?;
         let mut guard = WriteGuard::new(self, lock, now, rng);
-        match guard.in_transaction(|g| g.run_reactions()) {
-            Err(e) if e.is_conflict() => guard.settle_shared(false)?,
-            result => result?,
-        }
+        guard.finish_pending()?;
         Ok(guard)
     }
 

@@ -65,11 +65,7 @@ impl Ledger {
         let report = self.rebuild_locked(&all)?;
         let rng = self.session_rng(&report.last);
         let now = self.opts.clock.resolve_at_least(report.last.at);
-        let mut guard = WriteGuard::new(self, lock, now, rng);
-        match guard.in_transaction(|g| g.run_reactions()) {
-            Err(e) if e.is_conflict() => guard.settle_shared(false)?,
-            result => result?,
-        }
+        WriteGuard::new(self, lock, now, rng).finish_pending()?;
         Ok(report)
     }
 

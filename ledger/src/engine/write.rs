@@ -225,6 +225,16 @@ impl WriteGuard<'_> {
         result.map(|()| true)
     }
 
+    /// Runs every reaction still pending (an interrupted command's, a rebuild's), before the
+    /// session decides anything; on a shared log, decided again after another host's
+    /// events when it appended first.
+    pub(super) fn finish_pending(&mut self) -> Result<(), LedgerError> {
+        match self.in_transaction(|g| g.run_reactions()) {
+            Err(e) if e.is_conflict() => self.settle_shared(false),
+            result => result,
+        }
+    }
+
     /// After another writer appended to the shared log first (a conflict): copies its
     /// events, catches the stores up, and decides the pending reactions (and, when
     /// `retries`, the deferred deliveries) again, for at most [`SHARED_BUDGET`], a little

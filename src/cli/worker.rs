@@ -103,7 +103,7 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
     }
     let interrupt = popug_ledger::Interrupt::catch();
     // the credential first: nothing is made on the cluster for a caller who may not
-    let (start, handed) = {
+    let (start, handed, makes_files) = {
         let ledger = env.open()?;
         let actor = session::actor(env, ledger.store(crate::auth::STORE))?;
         actor.require(&[Role::Admin], "running workers")?;
@@ -113,10 +113,15 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
                 handed.push(c.clone());
             }
         }
-        (ledger.head()?, handed)
+        let makes_files: Vec<bool> = wanted.iter().map(|c| ledger.host_side_effects(c)).collect();
+        (ledger.head()?, handed, makes_files)
     };
-    for c in wanted.iter().filter(|c| !handed.contains(c)) {
-        let files_only_here = env.shared.is_some() && c != crate::accounting::STORE;
+    for (c, makes_files) in wanted
+        .iter()
+        .zip(makes_files)
+        .filter(|(c, _)| !handed.contains(c))
+    {
+        let files_only_here = env.shared.is_some() && makes_files;
         eprintln!(
             "note: {c} is not handed over: {} (`popug hand-over {c}` leaves them to workers)",
             if files_only_here {

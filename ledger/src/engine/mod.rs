@@ -755,6 +755,16 @@ impl Ledger {
         &self.open_store(name).db
     }
 
+    /// Whether a reactor of the store `name` makes files on the host that runs it
+    /// ([`Reactor::host_side_effects`]: on a shared log only workers run it).
+    pub fn host_side_effects(&self, name: &str) -> bool {
+        self.open_store(name)
+            .spec
+            .reactors
+            .iter()
+            .any(|r| r.host_side_effects())
+    }
+
     fn open_store(&self, name: &str) -> &OpenStore {
         self.stores
             .iter()

@@ -144,18 +144,22 @@ fn every_event_of_a_day_and_of_the_v1_fixture_matches_its_schema() {
             "d",
         ]);
     }
-    l.ok(&["shuffle"]);
-    let mine = l
-        .cmd()
-        .env("POPUG_TOKEN", &w1_token)
-        .args(["--json", "task", "list"])
-        .output()
-        .unwrap();
-    for t in serde_json::from_slice::<Value>(&mine.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-    {
+    // tasks land at random: shuffle until w1 holds one (all six could go to w2, 1 in 64;
+    // each shuffle is another chance), so that the day has a completion
+    let mine = (0..20)
+        .map(|_| {
+            l.ok(&["shuffle"]);
+            let out = l
+                .cmd()
+                .env("POPUG_TOKEN", &w1_token)
+                .args(["--json", "task", "list"])
+                .output()
+                .unwrap();
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        })
+        .find(|tasks| !tasks.as_array().unwrap().is_empty())
+        .expect("twenty shuffles never gave w1 a task");
+    for t in mine.as_array().unwrap() {
         let done = l
             .cmd()
             .env("POPUG_TOKEN", &w1_token)

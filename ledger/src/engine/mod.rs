@@ -1072,7 +1072,7 @@ impl Ledger {
         let mut total = 0u64;
         let begin = |stores: &[OpenStore]| -> Result<(), LedgerError> {
             for s in stores {
-                s.db.execute_batch("BEGIN").map_err(|e| db_err(&s.path, e))?;
+                s.db.execute_batch(BEGIN_WRITE).map_err(|e| db_err(&s.path, e))?;
             }
             Ok(())
         };

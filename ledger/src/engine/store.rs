@@ -103,6 +103,14 @@ pub(super) const LIVE_CACHE: &str = "PRAGMA cache_size=-32768;";
 /// How long a store's connection waits for another's lock.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How a transaction that writes a live store begins: with its write lock, waiting up to
+/// [`BUSY_TIMEOUT`] for another connection that holds it (SQLite itself holds it for a
+/// moment while a process rebuilds the store's WAL index). A deferred `BEGIN` that reads
+/// first and writes later is not given the busy handler when it upgrades: it failed at once
+/// with "database is locked" when another connection held the lock at that moment
+/// (SQLite, "Transaction", and `sqlite3_busy_handler`: deadlock avoidance).
+pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
 pub(super) fn open_db(path: &Path) -> Result<Connection, LedgerError> {
     let existed = path.exists();
     let db = Connection::open(path).map_err(|e| db_err(path, e))?;
@@ -175,7 +183,7 @@ pub(super) fn remove_db_files(path: &Path) -> Result<bool, LedgerError> {
 /// start of the log for each of its subscribers that has none, and its schema version.
 pub(super) fn init_schema(db: &Connection, path: &Path, store: &Plan<'_>) -> Result<(), LedgerError> {
     let go = || -> rusqlite::Result<()> {
-        let tx = db.unchecked_transaction()?;
+        let tx = rusqlite::Transaction::new_unchecked(db, rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(
             "CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
              CREATE TABLE IF NOT EXISTS ledger_subscriptions (

@@ -284,7 +284,7 @@ impl WriteGuard<'_> {
     ) -> Result<T, LedgerError> {
         let result = (|| {
             for s in &self.ledger.stores {
-                s.db.execute_batch("BEGIN").map_err(|e| db_err(&s.path, e))?;
+                s.db.execute_batch(BEGIN_WRITE).map_err(|e| db_err(&s.path, e))?;
             }
             let v = f(self)?;
             // the session's appends are made durable once, before any store commits them

@@ -472,7 +472,13 @@ impl Ledger {
     /// without taking the lock.
     pub fn open(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
         let mut ledger = Ledger::open_unchecked(dir, subs, opts)?;
-        if !ledger.stale_stores()?.is_empty() || ledger.is_behind()? || !ledger.foreign_stores()?.is_empty() {
+        // each store's schema and checkpoints read once for the three checks
+        let current = ledger.current_schemas()?;
+        let positions = ledger.positions()?;
+        if current.contains(&false)
+            || ledger.is_behind(&positions)?
+            || !ledger.foreign_among(&positions, &current)?.is_empty()
+        {
             drop(ledger.write_as(None)?);
         }
         Ok(ledger)
@@ -901,8 +907,9 @@ impl Ledger {
         }
         self.keep_private()?;
         // the two never overlap: a store of another version is not asked whether it is foreign
-        let mut stale = self.stale_stores()?;
-        stale.extend(self.foreign_stores()?);
+        let current = self.current_schemas()?;
+        let mut stale: Vec<usize> = (0..current.len()).filter(|&i| !current[i]).collect();
+        stale.extend(self.foreign_among(&self.positions()?, &current)?);
         if !stale.is_empty() {
             self.rebuild_locked(&stale)?;
             recovery.rebuilt = true;
@@ -942,12 +949,21 @@ impl Ledger {
     /// rebuilt; but when no store's checkpoint names a line of the log, it is the log that
     /// lost committed lines, and the reader reports that as damage (exit 6).
     pub(super) fn foreign_stores(&self) -> Result<Vec<usize>, LedgerError> {
-        let positions = self.positions()?;
+        self.foreign_among(&self.positions()?, &self.current_schemas()?)
+    }
+
+    /// [`Ledger::foreign_stores`] from the checkpoints ([`Ledger::positions`]) and the
+    /// stores' schema checks ([`Ledger::current_schemas`]) already read.
+    fn foreign_among(
+        &self,
+        positions: &HashMap<String, Position>,
+        current: &[bool],
+    ) -> Result<Vec<usize>, LedgerError> {
         let mut foreign = Vec::new();
         let mut agreeing = 0;
         let mut checked: Vec<(Position, bool)> = Vec::new();
         for (i, s) in self.stores.iter().enumerate() {
-            if s.placeholder || !schema_is_current(s)? {
+            if s.placeholder || !current[i] {
                 continue;
             }
             let Some(pos) = s
@@ -1005,20 +1021,16 @@ impl Ledger {
         Ok(())
     }
 
-    /// The stores (by index) whose tables are missing or of another version.
-    fn stale_stores(&self) -> Result<Vec<usize>, LedgerError> {
-        let mut stale = Vec::new();
-        for (i, s) in self.stores.iter().enumerate() {
-            if !schema_is_current(s)? {
-                stale.push(i);
-            }
-        }
-        Ok(stale)
+    /// Whether each store's tables exist and are of its version (by index; false for a
+    /// placeholder).
+    pub(super) fn current_schemas(&self) -> Result<Vec<bool>, LedgerError> {
+        self.stores.iter().map(schema_is_current).collect()
     }
 
-    fn is_behind(&self) -> Result<bool, LedgerError> {
-        let positions = self.positions()?;
-        let head = self.projection_position()?.unwrap_or(Position::GENESIS);
+    /// Whether the log holds events some subscriber has not seen, from the checkpoints
+    /// ([`Ledger::positions`]).
+    fn is_behind(&self, positions: &HashMap<String, Position>) -> Result<bool, LedgerError> {
+        let head = least_projection_position(&self.stores, positions).unwrap_or(Position::GENESIS);
         if log::file_len(&self.events)? != head.offset {
             return Ok(true);
         }
@@ -1031,7 +1043,7 @@ impl Ledger {
 
     /// Every subscriber's checkpoint, from every store that has its tables (names are
     /// unique across stores); a store without them has none.
-    fn positions(&self) -> Result<HashMap<String, Position>, LedgerError> {
+    pub(super) fn positions(&self) -> Result<HashMap<String, Position>, LedgerError> {
         let mut all = HashMap::new();
         for s in self.stores.iter().filter(|s| !s.placeholder) {
             match read_positions(&s.db) {
@@ -1121,7 +1133,7 @@ impl Ledger {
 }
 
 /// The least advanced projection's position, over every store.
-fn least_projection_position(
+pub(super) fn least_projection_position(
     stores: &[OpenStore],
     positions: &HashMap<String, Position>,
 ) -> Option<Position> {

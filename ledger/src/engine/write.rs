@@ -397,8 +397,9 @@ impl WriteGuard<'_> {
             crate::fail_point("react", "react to", self.ledger.events_path())?;
         }
         for _ in 0..MAX_ROUNDS {
-            let head = self.ledger.head()?;
             let positions = self.ledger.positions()?;
+            let head = super::least_projection_position(&self.ledger.stores, &positions)
+                .unwrap_or(Position::GENESIS);
             let position_of = |name: &str| positions.get(name).copied().unwrap_or(Position::GENESIS);
             // (store, reactor) of every reactor that has not seen the head
             let behind: Vec<(usize, usize)> = self

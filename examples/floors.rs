@@ -16,6 +16,15 @@
 //! Prints one line per part (seconds, MB/s), then the lower bounds they imply. Run it with
 //! nothing else on the machine; it writes scratch files in LEDGER_DIR and removes them.
 //!
+//! `--command [RUNS]` measures instead the floor of one durable command in this design, past
+//! the process start: open every store of the ledger as popug does (WAL, the first read,
+//! which rebuilds the WAL index from the store's WAL), append one 200-byte line to a log and
+//! `fdatasync` it, then in each store one transaction that updates one row and commits, the
+//! WAL trimmed past 256 KB as popug trims it, and close. On copies of the stores (the
+//! ledger is not touched), RUNS times (200 by default); prints the medians. With
+//! `popug --version` (the start of the binary) it is the least any command of this design
+//! takes: seven stores, one synced append.
+//!
 //! `--batch AFTER_SEQ` measures instead the floors of the batch work (an import, a shuffle)
 //! that appended the events after AFTER_SEQ: encoding those events (JSON + SHA-256), writing
 //! their bytes durably, and SQLite writing the rows they put in the projections (on a copy
@@ -34,7 +43,7 @@ use rusqlite::types::Value;
 use sha2::{Digest, Sha256};
 
 const MB: f64 = 1024.0 * 1024.0;
-const USAGE: &str = "usage: floors [--batch AFTER_SEQ] [--without-index NAME]... [--inserts-only] LEDGER_DIR \
+const USAGE: &str = "usage: floors [--command [RUNS] | --batch AFTER_SEQ] [--without-index NAME]... [--inserts-only] LEDGER_DIR \
                      (a ledger with its projections built)";
 
 fn secs(t: Instant) -> f64 {
@@ -253,6 +262,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().is_some_and(|a| a == "--batch") {
         return batch_floors(&args[1..]);
+    }
+    if args.first().is_some_and(|a| a == "--command") {
+        return command_floor(&args[1..]);
     }
     let (mut without, mut dir) = (Vec::new(), None);
     let mut it = args.iter();
@@ -635,4 +647,116 @@ fn batch_floors(args: &[String]) {
          max(sqlite, disk, (encode + sqlite) / 2) = {:.2} s",
         sqlite.max(disk).max((encode + sqlite) / 2.0)
     );
+}
+
+/// The median of `times` (seconds) in milliseconds.
+fn median_ms(mut times: Vec<f64>) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2] * 1000.0
+}
+
+/// A store opened as popug opens a live one (`open_db`, `open_live`, `open_readable` in
+/// the engine): WAL, `synchronous=NORMAL`, its page cache, the WAL kept on close, then the
+/// first read, which sets up the WAL index from the store's WAL.
+fn open_store(path: &Path) -> Connection {
+    let db = Connection::open(path).expect("open a store");
+    db.busy_timeout(std::time::Duration::from_secs(30))
+        .expect("busy timeout");
+    db.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;")
+        .expect("pragmas");
+    db.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+        .expect("keep the WAL on close");
+    db.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+        .expect("read the schema");
+    db
+}
+
+fn command_floor(args: &[String]) {
+    let (mut runs, mut dir) = (200usize, None);
+    for a in args {
+        match a.parse::<usize>() {
+            Ok(n) if n > 0 => runs = n,
+            _ => dir = Some(Path::new(a)),
+        }
+    }
+    let dir = dir.expect(USAGE);
+    let scratch = dir.join("floors-command");
+    let _ = fs::remove_dir_all(&scratch);
+    fs::create_dir(&scratch).expect("make a scratch directory");
+    let mut stores = Vec::new();
+    for entry in fs::read_dir(dir.join("views")).expect("the ledger's views/") {
+        let path = entry.expect("list views/").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        // each store with its WAL as the ledger has it now (the -shm is set up again)
+        if name.ends_with(".db") || name.ends_with(".db-wal") {
+            fs::copy(&path, scratch.join(&name)).expect("copy a store");
+            if name.ends_with(".db") {
+                stores.push(scratch.join(&name));
+            }
+        }
+    }
+    stores.sort();
+    assert!(!stores.is_empty(), "no store in {}/views", dir.display());
+    let log_path = scratch.join("log.jsonl");
+    let line = [b'x'; 199];
+    let (mut open_t, mut append_t, mut commit_t, mut close_t, mut all_t) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        let dbs: Vec<Connection> = stores.iter().map(|p| open_store(p)).collect();
+        let t1 = Instant::now();
+        let mut log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .expect("open the log");
+        log.write_all(&line)
+            .and_then(|()| log.write_all(b"\n"))
+            .expect("append");
+        log.sync_data().expect("fdatasync");
+        let t2 = Instant::now();
+        for (db, path) in dbs.iter().zip(&stores) {
+            db.execute_batch(
+                "BEGIN; UPDATE ledger_subscriptions SET seq = seq WHERE rowid = (SELECT min(rowid) FROM ledger_subscriptions); COMMIT;",
+            )
+            .expect("one row in each store");
+            let wal = format!("{}-wal", path.display());
+            if fs::metadata(&wal).is_ok_and(|m| m.len() > 256 * 1024) {
+                db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                    .expect("trim the WAL");
+            }
+        }
+        let t3 = Instant::now();
+        drop(dbs);
+        let t4 = Instant::now();
+        open_t.push((t1 - t0).as_secs_f64());
+        append_t.push((t2 - t1).as_secs_f64());
+        commit_t.push((t3 - t2).as_secs_f64());
+        close_t.push((t4 - t3).as_secs_f64());
+        all_t.push((t4 - t0).as_secs_f64());
+    }
+    let _ = fs::remove_dir_all(&scratch);
+    println!(
+        "| part of one command, past the process start ({} stores, median of {runs}) | ms |",
+        stores.len()
+    );
+    println!("|---|---|");
+    println!(
+        "| open every store (WAL index set up from its WAL, schema read) | {:.2} |",
+        median_ms(open_t)
+    );
+    println!(
+        "| append 200 bytes to a log and fdatasync | {:.2} |",
+        median_ms(append_t)
+    );
+    println!(
+        "| one row updated and committed in each store (WAL trimmed past 256 KB) | {:.2} |",
+        median_ms(commit_t)
+    );
+    println!("| close every store | {:.2} |", median_ms(close_t));
+    println!("command floor past the start: {:.2} ms", median_ms(all_t));
 }

@@ -267,13 +267,14 @@ fn a_whole_day_matches_the_model_of_the_rules() {
     assert!(pay.status.success(), "{}", String::from_utf8_lossy(&pay.stderr));
     let paid: Value = serde_json::from_slice(&pay.stdout).unwrap();
     assert_eq!(paid["date"], "2026-11-27");
-    assert_eq!(paid["already_paid"], false);
     let expected: BTreeMap<String, i64> = m
         .balances
         .iter()
         .filter(|(_, b)| **b > 0)
         .map(|(k, v)| (k.clone(), *v))
         .collect();
+    // the draws decide whether anyone ended the day ahead (about 1 run in 1000, no one)
+    assert_eq!(paid["already_paid"], expected.is_empty(), "{paid}");
     let payments: BTreeMap<String, i64> = paid["payments"]
         .as_array()
         .unwrap()
@@ -360,8 +361,9 @@ fn a_whole_day_matches_the_model_of_the_rules() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
+    // the welcome at least; tasks reach w2 as the draws go (none of 16 about 1 run in 660)
     assert!(
-        to_w2 >= 2 && mails.len() == to_w2,
+        to_w2 >= 1 && mails.len() == to_w2,
         "{to_w2} notifications, {} mails",
         mails.len()
     );

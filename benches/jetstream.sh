@@ -109,7 +109,8 @@ for n in file r1 r3; do
     mkdir -p "$home"
     (for k in $(seq 1 "$WRITES"); do
        HOME=$home POPUG_CACHE=$home/cache POPUG_LEDGER=$L POPUG_TOKEN=${TOKEN[$n]} \
-         "$POPUG" task create "writer $w task $k" >/dev/null || echo "FAILED: writer $w task $k" >&2
+         "$POPUG" task create "writer $w task $k" >/dev/null ||
+         echo "FAILED: $n, writer $w task $k" | tee -a "$WORK/failed" >&2
      done) &
     writers+=($!)
   done
@@ -127,8 +128,9 @@ print(f"| {label} | {made} | {secs:.2f} | {made / secs:.0f} |")
 PY
   [ "$made" = $((8 * WRITES)) ] || LOST="$LOST $n: $made of $((8 * WRITES)) tasks;"
 done
-# a writer that failed is a fault, not a figure (the table says how many tasks were made)
-if [ -n "$LOST" ]; then
-  echo "FAILED: concurrent writers lost tasks:$LOST" >&2
+# a writer that failed is a fault, not a figure (the table says how many tasks were made),
+# even when its task was recorded before it failed
+if [ -n "$LOST" ] || [ -s "$WORK/failed" ]; then
+  echo "FAILED: concurrent writers failed or lost tasks:$LOST $(wc -l <"$WORK/failed" 2>/dev/null || echo 0) commands failed" >&2
   exit 1
 fi

@@ -379,7 +379,7 @@ fn a_long_reader_does_not_stall_writers() {
     assert_eq!(l.json(&["verify"])["ok"], true);
 }
 
-/// Another connection holding a store's write lock for a moment (SQLite itself does, while a
+/// Another connection holding a store's write lock for a while (SQLite itself does, while a
 /// process rebuilds a store's WAL index; so does an admin's `sqlite3` shell) makes a writer
 /// wait for it, within the stores' busy time, and never fail with "database is locked". A
 /// write session's transaction that read a store before writing it used to fail at once: a
@@ -398,29 +398,34 @@ fn a_store_locked_for_a_moment_makes_a_writer_wait_not_fail() {
         .collect();
     stores.sort();
     assert_eq!(stores.len(), 7, "{stores:?}");
-    let (locked, wait) = std::sync::mpsc::channel();
-    let holder = std::thread::spawn(move || {
-        let held: Vec<rusqlite::Connection> = stores
-            .iter()
-            .map(|p| {
-                let db = rusqlite::Connection::open(p).unwrap();
-                db.execute_batch("BEGIN IMMEDIATE").unwrap();
-                db
-            })
-            .collect();
-        locked.send(()).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(700));
-        for db in &held {
-            db.execute_batch("COMMIT").unwrap();
-        }
-    });
-    wait.recv().unwrap();
-    let out = l
+    let held: Vec<rusqlite::Connection> = stores
+        .iter()
+        .map(|p| {
+            let db = rusqlite::Connection::open(p).unwrap();
+            db.execute_batch("BEGIN IMMEDIATE").unwrap();
+            db
+        })
+        .collect();
+    let mut writer = l
         .admin()
         .args(["--json", "task", "create", "while locked"])
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    holder.join().unwrap();
+    // long enough for the writer to reach its first write on a loaded machine: the build
+    // before failed there at once; this one waits for the lock
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let early = writer.try_wait().unwrap();
+    for db in &held {
+        db.execute_batch("COMMIT").unwrap();
+    }
+    let out = writer.wait_with_output().unwrap();
+    assert!(
+        early.is_none(),
+        "the writer gave up while the stores were held ({early:?}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         out.status.success(),
         "the writer failed instead of waiting: {}",

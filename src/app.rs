@@ -50,7 +50,7 @@ impl Env {
     /// `POPUG_NOW` more than [`MAX_CLOCK_AHEAD`] ahead of the real clock is exit 2.
     pub fn new(ledger: Option<PathBuf>) -> Result<Env> {
         let shared = match ledger.as_deref().and_then(|p| p.to_str()) {
-            Some(s) if Address::is_nats(s) => Some(Address::parse(s).map_err(|m| {
+            Some(s) if Address::is_url(s) => Some(Address::parse(s).map_err(|m| {
                 AppError::usage(m).hint("a JetStream ledger is nats://HOST:PORT[,HOST:PORT…]/NAME")
             })?),
             _ => None,

@@ -51,10 +51,10 @@ pub struct Address {
 }
 
 impl Address {
-    /// Whether `s` names a JetStream ledger rather than a directory: any `scheme://` does
-    /// (a scheme other than nats:// is then refused by [`Address::parse`], never taken for a
-    /// directory name).
-    pub fn is_nats(s: &str) -> bool {
+    /// Whether `s` is a URL (`scheme://…`) rather than a directory: a ledger address given
+    /// as a URL is a JetStream ledger's, and a scheme other than `nats://` (`tls://`, `http://`)
+    /// is then refused by [`Address::parse`], never taken for a directory name.
+    pub fn is_url(s: &str) -> bool {
         s.split_once("://")
             .is_some_and(|(scheme, _)| !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphabetic()))
     }
@@ -736,8 +736,8 @@ mod tests {
         ] {
             assert!(Address::parse(bad).is_err(), "{bad}");
         }
-        assert!(Address::is_nats("tls://h:4222/x") && Address::is_nats("NATS://h:1/x"));
-        assert!(!Address::is_nats("/tmp/x") && !Address::is_nats("./a://b"));
+        assert!(Address::is_url("tls://h:4222/x") && Address::is_url("NATS://h:1/x"));
+        assert!(!Address::is_url("/tmp/x") && !Address::is_url("./a://b"));
         assert_eq!(
             Address::parse("NATS://h:1/x").unwrap().to_string(),
             "nats://h:1/x"

@@ -38,7 +38,7 @@ enum Place {
 
 impl Place {
     fn parse(s: &str) -> Result<Place> {
-        if Address::is_nats(s) {
+        if Address::is_url(s) {
             return Address::parse(s).map(Place::Nats).map_err(|m| {
                 AppError::usage(m).hint("a JetStream ledger is nats://HOST:PORT[,HOST:PORT…]/NAME")
             });

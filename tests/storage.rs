@@ -66,6 +66,26 @@ fn log_of(l: &Ledger) -> Vec<u8> {
     fs::read(l.dir.join("events.jsonl")).unwrap()
 }
 
+/// Runs `cmd` (popug with its credential and its arguments) with `--json` and the log's
+/// sync failing (fail point `POPUG_LEDGER_FAIL_AT=sync`): it must exit 1 with `io_error`,
+/// never `recorded_not_applied` (what was cut back did not happen). Returns the error
+/// document.
+fn fails_to_sync(mut cmd: Command) -> serde_json::Value {
+    let out = cmd
+        .env("POPUG_LEDGER_FAIL_AT", "sync")
+        .arg("--json")
+        .output()
+        .unwrap();
+    let shown = format!("{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).expect(&shown);
+    assert_eq!(
+        err["error"]["code"], "io_error",
+        "events cut back are not said to be recorded: {err}"
+    );
+    err
+}
+
 #[test]
 fn a_full_disk_fails_cleanly_and_the_ledger_recovers() {
     let Some(tmpfs) = Tmpfs::mount("2m") else { return };
@@ -469,25 +489,9 @@ fn a_failed_sync_keeps_nothing_and_shows_nothing() {
     let fails_keeping_nothing = |token: &str, args: &[&str]| {
         let before = log_of(&l);
         let (mails_before, rows_before) = (mails(), payout_rows());
-        let out = l
-            .cmd()
-            .env("POPUG_TOKEN", token)
-            .env("POPUG_LEDGER_FAIL_AT", "sync")
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
-        assert_ne!(
-            err["error"]["code"], "recorded_not_applied",
-            "{args:?}: events cut back are not said to be recorded: {err}"
-        );
+        let mut cmd = l.cmd();
+        cmd.env("POPUG_TOKEN", token).args(args);
+        let err = fails_to_sync(cmd);
         assert!(
             err.to_string()
                 .contains("injected failure (POPUG_LEDGER_FAIL_AT=sync)"),
@@ -497,7 +501,6 @@ fn a_failed_sync_keeps_nothing_and_shows_nothing() {
             err["error"]["message"].as_str().unwrap().contains("sync"),
             "{err}"
         );
-        assert_eq!(err["error"]["code"], "io_error", "{err}");
         assert!(
             err["error"]["hint"]
                 .as_str()
@@ -628,22 +631,9 @@ fn an_import_whose_sync_fails_does_not_count_what_was_cut_back() {
     let rows: String = (1..=5).map(|i| format!("{{\"title\": \"Row {i}\"}}\n")).collect();
     fs::write(&file, rows).unwrap();
     let before = log_of(&l);
-    let out = l
-        .admin()
-        .env("POPUG_LEDGER_FAIL_AT", "sync")
-        .arg("--json")
-        .args(["task", "import"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
-    assert_eq!(err["error"]["code"], "io_error", "{err}");
+    let mut cmd = l.admin();
+    cmd.args(["task", "import"]).arg(&file);
+    let err = fails_to_sync(cmd);
     assert!(
         !err.to_string().contains("were written"),
         "nothing was written: {err}"

@@ -198,6 +198,14 @@ impl LedgerError {
         }
     }
 
+    /// After a failed sync ([`LedgerError::SyncFailed`]), the last event the log kept.
+    pub fn kept_seq(&self) -> Option<u64> {
+        match self {
+            LedgerError::SyncFailed { kept_seq, .. } => Some(*kept_seq),
+            _ => None,
+        }
+    }
+
     /// The I/O error underneath, if this is one (e.g. to tell a full disk from a read-only one).
     pub fn io_error(&self) -> Option<&io::Error> {
         match self {

@@ -18,10 +18,10 @@ pub mod shared;
 /// Fault injection for crash tests, in debug builds only: `POPUG_LEDGER_CRASH_AT=POINT` (or
 /// `POINT:N` for its N-th passage in this process) aborts the process right there, as a power
 /// cut or `kill -9` would. Points: `project` (events applied to SQLite, nothing appended),
-/// `append.torn` (half of a batch written and synced), `append.durable` (batch written, not yet
-/// synced: a process kill keeps it, SQLite not committed), `react` (reactions decided,
-/// nothing appended), `react.durable` (reaction batch written, SQLite not committed), `retry` and `retry.durable` (the same for deferred
-/// deliveries made at last), `shared.appended` (a shared log took the append, this host's
+/// `append.torn` (half of a batch written and synced), `append.durable` (batch written, not
+/// yet synced: a process kill keeps it, SQLite not committed), `react` (reactions decided,
+/// nothing appended), `react.durable` (reaction batch written, SQLite not committed),
+/// `retry` and `retry.durable` (the same for deferred deliveries made at last), `shared.appended` (a shared log took the append, this host's
 /// replica does not have it yet), `copy.message` (a `ledger copy` to a shared log stored a
 /// message, more are to come).
 pub fn crash_point(point: &str) {

@@ -276,13 +276,13 @@ impl WriteGuard<'_> {
     /// between two commits (crash point `commit.partial`) leaves the later stores at their
     /// old checkpoints; the next session catches them up from the log before anything is
     /// decided. On an error every open transaction is rolled back, and whatever `f` already
-    /// appended to the log is synced (or cut back when that fails) and projected again, so that the stores never stay
-    /// behind the log for the rest of this session.
+    /// appended to the log is synced (or cut back when that fails) and projected again, so
+    /// that the stores never stay behind the log for the rest of this session.
     pub(super) fn in_transaction<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
-        let result = (|| {
+        let result: Result<T, LedgerError> = (|| {
             for s in &self.ledger.stores {
                 s.db.execute_batch(BEGIN_WRITE).map_err(|e| db_err(&s.path, e))?;
             }
@@ -310,14 +310,9 @@ impl WriteGuard<'_> {
                 // (the catch-up below commits it to the stores; the command may be said to
                 // be recorded), or cut back when that fails: then only what is left counts
                 let synced = self.ledger.sync_log();
-                let kept_seq =
-                    [Some(&e), synced.as_ref().err()]
-                        .into_iter()
-                        .flatten()
-                        .find_map(|e| match e {
-                            LedgerError::SyncFailed { kept_seq, .. } => Some(*kept_seq),
-                            _ => None,
-                        });
+                let kept_seq = e
+                    .kept_seq()
+                    .or_else(|| synced.as_ref().err().and_then(LedgerError::kept_seq));
                 if let Some(kept) = kept_seq {
                     self.appended.retain(|ev| ev.seq <= kept);
                     self.unreacted_from = None;
@@ -564,21 +559,17 @@ struct Cause<'a> {
 /// log was cut back, no reaction is to blame), else [`LedgerError::React`] naming the
 /// reactor and the event (`what`: reactor name, seq, event type).
 fn reaction_error<'a>(source: BoxError, what: impl FnOnce() -> (&'a str, u64, String)) -> LedgerError {
-    match source.downcast::<LedgerError>() {
-        Ok(sync) if matches!(*sync, LedgerError::SyncFailed { .. }) => *sync,
-        other => {
-            let source: BoxError = match other {
-                Ok(engine) => engine,
-                Err(source) => source,
-            };
-            let (name, seq, event_type) = what();
-            LedgerError::React {
-                name: name.to_owned(),
-                seq,
-                event_type,
-                source,
-            }
-        }
+    let source: BoxError = match source.downcast::<LedgerError>() {
+        Ok(sync) if sync.kept_seq().is_some() => return *sync,
+        Ok(engine) => engine,
+        Err(source) => source,
+    };
+    let (name, seq, event_type) = what();
+    LedgerError::React {
+        name: name.to_owned(),
+        seq,
+        event_type,
+        source,
     }
 }
 

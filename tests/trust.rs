@@ -696,13 +696,19 @@ fn within(mut child: std::process::Child, secs: u64, what: &str) -> Output {
 fn a_fifo_or_a_link_among_the_payouts_blocks_nobody() {
     let c = Company::new();
     c.someone_earns();
-    let today = chrono::Utc::now().date_naive().to_string();
+    // the run pays the day of the last earning, at its instant: never the day after, which
+    // the clock could have reached by now (the FIFO must be that day's payout file)
+    let last = c.l.ok(&["events"]);
+    let last: Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
+    let at = last["at"].as_str().unwrap().to_owned();
+    let today = at[..10].to_owned();
     let payouts = c.l.dir.join("payouts");
     let _ = fs::create_dir(&payouts);
     let fifo = payouts.join(format!("{today}.csv"));
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let run = c
         .cmd("admin")
+        .env("POPUG_NOW", &at)
         .args(["--json", "pay-daily"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -258,6 +258,23 @@ impl From<LedgerError> for AppError {
                     "the disk could not make the log durable: this command's events were taken back and nothing was recorded; run it again once the disk is sound",
                 ),
             ),
+            // another program (an `sqlite3` shell, a backup tool) held a store's write lock
+            // for longer than a writer waits (30 s)
+            LedgerError::Db { source, .. }
+                if matches!(
+                    source.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) =>
+            {
+                (
+                    Kind::Failure,
+                    "store_locked",
+                    Some(
+                        "another program holds this store of the ledger open for writing (an `sqlite3` shell, \
+                         a backup tool): close it and run the command again",
+                    ),
+                )
+            }
             LedgerError::Db { path, .. } => match filesystem_trouble(path) {
                 Some(FsTrouble::ReadOnly) => (
                     Kind::Failure,

@@ -470,6 +470,17 @@ fn ten_processes_at_once_lose_nothing_and_double_nothing() {
 /// each kind of command: the next command recovers, and every rule still holds.
 #[test]
 fn a_crash_at_each_point_of_the_write_path_is_recovered() {
+    crash_at_each_point(false);
+}
+
+/// The same crashes in write sessions that project, commit and trim their stores on one
+/// thread each (an import's or a shuffle's path, taken here by every command).
+#[test]
+fn a_crash_at_each_point_of_a_parallel_write_is_recovered() {
+    crash_at_each_point(true);
+}
+
+fn crash_at_each_point(parallel: bool) {
     if !cfg!(debug_assertions) {
         eprintln!("SKIPPED: crash points exist in debug builds only");
         return;
@@ -505,8 +516,11 @@ fn a_crash_at_each_point_of_the_write_path_is_recovered() {
         for (actor, args) in commands {
             w.minute += 60;
             let before = w.l.ok(&["events"]).lines().count();
-            let out = w
-                .cmd(actor)
+            let mut cmd = w.cmd(actor);
+            if parallel {
+                cmd.env("POPUG_LEDGER_PARALLEL_EVENTS", "1");
+            }
+            let out = cmd
                 .env("POPUG_LEDGER_CRASH_AT", point)
                 .args(&args)
                 .output()

@@ -460,6 +460,124 @@ fn a_store_locked_for_a_moment_makes_a_writer_wait_not_fail() {
     assert_eq!(l.json(&["verify"])["ok"], true);
 }
 
+/// A store held open for writing by another program for longer than a writer waits: the
+/// command gives up with `store_locked` (exit 1), and nothing is written, to the log or to
+/// any store. (Debug builds shorten the wait from 30 s with `POPUG_LEDGER_BUSY_MS`.)
+#[test]
+fn a_store_held_past_the_wait_refuses_a_command_and_writes_nothing() {
+    let l = Ledger::init();
+    l.ok(&["user", "add", "kesha", "--role", "worker", "--notify", "none"]);
+    l.ok(&["task", "create", "before the lock"]);
+    let before = l.snapshot();
+    let held = rusqlite::Connection::open(l.dir.join("views").join("accounting.db")).unwrap();
+    held.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let out = l
+        .admin()
+        .env("POPUG_LEDGER_BUSY_MS", "300")
+        .args(["--json", "task", "create", "while locked"])
+        .output()
+        .unwrap();
+    held.execute_batch("COMMIT").unwrap();
+    drop(held);
+    let shown = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).expect(&shown);
+    assert_eq!(err["error"]["code"], "store_locked", "{err}");
+    assert!(out.stdout.is_empty(), "nothing on stdout: {:?}", out.stdout);
+    assert_eq!(l.snapshot(), before, "nothing was written");
+    let v = l.json(&["verify"]);
+    assert_eq!(
+        (&v["ok"], &v["projection_lag"], &v["reaction_lag"]),
+        (
+            &serde_json::json!(true),
+            &serde_json::json!(0),
+            &serde_json::json!(0)
+        ),
+        "{v}"
+    );
+    assert_eq!(
+        common::titles(&l.json(&["task", "list", "--all"])),
+        ["before the lock"]
+    );
+}
+
+/// `rebuild` copies each new store into its live store in one write transaction. Another
+/// connection that holds a live store's write lock (an admin's `sqlite3` shell, a backup
+/// tool) makes it wait as long as a writer waits, then give up with a clear error, instead
+/// of holding the writer lock, and so every command, for as long as that connection stays
+/// open. The store keeps its old tables, nothing else changes, and the next rebuild goes
+/// through. (Debug builds shorten the wait from 30 s with `POPUG_LEDGER_BUSY_MS`.)
+#[test]
+fn a_store_held_by_another_connection_stops_a_rebuild_in_bounded_time() {
+    let l = Ledger::init();
+    l.ok(&["user", "add", "kesha", "--role", "worker", "--notify", "none"]);
+    for i in 0..3 {
+        l.ok(&["task", "create", &format!("t{i}")]);
+    }
+    let before = l.snapshot();
+    let views = l.dir.join("views");
+    let files = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".db"))
+            .collect();
+        names.sort();
+        names
+    };
+    let stores = files(&views);
+    let held = rusqlite::Connection::open(views.join("tasks.db")).unwrap();
+    held.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut rebuild = l
+        .admin()
+        .env("POPUG_LEDGER_BUSY_MS", "1000")
+        .args(["--json", "rebuild"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // the build before waited for as long as the store was held
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let gave_up = loop {
+        if rebuild.try_wait().unwrap().is_some() {
+            break true;
+        }
+        if std::time::Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    held.execute_batch("COMMIT").unwrap();
+    drop(held);
+    let out = rebuild.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        gave_up,
+        "the rebuild still waited after 20 s with the store held: {shown}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).expect(&shown);
+    assert_eq!(err["error"]["code"], "store_locked", "{err}");
+    assert!(
+        err["error"]["message"].as_str().unwrap().contains("tasks.db")
+            && err["error"]["causes"][0].as_str().unwrap().contains("write lock"),
+        "the error names the store and why: {err}"
+    );
+    assert_eq!(
+        l.snapshot(),
+        before,
+        "the log and every file beside it are unchanged"
+    );
+    assert_eq!(files(&views), stores, "no rebuild file is left behind");
+    assert_eq!(l.json(&["verify"])["ok"], true);
+    l.ok(&["rebuild"]);
+    assert_eq!(
+        common::titles(&l.json(&["task", "list", "--all"])),
+        ["t0", "t1", "t2"]
+    );
+    assert_eq!(l.json(&["verify"])["ok"], true);
+}
+
 /// A write session appends its command and its reaction rounds and syncs the log once. When
 /// that sync fails, nothing after the last durable byte is kept: the log is cut back, the
 /// command is not said to be recorded, and nothing it caused is visible outside the log (the

@@ -331,7 +331,7 @@ impl OpenStore {
         let opened = open_readable(&path)?;
         let (db, placeholder) = match opened {
             Some(db) => (db, false),
-            None => (Connection::open_in_memory().map_err(|e| db_err(&path, e))?, true),
+            None => (store::in_memory().map_err(|e| db_err(&path, e))?, true),
         };
         Ok(OpenStore {
             spec,
@@ -788,7 +788,7 @@ impl Ledger {
     /// prefix). For reads that span contexts: reports, exports, invariants. `BEGIN` on it and
     /// one read of each store give one snapshot per store; see [`Ledger::snapshot`].
     pub fn reader(&self) -> Result<Connection, LedgerError> {
-        let db = Connection::open_in_memory().map_err(|e| db_err(&self.dir, e))?;
+        let db = store::in_memory().map_err(|e| db_err(&self.dir, e))?;
         self.attach_all(&db)?;
         Ok(db)
     }

@@ -195,10 +195,34 @@ fn copy_into(db: &Connection, live: &mut Connection, path: &Path) -> Result<(), 
         .map_err(|e| db_err(path, e))?;
     {
         let backup = Backup::new(db, live).map_err(|e| db_err(path, e))?;
-        // every page in one step, so one transaction; busy only while another process's
-        // connection finishes a write of its own (not ours: the caller holds the lock)
-        while backup.step(-1).map_err(|e| db_err(path, e))? != StepResult::Done {
-            std::thread::sleep(std::time::Duration::from_millis(10));
+        // every page in one step, so one transaction. The step waits (the live connection's
+        // busy handler) while another connection holds the store's write lock: not a popug
+        // writer (the caller holds the writer lock), an admin's `sqlite3` shell, a backup
+        // tool. Held longer than a writer would wait, the rebuild gives up on the store
+        // rather than hold the writer lock forever: the store keeps its old tables, which
+        // agree with its own checkpoints, and catches up from the log like any store
+        let started = std::time::Instant::now();
+        loop {
+            match backup.step(-1).map_err(|e| db_err(path, e))? {
+                StepResult::Done => break,
+                StepResult::More => {}
+                _ if started.elapsed() < busy_timeout() => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
+                _ => {
+                    return Err(db_err(
+                        path,
+                        rusqlite::Error::SqliteFailure(
+                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                            Some(format!(
+                                "another connection held the store's write lock for {} s: its old \
+                                 tables are kept (close that connection and run the rebuild again)",
+                                busy_timeout().as_secs_f64()
+                            )),
+                        ),
+                    ));
+                }
+            }
         }
     }
     let _ = live.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA shrink_memory;");

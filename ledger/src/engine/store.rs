@@ -103,22 +103,63 @@ pub(super) const LIVE_CACHE: &str = "PRAGMA cache_size=-32768;";
 /// How long a store's connection waits for another's lock.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// [`BUSY_TIMEOUT`]; debug builds (the test suite) may shorten it with
+/// `POPUG_LEDGER_BUSY_MS`, so that a test of a store held by another connection does not
+/// wait 30 s.
+pub(super) fn busy_timeout() -> std::time::Duration {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("POPUG_LEDGER_BUSY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return std::time::Duration::from_millis(ms);
+    }
+    BUSY_TIMEOUT
+}
+
 /// How a transaction that writes a live store begins: with its write lock, waiting up to
-/// [`BUSY_TIMEOUT`] for another connection that holds it (SQLite itself holds it for a
+/// [`busy_timeout`] for another connection that holds it (SQLite itself holds it for a
 /// moment while a process rebuilds the store's WAL index). A deferred `BEGIN` that reads
 /// first and writes later is not given the busy handler when it upgrades: it failed at once
 /// with "database is locked" when another connection held the lock at that moment
 /// (SQLite, "Transaction", and `sqlite3_busy_handler`: deadlock avoidance).
 pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
+/// Turns SQLite's memory statistics off before its first connection: they take a global
+/// mutex around every allocation SQLite makes, which the threads of a rebuild or of a large
+/// batch's projection (one per store) contend for. popug never reads them. SQLite lists
+/// `SQLITE_DEFAULT_MEMSTATUS=0` among its recommended options ("Compile-time Options",
+/// section 2); this is its run-time form, `sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0)`,
+/// which only takes effect before SQLite initializes (when another part of the process
+/// already used SQLite, it is refused and nothing changes).
+pub(super) fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int; sqlite3_config is called before any
+        // connection of this process is opened (the Once runs before every open below), and
+        // when SQLite is already initialized it returns SQLITE_MISUSE and changes nothing
+        unsafe {
+            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
+        }
+    });
+}
+
+/// An empty in-memory database (a placeholder store, a scratch one), after
+/// [`configure_sqlite`].
+pub(super) fn in_memory() -> rusqlite::Result<Connection> {
+    configure_sqlite();
+    Connection::open_in_memory()
+}
+
 pub(super) fn open_db(path: &Path) -> Result<Connection, LedgerError> {
+    configure_sqlite();
     let existed = path.exists();
     let db = Connection::open(path).map_err(|e| db_err(path, e))?;
     if !existed {
         fs::set_permissions(path, fs::Permissions::from_mode(0o600))
             .map_err(|e| LedgerError::io("set permissions of", path, e))?;
     }
-    db.busy_timeout(BUSY_TIMEOUT).map_err(|e| db_err(path, e))?;
+    db.busy_timeout(busy_timeout()).map_err(|e| db_err(path, e))?;
     db.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
         .and_then(|_| db.execute_batch(LIVE_CACHE))
         .map_err(|e| db_err(path, e))?;
@@ -161,7 +202,7 @@ pub(super) fn trim_wal(db: &Connection, path: &Path) {
         // once rather than hold the writer lock; a later session trims
         let _ = db.busy_timeout(std::time::Duration::ZERO);
         let _ = db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
-        let _ = db.busy_timeout(BUSY_TIMEOUT);
+        let _ = db.busy_timeout(busy_timeout());
     }
 }
 

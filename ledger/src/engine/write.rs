@@ -23,6 +23,9 @@ pub struct WriteGuard<'l> {
     /// they are durable ([`WriteGuard::in_transaction`] syncs them first, and a sync that
     /// fails and cuts them back makes it an error of its own).
     pub(super) command_last_seq: Option<u64>,
+    /// Whether the open transaction projected a batch of at least [`PARALLEL_EVENTS`]: its
+    /// stores are then projected, committed and trimmed on one thread each.
+    pub(super) wide: bool,
 }
 
 impl<'l> WriteGuard<'l> {
@@ -39,6 +42,7 @@ impl<'l> WriteGuard<'l> {
             unreacted_from: None,
             retried: false,
             command_last_seq: None,
+            wide: false,
         }
     }
 }
@@ -271,11 +275,12 @@ impl WriteGuard<'_> {
     }
 
     /// Runs `f` inside one SQLite transaction per store (every statement on a store's
-    /// connection joins its transaction) and commits the stores one after the other: each
-    /// store's changes and checkpoints are atomic, the stores together are not. A crash
-    /// between two commits (crash point `commit.partial`) leaves the later stores at their
-    /// old checkpoints; the next session catches them up from the log before anything is
-    /// decided. On an error every open transaction is rolled back, and whatever `f` already
+    /// connection joins its transaction) and commits the first store, then the others (one
+    /// after the other, or at once on one thread each when the session projected a large
+    /// batch): each store's changes and checkpoints are atomic, the stores together are
+    /// not. A crash between two commits (crash point `commit.partial`) leaves the stores
+    /// not yet committed at their old checkpoints; the next session catches them up from
+    /// the log before anything is decided. On an error every open transaction is rolled back, and whatever `f` already
     /// appended to the log is synced (or cut back when that fails) and projected again, so
     /// that the stores never stay behind the log for the rest of this session.
     pub(super) fn in_transaction<T>(
@@ -290,15 +295,20 @@ impl WriteGuard<'_> {
             // the session's appends are made durable once, before any store commits them
             // (a store must never be ahead of the durable log)
             self.ledger.sync_log()?;
-            for (i, s) in self.ledger.stores.iter().enumerate() {
-                if i == 1 {
-                    crate::crash_point("commit.partial");
-                }
-                if i == 0 && self.command_last_seq.is_some() {
-                    crate::fail_point("commit", "commit", &s.path)?;
-                }
-                s.db.execute_batch("COMMIT").map_err(|e| db_err(&s.path, e))?;
+            let commit = |db: &Connection, path: &Path, _: &[Box<dyn Projection>]| {
+                db.execute_batch("COMMIT").map_err(|e| db_err(path, e))
+            };
+            let (first, rest) = self.ledger.stores.split_first_mut().expect("a ledger has stores");
+            if self.command_last_seq.is_some() {
+                crate::fail_point("commit", "commit", &first.path)?;
             }
+            // the first store, then the others (at once when the session is wide): a crash
+            // in between leaves them behind their checkpoints, each caught up on its own
+            commit(&first.db, &first.path, &[])?;
+            if !rest.is_empty() {
+                crate::crash_point("commit.partial");
+            }
+            each_store(rest, self.wide, commit)?;
             Ok(v)
         })();
         // once the caller's batches are in the log, a failure must say the command happened,
@@ -330,10 +340,12 @@ impl WriteGuard<'_> {
             }
         };
         if result.is_ok() {
-            for s in &self.ledger.stores {
-                trim_wal(&s.db, &s.path);
-            }
+            let _ = each_store(&mut self.ledger.stores, self.wide, |db, path, _| {
+                trim_wal(db, path);
+                Ok(())
+            });
         }
+        self.wide = false;
         if result.is_err() {
             for s in &self.ledger.stores {
                 if !s.db.is_autocommit() {
@@ -354,15 +366,15 @@ impl WriteGuard<'_> {
             return Ok(start..start);
         }
         let l = &mut *self.ledger;
-        for s in &l.stores {
+        self.wide |= staging.events.len() >= parallel_events();
+        each_store(&mut l.stores, self.wide, |db, path, projections| {
             for ev in &staging.events {
-                for p in &s.spec.projections {
-                    apply(p.as_ref(), &s.db, ev)?;
+                for p in projections {
+                    apply(p.as_ref(), db, ev)?;
                 }
             }
-            set_projection_positions(&s.db, &s.spec.projections, &staging.next)
-                .map_err(|e| db_err(&s.path, e))?;
-        }
+            set_projection_positions(db, projections, &staging.next).map_err(|e| db_err(path, e))
+        })?;
         crate::crash_point("project");
         if let Err(failure) = l.append_log(staging.start, &staging.bytes, &staging.batch_ends) {
             let AppendFailure { error: e, stored } = *failure;
@@ -579,6 +591,57 @@ fn flush(reactor: &dyn Reactor, seq: u64) -> Result<(), LedgerError> {
         name: reactor.name().to_owned(),
         seq,
         source,
+    })
+}
+
+/// Staged batches of at least this many events are projected, committed and trimmed on one
+/// thread per store (an import's or a shuffle's chunk): each store is its own SQLite
+/// connection and file, so they are written at once. A command's few events are handled
+/// on the calling thread, where starting threads would cost more than it saves (measured:
+/// BENCHMARKS.md, session 12).
+const PARALLEL_EVENTS: usize = 512;
+
+/// [`PARALLEL_EVENTS`]; debug builds (the test suite) may lower it with
+/// `POPUG_LEDGER_PARALLEL_EVENTS`, so that the crash and fault suites' small commands take
+/// the parallel path too.
+fn parallel_events() -> usize {
+    #[cfg(debug_assertions)]
+    if let Some(n) = std::env::var("POPUG_LEDGER_PARALLEL_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    PARALLEL_EVENTS
+}
+
+/// Runs `f` on every store's connection: on the calling thread, one store after the other,
+/// or (`parallel`) on one thread per store. Returns the first store's error in store order
+/// (with `parallel`, the stores after it have still run `f`).
+fn each_store(
+    stores: &mut [OpenStore],
+    parallel: bool,
+    f: impl Fn(&Connection, &Path, &[Box<dyn Projection>]) -> Result<(), LedgerError> + Sync,
+) -> Result<(), LedgerError> {
+    if !parallel {
+        return stores
+            .iter()
+            .try_for_each(|s| f(&s.db, &s.path, &s.spec.projections));
+    }
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = stores
+            .iter_mut()
+            .map(|s| {
+                let (db, path, projections) = (&mut s.db, s.path.as_path(), &s.spec.projections);
+                let f = &f;
+                scope.spawn(move || f(db, path, projections))
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("a store's work does not panic"))
+            .collect::<Result<Vec<()>, LedgerError>>()
+            .map(drop)
     })
 }
 

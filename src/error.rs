@@ -261,10 +261,7 @@ impl From<LedgerError> for AppError {
             // another program (an `sqlite3` shell, a backup tool) held a store's write lock
             // for longer than a writer waits (30 s)
             LedgerError::Db { source, .. }
-                if matches!(
-                    source.sqlite_error_code(),
-                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-                ) =>
+                if source.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) =>
             {
                 (
                     Kind::Failure,

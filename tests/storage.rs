@@ -156,6 +156,17 @@ fn a_full_disk_fails_cleanly_and_the_ledger_recovers() {
 
 #[test]
 fn a_store_that_cannot_commit_after_the_append_says_the_command_happened() {
+    cannot_commit_after_the_append("commit", false);
+}
+
+/// The same with the last store's commit failing while the others commit, on one thread
+/// each (the path of an import's or a shuffle's session, taken here by one command).
+#[test]
+fn a_later_store_that_cannot_commit_in_a_parallel_session_says_the_command_happened() {
+    cannot_commit_after_the_append("commit.last", true);
+}
+
+fn cannot_commit_after_the_append(point: &str, parallel: bool) {
     let l = Ledger::init();
     l.ok(&["user", "add", "kesha", "--role", "worker"]);
     let before = log_of(&l);
@@ -167,9 +178,12 @@ fn a_store_that_cannot_commit_after_the_append_says_the_command_happened() {
         "--idempotency-key",
         "k-1",
     ];
-    let out = l
-        .admin()
-        .env("POPUG_LEDGER_FAIL_AT", "commit")
+    let mut cmd = l.admin();
+    if parallel {
+        cmd.env("POPUG_LEDGER_PARALLEL_EVENTS", "1");
+    }
+    let out = cmd
+        .env("POPUG_LEDGER_FAIL_AT", point)
         .args(args)
         .output()
         .unwrap();
@@ -520,7 +534,7 @@ fn a_store_held_by_another_connection_stops_a_rebuild_in_bounded_time() {
         let mut names: Vec<String> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".db"))
+            .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
             .collect();
         names.sort();
         names
@@ -569,6 +583,7 @@ fn a_store_held_by_another_connection_stops_a_rebuild_in_bounded_time() {
         "the log and every file beside it are unchanged"
     );
     assert_eq!(files(&views), stores, "no rebuild file is left behind");
+    assert!(stores.iter().all(|n| !n.contains(".rebuild")), "{stores:?}");
     assert_eq!(l.json(&["verify"])["ok"], true);
     l.ok(&["rebuild"]);
     assert_eq!(

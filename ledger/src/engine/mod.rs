@@ -331,7 +331,7 @@ impl OpenStore {
         let opened = open_readable(&path)?;
         let (db, placeholder) = match opened {
             Some(db) => (db, false),
-            None => (store::in_memory().map_err(|e| db_err(&path, e))?, true),
+            None => (Connection::open_in_memory().map_err(|e| db_err(&path, e))?, true),
         };
         Ok(OpenStore {
             spec,
@@ -788,7 +788,7 @@ impl Ledger {
     /// prefix). For reads that span contexts: reports, exports, invariants. `BEGIN` on it and
     /// one read of each store give one snapshot per store; see [`Ledger::snapshot`].
     pub fn reader(&self) -> Result<Connection, LedgerError> {
-        let db = store::in_memory().map_err(|e| db_err(&self.dir, e))?;
+        let db = Connection::open_in_memory().map_err(|e| db_err(&self.dir, e))?;
         self.attach_all(&db)?;
         Ok(db)
     }
@@ -838,8 +838,7 @@ impl Ledger {
             )
             .map_err(|e| db_err(&s.path, e))?;
         }
-        db.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(|e| db_err(&self.dir, e))
+        db.busy_timeout(busy_timeout()).map_err(|e| db_err(&self.dir, e))
     }
 
     /// The position after the last event every projection has applied (the least advanced

@@ -127,6 +127,31 @@ impl Ledger {
         let events = scan.events;
         let last = reader.position();
         interrupt.check()?;
+        // a reactor handed to a worker may be behind many command batches: it resumes where
+        // its own reactions show it had come, not before the last command batch. Set in the
+        // new store before it is copied, so that the copy carries it in its one transaction:
+        // a store copied while another is not (a crash, a store held by another program) is
+        // never left with a handed-over reactor's checkpoint past what it handled
+        for (&i, db) in which.iter().zip(&built) {
+            let s = &self.stores[i];
+            for r in &s.spec.reactors {
+                let handed = r.handed_over(db).map_err(|source| LedgerError::React {
+                    name: r.name().to_owned(),
+                    seq: 0,
+                    event_type: "(whether it is handed to a worker)".into(),
+                    source,
+                })?;
+                if handed {
+                    let came = scan.reacted.get(r.name()).copied().unwrap_or(Position::GENESIS);
+                    let resume = if came.seq < scan.before_last_root.seq {
+                        came
+                    } else {
+                        scan.before_last_root
+                    };
+                    set_position(db, r.name(), &resume).map_err(|e| db_err(&s.path, e))?;
+                }
+            }
+        }
         // Each new store replaces the old one in one SQLite write transaction (the backup
         // API copies every page into the live database): a reader sees a store's old tables
         // or its new ones, never a missing file or a half-replaced one, and a command that
@@ -154,28 +179,7 @@ impl Ledger {
                 .map(|c| c.join().expect("a store's copy does not panic"))
                 .collect::<Result<Vec<()>, LedgerError>>()
         })?;
-        // a reactor handed to a worker may be behind many command batches: it resumes
-        // where its own reactions show it had come, not before the last command batch
-        for &i in which {
-            let s = &self.stores[i];
-            for r in &s.spec.reactors {
-                let handed = r.handed_over(&s.db).map_err(|source| LedgerError::React {
-                    name: r.name().to_owned(),
-                    seq: 0,
-                    event_type: "(whether it is handed to a worker)".into(),
-                    source,
-                })?;
-                if handed {
-                    let came = scan.reacted.get(r.name()).copied().unwrap_or(Position::GENESIS);
-                    let resume = if came.seq < scan.before_last_root.seq {
-                        came
-                    } else {
-                        scan.before_last_root
-                    };
-                    set_position(&s.db, r.name(), &resume).map_err(|e| db_err(&s.path, e))?;
-                }
-            }
-        }
+        crate::crash_point("rebuild.copied");
         Ok(RebuildReport {
             events,
             last,

@@ -125,34 +125,7 @@ pub(super) fn busy_timeout() -> std::time::Duration {
 /// (SQLite, "Transaction", and `sqlite3_busy_handler`: deadlock avoidance).
 pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
-/// Turns SQLite's memory statistics off before its first connection: they take a global
-/// mutex around every allocation SQLite makes, which the threads of a rebuild or of a large
-/// batch's projection (one per store) contend for. popug never reads them. SQLite lists
-/// `SQLITE_DEFAULT_MEMSTATUS=0` among its recommended options ("Compile-time Options",
-/// section 2); this is its run-time form, `sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0)`,
-/// which only takes effect before SQLite initializes (when another part of the process
-/// already used SQLite, it is refused and nothing changes).
-pub(super) fn configure_sqlite() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int; sqlite3_config is called before any
-        // connection of this process is opened (the Once runs before every open below), and
-        // when SQLite is already initialized it returns SQLITE_MISUSE and changes nothing
-        unsafe {
-            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
-        }
-    });
-}
-
-/// An empty in-memory database (a placeholder store, a scratch one), after
-/// [`configure_sqlite`].
-pub(super) fn in_memory() -> rusqlite::Result<Connection> {
-    configure_sqlite();
-    Connection::open_in_memory()
-}
-
 pub(super) fn open_db(path: &Path) -> Result<Connection, LedgerError> {
-    configure_sqlite();
     let existed = path.exists();
     let db = Connection::open(path).map_err(|e| db_err(path, e))?;
     if !existed {

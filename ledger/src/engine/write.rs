@@ -295,11 +295,18 @@ impl WriteGuard<'_> {
             // the session's appends are made durable once, before any store commits them
             // (a store must never be ahead of the durable log)
             self.ledger.sync_log()?;
+            let (first, rest) = self.ledger.stores.split_first_mut().expect("a ledger has stores");
+            let command = self.command_last_seq.is_some();
+            let last_path = rest.last().map(|s| s.path.clone());
             let commit = |db: &Connection, path: &Path, _: &[Box<dyn Projection>]| {
+                // a later store's commit fails while the others (in a wide session, on their
+                // own threads) commit
+                if command && last_path.as_deref() == Some(path) {
+                    crate::fail_point("commit.last", "commit", path)?;
+                }
                 db.execute_batch("COMMIT").map_err(|e| db_err(path, e))
             };
-            let (first, rest) = self.ledger.stores.split_first_mut().expect("a ledger has stores");
-            if self.command_last_seq.is_some() {
+            if command {
                 crate::fail_point("commit", "commit", &first.path)?;
             }
             // the first store, then the others (at once when the session is wide): a crash
@@ -617,7 +624,7 @@ fn parallel_events() -> usize {
 
 /// Runs `f` on every store's connection: on the calling thread, one store after the other,
 /// or (`parallel`) on one thread per store. Returns the first store's error in store order
-/// (with `parallel`, the stores after it have still run `f`).
+/// (with `parallel`, the stores after it may still have run `f`).
 fn each_store(
     stores: &mut [OpenStore],
     parallel: bool,
@@ -629,17 +636,21 @@ fn each_store(
             .try_for_each(|s| f(&s.db, &s.path, &s.spec.projections));
     }
     std::thread::scope(|scope| {
-        let threads: Vec<_> = stores
+        // a thread the system refuses (too many processes, no memory) is an error like any
+        // other of the store's: the caller's transaction is rolled back, never half done
+        let threads: Vec<Result<_, LedgerError>> = stores
             .iter_mut()
             .map(|s| {
                 let (db, path, projections) = (&mut s.db, s.path.as_path(), &s.spec.projections);
                 let f = &f;
-                scope.spawn(move || f(db, path, projections))
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || f(db, path, projections))
+                    .map_err(|e| LedgerError::io("start a thread for", path, e))
             })
             .collect();
         threads
             .into_iter()
-            .map(|t| t.join().expect("a store's work does not panic"))
+            .map(|t| t.and_then(|t| t.join().expect("a store's work does not panic")))
             .collect::<Result<Vec<()>, LedgerError>>()
             .map(drop)
     })

@@ -681,6 +681,35 @@ fn a_worker_on_a_file_ledger_delivers_what_waited_through_a_rebuild() {
     l.ok(&["verify"]);
 }
 
+/// While reactions wait for a worker, a command that only reads opens the ledger as it is:
+/// no writer lock, no write transaction, so it waits neither for writers nor for a store that
+/// another program holds. (The build before counted the waiting reactor as work left behind:
+/// every command took the writer lock and opened a write transaction on every store, and
+/// here waited for the held store, then failed.)
+#[test]
+fn a_reader_writes_nothing_while_reactions_wait_for_a_worker() {
+    let l = Ledger::init();
+    l.json(&["hand-over", "notifications"]);
+    l.json(&["user", "add", "w1", "--role", "worker", "--notify", "file"]);
+    l.json(&["task", "create", "waits"]);
+    let held = rusqlite::Connection::open(l.dir.join("views").join("tasks.db")).unwrap();
+    held.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let out = l
+        .admin()
+        .env("POPUG_LEDGER_BUSY_MS", "300")
+        .args(["--json", "task", "list", "--all"])
+        .output()
+        .unwrap();
+    held.execute_batch("COMMIT").unwrap();
+    drop(held);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tasks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(common::titles(&tasks), ["waits"]);
+    // what waited is still the worker's: the welcome and the assignment
+    assert_eq!(l.json(&["worker", "notifications", "--once"])["appended"], 2);
+    assert_eq!(l.json(&["verify"])["ok"], true);
+}
+
 /// A rebuild killed once its new stores are copied in: a reactor handed to a worker resumes
 /// where it had come, not after the last command, because its checkpoint is set in the new
 /// store before the copy and goes in with it. (The build before set it after every copy;

@@ -1026,18 +1026,29 @@ impl Ledger {
         self.stores.iter().map(schema_is_current).collect()
     }
 
-    /// Whether the log holds events some subscriber has not seen, from the checkpoints
+    /// Whether the log holds events that some projection, or some reactor that runs in this
+    /// process ([`Ledger::runs_here`]), has not seen, from the checkpoints
     /// ([`Ledger::positions`]).
     fn is_behind(&self, positions: &HashMap<String, Position>) -> Result<bool, LedgerError> {
         let head = least_projection_position(&self.stores, positions).unwrap_or(Position::GENESIS);
         if log::file_len(&self.events)? != head.offset {
             return Ok(true);
         }
-        Ok(self
-            .stores
-            .iter()
-            .flat_map(|s| s.spec.subscriber_names())
-            .any(|n| positions.get(n).is_none_or(|p| p.seq != head.seq)))
+        let lags = |name: &str| positions.get(name).is_none_or(|p| p.seq != head.seq);
+        for (si, s) in self.stores.iter().enumerate() {
+            if s.spec.projections.iter().any(|p| lags(p.name())) {
+                return Ok(true);
+            }
+            // a reactor that does not run in this process (handed to a worker, or with side
+            // effects on another host) is not work left behind here: its events wait for
+            // the process that runs it, and a command that only reads takes no lock for it
+            for (ri, r) in s.spec.reactors.iter().enumerate() {
+                if lags(r.name()) && (!positions.contains_key(r.name()) || self.runs_here(si, ri)?) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     /// Every subscriber's checkpoint, from every store that has its tables (names are

@@ -749,6 +749,40 @@ fn a_rebuild_killed_after_its_copies_leaves_handed_over_reactions_waiting_not_sk
     assert_eq!(l.json(&["verify"])["ok"], true);
 }
 
+/// On a JetStream ledger, messages wait for a worker on the mail host even when nothing is
+/// handed over. A rebuild on that host resumes the notifications reactor where its own
+/// reactions show it had come, not after the last command: the worker then delivers what
+/// waited. (A rebuild used to put it after the last command, and the worker skipped all
+/// but that command's message.)
+#[test]
+fn a_rebuild_on_a_jetstream_host_leaves_waiting_messages_to_the_worker() {
+    let Some(cluster) = Cluster::start(1, "a_rebuild_on_a_jetstream_host") else {
+        return;
+    };
+    let url = cluster.url("acme");
+    let (app, mail) = (Host::new(&url), Host::new(&url));
+    let admin = init_on(&app);
+    app.json(
+        &admin,
+        &["user", "add", "w1", "--role", "worker", "--notify", "file"],
+    );
+    for i in 0..3 {
+        app.json(&admin, &["task", "create", &format!("waits {i}")]);
+    }
+    assert_eq!(
+        maildir_messages(&mail.cache).len(),
+        0,
+        "commands leave messages to the worker"
+    );
+    mail.json(&admin, &["rebuild"]);
+    let done = mail.json(&admin, &["worker", "notifications", "--once"]);
+    // w1's welcome and three assignments (the worker also sends what goes to stdout)
+    assert_eq!(maildir_messages(&mail.cache).len(), 4, "{done}");
+    let again = mail.json(&admin, &["worker", "notifications", "--once"]);
+    assert_eq!(again["appended"], 0, "{again}");
+    verify_ok(&mail, &admin);
+}
+
 /// `popug serve` on two hosts of one JetStream ledger: API writes from both at once, each
 /// task once, numbers contiguous; a lost race is decided again inside the server.
 #[test]

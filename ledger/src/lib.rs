@@ -45,7 +45,9 @@ pub fn crash_point(point: &str) {
 /// Failure injection for tests, in debug builds only: `POPUG_LEDGER_FAIL_AT=POINT` makes
 /// that step fail with an I/O error (`action` on `path`), as a full disk would, instead of
 /// doing its work. Points: `commit` (the first store's COMMIT after a command's events are
-/// durable in the log), `react` (the reaction rounds after a command's events are durable).
+/// durable in the log), `commit.last` (the last store's COMMIT, on its own thread in a
+/// session that projects a large batch), `react` (the reaction rounds after a command's
+/// events are durable).
 pub fn fail_point(point: &str, action: &'static str, path: &std::path::Path) -> Result<(), LedgerError> {
     #[cfg(debug_assertions)]
     if std::env::var("POPUG_LEDGER_FAIL_AT").is_ok_and(|want| want == point) {

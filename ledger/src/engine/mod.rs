@@ -469,7 +469,8 @@ impl Ledger {
     /// Opens an existing ledger. A store is created or rebuilt when it is missing or from
     /// another schema version, and caught up when an interrupted command left work behind;
     /// all of that under the writer lock. A ledger that is already caught up is opened
-    /// without taking the lock.
+    /// without taking the lock (a reactor whose work waits for a worker, handed over or with
+    /// side effects on another host of a shared log, is not behind for this).
     pub fn open(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
         let mut ledger = Ledger::open_unchecked(dir, subs, opts)?;
         // each store's schema and checkpoints read once for the three checks
@@ -655,19 +656,24 @@ impl Ledger {
         if let Some(stores) = &self.opts.worker {
             return Ok(stores.contains(&store.spec.name));
         }
-        let reactor = &store.spec.reactors[ri];
+        self.left_to_worker(store.spec.reactors[ri].as_ref(), &store.db)
+            .map(|left| !left)
+    }
+
+    /// Whether `reactor`'s work waits for a `popug worker` rather than running in commands:
+    /// handed over (as its store `db` records), or, on a shared log, with side effects on
+    /// the host that runs it (payout files, Maildirs). Such a reactor lags behind the log
+    /// until its worker runs.
+    pub(super) fn left_to_worker(&self, reactor: &dyn Reactor, db: &Connection) -> Result<bool, LedgerError> {
         if self.replica.is_some() && reactor.host_side_effects() {
-            return Ok(false);
+            return Ok(true);
         }
-        reactor
-            .handed_over(&store.db)
-            .map(|handed| !handed)
-            .map_err(|source| LedgerError::React {
-                name: reactor.name().to_owned(),
-                seq: 0,
-                event_type: "(whether it is handed to a worker)".into(),
-                source,
-            })
+        reactor.handed_over(db).map_err(|source| LedgerError::React {
+            name: reactor.name().to_owned(),
+            seq: 0,
+            event_type: "(whether it is handed to a worker)".into(),
+            source,
+        })
     }
 
     /// Copies what other hosts appended to a shared log into this host's replica (under the

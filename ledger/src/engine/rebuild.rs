@@ -71,10 +71,12 @@ impl Ledger {
 
     /// Replays the whole log into new files for the stores `which` (indexes into the
     /// stores), one thread per store, and swaps each in. The caller holds the lock.
-    /// Reactor checkpoints are derived from the log: a writer finishes every reaction
-    /// before it appends a new command's batch, so everything before the last command
-    /// batch has been reacted to; the rest is re-examined with the usual look-ahead, which
-    /// skips reactions already in the log.
+    /// Reactor checkpoints are derived from the log: a writer finishes every reaction that
+    /// runs in commands before it appends a new command's batch, so everything before the
+    /// last command batch has been reacted to; the rest is re-examined with the usual
+    /// look-ahead, which skips reactions already in the log. A reactor whose work is left
+    /// to a worker ([`Ledger::left_to_worker`]) resumes where its own reactions show it
+    /// had come instead.
     pub(super) fn rebuild_locked(&mut self, which: &[usize]) -> Result<RebuildReport, LedgerError> {
         let interrupt = signals::Interrupt::catch();
         // no rebuild runs but this one (the lock is ours): what is there was left by one
@@ -127,21 +129,16 @@ impl Ledger {
         let events = scan.events;
         let last = reader.position();
         interrupt.check()?;
-        // a reactor handed to a worker may be behind many command batches: it resumes where
-        // its own reactions show it had come, not before the last command batch. Set in the
-        // new store before it is copied, so that the copy carries it in its one transaction:
-        // a store copied while another is not (a crash, a store held by another program) is
-        // never left with a handed-over reactor's checkpoint past what it handled
+        // a reactor whose work is left to a worker (handed over, or with side effects on a
+        // host on a shared log) may be behind many command batches: it resumes where its own
+        // reactions show it had come, not before the last command batch. Set in the new
+        // store before it is copied, so that the copy carries it in its one transaction: a
+        // store copied while another is not (a crash, a store held by another program) is
+        // never left with such a reactor's checkpoint past what it handled
         for (&i, db) in which.iter().zip(&built) {
             let s = &self.stores[i];
             for r in &s.spec.reactors {
-                let handed = r.handed_over(db).map_err(|source| LedgerError::React {
-                    name: r.name().to_owned(),
-                    seq: 0,
-                    event_type: "(whether it is handed to a worker)".into(),
-                    source,
-                })?;
-                if handed {
+                if self.left_to_worker(r.as_ref(), db)? {
                     let came = scan.reacted.get(r.name()).copied().unwrap_or(Position::GENESIS);
                     let resume = if came.seq < scan.before_last_root.seq {
                         came

@@ -710,6 +710,40 @@ fn a_reader_writes_nothing_while_reactions_wait_for_a_worker() {
     assert_eq!(l.json(&["verify"])["ok"], true);
 }
 
+/// A message the worker could not deliver (a broken Maildir) is deferred, and delivered by a
+/// later batch of the worker once the Maildir works: commands never run a handed-over
+/// context's reactions, so they never retry them either. (The build before retried only in
+/// commands: the message stayed deferred for ever.)
+#[test]
+fn a_worker_delivers_what_it_deferred_once_the_maildir_works() {
+    let l = Ledger::init();
+    l.json(&["hand-over", "notifications"]);
+    l.json(&["user", "add", "w1", "--role", "worker", "--notify", "file"]);
+    l.json(&["worker", "notifications", "--once"]);
+    let maildir = l.dir.join("notifications/w1/new");
+    let count = || std::fs::read_dir(&maildir).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(count(), 1, "the welcome");
+    // the Maildir breaks: the worker defers the next message
+    std::fs::remove_dir_all(&maildir).unwrap();
+    std::fs::write(&maildir, b"in the way").unwrap();
+    l.json(&["task", "create", "deferred"]);
+    l.json(&["worker", "notifications", "--once"]);
+    assert_eq!(l.json(&["verify"])["deferred_notifications"], 1);
+    // repaired; the next batch delivers the new message and the deferred one
+    std::fs::remove_file(&maildir).unwrap();
+    std::fs::create_dir(&maildir).unwrap();
+    l.json(&["task", "create", "after"]);
+    l.json(&["worker", "notifications", "--once"]);
+    assert_eq!(count(), 2, "the new message and the deferred one");
+    let v = l.json(&["verify"]);
+    assert_eq!(v["deferred_notifications"], 0, "{v}");
+    assert_eq!(v["ok"], true, "{v}");
+    // nothing twice
+    l.json(&["task", "create", "later"]);
+    l.json(&["worker", "notifications", "--once"]);
+    assert_eq!(count(), 3);
+}
+
 /// A rebuild killed once its new stores are copied in: a reactor handed to a worker resumes
 /// where it had come, not after the last command, because its checkpoint is set in the new
 /// store before the copy and goes in with it. (The build before set it after every copy;

@@ -109,7 +109,7 @@ pub fn verify(env: &Env, out: &mut Out) -> Result<()> {
     }
     if deferred > 0 {
         said.push(format!(
-            "note: {deferred} notifications wait for a Maildir that cannot be written (first: {}); later commands deliver them",
+            "note: {deferred} notifications wait for a Maildir that cannot be written (first: {}); later commands deliver them (a worker's next batch, for a context handed to it)",
             crate::text::shown(first_reason.as_deref().unwrap_or("unknown"))
         ));
     }

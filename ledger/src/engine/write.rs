@@ -233,8 +233,22 @@ impl WriteGuard<'_> {
     /// session decides anything; on a shared log, decided again after another host's
     /// events when it appended first.
     pub(super) fn finish_pending(&mut self) -> Result<(), LedgerError> {
-        match self.in_transaction(|g| g.run_reactions()) {
-            Err(e) if e.is_conflict() => self.settle_shared(false),
+        // a worker ([`Options::worker`]) also delivers what its reactors deferred, once per
+        // batch: commands never run its contexts' reactors, so they never retry them either
+        let worker = self.ledger.opts.worker.is_some();
+        let done = self.in_transaction(|g| {
+            g.run_reactions()?;
+            if worker && !g.retried {
+                g.retried = true;
+                g.run_retries()?;
+            }
+            Ok(())
+        });
+        match done {
+            Err(e) if e.is_conflict() => {
+                self.retried = false;
+                self.settle_shared(worker)
+            }
             result => result,
         }
     }

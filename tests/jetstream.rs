@@ -652,20 +652,28 @@ fn notifications_handed_to_a_worker_on_the_mail_host_are_delivered_once_through_
     assert_eq!(code(&out), Some(3));
 }
 
-/// The same hand-over on a file ledger (no NATS needed): a rebuild while notifications
-/// wait for the worker leaves them waiting, never skipped (a rebuild used to put every
-/// reactor after the last command, so the worker never delivered them).
-#[test]
-fn a_worker_on_a_file_ledger_delivers_what_waited_through_a_rebuild() {
-    let l = Ledger::init();
+/// Notifications handed over on the file ledger `l`, a worker `w1` who reads mail, and three
+/// tasks: four messages (the welcome, three assignments) wait for the worker. Returns how
+/// many messages w1's Maildir holds.
+fn four_messages_wait_for_the_worker(l: &Ledger) -> impl Fn() -> usize {
     l.json(&["hand-over", "notifications"]);
     l.json(&["user", "add", "w1", "--role", "worker", "--notify", "file"]);
     for i in 0..3 {
         l.json(&["task", "create", &format!("waits {i}")]);
     }
     let maildir = l.dir.join("notifications/w1/new");
-    let count = || std::fs::read_dir(&maildir).map(|d| d.count()).unwrap_or(0);
+    let count = move || std::fs::read_dir(&maildir).map(|d| d.count()).unwrap_or(0);
     assert_eq!(count(), 0, "commands leave notifications to the worker");
+    count
+}
+
+/// The same hand-over on a file ledger (no NATS needed): a rebuild while notifications
+/// wait for the worker leaves them waiting, never skipped (a rebuild used to put every
+/// reactor after the last command, so the worker never delivered them).
+#[test]
+fn a_worker_on_a_file_ledger_delivers_what_waited_through_a_rebuild() {
+    let l = Ledger::init();
+    let count = four_messages_wait_for_the_worker(&l);
     l.json(&["rebuild"]);
     let done = l.json(&["worker", "notifications", "--once"]);
     assert_eq!(done["appended"], 4, "{done}");
@@ -755,14 +763,7 @@ fn a_rebuild_killed_after_its_copies_leaves_handed_over_reactions_waiting_not_sk
         return;
     }
     let l = Ledger::init();
-    l.json(&["hand-over", "notifications"]);
-    l.json(&["user", "add", "w1", "--role", "worker", "--notify", "file"]);
-    for i in 0..3 {
-        l.json(&["task", "create", &format!("waits {i}")]);
-    }
-    let maildir = l.dir.join("notifications/w1/new");
-    let count = || std::fs::read_dir(&maildir).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(count(), 0, "commands leave notifications to the worker");
+    let count = four_messages_wait_for_the_worker(&l);
     let out = l
         .admin()
         .env("POPUG_LEDGER_CRASH_AT", "rebuild.copied")

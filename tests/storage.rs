@@ -211,6 +211,11 @@ fn cannot_commit_after_the_append(point: &str, parallel: bool) {
     assert_eq!(again["task_id"], tasks[0]["task_id"]);
     assert_eq!(log_of(&l), recorded, "the retry wrote nothing");
     // every store, the one that failed to commit too, has caught up
+    verified_and_caught_up(&l, point);
+}
+
+/// `verify` passes and reports no store or reactor behind the log.
+fn verified_and_caught_up(l: &Ledger, what: &str) {
     let v = l.json(&["verify"]);
     assert_eq!(
         (&v["ok"], &v["projection_lag"], &v["reaction_lag"]),
@@ -219,7 +224,7 @@ fn cannot_commit_after_the_append(point: &str, parallel: bool) {
             &serde_json::json!(0),
             &serde_json::json!(0)
         ),
-        "{point}: {v}"
+        "{what}: {v}"
     );
 }
 
@@ -509,16 +514,7 @@ fn a_store_held_past_the_wait_refuses_a_command_and_writes_nothing() {
     assert_eq!(err["error"]["code"], "store_locked", "{err}");
     assert!(out.stdout.is_empty(), "nothing on stdout: {:?}", out.stdout);
     assert_eq!(l.snapshot(), before, "nothing was written");
-    let v = l.json(&["verify"]);
-    assert_eq!(
-        (&v["ok"], &v["projection_lag"], &v["reaction_lag"]),
-        (
-            &serde_json::json!(true),
-            &serde_json::json!(0),
-            &serde_json::json!(0)
-        ),
-        "{v}"
-    );
+    verified_and_caught_up(&l, "after the held store");
     assert_eq!(
         common::titles(&l.json(&["task", "list", "--all"])),
         ["before the lock"]

@@ -700,15 +700,13 @@ fn a_reader_writes_nothing_while_reactions_wait_for_a_worker() {
     l.json(&["hand-over", "notifications"]);
     l.json(&["user", "add", "w1", "--role", "worker", "--notify", "file"]);
     l.json(&["task", "create", "waits"]);
-    let held = rusqlite::Connection::open(l.dir.join("views").join("tasks.db")).unwrap();
-    held.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let held = common::hold_store(&l.dir.join("views").join("tasks.db"));
     let out = l
         .admin()
         .env("POPUG_LEDGER_BUSY_MS", "300")
         .args(["--json", "task", "list", "--all"])
         .output()
         .unwrap();
-    held.execute_batch("COMMIT").unwrap();
     drop(held);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let tasks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -447,14 +447,7 @@ fn a_store_locked_for_a_moment_makes_a_writer_wait_not_fail() {
         .collect();
     stores.sort();
     assert_eq!(stores.len(), 7, "{stores:?}");
-    let held: Vec<rusqlite::Connection> = stores
-        .iter()
-        .map(|p| {
-            let db = rusqlite::Connection::open(p).unwrap();
-            db.execute_batch("BEGIN IMMEDIATE").unwrap();
-            db
-        })
-        .collect();
+    let held: Vec<rusqlite::Connection> = stores.iter().map(|p| common::hold_store(p)).collect();
     let mut writer = l
         .admin()
         .args(["--json", "task", "create", "while locked"])
@@ -466,9 +459,7 @@ fn a_store_locked_for_a_moment_makes_a_writer_wait_not_fail() {
     // before failed there at once; this one waits for the lock
     std::thread::sleep(std::time::Duration::from_millis(2500));
     let early = writer.try_wait().unwrap();
-    for db in &held {
-        db.execute_batch("COMMIT").unwrap();
-    }
+    drop(held);
     let out = writer.wait_with_output().unwrap();
     assert!(
         early.is_none(),
@@ -498,15 +489,13 @@ fn a_store_held_past_the_wait_refuses_a_command_and_writes_nothing() {
     l.ok(&["user", "add", "kesha", "--role", "worker", "--notify", "none"]);
     l.ok(&["task", "create", "before the lock"]);
     let before = l.snapshot();
-    let held = rusqlite::Connection::open(l.dir.join("views").join("accounting.db")).unwrap();
-    held.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let held = common::hold_store(&l.dir.join("views").join("accounting.db"));
     let out = l
         .admin()
         .env("POPUG_LEDGER_BUSY_MS", "300")
         .args(["--json", "task", "create", "while locked"])
         .output()
         .unwrap();
-    held.execute_batch("COMMIT").unwrap();
     drop(held);
     let shown = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{shown}");
@@ -546,8 +535,7 @@ fn a_store_held_by_another_connection_stops_a_rebuild_in_bounded_time() {
         names
     };
     let stores = files(&views);
-    let held = rusqlite::Connection::open(views.join("tasks.db")).unwrap();
-    held.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let held = common::hold_store(&views.join("tasks.db"));
     let mut rebuild = l
         .admin()
         .env("POPUG_LEDGER_BUSY_MS", "1000")
@@ -567,7 +555,6 @@ fn a_store_held_by_another_connection_stops_a_rebuild_in_bounded_time() {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
-    held.execute_batch("COMMIT").unwrap();
     drop(held);
     let out = rebuild.wait_with_output().unwrap();
     let shown = String::from_utf8_lossy(&out.stderr).into_owned();

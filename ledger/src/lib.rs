@@ -21,9 +21,11 @@ pub mod shared;
 /// `append.torn` (half of a batch written and synced), `append.durable` (batch written, not
 /// yet synced: a process kill keeps it, SQLite not committed), `react` (reactions decided,
 /// nothing appended), `react.durable` (reaction batch written, SQLite not committed),
-/// `retry` and `retry.durable` (the same for deferred deliveries made at last), `shared.appended` (a shared log took the append, this host's
-/// replica does not have it yet), `copy.message` (a `ledger copy` to a shared log stored a
-/// message, more are to come).
+/// `retry` and `retry.durable` (the same for deferred deliveries made at last),
+/// `commit.partial` (the first store committed, the others not), `shared.appended` (a
+/// shared log took the append, this host's replica does not have it yet), `copy.message` (a
+/// `ledger copy` to a shared log stored a message, more are to come), `rebuild.copied` (a
+/// rebuild's new stores copied in, nothing after).
 pub fn crash_point(point: &str) {
     #[cfg(debug_assertions)]
     {
@@ -40,6 +42,19 @@ pub fn crash_point(point: &str) {
     }
     #[cfg(not(debug_assertions))]
     let _ = point;
+}
+
+/// A setting the test suite may change: debug builds take it from the environment variable
+/// `name` when that is set and parses, so that a suite can shrink a size or a wait (a batch
+/// threshold, a busy time) instead of working at full scale; release builds always use
+/// `default`.
+pub fn debug_setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    #[cfg(debug_assertions)]
+    if let Some(v) = std::env::var(name).ok().and_then(|v| v.parse().ok()) {
+        return v;
+    }
+    let _ = name;
+    default
 }
 
 /// Failure injection for tests, in debug builds only: `POPUG_LEDGER_FAIL_AT=POINT` makes

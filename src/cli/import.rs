@@ -21,14 +21,7 @@ pub const IMPORT_CHUNK: usize = 10_000;
 /// The chunk size; debug builds (the test suite) may lower it with `POPUG_IMPORT_CHUNK` so
 /// that a test crosses chunk boundaries without importing tens of thousands of tasks.
 fn import_chunk() -> usize {
-    #[cfg(debug_assertions)]
-    if let Some(n) = std::env::var("POPUG_IMPORT_CHUNK")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return n;
-    }
-    IMPORT_CHUNK
+    popug_ledger::debug_setting("POPUG_IMPORT_CHUNK", IMPORT_CHUNK)
 }
 
 pub fn import(

@@ -229,3 +229,12 @@ pub const STORES: [&str; 7] = [
     "notifications",
     "analytics",
 ];
+
+/// Another program's connection holding the write lock of the store file `path` (as an
+/// admin's `sqlite3` shell in a transaction would) until it is dropped, which rolls its
+/// empty transaction back and lets go, also when a test fails.
+pub fn hold_store(path: &Path) -> rusqlite::Connection {
+    let db = rusqlite::Connection::open(path).unwrap();
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
+    db
+}

@@ -107,14 +107,10 @@ const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// `POPUG_LEDGER_BUSY_MS`, so that a test of a store held by another connection does not
 /// wait 30 s.
 pub(super) fn busy_timeout() -> std::time::Duration {
-    #[cfg(debug_assertions)]
-    if let Some(ms) = std::env::var("POPUG_LEDGER_BUSY_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return std::time::Duration::from_millis(ms);
-    }
-    BUSY_TIMEOUT
+    std::time::Duration::from_millis(crate::debug_setting(
+        "POPUG_LEDGER_BUSY_MS",
+        BUSY_TIMEOUT.as_millis() as u64,
+    ))
 }
 
 /// How a transaction that writes a live store begins: with its write lock, waiting up to

@@ -196,16 +196,9 @@ impl WriteGuard<'_> {
                     .map_err(|e| db_err(&s.path, e))?;
             }
         }
-        let result = (|| {
-            self.run_reactions()?;
-            // deferred deliveries are tried by commands that write, once per session: a
-            // command that is refused (it appends nothing) writes nothing at all
-            if !self.retried {
-                self.retried = true;
-                self.run_retries()?;
-            }
-            Ok(())
-        })();
+        // deferred deliveries are tried by commands that write, once per session: a command
+        // that is refused (it appends nothing) writes nothing at all
+        let result = self.react_and_retry(true);
         if !shared {
             return result.map(|()| true);
         }
@@ -236,21 +229,24 @@ impl WriteGuard<'_> {
         // a worker ([`Options::worker`]) also delivers what its reactors deferred, once per
         // batch: commands never run its contexts' reactors, so they never retry them either
         let worker = self.ledger.opts.worker.is_some();
-        let done = self.in_transaction(|g| {
-            g.run_reactions()?;
-            if worker && !g.retried {
-                g.retried = true;
-                g.run_retries()?;
-            }
-            Ok(())
-        });
-        match done {
+        match self.in_transaction(|g| g.react_and_retry(worker)) {
             Err(e) if e.is_conflict() => {
                 self.retried = false;
                 self.settle_shared(worker)
             }
             result => result,
         }
+    }
+
+    /// Runs the pending reaction rounds and, when `retries` and not yet done in this
+    /// session, the deferred deliveries, inside the caller's transaction.
+    fn react_and_retry(&mut self, retries: bool) -> Result<(), LedgerError> {
+        self.run_reactions()?;
+        if retries && !self.retried {
+            self.retried = true;
+            self.run_retries()?;
+        }
+        Ok(())
     }
 
     /// After another writer appended to the shared log first (a conflict): copies its
@@ -269,15 +265,7 @@ impl WriteGuard<'_> {
             if let Some(last) = self.ledger.head()?.at {
                 self.now = self.now.max(last);
             }
-            let result = self.in_transaction(|g| {
-                g.run_reactions()?;
-                if retries && !g.retried {
-                    g.retried = true;
-                    g.run_retries()?;
-                }
-                Ok(())
-            });
-            match result {
+            match self.in_transaction(|g| g.react_and_retry(retries)) {
                 Err(e) if e.is_conflict() && started.elapsed() < SHARED_BUDGET => {
                     self.retried = false;
                     backoff(attempt);
@@ -626,14 +614,7 @@ const PARALLEL_EVENTS: usize = 512;
 /// `POPUG_LEDGER_PARALLEL_EVENTS`, so that the crash and fault suites' small commands take
 /// the parallel path too.
 fn parallel_events() -> usize {
-    #[cfg(debug_assertions)]
-    if let Some(n) = std::env::var("POPUG_LEDGER_PARALLEL_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return n;
-    }
-    PARALLEL_EVENTS
+    crate::debug_setting("POPUG_LEDGER_PARALLEL_EVENTS", PARALLEL_EVENTS)
 }
 
 /// Runs `f` on every store's connection: on the calling thread, one store after the other,

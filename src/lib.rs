@@ -25,6 +25,7 @@ pub mod tasks;
 pub(crate) mod testkit;
 pub mod text;
 pub mod web;
+pub mod zone;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -1,8 +1,7 @@
-//! Money as integer minor units, and the calendar day of an instant in the ledger's timezone.
+//! Money as integer minor units, and the calendar day of an instant in the ledger's timezone
+//! (`crate::zone`).
 
 use std::fmt;
-
-use chrono::{DateTime, NaiveDate, Utc};
 
 /// An amount in minor units (cents), signed. Displayed with two decimals. In an event's
 /// JSON it is the bare integer (`#[serde(transparent)]`), and its schema is the integer's:
@@ -47,13 +46,7 @@ impl fmt::Display for Money {
     }
 }
 
-/// The calendar day of `at` in the timezone `tz` (an IANA name; UTC if unknown).
-pub fn day_of(at: &DateTime<Utc>, tz: &str) -> NaiveDate {
-    match tz.parse::<chrono_tz::Tz>() {
-        Ok(tz) => at.with_timezone(&tz).date_naive(),
-        Err(_) => at.date_naive(),
-    }
-}
+pub use crate::zone::day_of;
 
 #[cfg(test)]
 mod tests {
@@ -65,13 +58,5 @@ mod tests {
         assert_eq!(Money(-5).to_string(), "-0.05");
         assert_eq!(Money(0).to_string(), "0.00");
         assert_eq!(Money(i64::MIN).to_string(), "-92233720368547758.08");
-    }
-
-    #[test]
-    fn a_day_is_counted_in_the_ledger_timezone() {
-        let at: DateTime<Utc> = "2026-11-27T23:30:00Z".parse().unwrap();
-        assert_eq!(day_of(&at, "UTC").to_string(), "2026-11-27");
-        assert_eq!(day_of(&at, "Europe/Berlin").to_string(), "2026-11-28");
-        assert_eq!(day_of(&at, "America/New_York").to_string(), "2026-11-27");
     }
 }

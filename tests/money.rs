@@ -447,6 +447,21 @@ fn exports_filter_by_the_ledgers_day_as_billing_does() {
 }
 
 #[test]
+fn days_follow_the_tz_database_built_into_popug_not_an_older_one() {
+    // British Columbia stays on daylight time (UTC-7) from November 2026 (tzdata 2026f);
+    // tzdata 2025b, which popug used before, still had it fall back to UTC-8 on 2026-11-01
+    let c = Company::new("America/Vancouver", "2026-11-20T20:00:00Z");
+    // 07:30 UTC on the 21st is 00:30 on the 21st at UTC-7 (23:30 on the 20th at UTC-8)
+    let task = c.run("boss", "2026-11-21T07:30:00Z", &["task", "create", "Night one"]);
+    let export = |what: &str, day: &str| c.l.ok(&["export", what, "--from", day, "--to", day]);
+    let id = task["task_id"].as_str().unwrap();
+    assert!(export("tasks", "2026-11-21").contains("Night one"));
+    assert!(!export("tasks", "2026-11-20").contains("Night one"));
+    assert!(export("transactions", "2026-11-21").contains(id));
+    assert!(!export("transactions", "2026-11-20").contains(id));
+}
+
+#[test]
 fn the_audit_log_names_each_fees_and_rewards_task() {
     let mut c = Company::new("UTC", "2026-11-27T08:00:00Z");
     c.work("2026-11-27T09:00:00Z", true);

@@ -80,12 +80,8 @@ fn query_rows(
 /// The first instant of `day` in `tz`, as stored instants are written (RFC 3339 UTC, ms):
 /// a creation instant is on or after it exactly when it falls on `day` or later in the
 /// ledger's timezone. A day whose midnight a DST change skips begins at its first instant.
-fn day_start(day: NaiveDate, tz: &chrono_tz::Tz) -> String {
-    use chrono::TimeZone;
-    let start = (0..24)
-        .find_map(|h| tz.from_local_datetime(&day.and_hms_opt(h, 0, 0)?).earliest())
-        .expect("every day has a first hour");
-    popug_ledger::line::format_at(&start.with_timezone(&chrono::Utc))
+fn day_start(day: NaiveDate, tz: &crate::zone::Zone) -> String {
+    popug_ledger::line::format_at(&tz.day_start(day))
 }
 
 fn export_rows(db: &rusqlite::Connection, what: ExportKind, r: &RangeArgs) -> Result<Rows> {

@@ -1,9 +1,11 @@
 //! The scheduler context: the ledger's calendar (its timezone, set once at `init`) and the
 //! days paid. Its store is `views/scheduler.db`; other contexts learn the timezone from
 //! `LedgerInitialized` into a copy of their own ([`CalendarCopy`]), never from this store.
-//! Uses the ledger's projection interface and chrono-tz; nothing of the CLI.
+//! Uses the ledger's projection interface and the bundled tz database (`crate::zone`);
+//! nothing of the CLI.
 
 use crate::events::{PopugEvent, decode};
+use crate::zone::Zone;
 use popug_ledger::{BoxError, Event, Projection, Replay};
 use rusqlite::{Connection, OptionalExtension, Statement};
 
@@ -85,8 +87,8 @@ pub fn timezone(db: &Connection) -> rusqlite::Result<String> {
 
 /// The ledger's timezone as a zone (UTC for a name this build does not know, as
 /// [`crate::money::day_of`] counts days).
-pub fn zone(db: &Connection) -> rusqlite::Result<chrono_tz::Tz> {
-    Ok(timezone(db)?.parse().unwrap_or(chrono_tz::UTC))
+pub fn zone(db: &Connection) -> rusqlite::Result<Zone> {
+    Ok(parse_timezone(&timezone(db)?).unwrap_or_else(Zone::utc))
 }
 
 /// The last day a payment run paid, if any (`YYYY-MM-DD`, the ledger's timezone).
@@ -142,8 +144,8 @@ impl CalendarCopy {
     }
 
     /// The timezone as a zone (UTC for a name this build does not know).
-    pub fn zone(&self, db: &Connection) -> rusqlite::Result<chrono_tz::Tz> {
-        Ok(self.timezone(db)?.parse().unwrap_or(chrono_tz::UTC))
+    pub fn zone(&self, db: &Connection) -> rusqlite::Result<Zone> {
+        Ok(parse_timezone(&self.timezone(db)?).unwrap_or_else(Zone::utc))
     }
 }
 
@@ -171,9 +173,9 @@ impl Calendar {
     }
 }
 
-/// Parses an IANA timezone name (`UTC`, `Europe/Berlin`).
-pub fn parse_timezone(name: &str) -> Option<chrono_tz::Tz> {
-    name.parse().ok()
+/// Parses an IANA timezone name (`UTC`, `Europe/Berlin`): [`Zone::parse`].
+pub fn parse_timezone(name: &str) -> Option<Zone> {
+    Zone::parse(name)
 }
 
 /// Why the scheduler refuses a payment run (CLI.md `pay-daily`: exit 2).
@@ -228,14 +230,14 @@ pub fn decide_pay_daily(
 }
 
 /// The ledger's first day in its timezone (the day of `LedgerInitialized`).
-pub fn first_day(db: &Connection, tz: &chrono_tz::Tz) -> rusqlite::Result<chrono::NaiveDate> {
+pub fn first_day(db: &Connection, tz: &Zone) -> rusqlite::Result<chrono::NaiveDate> {
     let at: String = db
         .prepare_cached("SELECT created_at FROM settings WHERE id = 1")?
         .query_row([], |r| r.get(0))?;
     let at = chrono::DateTime::parse_from_rfc3339(&at).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })?;
-    Ok(at.with_timezone(tz).date_naive())
+    Ok(tz.date_of(&at.with_timezone(&chrono::Utc)))
 }
 
 #[cfg(test)]

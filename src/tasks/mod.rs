@@ -8,7 +8,9 @@ pub mod projection;
 pub const STORE: &str = "tasks";
 /// The version of this store's tables: bump it when they change, and this store alone is
 /// rebuilt from the log on open.
-pub const STORE_VERSION: u32 = 2;
+/// 3: completion days counted with the tz database bundled in the binary (`crate::zone`,
+/// tzdata 2026f), which moved days in a few zones against chrono-tz's 2025b.
+pub const STORE_VERSION: u32 = 3;
 
 use popug_ledger::Context;
 use rand::RngExt;

@@ -22,6 +22,7 @@ use crate::cli::output::{Format, Out};
 use crate::cli::{analytics, audit, balance, earnings, events, export, login, passwd, shuffle, task};
 use crate::error::{AppError, Kind, Result};
 use crate::money::Money;
+use crate::zone::Zone;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -253,24 +254,28 @@ fn cents(v: &Value, key: &str) -> String {
 }
 
 /// Today in the ledger's timezone `tz`, by the ledger's clock (`POPUG_NOW` when set).
-fn today(env: &Env, tz: &chrono_tz::Tz) -> NaiveDate {
+fn today(env: &Env, tz: &Zone) -> NaiveDate {
     let now = match env.clock {
         popug_ledger::Clock::Fixed(t) => t,
         popug_ledger::Clock::System => chrono::Utc::now(),
     };
-    now.with_timezone(tz).date_naive()
+    tz.date_of(&now)
 }
 
 /// The ledger's timezone (DESIGN §5: days are the ledger's days), as the scheduler keeps it.
-fn zone(ledger: &popug_ledger::Ledger) -> Result<chrono_tz::Tz> {
+fn zone(ledger: &popug_ledger::Ledger) -> Result<Zone> {
     crate::scheduler::zone(ledger.store(crate::scheduler::STORE)).map_err(crate::auth::db_error)
 }
 
 /// An instant of the log (RFC 3339, UTC) as people read it: `2026-11-30 17:05` in the
 /// ledger's timezone. Anything else is shown as it is.
-fn local_time(at: &str, tz: &chrono_tz::Tz) -> String {
+fn local_time(at: &str, tz: &Zone) -> String {
     chrono::DateTime::parse_from_rfc3339(at)
-        .map(|t| t.with_timezone(tz).format("%Y-%m-%d %H:%M").to_string())
+        .map(|t| {
+            tz.local(&t.with_timezone(&chrono::Utc))
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
         .unwrap_or_else(|_| at.to_owned())
 }
 
@@ -349,7 +354,7 @@ pub struct AuditRow {
     pub negative: bool,
 }
 
-fn audit_rows(doc: &Value, tz: &chrono_tz::Tz) -> Vec<AuditRow> {
+fn audit_rows(doc: &Value, tz: &Zone) -> Vec<AuditRow> {
     doc.as_array()
         .into_iter()
         .flatten()
@@ -1304,13 +1309,13 @@ mod tests {
 
     #[test]
     fn times_are_shown_to_the_minute_in_the_ledgers_timezone() {
-        let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        let berlin = Zone::parse("Europe/Berlin").unwrap();
         assert_eq!(
             local_time("2026-11-30T23:30:00.000Z", &berlin),
             "2026-12-01 00:30"
         );
         assert_eq!(
-            local_time("2026-11-30T23:30:00.000Z", &chrono_tz::UTC),
+            local_time("2026-11-30T23:30:00.000Z", &Zone::utc()),
             "2026-11-30 23:30"
         );
         assert_eq!(local_time("not a time", &berlin), "not a time");

@@ -750,6 +750,71 @@ fn a_worker_delivers_what_it_deferred_once_the_maildir_works() {
     assert_eq!(count(), 3);
 }
 
+/// What a worker deferred is delivered once the Maildir works even if no event comes: a
+/// batch tries it again, new events or not, and a running worker starts one every few
+/// seconds while deliveries wait (`POPUG_WORKER_RETRY_MS` here). (The build before did
+/// neither: on a quiet ledger the message waited for the next event, for ever if none came.)
+#[test]
+fn a_worker_delivers_what_it_deferred_without_waiting_for_a_new_event() {
+    let l = Ledger::init();
+    l.json(&["hand-over", "notifications"]);
+    l.json(&["user", "add", "w1", "--role", "worker", "--notify", "file"]);
+    l.json(&["worker", "notifications", "--once"]);
+    let maildir = l.dir.join("notifications/w1/new");
+    let count = || std::fs::read_dir(&maildir).map(|d| d.count()).unwrap_or(0);
+    let break_maildir = || {
+        std::fs::remove_dir_all(&maildir).unwrap();
+        std::fs::write(&maildir, b"in the way").unwrap();
+    };
+    let repair_maildir = || {
+        std::fs::remove_file(&maildir).unwrap();
+        std::fs::create_dir(&maildir).unwrap();
+    };
+    let deferred = || l.json(&["verify"])["deferred_notifications"].as_u64().unwrap();
+    assert_eq!(count(), 1, "the welcome");
+    // a batch with no new event: deferred, tried again, delivered once the Maildir works
+    // (breaking `new/` takes the messages in it along)
+    break_maildir();
+    l.json(&["task", "create", "first"]);
+    l.json(&["worker", "notifications", "--once"]);
+    l.json(&["worker", "notifications", "--once"]);
+    assert_eq!(deferred(), 1);
+    repair_maildir();
+    l.json(&["worker", "notifications", "--once"]);
+    assert_eq!(count(), 1, "the deferred message, with no event since");
+    assert_eq!(deferred(), 0);
+    // a running worker, and nothing happens on the ledger after the deferral
+    break_maildir();
+    l.json(&["task", "create", "second"]);
+    let mut c = l.admin();
+    c.env("POPUG_WORKER_RETRY_MS", "200")
+        .args(["--json", "worker", "notifications"]);
+    let worker = Running::start(c);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while deferred() == 0 {
+        assert!(Instant::now() < deadline, "the worker never deferred the message");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    repair_maildir();
+    while count() < 1 {
+        if Instant::now() > deadline {
+            let out = worker.kill();
+            panic!(
+                "not delivered; the worker said: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = worker.terminate();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = l.json(&["verify"]);
+    assert_eq!(v["deferred_notifications"], 0, "{v}");
+    assert_eq!(v["ok"], true, "{v}");
+    l.json(&["worker", "notifications", "--once"]);
+    assert_eq!(count(), 1, "once");
+}
+
 /// A rebuild killed once its new stores are copied in: a reactor handed to a worker resumes
 /// where it had come, not after the last command, because its checkpoint is set in the new
 /// store before the copy and goes in with it. (The build before set it after every copy;

@@ -2,7 +2,7 @@
 //! those contexts are left to workers, and `popug worker CONTEXT… [--once]` runs them, on any
 //! host, until SIGTERM.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use popug_ledger::jetstream::JetStreamLog;
 use serde_json::json;
@@ -19,6 +19,13 @@ use crate::handover::CONTEXTS;
 const POLL: Duration = Duration::from_millis(200);
 /// How long a worker on a JetStream ledger waits for new messages at a time.
 const WAIT: Duration = Duration::from_secs(1);
+/// How long a worker whose notifications wait for a Maildir that could not be written waits
+/// for new events before it tries them again anyway (guarantee D2): on a quiet ledger no
+/// new event may come for hours. Debug builds (the tests) may shorten it with
+/// `POPUG_WORKER_RETRY_MS`.
+fn retry_after() -> Duration {
+    Duration::from_millis(popug_ledger::debug_setting("POPUG_WORKER_RETRY_MS", 5_000))
+}
 
 /// The contexts named (`all` for every one), in the order commands run their reactions;
 /// an unknown name is exit 2.
@@ -150,6 +157,8 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
     let mut appended = 0u64;
     // the messages that woke the worker, acknowledged once the batch after them is done
     let mut unacked = Vec::new();
+    // when deliveries wait (deferred), the next batch comes by then even if no event does
+    let mut retry_at: Option<Instant> = None;
     let result = (|| -> Result<()> {
         loop {
             if let Some(leases) = &leases {
@@ -157,10 +166,16 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
             }
             // one batch: catch up and run this worker's reactions, all or nothing per round
             match as_worker.open() {
-                Ok(ledger) => {
+                Ok(mut ledger) => {
+                    // what it deferred is tried again in every batch, new events or not: an
+                    // open with nothing to catch up writes nothing, so it asks for a session
+                    if deferred_waiting(&ledger, &wanted)? {
+                        ledger.catch_up()?;
+                    }
                     let now = ledger.head()?;
                     appended += reactions_of(&ledger, head, now, &wanted)?;
                     head = now;
+                    retry_at = deferred_waiting(&ledger, &wanted)?.then(|| Instant::now() + retry_after());
                 }
                 // a cluster restarting, a leader being elected: the worker waits it out
                 Err(e) if !once && e.code == "ledger_unavailable" => {
@@ -183,7 +198,7 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
                 return Ok(());
             }
             match &mut follow {
-                Some(log) => match wait(log, &interrupt) {
+                Some(log) => match wait(log, &interrupt, retry_at) {
                     Ok(messages) => unacked = messages,
                     Err(e) if e.code == "ledger_unavailable" => {
                         eprintln!("warning: {}; trying again in a second", e.message);
@@ -194,7 +209,10 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
                 None => {
                     let log = as_worker.ledger_dir.join(popug_ledger::EVENTS_FILE);
                     let seen = std::fs::metadata(&log)?.len();
-                    while !interrupt.caught() && std::fs::metadata(&log)?.len() == seen {
+                    while !interrupt.caught()
+                        && std::fs::metadata(&log)?.len() == seen
+                        && retry_at.is_none_or(|at| Instant::now() < at)
+                    {
                         std::thread::sleep(POLL);
                     }
                 }
@@ -329,18 +347,30 @@ fn host_name() -> String {
     }
 }
 
-/// Waits for new messages of the shared log, a second at a time, until some come or a
-/// signal does.
+/// Waits for new messages of the shared log, a second at a time, until some come, a signal
+/// does, or the instant `until` (deferred deliveries to try again) passes.
 fn wait(
     log: &mut JetStreamLog,
     interrupt: &popug_ledger::Interrupt,
+    until: Option<Instant>,
 ) -> Result<Vec<popug_ledger::jetstream::Message>> {
     loop {
-        let messages = log.wait_for_messages(WAIT)?;
-        if !messages.is_empty() || interrupt.caught() {
+        let left = until.map_or(WAIT, |at| at.saturating_duration_since(Instant::now()).min(WAIT));
+        let messages = log.wait_for_messages(left)?;
+        if !messages.is_empty() || interrupt.caught() || until.is_some_and(|at| Instant::now() >= at) {
             return Ok(messages);
         }
     }
+}
+
+/// Whether this worker runs the notifications context and some of its notifications wait
+/// for a Maildir that could not be written (`notifications_deferred`).
+fn deferred_waiting(ledger: &popug_ledger::Ledger, wanted: &[String]) -> Result<bool> {
+    if !wanted.iter().any(|c| c == crate::notifications::STORE) {
+        return Ok(false);
+    }
+    crate::notifications::projection::any_deferred(ledger.store(crate::notifications::STORE))
+        .map_err(crate::auth::db_error)
 }
 
 fn internal(e: popug_ledger::BoxError) -> AppError {

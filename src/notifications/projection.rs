@@ -185,6 +185,12 @@ pub struct Deferred {
     pub at: String,
 }
 
+/// Whether any notification waits to be delivered.
+pub fn any_deferred(db: &Connection) -> rusqlite::Result<bool> {
+    db.prepare_cached("SELECT EXISTS (SELECT 1 FROM notifications_deferred)")?
+        .query_row([], |r| r.get(0))
+}
+
 /// Every notification still waiting to be delivered, oldest first.
 pub fn deferred(db: &Connection) -> rusqlite::Result<Vec<Deferred>> {
     let mut stmt = db.prepare_cached(

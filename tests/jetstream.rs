@@ -815,6 +815,66 @@ fn a_worker_delivers_what_it_deferred_without_waiting_for_a_new_event() {
     assert_eq!(count(), 1, "once");
 }
 
+/// On a JetStream ledger too, a running worker delivers what it deferred once the Maildir
+/// works, with no new message on the stream to wake it (the mail host's worker tries again
+/// after `POPUG_WORKER_RETRY_MS`; before, it waited for the next message).
+#[test]
+fn a_jetstream_worker_delivers_what_it_deferred_without_a_new_message() {
+    let Some(cluster) = Cluster::start(1, "a_jetstream_worker_delivers_what_it_deferred") else {
+        return;
+    };
+    let url = cluster.url("acme");
+    let (app, mail) = (Host::new(&url), Host::new(&url));
+    let admin = init_on(&app);
+    app.json(
+        &admin,
+        &["user", "add", "w1", "--role", "worker", "--notify", "file"],
+    );
+    mail.json(&admin, &["worker", "notifications", "--once"]);
+    assert_eq!(maildir_messages(&mail.cache).len(), 1, "the welcome");
+    let maildir = std::fs::read_dir(&mail.cache)
+        .unwrap()
+        .map(|l| l.unwrap().path().join("notifications/w1/new"))
+        .find(|p| p.is_dir())
+        .expect("w1's Maildir on the mail host");
+    // broken (the welcome goes with it): the worker defers the next message
+    std::fs::remove_dir_all(&maildir).unwrap();
+    std::fs::write(&maildir, b"in the way").unwrap();
+    app.json(&admin, &["task", "create", "deferred"]);
+    let mut c = mail.cmd(&admin);
+    c.env("POPUG_WORKER_RETRY_MS", "200")
+        .args(["--json", "worker", "notifications"]);
+    let worker = Running::start(c);
+    let deferred = || {
+        mail.json(&admin, &["verify"])["deferred_notifications"]
+            .as_u64()
+            .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while deferred() == 0 {
+        assert!(Instant::now() < deadline, "the worker never deferred the message");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // repaired, and nothing is appended to the stream from now on
+    std::fs::remove_file(&maildir).unwrap();
+    std::fs::create_dir(&maildir).unwrap();
+    while maildir_messages(&mail.cache).is_empty() {
+        if Instant::now() > deadline {
+            let out = worker.kill();
+            panic!(
+                "not delivered; the worker said: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = worker.terminate();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(maildir_messages(&mail.cache).len(), 1, "once");
+    assert_eq!(deferred(), 0);
+    verify_ok(&mail, &admin);
+}
+
 /// A rebuild killed once its new stores are copied in: a reactor handed to a worker resumes
 /// where it had come, not after the last command, because its checkpoint is set in the new
 /// store before the copy and goes in with it. (The build before set it after every copy;

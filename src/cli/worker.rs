@@ -21,11 +21,14 @@ const POLL: Duration = Duration::from_millis(200);
 const WAIT: Duration = Duration::from_secs(1);
 /// How long a worker whose notifications wait for a Maildir that could not be written waits
 /// for new events before it tries them again anyway (guarantee D2): on a quiet ledger no
-/// new event may come for hours. Debug builds (the tests) may shorten it with
-/// `POPUG_WORKER_RETRY_MS`.
+/// new event may come for hours. Each try that leaves them waiting doubles the wait, up to
+/// [`RETRY_MAX`]. Debug builds (the tests) may shorten it with `POPUG_WORKER_RETRY_MS`.
 fn retry_after() -> Duration {
     Duration::from_millis(popug_ledger::debug_setting("POPUG_WORKER_RETRY_MS", 5_000))
 }
+/// The longest wait between two tries of a delivery that keeps failing (a Maildir broken for
+/// good is tried, and warned about, every five minutes rather than every five seconds).
+const RETRY_MAX: Duration = Duration::from_secs(300);
 
 /// The contexts named (`all` for every one), in the order commands run their reactions;
 /// an unknown name is exit 2.
@@ -157,8 +160,10 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
     let mut appended = 0u64;
     // the messages that woke the worker, acknowledged once the batch after them is done
     let mut unacked = Vec::new();
-    // when deliveries wait (deferred), the next batch comes by then even if no event does
+    // when deliveries wait (deferred), the next batch comes by then even if no event does;
+    // the wait doubles while they keep waiting
     let mut retry_at: Option<Instant> = None;
+    let mut retry_wait = retry_after();
     let result = (|| -> Result<()> {
         loop {
             if let Some(leases) = &leases {
@@ -167,15 +172,24 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
             // one batch: catch up and run this worker's reactions, all or nothing per round
             match as_worker.open() {
                 Ok(mut ledger) => {
-                    // what it deferred is tried again in every batch, new events or not: an
-                    // open with nothing to catch up writes nothing, so it asks for a session
-                    if deferred_waiting(&ledger, &wanted)? {
+                    // what it deferred is tried again in every batch, new events or not. An
+                    // open runs a write session (and with it the worker's retries) when
+                    // there is something to catch up, and always on a shared log; a file
+                    // ledger's open with nothing new writes nothing, so it asks for one
+                    if env.shared.is_none() && ledger.head()? == head && deferred_waiting(&ledger, &wanted)? {
                         ledger.catch_up()?;
                     }
                     let now = ledger.head()?;
                     appended += reactions_of(&ledger, head, now, &wanted)?;
                     head = now;
-                    retry_at = deferred_waiting(&ledger, &wanted)?.then(|| Instant::now() + retry_after());
+                    retry_at = if deferred_waiting(&ledger, &wanted)? {
+                        let at = Instant::now() + retry_wait;
+                        retry_wait = (retry_wait * 2).min(RETRY_MAX);
+                        Some(at)
+                    } else {
+                        retry_wait = retry_after();
+                        None
+                    };
                 }
                 // a cluster restarting, a leader being elected: the worker waits it out
                 Err(e) if !once && e.code == "ledger_unavailable" => {

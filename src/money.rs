@@ -1,5 +1,4 @@
-//! Money as integer minor units, and the calendar day of an instant in the ledger's timezone
-//! (`crate::zone`).
+//! Money as integer minor units.
 
 use std::fmt;
 
@@ -45,8 +44,6 @@ impl fmt::Display for Money {
         write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
     }
 }
-
-pub use crate::zone::day_of;
 
 #[cfg(test)]
 mod tests {

@@ -42,6 +42,12 @@ impl Zone {
         })
     }
 
+    /// The zone named `name`, or UTC for a name this build does not know (a ledger's
+    /// timezone is checked when it is set, so this is a ledger made by another build).
+    pub fn or_utc(name: &str) -> Zone {
+        Zone::parse(name).unwrap_or_else(Zone::utc)
+    }
+
     /// The zone's IANA name.
     pub fn name(&self) -> &str {
         &self.name
@@ -101,22 +107,19 @@ impl Zone {
     }
 }
 
-/// The calendar day of `at` in the zone named `tz` (an IANA name; UTC for a name this build
-/// does not know, as [`Zone::parse`] refuses it). The zone last asked for on this thread is
-/// kept, so a replay that counts a day for every event looks its name up once.
+/// The calendar day of `at` in the zone named `tz` ([`Zone::or_utc`]). The zone last asked
+/// for on this thread is kept, with the name it was asked by, so a replay that counts a day
+/// for every event looks its name up once.
 pub fn day_of(at: &DateTime<Utc>, tz: &str) -> NaiveDate {
     thread_local! {
-        static LAST: RefCell<Option<Zone>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<(String, Zone)>> = const { RefCell::new(None) };
     }
     LAST.with(|last| {
         let mut last = last.borrow_mut();
-        if last.as_ref().is_none_or(|z| z.name != tz) {
-            *last = Some(Zone::parse(tz).unwrap_or_else(|| Zone {
-                name: tz.to_owned(),
-                tz: TimeZone::UTC,
-            }));
+        if last.as_ref().is_none_or(|(asked, _)| asked != tz) {
+            *last = Some((tz.to_owned(), Zone::or_utc(tz)));
         }
-        last.as_ref().expect("set just now").date_of(at)
+        last.as_ref().expect("set just now").1.date_of(at)
     })
 }
 

@@ -716,6 +716,52 @@ fn a_reader_writes_nothing_while_reactions_wait_for_a_worker() {
     assert_eq!(l.json(&["verify"])["ok"], true);
 }
 
+/// Breaks a Maildir: a file takes the place of its `new/` (and the messages in it go), so a
+/// delivery there fails and is deferred.
+fn break_maildir(new: &std::path::Path) {
+    std::fs::remove_dir_all(new).unwrap();
+    std::fs::write(new, b"in the way").unwrap();
+}
+
+/// Puts back the `new/` that [`break_maildir`] took away, empty.
+fn repair_maildir(new: &std::path::Path) {
+    std::fs::remove_file(new).unwrap();
+    std::fs::create_dir(new).unwrap();
+}
+
+/// Runs `popug worker notifications` (`cmd`: a popug command with the admin's credential)
+/// trying deferred deliveries again every 200 ms; once it has deferred a message
+/// (`deferred`: how many wait), repairs the Maildir `new` and, with no new event, waits for
+/// `delivered`; then SIGTERM, which must end it with exit 0. Fails (and kills it) after 30 s.
+fn a_running_worker_delivers_once_repaired(
+    mut cmd: Command,
+    new: &std::path::Path,
+    deferred: impl Fn() -> u64,
+    delivered: impl Fn() -> bool,
+) {
+    cmd.env("POPUG_WORKER_RETRY_MS", "200")
+        .args(["--json", "worker", "notifications"]);
+    let worker = Running::start(cmd);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while deferred() == 0 {
+        assert!(Instant::now() < deadline, "the worker never deferred the message");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    repair_maildir(new);
+    while !delivered() {
+        if Instant::now() > deadline {
+            let out = worker.kill();
+            panic!(
+                "not delivered; the worker said: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = worker.terminate();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// A message the worker could not deliver (a broken Maildir) is deferred, and delivered by a
 /// later batch of the worker once the Maildir works: commands never run a handed-over
 /// context's reactions, so they never retry them either. (The build before retried only in
@@ -730,14 +776,12 @@ fn a_worker_delivers_what_it_deferred_once_the_maildir_works() {
     let count = || std::fs::read_dir(&maildir).map(|d| d.count()).unwrap_or(0);
     assert_eq!(count(), 1, "the welcome");
     // the Maildir breaks: the worker defers the next message
-    std::fs::remove_dir_all(&maildir).unwrap();
-    std::fs::write(&maildir, b"in the way").unwrap();
+    break_maildir(&maildir);
     l.json(&["task", "create", "deferred"]);
     l.json(&["worker", "notifications", "--once"]);
     assert_eq!(l.json(&["verify"])["deferred_notifications"], 1);
     // repaired; the next batch delivers the new message and the deferred one
-    std::fs::remove_file(&maildir).unwrap();
-    std::fs::create_dir(&maildir).unwrap();
+    repair_maildir(&maildir);
     l.json(&["task", "create", "after"]);
     l.json(&["worker", "notifications", "--once"]);
     assert_eq!(count(), 2, "the new message and the deferred one");
@@ -762,52 +806,23 @@ fn a_worker_delivers_what_it_deferred_without_waiting_for_a_new_event() {
     l.json(&["worker", "notifications", "--once"]);
     let maildir = l.dir.join("notifications/w1/new");
     let count = || std::fs::read_dir(&maildir).map(|d| d.count()).unwrap_or(0);
-    let break_maildir = || {
-        std::fs::remove_dir_all(&maildir).unwrap();
-        std::fs::write(&maildir, b"in the way").unwrap();
-    };
-    let repair_maildir = || {
-        std::fs::remove_file(&maildir).unwrap();
-        std::fs::create_dir(&maildir).unwrap();
-    };
     let deferred = || l.json(&["verify"])["deferred_notifications"].as_u64().unwrap();
     assert_eq!(count(), 1, "the welcome");
     // a batch with no new event: deferred, tried again, delivered once the Maildir works
     // (breaking `new/` takes the messages in it along)
-    break_maildir();
+    break_maildir(&maildir);
     l.json(&["task", "create", "first"]);
     l.json(&["worker", "notifications", "--once"]);
     l.json(&["worker", "notifications", "--once"]);
     assert_eq!(deferred(), 1);
-    repair_maildir();
+    repair_maildir(&maildir);
     l.json(&["worker", "notifications", "--once"]);
     assert_eq!(count(), 1, "the deferred message, with no event since");
     assert_eq!(deferred(), 0);
     // a running worker, and nothing happens on the ledger after the deferral
-    break_maildir();
+    break_maildir(&maildir);
     l.json(&["task", "create", "second"]);
-    let mut c = l.admin();
-    c.env("POPUG_WORKER_RETRY_MS", "200")
-        .args(["--json", "worker", "notifications"]);
-    let worker = Running::start(c);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while deferred() == 0 {
-        assert!(Instant::now() < deadline, "the worker never deferred the message");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    repair_maildir();
-    while count() < 1 {
-        if Instant::now() > deadline {
-            let out = worker.kill();
-            panic!(
-                "not delivered; the worker said: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = worker.terminate();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    a_running_worker_delivers_once_repaired(l.admin(), &maildir, deferred, || count() == 1);
     let v = l.json(&["verify"]);
     assert_eq!(v["deferred_notifications"], 0, "{v}");
     assert_eq!(v["ok"], true, "{v}");
@@ -837,39 +852,18 @@ fn a_jetstream_worker_delivers_what_it_deferred_without_a_new_message() {
         .map(|l| l.unwrap().path().join("notifications/w1/new"))
         .find(|p| p.is_dir())
         .expect("w1's Maildir on the mail host");
-    // broken (the welcome goes with it): the worker defers the next message
-    std::fs::remove_dir_all(&maildir).unwrap();
-    std::fs::write(&maildir, b"in the way").unwrap();
+    // broken (the welcome goes with it): the worker defers the next message, and nothing is
+    // appended to the stream after it
+    break_maildir(&maildir);
     app.json(&admin, &["task", "create", "deferred"]);
-    let mut c = mail.cmd(&admin);
-    c.env("POPUG_WORKER_RETRY_MS", "200")
-        .args(["--json", "worker", "notifications"]);
-    let worker = Running::start(c);
     let deferred = || {
         mail.json(&admin, &["verify"])["deferred_notifications"]
             .as_u64()
             .unwrap()
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while deferred() == 0 {
-        assert!(Instant::now() < deadline, "the worker never deferred the message");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // repaired, and nothing is appended to the stream from now on
-    std::fs::remove_file(&maildir).unwrap();
-    std::fs::create_dir(&maildir).unwrap();
-    while maildir_messages(&mail.cache).is_empty() {
-        if Instant::now() > deadline {
-            let out = worker.kill();
-            panic!(
-                "not delivered; the worker said: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = worker.terminate();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    a_running_worker_delivers_once_repaired(mail.cmd(&admin), &maildir, deferred, || {
+        !maildir_messages(&mail.cache).is_empty()
+    });
     assert_eq!(maildir_messages(&mail.cache).len(), 1, "once");
     assert_eq!(deferred(), 0);
     verify_ok(&mail, &admin);

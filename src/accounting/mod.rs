@@ -18,7 +18,8 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::events::{
     AccountBalanceUpdated, AccountCreated, Payload, SentPaymentCommand, TaskStatus, Transaction, TxKind,
 };
-use crate::money::{Money, day_of};
+use crate::money::Money;
+use crate::zone::day_of;
 
 #[derive(Default)]
 pub struct Accounting {

@@ -114,7 +114,7 @@ fn other(db: &Connection, event: &Event, tz: Option<&str>) -> Result<(), BoxErro
             Some(tz) => tz.to_owned(),
             None => CALENDAR.timezone(db)?,
         };
-        Ok(crate::money::day_of(&event.at, &tz).to_string())
+        Ok(crate::zone::day_of(&event.at, &tz).to_string())
     };
     match decode(event)? {
         PopugEvent::AccountCreated(a) => {

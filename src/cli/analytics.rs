@@ -13,7 +13,8 @@ use crate::cli::report::{Human, Report};
 use crate::cli::session;
 use crate::error::Result;
 use crate::events::Role;
-use crate::money::{Money, day_of};
+use crate::money::Money;
+use crate::zone::day_of;
 
 #[derive(Debug, Clone, Args)]
 pub struct AnalyticsArgs {

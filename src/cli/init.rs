@@ -26,7 +26,7 @@ pub struct InitArgs {
 
 pub fn run(env: &Env, out: &mut Out, args: InitArgs) -> Result<()> {
     auth::validate_login(&args.admin)?;
-    let tz = crate::scheduler::parse_timezone(&args.timezone).ok_or_else(|| {
+    let tz = crate::zone::Zone::parse(&args.timezone).ok_or_else(|| {
         AppError::usage(format!("`{}` is not a timezone", args.timezone))
             .hint("use an IANA name such as UTC, Europe/Berlin or America/New_York")
     })?;

@@ -13,7 +13,7 @@ use crate::cli::report::Answer;
 use crate::cli::session;
 use crate::error::{AppError, Kind, Result};
 use crate::events::{Payload, PopugEvent, Role};
-use crate::money::{Money, day_of};
+use crate::money::Money;
 
 #[derive(Debug, Clone, Args)]
 pub struct PayDailyArgs {
@@ -27,10 +27,9 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.store(crate::auth::STORE))?;
     actor.require(&[Role::Admin, Role::Accountant], "paying out")?;
-    let tz = crate::scheduler::timezone(w.store(crate::scheduler::STORE)).map_err(db_error)?;
-    let today = day_of(&w.now(), &tz);
-    let date = args.date.unwrap_or(today);
     let zone = crate::scheduler::zone(w.store(crate::scheduler::STORE)).map_err(db_error)?;
+    let today = zone.date_of(&w.now());
+    let date = args.date.unwrap_or(today);
     let last_paid = crate::scheduler::last_paid_day(w.store(crate::scheduler::STORE))
         .map_err(db_error)?
         .map(|d| {

@@ -85,10 +85,10 @@ pub fn timezone(db: &Connection) -> rusqlite::Result<String> {
         .unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned()))
 }
 
-/// The ledger's timezone as a zone (UTC for a name this build does not know, as
-/// [`crate::money::day_of`] counts days).
+/// The ledger's timezone as a zone ([`Zone::or_utc`], as [`crate::zone::day_of`] counts
+/// days).
 pub fn zone(db: &Connection) -> rusqlite::Result<Zone> {
-    Ok(parse_timezone(&timezone(db)?).unwrap_or_else(Zone::utc))
+    Ok(Zone::or_utc(&timezone(db)?))
 }
 
 /// The last day a payment run paid, if any (`YYYY-MM-DD`, the ledger's timezone).
@@ -145,7 +145,7 @@ impl CalendarCopy {
 
     /// The timezone as a zone (UTC for a name this build does not know).
     pub fn zone(&self, db: &Connection) -> rusqlite::Result<Zone> {
-        Ok(parse_timezone(&self.timezone(db)?).unwrap_or_else(Zone::utc))
+        Ok(Zone::or_utc(&self.timezone(db)?))
     }
 }
 
@@ -171,11 +171,6 @@ impl Calendar {
             insert_payment_day: db.prepare(INSERT_PAYMENT_DAY)?,
         }))
     }
-}
-
-/// Parses an IANA timezone name (`UTC`, `Europe/Berlin`): [`Zone::parse`].
-pub fn parse_timezone(name: &str) -> Option<Zone> {
-    Zone::parse(name)
 }
 
 /// Why the scheduler refuses a payment run (CLI.md `pay-daily`: exit 2).

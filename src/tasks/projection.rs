@@ -104,7 +104,7 @@ fn change_status(
     e: &TaskStatusChanged,
     timezone: &str,
 ) -> Result<(), BoxError> {
-    let on = crate::money::day_of(&event.at, timezone).to_string();
+    let on = crate::zone::day_of(&event.at, timezone).to_string();
     stmt.execute((
         &e.task_id,
         e.to.as_str(),

@@ -6,6 +6,8 @@
 mod common;
 #[path = "../ledger/tests/support/nats.rs"]
 mod nats;
+#[path = "../ledger/tests/support/ports.rs"]
+mod ports;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

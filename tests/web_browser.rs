@@ -9,6 +9,8 @@
 //! `POPUG_REQUIRE_CHROMIUM=1` (set by `.ci/run`), which makes a skip a failure.
 
 mod common;
+#[path = "../ledger/tests/support/ports.rs"]
+mod ports;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -31,11 +33,7 @@ struct Driver {
 impl Driver {
     fn start() -> Driver {
         use std::os::unix::process::CommandExt;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = ports::test_port();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")

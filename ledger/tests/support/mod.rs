@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod nats;
+pub mod ports;
 
 use popug_ledger::{
     BoxError, Context, Event, Ledger, NewEvent, Options, Projection, Reactor, Store, Subscribers,

@@ -1,4 +1,5 @@
-//! A real `nats-server` cluster with JetStream on loopback, for the tests: ports chosen free,
+//! A real `nats-server` cluster with JetStream on loopback, for the tests: ports from
+//! `ports::test_port` (a test binary that includes this file includes `ports.rs` beside it),
 //! stores in a temporary directory, every server killed when the cluster is dropped (even
 //! when a test fails). Shared by the engine's and the binary's tests.
 //!
@@ -7,7 +8,7 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -39,14 +40,6 @@ fn find_server() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Cluster {
     /// Starts `n` servers (1: a single server; 3: a cluster) and waits until JetStream
     /// answers on each. `None` (after saying so on stderr) when there is no `nats-server`
@@ -63,9 +56,9 @@ impl Cluster {
         };
         let nodes = (0..n)
             .map(|_| Node {
-                client_port: free_port(),
-                cluster_port: free_port(),
-                monitor_port: free_port(),
+                client_port: super::ports::test_port(),
+                cluster_port: super::ports::test_port(),
+                monitor_port: super::ports::test_port(),
                 child: None,
             })
             .collect();

@@ -111,19 +111,28 @@ async fn shot(c: &Client, name: &str) {
 
 /// The text of the element, found again when the page replaced it between the finding and
 /// the reading (a live page: the Ledger page's events arrive while it is read).
+///
+/// chromedriver reports a replaced node either as the standard "stale element reference" or,
+/// when the page swaps it while the command is on its way, as an "unknown error" from the
+/// DevTools inspector ("Node with given id does not belong to the document"). Both mean the
+/// same: find it again.
 async fn text_of(c: &Client, css: &str) -> String {
     for _ in 0..20 {
         match find(c, Locator::Css(css)).await.text().await {
             Ok(text) => return text,
-            Err(fantoccini::error::CmdError::Standard(e))
-                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
-            {
+            Err(fantoccini::error::CmdError::Standard(e)) if replaced(&e) => {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
             Err(e) => panic!("the text of `{css}`: {e}"),
         }
     }
     panic!("`{css}` was replaced 20 times in a row")
+}
+
+fn replaced(e: &fantoccini::error::WebDriver) -> bool {
+    use fantoccini::error::ErrorStatus;
+    e.error == ErrorStatus::StaleElementReference
+        || (e.error == ErrorStatus::UnknownError && e.message.contains("does not belong to the document"))
 }
 
 /// The element, waiting (at most 10 s) for a page that is still loading.

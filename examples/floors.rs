@@ -23,7 +23,8 @@
 //! design can skip: open every store as popug does (WAL, the first read, which rebuilds the
 //! WAL index from the store's WAL), append one 200-byte line to a log and `fdatasync` it,
 //! then in each store one transaction that updates one row and commits (the WAL trimmed past
-//! 256 KB as popug trims it), and close. Timed from outside (hyperfine), it is the floor of a
+//! 256 KB as popug trims it), and leave the connections to the process's exit, as a popug
+//! command does. Timed from outside (hyperfine), it is the floor of a
 //! command of this design, process start included: seven stores, one synced append. Its
 //! stores are copies made once by `--command-copy LEDGER_DIR SCRATCH` (the ledger is not
 //! touched). `--command [RUNS] LEDGER_DIR` does the same work RUNS times in one process
@@ -664,9 +665,10 @@ fn median_ms(mut times: Vec<f64>) -> f64 {
 }
 
 /// A store opened as popug opens a live one (`open_db`, `open_live`, `open_readable` in
-/// the engine): WAL, `synchronous=NORMAL`, its page cache, the WAL kept on close, then the
-/// first read, which sets up the WAL index from the store's WAL.
+/// the engine): SQLite's process settings, WAL, `synchronous=NORMAL`, its page cache, the
+/// WAL kept on close, then the first read, which sets up the WAL index from the store's WAL.
 fn open_store(path: &Path) -> Connection {
+    popug_ledger::configure_sqlite();
     let db = Connection::open(path).expect("open a store");
     db.busy_timeout(std::time::Duration::from_secs(30))
         .expect("busy timeout");
@@ -713,8 +715,10 @@ fn stores_in(scratch: &Path) -> Vec<std::path::PathBuf> {
 /// One command's share of the work no command of this design can skip, on the stores in
 /// `scratch`: open them all, append 200 bytes to `scratch/log.jsonl` and `fdatasync` it,
 /// update one row and commit in each store (its WAL trimmed past 256 KB, as popug trims),
-/// close them. Returns the seconds of each part: open, append, commit, close.
-fn one_command(scratch: &Path, stores: &[std::path::PathBuf]) -> [f64; 4] {
+/// close them, or with `at_exit` leave them to the process's exit, as a popug command does
+/// (`leave_stores_open_at_exit`). Returns the seconds of each part: open, append, commit,
+/// close.
+fn one_command(scratch: &Path, stores: &[std::path::PathBuf], at_exit: bool) -> [f64; 4] {
     let t0 = Instant::now();
     let dbs: Vec<Connection> = stores.iter().map(|p| open_store(p)).collect();
     let t1 = Instant::now();
@@ -740,7 +744,11 @@ fn one_command(scratch: &Path, stores: &[std::path::PathBuf]) -> [f64; 4] {
         }
     }
     let t3 = Instant::now();
-    drop(dbs);
+    if at_exit {
+        std::mem::forget(dbs);
+    } else {
+        drop(dbs);
+    }
     let t4 = Instant::now();
     [t1 - t0, t2 - t1, t3 - t2, t4 - t3].map(|d| d.as_secs_f64())
 }
@@ -755,7 +763,7 @@ fn command_floor(mode: &str, args: &[String]) {
         "--command-once" => {
             let [scratch] = args else { panic!("{USAGE}") };
             let scratch = Path::new(scratch);
-            one_command(scratch, &stores_in(scratch));
+            one_command(scratch, &stores_in(scratch), true);
         }
         _ => {
             let (mut runs, mut dir) = (200usize, None);
@@ -768,7 +776,7 @@ fn command_floor(mode: &str, args: &[String]) {
             let dir = dir.expect(USAGE);
             let scratch = dir.join("floors-command");
             let stores = copy_stores(dir, &scratch);
-            let parts: Vec<[f64; 4]> = (0..runs).map(|_| one_command(&scratch, &stores)).collect();
+            let parts: Vec<[f64; 4]> = (0..runs).map(|_| one_command(&scratch, &stores, false)).collect();
             let _ = fs::remove_dir_all(&scratch);
             let part = |i: usize| median_ms(parts.iter().map(|p| p[i]).collect());
             println!(

@@ -250,6 +250,17 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
         command => {
             let env = Env::new(cli.global.ledger)?;
             if env.shared.is_none() {
+                // a one-shot command on a file ledger opens it once or twice and exits as
+                // soon as it is done: its stores are released by the exit rather than closed
+                // one by one. Not a server or a running worker (they open ledgers without
+                // end), nor a JetStream ledger, whose commands open it again after each lost
+                // race to append
+                if !matches!(
+                    command,
+                    Command::Serve { .. } | Command::Worker { once: false, .. }
+                ) {
+                    popug_ledger::leave_stores_open_at_exit();
+                }
                 return dispatch(&env, out, command, input_format);
             }
             // a command that lost the race to append wrote nothing: it runs again

@@ -121,7 +121,36 @@ pub(super) fn busy_timeout() -> std::time::Duration {
 /// (SQLite, "Transaction", and `sqlite3_busy_handler`: deadlock avoidance).
 pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
+/// Process-wide SQLite settings, applied once before the process's first connection (SQLite
+/// reads them when it initializes; `sqlite3_config` is refused, and changes nothing, once it
+/// has). Only performance is at stake, so a refusal is ignored.
+///
+/// - **No bulk page-cache allocation.** SQLite gives every page cache 20 page slots at once
+///   on its first page and writes a header into each (`SQLITE_DEFAULT_PCACHE_INITSZ`): 20
+///   fresh memory pages touched per connection, each a page fault, for the 2 to 10 pages a
+///   command reads from most stores. `SQLITE_CONFIG_PAGECACHE` with no buffer and zero
+///   slots turns that off (SQLite, "Configuration Options", and `pcache1Init`); a cache
+///   then allocates each page when it first needs it, which is what it does past the
+///   20th page anyway (a rebuild's caches hold thousands).
+pub fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: SQLITE_CONFIG_PAGECACHE takes (void*, int, int); it is called before any
+        // connection of this process is opened (the Once runs ahead of every open in the
+        // engine), and a call SQLite refuses has no effect
+        unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_PAGECACHE,
+                std::ptr::null_mut::<std::ffi::c_void>(),
+                0 as std::ffi::c_int,
+                0 as std::ffi::c_int,
+            );
+        }
+    });
+}
+
 pub(super) fn open_db(path: &Path) -> Result<Connection, LedgerError> {
+    configure_sqlite();
     let existed = path.exists();
     let db = Connection::open(path).map_err(|e| db_err(path, e))?;
     if !existed {

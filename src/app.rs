@@ -181,6 +181,19 @@ impl Env {
         Ok(ledger)
     }
 
+    /// [`Env::open`] for a command whose write session follows at once
+    /// ([`Ledger::write`]): on a file ledger that session makes the open's checks and
+    /// recovery itself, under the writer lock ([`Ledger::open_to_write`]); a JetStream
+    /// ledger is opened as [`Env::open`] opens it.
+    pub fn open_to_write(&self) -> Result<Ledger> {
+        if self.shared.is_some() {
+            return self.open();
+        }
+        let ledger = Ledger::open_to_write(&self.ledger_dir, subscribers(&self.ledger_dir), self.options()?)?;
+        remove_legacy_db(&self.ledger_dir)?;
+        Ok(ledger)
+    }
+
     /// Opens the ledger as it is, without catching anything up (`verify`); a JetStream
     /// ledger's replica is synced first, so what is checked is the shared log.
     pub fn open_unchecked(&self) -> Result<Ledger> {

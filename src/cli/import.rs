@@ -65,7 +65,7 @@ pub fn import(
         }
         tasks::request_sha256(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>())
     };
-    let mut ledger = env.open()?;
+    let mut ledger = env.open_to_write()?;
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.store(crate::auth::STORE))?;
     let keyed = match &idempotency_key {

@@ -134,7 +134,7 @@ pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
 }
 
 pub fn logout(env: &Env, out: &mut Out) -> Result<()> {
-    let mut ledger = env.open()?;
+    let mut ledger = env.open_to_write()?;
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.store(crate::auth::STORE))?;
     w.append(vec![

@@ -23,7 +23,7 @@ pub struct PayDailyArgs {
 }
 
 pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
-    let mut ledger = env.open()?;
+    let mut ledger = env.open_to_write()?;
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.store(crate::auth::STORE))?;
     actor.require(&[Role::Admin, Role::Accountant], "paying out")?;

@@ -10,7 +10,7 @@ use crate::money::Money;
 use crate::tasks::{self, Filter};
 
 pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
-    let mut ledger = env.open()?;
+    let mut ledger = env.open_to_write()?;
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.store(crate::auth::STORE))?;
     actor.require(&[Role::Admin, Role::Manager], "shuffling tasks")?;

@@ -138,7 +138,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
             if let Some(k) = &idempotency_key {
                 tasks::validate_idempotency_key(k)?;
             }
-            let mut ledger = env.open()?;
+            let mut ledger = env.open_to_write()?;
             let mut w = ledger.write(env.clock)?;
             let actor = session::actor(env, w.store(crate::auth::STORE))?;
             let opt = |o: &Option<String>| o.as_deref().unwrap_or("").as_bytes().to_vec();
@@ -192,7 +192,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
             session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
         }
         TaskCommand::Done { task } => {
-            let mut ledger = env.open()?;
+            let mut ledger = env.open_to_write()?;
             let mut w = ledger.write(env.clock)?;
             let actor = session::actor(env, w.store(crate::auth::STORE))?;
             let t = tasks::find(w.store(crate::tasks::STORE), &task)?;

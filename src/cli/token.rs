@@ -72,7 +72,7 @@ fn token_create(env: &Env, out: &mut Out, name: String, expires_in: &str) -> Res
     let lifetime = parse_lifetime(expires_in)?;
     // refused before the ledger is opened, as the other bad input (CLI.md: exit 2)
     let name = auth::decide::token_name(&name)?.to_owned();
-    let mut ledger = env.open()?;
+    let mut ledger = env.open_to_write()?;
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.store(crate::auth::STORE))?;
     let token = auth::generate_token("pgt");
@@ -161,7 +161,7 @@ impl Report for Tokens {
 /// Revokes an API token: one's own, or anyone's for an admin. Someone else's token is "not
 /// found" to a non-admin, so its existence is not told.
 fn token_revoke(env: &Env, out: &mut Out, id: String) -> Result<()> {
-    let mut ledger = env.open()?;
+    let mut ledger = env.open_to_write()?;
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.store(crate::auth::STORE))?;
     let found: Option<Option<String>> = w

@@ -278,7 +278,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             out.report(&OneUser(user))
         }
         UserCommand::SetRole { login, role } => {
-            let mut ledger = env.open()?;
+            let mut ledger = env.open_to_write()?;
             let mut w = ledger.write(env.clock)?;
             let (actor, user) = admin_and_user(env, &w, &login, "changing roles")?;
             let mut reassigned = Vec::new();
@@ -301,7 +301,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
         }
         UserCommand::Deactivate { login } => {
-            let mut ledger = env.open()?;
+            let mut ledger = env.open_to_write()?;
             let mut w = ledger.write(env.clock)?;
             let (actor, user) = admin_and_user(env, &w, &login, "deactivating users")?;
             let mut reassigned = Vec::new();

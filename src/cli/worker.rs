@@ -61,7 +61,7 @@ fn contexts(names: &[String]) -> Result<Vec<String>> {
 /// Answers `{"contexts":[…],"changed":bool}`; the same list again writes nothing.
 pub fn hand_over(env: &Env, out: &mut Out, names: Vec<String>) -> Result<()> {
     let wanted = contexts(&names)?;
-    let mut ledger = env.open()?;
+    let mut ledger = env.open_to_write()?;
     let mut w = ledger.write(env.clock)?;
     let actor = session::actor(env, w.store(crate::auth::STORE))?;
     actor.require(&[Role::Admin], "handing reactions to workers")?;

@@ -522,6 +522,17 @@ impl Ledger {
         Ok(ledger)
     }
 
+    /// Opens a ledger for a write session that follows at once ([`Ledger::write`]), without
+    /// [`Ledger::open`]'s checks: that session makes them itself, under the writer lock,
+    /// before the caller decides anything (stores missing or of another version built,
+    /// every store caught up, a torn tail moved aside, interrupted reactions finished). The
+    /// checks of `open` decide whether a reader needs such a session; a writer would make
+    /// them twice (0.23 ms of a `task create`: each store's schema version and checkpoints
+    /// read, and the log's tail). Not for a reader: its stores may be behind the log.
+    pub fn open_to_write(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
+        Ledger::open_unchecked(dir, subs, opts)
+    }
+
     /// Opens a ledger as it is: no lock, no recovery, no catch-up. For `verify`, which must
     /// look at a damaged ledger without touching it.
     pub fn open_unchecked(dir: &Path, subs: Subscribers, opts: Options) -> Result<Ledger, LedgerError> {
@@ -943,9 +954,17 @@ impl Ledger {
         self.sync_left_behind()?;
         let mut recovery = Recovery::default();
         // a rebuild killed before it finished left its files: none runs now (the lock is
-        // ours), so they go
+        // ours), so they go. One look at the folder instead of four removals per store
+        let left = rebuild_leftovers(&self.dir.join(VIEWS_DIR))?;
         for s in &mut self.stores {
-            remove_db_files(&rebuild_path(&s.path))?;
+            let scratch = rebuild_path(&s.path);
+            if scratch
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| left.iter().any(|l| l.starts_with(n)))
+            {
+                remove_db_files(&scratch)?;
+            }
             s.materialize()?;
         }
         self.keep_private()?;
@@ -1264,6 +1283,24 @@ fn read_only_uri(path: &Path) -> String {
 
 fn store_path(views: &Path, name: &str) -> PathBuf {
     views.join(format!("{name}.db"))
+}
+
+/// The names of the files in `views` that a rebuild builds (`<store>.db.rebuild` and its
+/// journal files, see [`rebuild_path`]); none when the folder is missing.
+fn rebuild_leftovers(views: &Path) -> Result<Vec<String>, LedgerError> {
+    let entries = match fs::read_dir(views) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(LedgerError::io("list", views, e)),
+    };
+    let mut left = Vec::new();
+    for entry in entries {
+        let name = entry.map_err(|e| LedgerError::io("list", views, e))?.file_name();
+        if let Some(name) = name.to_str().filter(|n| n.contains(".db.rebuild")) {
+            left.push(name.to_owned());
+        }
+    }
+    Ok(left)
 }
 
 /// Where a rebuild builds a store before it replaces the live one.

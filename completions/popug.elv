@@ -54,11 +54,11 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'popug;init'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --admin 'Login of the first admin'
             cand --timezone 'IANA timezone in which a calendar day is counted (e.g. Europe/Berlin)'
             cand --replicas 'For a nats:// ledger: how many servers keep a copy of its stream (3 on a three-node cluster survives the loss of one)'
-            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
             cand -h 'Print help (see more with ''--help'')'
@@ -67,10 +67,10 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;login'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
-            cand --password-stdin 'Read the password from the first line of standard input'
-            cand --print-token 'Print the session token instead of saving it (for scripts)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand --password-stdin 'Read the password from the first line of standard input'
+            cand --print-token 'Print the session token instead of saving it (for scripts)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -93,9 +93,9 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;passwd'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
-            cand --password-stdin 'Read the current password, then the new one, from the first two lines of standard input'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand --password-stdin 'Read the current password, then the new one, from the first two lines of standard input'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -332,9 +332,9 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;pay-daily'= {
-            cand --date 'The day to pay (default: today in the ledger''s timezone)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --date 'The day to pay (default: today in the ledger''s timezone)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
             cand -h 'Print help (see more with ''--help'')'
@@ -343,62 +343,62 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;balance'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
-            cand --all 'Every user''s balance'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand --all 'Every user''s balance'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;audit'= {
-            cand --from 'First billing date to show (YYYY-MM-DD)'
-            cand --to 'Last billing date to show (YYYY-MM-DD)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --from 'First billing date to show (YYYY-MM-DD)'
+            cand --to 'Last billing date to show (YYYY-MM-DD)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;earnings'= {
-            cand --from 'First day (YYYY-MM-DD)'
-            cand --to 'Last day (YYYY-MM-DD)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --from 'First day (YYYY-MM-DD)'
+            cand --to 'Last day (YYYY-MM-DD)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;analytics'= {
-            cand --date 'The day to report on (default: today in the ledger''s timezone)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --date 'The day to report on (default: today in the ledger''s timezone)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;export'= {
+            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
+            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
             cand --from 'First day (YYYY-MM-DD)'
             cand --to 'Last day (YYYY-MM-DD)'
             cand -o 'Write to FILE instead of standard output (`-`: standard output)'
             cand --output 'Write to FILE instead of standard output (`-`: standard output)'
-            cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
-            cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
-            cand --bom 'Begin a CSV export with a UTF-8 byte order mark, which Excel needs to read it as UTF-8 (CSV exports only)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand --bom 'Begin a CSV export with a UTF-8 byte order mark, which Excel needs to read it as UTF-8 (CSV exports only)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;events'= {
-            cand --since 'Only events after this seq (pass the last seq you have seen)'
-            cand --type 'Only events of this type (e.g. UserCreated); may be repeated'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
-            cand --follow 'Keep printing new events as they are appended (until interrupted)'
+            cand --since 'Only events after this seq (pass the last seq you have seen)'
+            cand --type 'Only events of this type (e.g. UserCreated); may be repeated'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand --follow 'Keep printing new events as they are appended (until interrupted)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -427,9 +427,9 @@ set edit:completion:arg-completer[popug] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'popug;serve'= {
-            cand --bind 'The address and port to listen on (loopback unless you choose otherwise)'
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
+            cand --bind 'The address and port to listen on (loopback unless you choose otherwise)'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
             cand -h 'Print help (see more with ''--help'')'
@@ -446,9 +446,9 @@ set edit:completion:arg-completer[popug] = {|@words|
         &'popug;worker'= {
             cand --ledger 'The ledger directory [default: ~/.local/share/popug]'
             cand --format 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)'
-            cand --once 'Catch up once and exit'
             cand --json 'Print exactly one JSON document on stdout (same as --format json)'
             cand --no-color 'Plain output without colour (also NO_COLOR)'
+            cand --once 'Catch up once and exit'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

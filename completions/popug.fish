@@ -59,14 +59,14 @@ complete -c popug -n "__fish_popug_needs_command" -f -a "ledger" -d 'The ledger 
 complete -c popug -n "__fish_popug_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c popug -n "__fish_popug_needs_command" -f -a "man" -d 'Print the manual page (roff): every subcommand and flag, or one command\'s page'
 complete -c popug -n "__fish_popug_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c popug -n "__fish_popug_using_subcommand init" -l admin -d 'Login of the first admin' -r
-complete -c popug -n "__fish_popug_using_subcommand init" -l timezone -d 'IANA timezone in which a calendar day is counted (e.g. Europe/Berlin)' -r
-complete -c popug -n "__fish_popug_using_subcommand init" -l replicas -d 'For a nats:// ledger: how many servers keep a copy of its stream (3 on a three-node cluster survives the loss of one)' -r
 complete -c popug -n "__fish_popug_using_subcommand init" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand init" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
+complete -c popug -n "__fish_popug_using_subcommand init" -l admin -d 'Login of the first admin' -r
+complete -c popug -n "__fish_popug_using_subcommand init" -l timezone -d 'IANA timezone in which a calendar day is counted (e.g. Europe/Berlin)' -r
+complete -c popug -n "__fish_popug_using_subcommand init" -l replicas -d 'For a nats:// ledger: how many servers keep a copy of its stream (3 on a three-node cluster survives the loss of one)' -r
 complete -c popug -n "__fish_popug_using_subcommand init" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand init" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -75,10 +75,10 @@ complete -c popug -n "__fish_popug_using_subcommand login" -l format -d 'Output 
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
-complete -c popug -n "__fish_popug_using_subcommand login" -l password-stdin -d 'Read the password from the first line of standard input'
-complete -c popug -n "__fish_popug_using_subcommand login" -l print-token -d 'Print the session token instead of saving it (for scripts)'
 complete -c popug -n "__fish_popug_using_subcommand login" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand login" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand login" -l password-stdin -d 'Read the password from the first line of standard input'
+complete -c popug -n "__fish_popug_using_subcommand login" -l print-token -d 'Print the session token instead of saving it (for scripts)'
 complete -c popug -n "__fish_popug_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand logout" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand logout" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
@@ -101,9 +101,9 @@ complete -c popug -n "__fish_popug_using_subcommand passwd" -l format -d 'Output
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
-complete -c popug -n "__fish_popug_using_subcommand passwd" -l password-stdin -d 'Read the current password, then the new one, from the first two lines of standard input'
 complete -c popug -n "__fish_popug_using_subcommand passwd" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand passwd" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand passwd" -l password-stdin -d 'Read the current password, then the new one, from the first two lines of standard input'
 complete -c popug -n "__fish_popug_using_subcommand passwd" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
@@ -303,12 +303,12 @@ jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand shuffle" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand shuffle" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand shuffle" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l date -d 'The day to pay (default: today in the ledger\'s timezone)' -r
 complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
+complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l date -d 'The day to pay (default: today in the ledger\'s timezone)' -r
 complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand pay-daily" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand pay-daily" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -317,61 +317,61 @@ complete -c popug -n "__fish_popug_using_subcommand balance" -l format -d 'Outpu
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
-complete -c popug -n "__fish_popug_using_subcommand balance" -l all -d 'Every user\'s balance'
 complete -c popug -n "__fish_popug_using_subcommand balance" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand balance" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand balance" -l all -d 'Every user\'s balance'
 complete -c popug -n "__fish_popug_using_subcommand balance" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c popug -n "__fish_popug_using_subcommand audit" -l from -d 'First billing date to show (YYYY-MM-DD)' -r
-complete -c popug -n "__fish_popug_using_subcommand audit" -l to -d 'Last billing date to show (YYYY-MM-DD)' -r
 complete -c popug -n "__fish_popug_using_subcommand audit" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand audit" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
+complete -c popug -n "__fish_popug_using_subcommand audit" -l from -d 'First billing date to show (YYYY-MM-DD)' -r
+complete -c popug -n "__fish_popug_using_subcommand audit" -l to -d 'Last billing date to show (YYYY-MM-DD)' -r
 complete -c popug -n "__fish_popug_using_subcommand audit" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand audit" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c popug -n "__fish_popug_using_subcommand earnings" -l from -d 'First day (YYYY-MM-DD)' -r
-complete -c popug -n "__fish_popug_using_subcommand earnings" -l to -d 'Last day (YYYY-MM-DD)' -r
 complete -c popug -n "__fish_popug_using_subcommand earnings" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand earnings" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
+complete -c popug -n "__fish_popug_using_subcommand earnings" -l from -d 'First day (YYYY-MM-DD)' -r
+complete -c popug -n "__fish_popug_using_subcommand earnings" -l to -d 'Last day (YYYY-MM-DD)' -r
 complete -c popug -n "__fish_popug_using_subcommand earnings" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand earnings" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand earnings" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c popug -n "__fish_popug_using_subcommand analytics" -l date -d 'The day to report on (default: today in the ledger\'s timezone)' -r
 complete -c popug -n "__fish_popug_using_subcommand analytics" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand analytics" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
+complete -c popug -n "__fish_popug_using_subcommand analytics" -l date -d 'The day to report on (default: today in the ledger\'s timezone)' -r
 complete -c popug -n "__fish_popug_using_subcommand analytics" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand analytics" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand analytics" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c popug -n "__fish_popug_using_subcommand export" -l from -d 'First day (YYYY-MM-DD)' -r
-complete -c popug -n "__fish_popug_using_subcommand export" -l to -d 'Last day (YYYY-MM-DD)' -r
-complete -c popug -n "__fish_popug_using_subcommand export" -s o -l output -d 'Write to FILE instead of standard output (`-`: standard output)' -r -F
 complete -c popug -n "__fish_popug_using_subcommand export" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand export" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
-complete -c popug -n "__fish_popug_using_subcommand export" -l bom -d 'Begin a CSV export with a UTF-8 byte order mark, which Excel needs to read it as UTF-8 (CSV exports only)'
+complete -c popug -n "__fish_popug_using_subcommand export" -l from -d 'First day (YYYY-MM-DD)' -r
+complete -c popug -n "__fish_popug_using_subcommand export" -l to -d 'Last day (YYYY-MM-DD)' -r
+complete -c popug -n "__fish_popug_using_subcommand export" -s o -l output -d 'Write to FILE instead of standard output (`-`: standard output)' -r -F
 complete -c popug -n "__fish_popug_using_subcommand export" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand export" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand export" -l bom -d 'Begin a CSV export with a UTF-8 byte order mark, which Excel needs to read it as UTF-8 (CSV exports only)'
 complete -c popug -n "__fish_popug_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c popug -n "__fish_popug_using_subcommand events" -l since -d 'Only events after this seq (pass the last seq you have seen)' -r
-complete -c popug -n "__fish_popug_using_subcommand events" -l type -d 'Only events of this type (e.g. UserCreated); may be repeated' -r
 complete -c popug -n "__fish_popug_using_subcommand events" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand events" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
-complete -c popug -n "__fish_popug_using_subcommand events" -l follow -d 'Keep printing new events as they are appended (until interrupted)'
+complete -c popug -n "__fish_popug_using_subcommand events" -l since -d 'Only events after this seq (pass the last seq you have seen)' -r
+complete -c popug -n "__fish_popug_using_subcommand events" -l type -d 'Only events of this type (e.g. UserCreated); may be repeated' -r
 complete -c popug -n "__fish_popug_using_subcommand events" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand events" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand events" -l follow -d 'Keep printing new events as they are appended (until interrupted)'
 complete -c popug -n "__fish_popug_using_subcommand events" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand verify" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand verify" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
@@ -397,12 +397,12 @@ jsonl\t'JSON lines (input of `task import` only)'"
 complete -c popug -n "__fish_popug_using_subcommand schema" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand schema" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c popug -n "__fish_popug_using_subcommand serve" -l bind -d 'The address and port to listen on (loopback unless you choose otherwise)' -r
 complete -c popug -n "__fish_popug_using_subcommand serve" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand serve" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
+complete -c popug -n "__fish_popug_using_subcommand serve" -l bind -d 'The address and port to listen on (loopback unless you choose otherwise)' -r
 complete -c popug -n "__fish_popug_using_subcommand serve" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand serve" -l no-color -d 'Plain output without colour (also NO_COLOR)'
 complete -c popug -n "__fish_popug_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -419,9 +419,9 @@ complete -c popug -n "__fish_popug_using_subcommand worker" -l format -d 'Output
 json\t''
 csv\t''
 jsonl\t'JSON lines (input of `task import` only)'"
-complete -c popug -n "__fish_popug_using_subcommand worker" -l once -d 'Catch up once and exit'
 complete -c popug -n "__fish_popug_using_subcommand worker" -l json -d 'Print exactly one JSON document on stdout (same as --format json)'
 complete -c popug -n "__fish_popug_using_subcommand worker" -l no-color -d 'Plain output without colour (also NO_COLOR)'
+complete -c popug -n "__fish_popug_using_subcommand worker" -l once -d 'Catch up once and exit'
 complete -c popug -n "__fish_popug_using_subcommand worker" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c popug -n "__fish_popug_using_subcommand ledger; and not __fish_seen_subcommand_from copy help" -l ledger -d 'The ledger directory [default: ~/.local/share/popug]' -r -F
 complete -c popug -n "__fish_popug_using_subcommand ledger; and not __fish_seen_subcommand_from copy help" -l format -d 'Output format (also POPUG_FORMAT); for `task import`, the input\'s format (csv, jsonl)' -r -f -a "table\t''

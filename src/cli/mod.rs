@@ -70,7 +70,12 @@ pub struct Global {
     pub no_color: bool,
 }
 
+/// Each subcommand's arguments are built only when it is the one being parsed
+/// (`#[command(defer = true)]`, clap's `Command::defer`): building all of them took 0.17 ms of
+/// every command's start, for the one it runs. Help, completions and manual pages build
+/// the whole tree as before.
 #[derive(Debug, Clone, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create a ledger and its first admin; prints the admin's temporary password once
     Init(init::InitArgs),

@@ -132,12 +132,16 @@ pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 ///   slots turns that off (SQLite, "Configuration Options", and `pcache1Init`); a cache
 ///   then allocates each page when it first needs it, which is what it does past the
 ///   20th page anyway (a rebuild's caches hold thousands).
+/// - **No memory statistics.** SQLite counts every allocation under a global mutex for
+///   `sqlite3_memory_used` (`SQLITE_CONFIG_MEMSTATUS`, on by default), which popug never
+///   asks for; SQLite's own list of recommended options turns it off ("Compile-time
+///   Options", `SQLITE_DEFAULT_MEMSTATUS=0`).
 pub fn configure_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: SQLITE_CONFIG_PAGECACHE takes (void*, int, int); it is called before any
-        // connection of this process is opened (the Once runs ahead of every open in the
-        // engine), and a call SQLite refuses has no effect
+        // SAFETY: SQLITE_CONFIG_PAGECACHE takes (void*, int, int) and SQLITE_CONFIG_MEMSTATUS
+        // (int); both run before any connection of this process is opened (the Once runs
+        // ahead of every open in the engine), and a call SQLite refuses has no effect
         unsafe {
             rusqlite::ffi::sqlite3_config(
                 rusqlite::ffi::SQLITE_CONFIG_PAGECACHE,
@@ -145,6 +149,7 @@ pub fn configure_sqlite() {
                 0 as std::ffi::c_int,
                 0 as std::ffi::c_int,
             );
+            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
         }
     });
 }

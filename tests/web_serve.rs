@@ -248,6 +248,66 @@ fn a_live_stream_ends_when_its_session_is_signed_out() {
     assert!(ended, "the stream ended");
 }
 
+/// The Ledger page's live rows show each event's time as the server shows the rest of the
+/// page: the stream carries it (`local`), made by popug's own tz database. Before, the
+/// page's script formatted `at` with the browser's tz database, which in Vancouver from
+/// November 2026 (permanent daylight time, tzdata 2026f) may still be an hour behind.
+#[test]
+fn the_ledger_pages_live_rows_carry_their_time_in_the_ledgers_timezone() {
+    let init_at = "2026-11-21T07:00:00Z";
+    let mut ledger = Ledger::new();
+    let out = ledger
+        .cmd()
+        .env("POPUG_NOW", init_at)
+        .args(["--json", "init", "--timezone", "America/Vancouver"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    ledger.admin_password = doc["admin"]["password"].as_str().unwrap().to_owned();
+    let mut cmd = ledger.cmd();
+    cmd.env("POPUG_NOW", init_at);
+    let session = login_token(cmd, "admin", &ledger.admin_password);
+    ledger.admin_token = session.clone();
+    let mut add = ledger.admin();
+    add.env("POPUG_NOW", init_at)
+        .args(["--json", "user", "add", "kesha", "--role", "worker"]);
+    ok_json(add.output().unwrap(), "user add");
+    let head = String::from_utf8(std::fs::read(ledger.dir.join("events.jsonl")).unwrap())
+        .unwrap()
+        .lines()
+        .count();
+    let server = Server::start(&ledger);
+    let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        stream,
+        "GET /ledger/stream?since={head} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nCookie: popug_session={session}\r\n\r\n"
+    )
+    .unwrap();
+    let mut create = ledger.admin();
+    create
+        .env("POPUG_NOW", "2026-11-21T07:30:00Z")
+        .args(["--json", "task", "create", "Shown live"]);
+    ok_json(create.output().unwrap(), "task create");
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    let first = loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the stream ended before an event"
+        );
+        if let Some(data) = line.strip_prefix("data: ") {
+            break serde_json::from_str::<serde_json::Value>(data.trim()).unwrap();
+        }
+    };
+    assert_eq!(first["seq"], head as u64 + 1, "{first}");
+    assert_eq!(first["at"], "2026-11-21T07:30:00.000Z", "{first}");
+    // UTC-7 all year in Vancouver from November 2026: the 21st, not 23:30 on the 20th
+    assert_eq!(first["local"], "2026-11-21 00:30", "{first}");
+}
+
 #[test]
 fn sigterm_does_not_wait_for_a_client_that_never_reads() {
     let ledger = Ledger::init();

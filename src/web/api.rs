@@ -384,7 +384,7 @@ async fn events(State(state): State<AppState>, headers: HeaderMap, Query(params)
         .is_some_and(|v| v.contains("text/event-stream"));
     let token = bearer(&headers);
     if follow {
-        return follow_events(state, token, since, types).await;
+        return follow_events(state, token, since, types, false).await;
     }
     match run(&state, token, Format::Json, move |env, out| {
         events::events(
@@ -411,13 +411,32 @@ async fn events(State(state): State<AppState>, headers: HeaderMap, Query(params)
     }
 }
 
+/// The log line `line` (one JSON object) with a `local` field: its `at` as the pages show
+/// times in `zone`. A line that is not such an object is passed on as it is.
+fn with_local_time(line: &[u8], zone: &crate::zone::Zone) -> Vec<u8> {
+    match serde_json::from_slice::<serde_json::Value>(line) {
+        Ok(serde_json::Value::Object(mut event)) => {
+            let at = event.get("at").and_then(|a| a.as_str()).unwrap_or_default();
+            let shown = super::pages::local_time(at, zone);
+            event.insert("local".into(), serde_json::Value::String(shown));
+            let mut out = serde_json::to_vec(&event).unwrap_or_else(|_| line.to_vec());
+            out.push(b'\n');
+            out
+        }
+        _ => line.to_vec(),
+    }
+}
+
 /// The log after `since`, followed until the client goes away or the server stops, as
 /// server-sent events. Admins only (as `popug events`); at most [`super::MAX_STREAMS`] at once.
+/// With `local`, each line gets a `local` field: its `at` in the ledger's timezone, as the
+/// pages show times (the Ledger page's stream; the API's lines stay as the log has them).
 pub(super) async fn follow_events(
     state: AppState,
     token: Option<String>,
     since: u64,
     types: Vec<String>,
+    local: bool,
 ) -> Response {
     // the caller is checked before the stream begins, so a refusal is an ordinary answer
     if let Err(e) = run(&state, token.clone(), Format::Json, |env, _| {
@@ -454,10 +473,21 @@ pub(super) async fn follow_events(
             crate::cli::session::signed_in(&env, &[Role::Admin], "reading the event log").is_ok()
         };
         let stop = || watcher.stopping() || tx.is_closed() || !allowed();
+        // the ledger's timezone, read once: it is set when the ledger is made
+        let zone = match local {
+            true => match env.open() {
+                Ok(ledger) => crate::scheduler::zone(ledger.store(crate::scheduler::STORE)).ok(),
+                Err(_) => None,
+            },
+            false => None,
+        };
         let _ = events::stream(&env, &args, stop, |line| {
             // a client that does not read cannot hold this thread: the send gives up when
             // the server stops or the client goes away
-            let mut line = line.to_vec();
+            let mut line = match &zone {
+                Some(zone) => with_local_time(line, zone),
+                None => line.to_vec(),
+            };
             loop {
                 match tx.try_send(line) {
                     Ok(()) => return Ok(()),

@@ -269,7 +269,7 @@ fn zone(ledger: &popug_ledger::Ledger) -> Result<Zone> {
 
 /// An instant of the log (RFC 3339, UTC) as people read it: `2026-11-30 17:05` in the
 /// ledger's timezone. Anything else is shown as it is.
-fn local_time(at: &str, tz: &Zone) -> String {
+pub(super) fn local_time(at: &str, tz: &Zone) -> String {
     chrono::DateTime::parse_from_rfc3339(at)
         .map(|t| {
             tz.local(&t.with_timezone(&chrono::Utc))
@@ -1286,7 +1286,10 @@ async fn verify_now(
 }
 
 /// `GET /ledger/stream?since=SEQ`: the Ledger page's live events (server-sent events), with
-/// the session cookie instead of a Bearer token.
+/// the session cookie instead of a Bearer token. Each event's line carries one more field,
+/// `local`: its instant as the page shows the others (`2026-11-30 17:05` in the ledger's
+/// timezone, by popug's own tz database), so that a live row reads as the rows rendered
+/// with the page, whatever tz database the browser has.
 async fn ledger_stream(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -1300,7 +1303,7 @@ async fn ledger_stream(
         ));
     };
     let since = q.get("since").and_then(|s| s.parse().ok()).unwrap_or(0);
-    super::api::follow_events(state, Some(token), since, Vec::new()).await
+    super::api::follow_events(state, Some(token), since, Vec::new(), true).await
 }
 
 #[cfg(test)]

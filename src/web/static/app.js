@@ -2,17 +2,6 @@
 // added at the top of the table. No other script runs on popug's pages.
 (function () {
   var table = document.querySelector("#events tbody");
-  var zone = (document.getElementById("events") || { dataset: {} }).dataset.tz || "UTC";
-  // an instant as the server shows it: YYYY-MM-DD HH:MM in the ledger's timezone
-  var local = function (at) {
-    try {
-      var parts = {};
-      new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-        hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(at))
-        .forEach(function (p) { parts[p.type] = p.value; });
-      return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute;
-    } catch (_) { return at; }
-  };
   var head = document.getElementById("head");
   if (!table || !head || !window.EventSource) return;
   var source = new EventSource("/ledger/stream?since=" + encodeURIComponent(head.dataset.head));
@@ -20,7 +9,9 @@
     var e;
     try { e = JSON.parse(message.data); } catch (_) { return; }
     var row = document.createElement("tr");
-    [String(e.seq), local(e.at), e.type, e.producer].forEach(function (text, i) {
+    // the server writes each event's time as the page shows the others (`local`: the
+    // ledger's timezone, by popug's own tz database, not the browser's)
+    [String(e.seq), e.local || e.at, e.type, e.producer].forEach(function (text, i) {
       var cell = document.createElement("td");
       cell.textContent = text;
       if (i === 0) cell.className = "num";

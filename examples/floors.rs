@@ -265,6 +265,8 @@ fn disk_floor(scratch: &Path, bytes: u64) -> f64 {
 }
 
 fn main() {
+    // SQLite's process settings, as popug's binary applies them first thing
+    popug_ledger::configure_sqlite();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().is_some_and(|a| a == "--batch") {
         return batch_floors(&args[1..]);
@@ -665,10 +667,10 @@ fn median_ms(mut times: Vec<f64>) -> f64 {
 }
 
 /// A store opened as popug opens a live one (`open_db`, `open_live`, `open_readable` in
-/// the engine): SQLite's process settings, WAL, `synchronous=NORMAL`, its page cache, the
-/// WAL kept on close, then the first read, which sets up the WAL index from the store's WAL.
+/// the engine; SQLite's process settings are applied in `main`): WAL, `synchronous=NORMAL`,
+/// its page cache, the WAL kept on close, then the first read, which sets up the WAL index
+/// from the store's WAL.
 fn open_store(path: &Path) -> Connection {
-    popug_ledger::configure_sqlite();
     let db = Connection::open(path).expect("open a store");
     db.busy_timeout(std::time::Duration::from_secs(30))
         .expect("busy timeout");

@@ -184,7 +184,9 @@ impl Env {
     /// [`Env::open`] for a command whose write session follows at once
     /// ([`Ledger::write`]): on a file ledger that session makes the open's checks and
     /// recovery itself, under the writer lock ([`Ledger::open_to_write`]); a JetStream
-    /// ledger is opened as [`Env::open`] opens it.
+    /// ledger is opened as [`Env::open`] opens it. The projection database of a ledger from
+    /// before the stores is removed at once, before the session builds the stores: nothing
+    /// reads it.
     pub fn open_to_write(&self) -> Result<Ledger> {
         if self.shared.is_some() {
             return self.open();

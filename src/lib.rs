@@ -37,5 +37,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     unsafe {
         libc::umask(0o077);
     }
+    // before any thread opens a connection (see its docs)
+    popug_ledger::configure_sqlite();
     cli::main(args)
 }

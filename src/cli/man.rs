@@ -8,7 +8,6 @@ use crate::error::{AppError, Result};
 /// the other (`man -l -` shows them in turn). Exit 2 for a command that does not exist.
 pub fn render(path: &[String]) -> Result<Vec<u8>> {
     let mut cmd = crate::cli::command();
-    cmd.build();
     let mut names = vec![String::from("popug")];
     for part in path {
         let sub = cmd

@@ -322,7 +322,11 @@ fn refuse_formats(out: &mut Out, command: &str, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// The clap command, for completions and man pages generated outside the binary.
+/// The clap command, for completions and man pages generated outside the binary, built:
+/// every subcommand's arguments are in it (the binary builds only the one it parses, see
+/// [`Command`]).
 pub fn command() -> clap::Command {
-    Cli::command()
+    let mut cmd = Cli::command();
+    cmd.build();
+    cmd
 }

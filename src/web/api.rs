@@ -475,10 +475,14 @@ pub(super) async fn follow_events(
         let stop = || watcher.stopping() || tx.is_closed() || !allowed();
         // the ledger's timezone, read once: it is set when the ledger is made
         let zone = match local {
-            true => match env.open() {
-                Ok(ledger) => crate::scheduler::zone(ledger.store(crate::scheduler::STORE)).ok(),
-                Err(_) => None,
-            },
+            true => {
+                let zone = env.open().map_err(|e| e.message).and_then(|ledger| {
+                    crate::scheduler::zone(ledger.store(crate::scheduler::STORE)).map_err(|e| e.to_string())
+                });
+                // the page then shows each live row's instant as the log has it (UTC)
+                zone.map_err(|e| eprintln!("warning: the Ledger page's stream shows times in UTC: {e}"))
+                    .ok()
+            }
             false => None,
         };
         let _ = events::stream(&env, &args, stop, |line| {

@@ -247,9 +247,12 @@ pub struct Options {
     /// and the hash of the last event, so two commands never draw the same numbers.
     pub seed: Option<u64>,
     /// The clock of what the engine writes on its own: the reactions an interrupted command
-    /// left behind, finished when the ledger is opened or rebuilt. A fixed clock earlier than
-    /// the last event is taken as that event's instant (opening never fails for it).
-    /// Commands pass their clock to [`Ledger::write`].
+    /// left behind, finished when the ledger is opened with [`Ledger::open`] or rebuilt. A
+    /// fixed clock earlier than the last event is taken as that event's instant (opening
+    /// never fails for it). Commands pass their clock to [`Ledger::write`]; a ledger opened
+    /// with [`Ledger::open_to_write`] leaves that work to the command's session, which
+    /// decides it at the command's clock (and a command whose clock is behind the log is
+    /// refused before it, leaving it for the next session).
     pub clock: Clock,
     /// A worker process: the stores whose reactors it runs, whether handed over or not;
     /// the reactors of every other store are left alone. `None`: a command, which runs
@@ -365,10 +368,7 @@ impl OpenStore {
         let opened = open_readable(&path)?;
         let (db, placeholder) = match opened {
             Some(db) => (db, false),
-            None => {
-                configure_sqlite();
-                (Connection::open_in_memory().map_err(|e| db_err(&path, e))?, true)
-            }
+            None => (Connection::open_in_memory().map_err(|e| db_err(&path, e))?, true),
         };
         Ok(OpenStore {
             spec,
@@ -842,7 +842,6 @@ impl Ledger {
     /// prefix). For reads that span contexts: reports, exports, invariants. `BEGIN` on it and
     /// one read of each store give one snapshot per store; see [`Ledger::snapshot`].
     pub fn reader(&self) -> Result<Connection, LedgerError> {
-        configure_sqlite();
         let db = Connection::open_in_memory().map_err(|e| db_err(&self.dir, e))?;
         self.attach_all(&db)?;
         Ok(db)

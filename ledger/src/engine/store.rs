@@ -121,9 +121,11 @@ pub(super) fn busy_timeout() -> std::time::Duration {
 /// (SQLite, "Transaction", and `sqlite3_busy_handler`: deadlock avoidance).
 pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
-/// Process-wide SQLite settings, applied once before the process's first connection (SQLite
-/// reads them when it initializes; `sqlite3_config` is refused, and changes nothing, once it
-/// has). Only performance is at stake, so a refusal is ignored.
+/// Process-wide SQLite settings, for a process to apply first thing, before any thread opens
+/// a connection: `sqlite3_config` is not thread-safe, and SQLite reads the settings when it
+/// initializes (a later call is refused and changes nothing). popug's binary calls it at the
+/// start of `main`; a process that does not (the test suites, which open connections on
+/// many threads) runs with SQLite's defaults. Only performance is at stake.
 ///
 /// - **No bulk page-cache allocation.** SQLite gives every page cache 20 page slots at once
 ///   on its first page and writes a header into each (`SQLITE_DEFAULT_PCACHE_INITSZ`): 20
@@ -140,8 +142,8 @@ pub fn configure_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // SAFETY: SQLITE_CONFIG_PAGECACHE takes (void*, int, int) and SQLITE_CONFIG_MEMSTATUS
-        // (int); both run before any connection of this process is opened (the Once runs
-        // ahead of every open in the engine), and a call SQLite refuses has no effect
+        // (int); the caller runs this before any thread of the process uses SQLite (see
+        // above), and a call SQLite refuses (already initialized) has no effect
         unsafe {
             rusqlite::ffi::sqlite3_config(
                 rusqlite::ffi::SQLITE_CONFIG_PAGECACHE,
@@ -155,7 +157,6 @@ pub fn configure_sqlite() {
 }
 
 pub(super) fn open_db(path: &Path) -> Result<Connection, LedgerError> {
-    configure_sqlite();
     let existed = path.exists();
     let db = Connection::open(path).map_err(|e| db_err(path, e))?;
     if !existed {

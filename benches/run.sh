@@ -150,15 +150,15 @@ sync
 if have hyperfine hyperfine; then
   # the floor of a durable command: one process start and one synced append (issue 20)
   : >"$BENCH_DIR/floor.bin"
-  quick "floor: dd, one synced 200-byte append" 30 \
+  quick "floor: dd, one synced 200-byte append" 100 \
     "dd if=/dev/zero of=$BENCH_DIR/floor.bin oflag=append,dsync conv=notrunc bs=200 count=1 status=none"
-  quick "popug --version" 30 "$POPUG --version"
-  quick "popug task create ($EVENTS events)" 30 "$POPUG task create 'Bench task' --json"
+  quick "popug --version" 100 "$POPUG --version"
+  quick "popug task create ($EVENTS events)" 100 "$POPUG task create 'Bench task' --json"
   SMALL_TOKEN=$(token "$SMALL" admin bench-admin-pw)
   POPUG_LEDGER=$SMALL POPUG_TOKEN=$SMALL_TOKEN "$POPUG" rebuild >/dev/null
   (
     export POPUG_LEDGER=$SMALL POPUG_TOKEN=$SMALL_TOKEN
-    quick "popug task create (10k events)" 30 "$POPUG task create 'Bench task' --json"
+    quick "popug task create (10k events)" 100 "$POPUG task create 'Bench task' --json"
   )
   # task done: the assignees of 30 open tasks sign in, then each finishes one
   for L in "$BIG:$EVENTS" "$SMALL:10k"; do
@@ -196,7 +196,7 @@ fi
 # warm, part by part, in one process
 if have hyperfine hyperfine; then
   "$FLOORS" --command-copy "$BIG" "$BENCH_DIR/command-floor"
-  quick "floor: a command of this design (a fresh process: seven stores, one synced append, one row in each)" 30 \
+  quick "floor: a command of this design (a fresh process: seven stores, one synced append, one row in each)" 100 \
     "$FLOORS --command-once $BENCH_DIR/command-floor"
   rm -rf "$BENCH_DIR/command-floor"
 fi

@@ -21,29 +21,14 @@ struct Company {
 
 impl Company {
     fn new(tz: &str, init_at: &str) -> Company {
-        let l = Ledger::init_with(&[("POPUG_NOW", init_at)]);
+        // the timezone is set at init
+        let l = Ledger::init_with_args(&[("POPUG_NOW", init_at)], &["--timezone", tz]);
         let mut c = Company {
             tokens: BTreeMap::new(),
             model: BTreeMap::new(),
             tz: tz.parse().unwrap(),
             l,
         };
-        // the timezone is set at init: a second ledger in `tz` if it is not UTC
-        if tz != "UTC" {
-            c.l = Ledger::new();
-            let out =
-                c.l.cmd()
-                    .env("POPUG_NOW", init_at)
-                    .args(["--json", "init", "--timezone", tz])
-                    .output()
-                    .unwrap();
-            assert!(out.status.success());
-            let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-            c.l.admin_password = doc["admin"]["password"].as_str().unwrap().to_owned();
-            let mut cmd = c.l.cmd();
-            cmd.env("POPUG_NOW", init_at);
-            c.l.admin_token = common::login_token(cmd, "admin", &c.l.admin_password);
-        }
         c.tokens.insert("admin".into(), c.l.admin_token.clone());
         for (login, role) in [("w1", "worker"), ("w2", "worker"), ("boss", "manager")] {
             let out =

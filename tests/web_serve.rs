@@ -255,20 +255,8 @@ fn a_live_stream_ends_when_its_session_is_signed_out() {
 #[test]
 fn the_ledger_pages_live_rows_carry_their_time_in_the_ledgers_timezone() {
     let init_at = "2026-11-21T07:00:00Z";
-    let mut ledger = Ledger::new();
-    let out = ledger
-        .cmd()
-        .env("POPUG_NOW", init_at)
-        .args(["--json", "init", "--timezone", "America/Vancouver"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    ledger.admin_password = doc["admin"]["password"].as_str().unwrap().to_owned();
-    let mut cmd = ledger.cmd();
-    cmd.env("POPUG_NOW", init_at);
-    let session = login_token(cmd, "admin", &ledger.admin_password);
-    ledger.admin_token = session.clone();
+    let ledger = Ledger::init_with_args(&[("POPUG_NOW", init_at)], &["--timezone", "America/Vancouver"]);
+    let session = ledger.admin_token.clone();
     let mut add = ledger.admin();
     add.env("POPUG_NOW", init_at)
         .args(["--json", "user", "add", "kesha", "--role", "worker"]);

@@ -101,11 +101,18 @@ impl Ledger {
 
     /// An initialised ledger with admin `admin`, created with these extra environment variables.
     pub fn init_with(env: &[(&str, &str)]) -> Ledger {
+        Ledger::init_with_args(env, &[])
+    }
+
+    /// An initialised ledger with admin `admin`, created (and its admin signed in) with
+    /// these extra environment variables and `init` arguments (e.g. `--timezone`).
+    pub fn init_with_args(env: &[(&str, &str)], args: &[&str]) -> Ledger {
         let mut l = Ledger::new();
         let out = l
             .cmd()
             .envs(env.iter().copied())
             .args(["--json", "init"])
+            .args(args)
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -35,8 +35,8 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             [CompletionResult]::new('whoami', 'whoami', [CompletionResultType]::ParameterValue, 'Who is signed in')
             [CompletionResult]::new('passwd', 'passwd', [CompletionResultType]::ParameterValue, 'Change your password')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'API tokens for automation (cron)')
-            [CompletionResult]::new('user', 'user', [CompletionResultType]::ParameterValue, 'Users: add, list, show, set-role')
-            [CompletionResult]::new('task', 'task', [CompletionResultType]::ParameterValue, 'Tasks: create, done, list, show')
+            [CompletionResult]::new('user', 'user', [CompletionResultType]::ParameterValue, 'Users: add, list, show, set-role, deactivate, reset-password')
+            [CompletionResult]::new('task', 'task', [CompletionResultType]::ParameterValue, 'Tasks: create, done, list, show, import')
             [CompletionResult]::new('shuffle', 'shuffle', [CompletionResultType]::ParameterValue, 'Reassign every open task to a random worker (admins, managers)')
             [CompletionResult]::new('pay-daily', 'pay-daily', [CompletionResultType]::ParameterValue, 'Pay every positive balance at the end of a day (admins, accountants; cron)')
             [CompletionResult]::new('balance', 'balance', [CompletionResultType]::ParameterValue, 'A balance: yours, someone''s, or everyone''s')
@@ -291,8 +291,8 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             break
         }
         'popug;task;create' {
-            [CompletionResult]::new('--jira-id', '--jira-id', [CompletionResultType]::ParameterName, 'jira-id')
-            [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'description')
+            [CompletionResult]::new('--jira-id', '--jira-id', [CompletionResultType]::ParameterName, 'The task''s Jira id (e.g. POP-42), shown as `[POP-42]` before the title')
+            [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'More about the task, up to 10,000 characters')
             [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'A retried request with this key answers as the first time and creates nothing')
             [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'The ledger directory [default: ~/.local/share/popug]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (also POPUG_FORMAT); for `task import`, the input''s format (csv, jsonl)')
@@ -569,8 +569,8 @@ Register-ArgumentCompleter -Native -CommandName 'popug' -ScriptBlock {
             [CompletionResult]::new('whoami', 'whoami', [CompletionResultType]::ParameterValue, 'Who is signed in')
             [CompletionResult]::new('passwd', 'passwd', [CompletionResultType]::ParameterValue, 'Change your password')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'API tokens for automation (cron)')
-            [CompletionResult]::new('user', 'user', [CompletionResultType]::ParameterValue, 'Users: add, list, show, set-role')
-            [CompletionResult]::new('task', 'task', [CompletionResultType]::ParameterValue, 'Tasks: create, done, list, show')
+            [CompletionResult]::new('user', 'user', [CompletionResultType]::ParameterValue, 'Users: add, list, show, set-role, deactivate, reset-password')
+            [CompletionResult]::new('task', 'task', [CompletionResultType]::ParameterValue, 'Tasks: create, done, list, show, import')
             [CompletionResult]::new('shuffle', 'shuffle', [CompletionResultType]::ParameterValue, 'Reassign every open task to a random worker (admins, managers)')
             [CompletionResult]::new('pay-daily', 'pay-daily', [CompletionResultType]::ParameterValue, 'Pay every positive balance at the end of a day (admins, accountants; cron)')
             [CompletionResult]::new('balance', 'balance', [CompletionResultType]::ParameterValue, 'A balance: yours, someone''s, or everyone''s')

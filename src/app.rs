@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use popug_ledger::jetstream::{Address, JetStreamLog};
 use popug_ledger::{Clock, Ledger, Options, Store, Subscribers};
 
-use crate::error::{AppError, Result};
+use crate::error::{AppError, Kind, Result};
 
 /// The one projection database of ledgers written before each context had its own store
 /// (DESIGN §3). It is derived: the stores are built from the log, and it is removed.
@@ -146,8 +146,24 @@ impl Env {
         let path = self.ledger_dir.join(popug_ledger::EVENTS_FILE);
         let file = match std::fs::File::open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
+            // no ledger there (a ledger path that is a file included): the open that follows
+            // says so, naming the path (exit 4)
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => {
+                return Err(AppError::new(
+                    Kind::Failure,
+                    "io_error",
+                    format!("cannot read `{}`", path.display()),
+                )
+                .source(e));
+            }
         };
         let mut first = Vec::new();
         std::io::BufReader::new(file.take(64 * 1024)).read_until(b'\n', &mut first)?;

@@ -122,6 +122,43 @@ fn json_errors_have_the_documented_shape() {
     assert_eq!(doc["error"]["code"], "usage");
 }
 
+/// A ledger path that is a file, not a directory, is no ledger (exit 4, the path named), for
+/// reading and writing commands alike, and the file is left as it was. Before, every command
+/// failed with exit 1 and "an input or output operation failed" (Not a directory), naming
+/// nothing.
+#[test]
+fn a_ledger_path_that_is_a_file_is_named_as_no_ledger_and_left_alone() {
+    let l = Ledger::new();
+    let file = l.dir.parent().unwrap().join("tasks.csv");
+    fs::write(&file, "title\nnot a ledger\n").unwrap();
+    let file_arg = file.to_str().unwrap();
+    for args in [
+        vec!["verify"],
+        vec!["balance", "--all"],
+        vec!["task", "create", "x"],
+    ] {
+        let out = popug()
+            .env("HOME", l.dir.parent().unwrap())
+            .args(["--json", "--ledger", file_arg])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(doc["error"]["code"], "no_ledger", "{args:?}: {doc}");
+        assert!(
+            doc["error"]["message"].as_str().unwrap().contains(file_arg),
+            "the path is named: {doc}"
+        );
+    }
+    assert_eq!(fs::read_to_string(&file).unwrap(), "title\nnot a ledger\n");
+}
+
 #[test]
 fn events_prints_the_stored_lines_exactly_but_password_hashes() {
     let l = Ledger::init();

@@ -90,10 +90,10 @@ pub enum Command {
     /// API tokens for automation (cron)
     #[command(subcommand)]
     Token(token::TokenCommand),
-    /// Users: add, list, show, set-role
+    /// Users: add, list, show, set-role, deactivate, reset-password
     #[command(subcommand)]
     User(user::UserCommand),
-    /// Tasks: create, done, list, show
+    /// Tasks: create, done, list, show, import
     #[command(subcommand)]
     Task(task::TaskCommand),
     /// Reassign every open task to a random worker (admins, managers)

@@ -17,9 +17,12 @@ use crate::tasks::{self, Filter, NewTask, Task};
 pub enum TaskCommand {
     /// Create a task; it is priced once and assigned to a random worker
     Create {
+        /// What is to be done: up to 200 characters, without `[` or `]`
         title: String,
+        /// The task's Jira id (e.g. POP-42), shown as `[POP-42]` before the title
         #[arg(long, value_name = "ID")]
         jira_id: Option<String>,
+        /// More about the task, up to 10,000 characters
         #[arg(long, value_name = "TEXT")]
         description: Option<String>,
         /// A retried request with this key answers as the first time and creates nothing

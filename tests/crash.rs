@@ -12,7 +12,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::Ledger;
 use rand::rngs::StdRng;
@@ -100,6 +100,8 @@ fn kill_9_anywhere_loses_no_acknowledged_command_and_doubles_nothing() {
     let mut rng = StdRng::seed_from_u64(2026);
     let mut acked = Vec::new();
     let mut kills = 0;
+    // how long the commands that ran to their end took here (the kill window follows it)
+    let mut took: Vec<Duration> = Vec::new();
     let mut open: Vec<(String, String)> = Vec::new(); // (task number, assignee)
     for round in 0..rounds {
         w.minute += 20; // 2,000 rounds fit in the 28 days of `now`
@@ -143,10 +145,29 @@ fn kill_9_anywhere_loses_no_acknowledged_command_and_doubles_nothing() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // a command takes ~10-60 ms in a debug build: kill before, during and after its work
-        let wait = rng.random_range(0..80_000);
-        std::thread::sleep(Duration::from_micros(wait));
-        let killed = child.try_wait().unwrap().is_none();
+        // kill before, during and after its work: at a random moment within twice what a
+        // command that ran to its end took here (the median so far; 80 ms before the first).
+        // A fixed window made the test weaker as commands got faster: fewer were still
+        // running when it ended
+        let window = if took.is_empty() {
+            Duration::from_millis(80)
+        } else {
+            let mut sorted = took.clone();
+            sorted.sort();
+            sorted[sorted.len() / 2] * 2
+        };
+        let wait = Duration::from_micros(rng.random_range(0..window.as_micros() as u64));
+        let started = Instant::now();
+        let killed = loop {
+            if child.try_wait().unwrap().is_some() {
+                took.push(started.elapsed());
+                break false;
+            }
+            if started.elapsed() >= wait {
+                break true;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        };
         if killed {
             let _ = child.kill();
             kills += 1;

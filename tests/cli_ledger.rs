@@ -137,8 +137,9 @@ fn a_ledger_path_that_is_a_file_is_named_as_no_ledger_and_left_alone() {
         vec!["balance", "--all"],
         vec!["task", "create", "x"],
     ] {
-        let out = popug()
-            .env("HOME", l.dir.parent().unwrap())
+        // --ledger wins over the POPUG_LEDGER the helper sets
+        let out = l
+            .cmd()
             .args(["--json", "--ledger", file_arg])
             .args(&args)
             .output()

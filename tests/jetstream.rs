@@ -110,6 +110,20 @@ fn verify_ok(h: &Host, token: &str) {
     );
 }
 
+/// Two hosts of a new JetStream ledger on `cluster`: the app host, where the ledger is made
+/// and the worker w1 (notified by `file`) added, and the mail host, where the Maildirs are;
+/// with the admin's session token.
+fn app_and_mail_hosts(cluster: &Cluster) -> (Host, Host, String) {
+    let url = cluster.url("acme");
+    let (app, mail) = (Host::new(&url), Host::new(&url));
+    let admin = init_on(&app);
+    app.json(
+        &admin,
+        &["user", "add", "w1", "--role", "worker", "--notify", "file"],
+    );
+    (app, mail, admin)
+}
+
 /// `popug init` on a new JetStream ledger from `h`; the admin's session token.
 fn init_on(h: &Host) -> String {
     let init = ok_json(run(h.cmd(""), &["--json", "init"]), "init");
@@ -840,13 +854,7 @@ fn a_jetstream_worker_delivers_what_it_deferred_without_a_new_message() {
     let Some(cluster) = Cluster::start(1, "a_jetstream_worker_delivers_what_it_deferred") else {
         return;
     };
-    let url = cluster.url("acme");
-    let (app, mail) = (Host::new(&url), Host::new(&url));
-    let admin = init_on(&app);
-    app.json(
-        &admin,
-        &["user", "add", "w1", "--role", "worker", "--notify", "file"],
-    );
+    let (app, mail, admin) = app_and_mail_hosts(&cluster);
     mail.json(&admin, &["worker", "notifications", "--once"]);
     assert_eq!(maildir_messages(&mail.cache).len(), 1, "the welcome");
     let maildir = std::fs::read_dir(&mail.cache)
@@ -913,13 +921,7 @@ fn a_rebuild_on_a_jetstream_host_leaves_waiting_messages_to_the_worker() {
     let Some(cluster) = Cluster::start(1, "a_rebuild_on_a_jetstream_host") else {
         return;
     };
-    let url = cluster.url("acme");
-    let (app, mail) = (Host::new(&url), Host::new(&url));
-    let admin = init_on(&app);
-    app.json(
-        &admin,
-        &["user", "add", "w1", "--role", "worker", "--notify", "file"],
-    );
+    let (app, mail, admin) = app_and_mail_hosts(&cluster);
     for i in 0..3 {
         app.json(&admin, &["task", "create", &format!("waits {i}")]);
     }

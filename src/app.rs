@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use popug_ledger::jetstream::{Address, JetStreamLog};
 use popug_ledger::{Clock, Ledger, Options, Store, Subscribers};
 
-use crate::error::{AppError, Kind, Result};
+use crate::error::{AppError, Result};
 
 /// The one projection database of ledgers written before each context had its own store
 /// (DESIGN §3). It is derived: the stores are built from the log, and it is removed.
@@ -156,14 +156,7 @@ impl Env {
             {
                 return Ok(None);
             }
-            Err(e) => {
-                return Err(AppError::new(
-                    Kind::Failure,
-                    "io_error",
-                    format!("cannot read `{}`", path.display()),
-                )
-                .source(e));
-            }
+            Err(e) => return Err(popug_ledger::LedgerError::io("read", &path, e).into()),
         };
         let mut first = Vec::new();
         std::io::BufReader::new(file.take(64 * 1024)).read_until(b'\n', &mut first)?;

@@ -167,7 +167,8 @@ pub enum LedgerError {
 }
 
 impl LedgerError {
-    pub(crate) fn io(action: &'static str, path: &Path, source: io::Error) -> LedgerError {
+    /// `action` (a verb: "read", "create") on `path` failed with `source`.
+    pub fn io(action: &'static str, path: &Path, source: io::Error) -> LedgerError {
         LedgerError::Io {
             action,
             path: path.to_owned(),

@@ -473,18 +473,19 @@ pub(super) async fn follow_events(
             crate::cli::session::signed_in(&env, &[Role::Admin], "reading the event log").is_ok()
         };
         let stop = || watcher.stopping() || tx.is_closed() || !allowed();
-        // the ledger's timezone, read once: it is set when the ledger is made
-        let zone = match local {
-            true => {
-                let zone = env.open().map_err(|e| e.message).and_then(|ledger| {
-                    crate::scheduler::zone(ledger.store(crate::scheduler::STORE)).map_err(|e| e.to_string())
-                });
-                // the page then shows each live row's instant as the log has it (UTC)
-                zone.map_err(|e| eprintln!("warning: the Ledger page's stream shows times in UTC: {e}"))
-                    .ok()
-            }
-            false => None,
-        };
+        // the ledger's timezone, read once (it is set when the ledger is made); without it
+        // the page shows each live row's instant as the log has it (UTC)
+        let zone = local
+            .then(|| env.open().and_then(|ledger| super::pages::zone(&ledger)))
+            .and_then(|zone| {
+                zone.map_err(|e| {
+                    eprintln!(
+                        "warning: the Ledger page's stream shows times in UTC: {}",
+                        e.message
+                    )
+                })
+                .ok()
+            });
         let _ = events::stream(&env, &args, stop, |line| {
             // a client that does not read cannot hold this thread: the send gives up when
             // the server stops or the client goes away

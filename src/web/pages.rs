@@ -263,7 +263,7 @@ fn today(env: &Env, tz: &Zone) -> NaiveDate {
 }
 
 /// The ledger's timezone (DESIGN §5: days are the ledger's days), as the scheduler keeps it.
-fn zone(ledger: &popug_ledger::Ledger) -> Result<Zone> {
+pub(super) fn zone(ledger: &popug_ledger::Ledger) -> Result<Zone> {
     crate::scheduler::zone(ledger.store(crate::scheduler::STORE)).map_err(crate::auth::db_error)
 }
 

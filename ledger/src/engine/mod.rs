@@ -953,16 +953,11 @@ impl Ledger {
         self.sync_left_behind()?;
         let mut recovery = Recovery::default();
         // a rebuild killed before it finished left its files: none runs now (the lock is
-        // ours), so they go. One look at the folder instead of four removals per store
-        let left = rebuild_leftovers(&self.dir.join(VIEWS_DIR))?;
+        // ours), so they go. One look at the folder first: four removals per store otherwise
+        let leftovers = any_rebuild_leftover(&self.dir.join(VIEWS_DIR))?;
         for s in &mut self.stores {
-            let scratch = rebuild_path(&s.path);
-            if scratch
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| left.iter().any(|l| l.starts_with(n)))
-            {
-                remove_db_files(&scratch)?;
+            if leftovers {
+                remove_db_files(&rebuild_path(&s.path))?;
             }
             s.materialize()?;
         }
@@ -1284,22 +1279,21 @@ fn store_path(views: &Path, name: &str) -> PathBuf {
     views.join(format!("{name}.db"))
 }
 
-/// The names of the files in `views` that a rebuild builds (`<store>.db.rebuild` and its
-/// journal files, see [`rebuild_path`]); none when the folder is missing.
-fn rebuild_leftovers(views: &Path) -> Result<Vec<String>, LedgerError> {
+/// Whether `views` holds a file that a rebuild builds (`<store>.db.rebuild` and its journal
+/// files, see [`rebuild_path`]); not when the folder is missing.
+fn any_rebuild_leftover(views: &Path) -> Result<bool, LedgerError> {
     let entries = match fs::read_dir(views) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(LedgerError::io("list", views, e)),
     };
-    let mut left = Vec::new();
     for entry in entries {
         let name = entry.map_err(|e| LedgerError::io("list", views, e))?.file_name();
-        if let Some(name) = name.to_str().filter(|n| n.contains(".db.rebuild")) {
-            left.push(name.to_owned());
+        if name.to_string_lossy().contains(".db.rebuild") {
+            return Ok(true);
         }
     }
-    Ok(left)
+    Ok(false)
 }
 
 /// Where a rebuild builds a store before it replaces the live one.

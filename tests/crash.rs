@@ -595,3 +595,46 @@ fn crash_at_each_point(parallel: bool) {
         }
     }
 }
+
+/// A command killed after its events were durable left its reactions to the next command;
+/// the next command that writes delivers them, and prints the stdout notification it
+/// delivers (CLI.md: notifications "are printed by the command that delivers them"). Before,
+/// the lock-free open delivered them in a session of its own, whose events nobody printed:
+/// the log said the message was sent, and no one ever saw it.
+#[test]
+fn a_writing_command_prints_the_notification_it_delivers_for_a_killed_one() {
+    if !cfg!(debug_assertions) {
+        eprintln!("SKIPPED: crash points exist in debug builds only");
+        return;
+    }
+    let l = Ledger::init();
+    // the only worker, notified on stdout (the default): both tasks go to w1
+    l.ok(&["user", "add", "w1", "--role", "worker"]);
+    let crashed = l
+        .admin()
+        .env("POPUG_LEDGER_CRASH_AT", "append.durable")
+        .args(["task", "create", "Killed after its append"])
+        .output()
+        .unwrap();
+    assert_eq!(crashed.status.code(), None, "killed at its crash point");
+    let out = l
+        .admin()
+        .args(["--json", "task", "create", "The next one"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bodies: Vec<String> = String::from_utf8(out.stderr)
+        .unwrap()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|doc| doc["notification"]["body"].as_str().map(str::to_owned))
+        .collect();
+    for title in ["Killed after its append", "The next one"] {
+        assert_eq!(
+            bodies.iter().filter(|b| b.contains(title)).count(),
+            1,
+            "the notification of `{title}` printed once: {bodies:?}"
+        );
+    }
+    assert_eq!(l.json(&["verify"])["ok"], true);
+}

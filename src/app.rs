@@ -33,6 +33,9 @@ pub struct Env {
     pub caller: Caller,
     /// `popug worker`: the contexts whose reactions this process runs (and no other).
     pub worker: Option<Vec<String>>,
+    /// The `stdout` notifications this process delivers, printed at the command's end
+    /// (none are gathered for a web request).
+    pub stdout_deliveries: crate::notifications::StdoutDeliveries,
 }
 
 /// Whose credential a command runs with.
@@ -98,6 +101,7 @@ impl Env {
             requested_seed: seed,
             caller: Caller::Terminal,
             worker: None,
+            stdout_deliveries: crate::notifications::StdoutDeliveries::gathered(),
         })
     }
 
@@ -105,6 +109,7 @@ impl Env {
     pub fn for_request(&self, token: Option<String>) -> Env {
         Env {
             caller: Caller::Request(token),
+            stdout_deliveries: Default::default(),
             ..self.clone()
         }
     }
@@ -136,6 +141,7 @@ impl Env {
             seed,
             clock: self.clock,
             worker: self.worker.clone(),
+            on_durable: self.stdout_deliveries.on_durable(),
         }
     }
 

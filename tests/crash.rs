@@ -638,3 +638,151 @@ fn a_writing_command_prints_the_notification_it_delivers_for_a_killed_one() {
     }
     assert_eq!(l.json(&["verify"])["ok"], true);
 }
+
+/// The same for every kind of command that can finish what a killed one left: a reader
+/// (whose open does it), the commands that print a bare value a script captures (the
+/// notification then goes to stderr, stdout holds the value alone), and the writers that
+/// print no notification of their own. Before, only `task create`, `task done`, `user`,
+/// `shuffle`, `pay-daily` and `task import` printed what they delivered; every other command
+/// delivered in silence.
+#[test]
+fn every_command_that_delivers_a_killed_ones_notification_prints_it_once() {
+    if !cfg!(debug_assertions) {
+        eprintln!("SKIPPED: crash points exist in debug builds only");
+        return;
+    }
+    let l = Ledger::init();
+    // the only worker, notified on stdout (the default): every task goes to w1
+    l.ok(&["user", "add", "w1", "--role", "worker"]);
+    let password = l.admin_password.clone();
+    // (the command, its stdin, whether its stdout is data: the notification then on stderr)
+    let commands: Vec<(Vec<&str>, Option<String>, bool)> = vec![
+        (vec!["task", "list", "--all"], None, false),
+        (vec!["balance", "--all"], None, false),
+        (vec!["whoami"], None, false),
+        (vec!["events", "--since", "1"], None, true),
+        (vec!["export", "transactions"], None, true),
+        (
+            vec!["login", "admin", "--password-stdin", "--print-token"],
+            Some(password.clone()),
+            true,
+        ),
+        (vec!["token", "create", "--name", "ci"], None, true),
+        (vec!["token", "list"], None, false),
+        (vec!["user", "list"], None, false),
+    ];
+    for (i, (args, stdin, bare)) in commands.iter().enumerate() {
+        let title = format!("Killed before command {i}");
+        let crashed = l
+            .admin()
+            .env("POPUG_LEDGER_CRASH_AT", "append.durable")
+            .args(["task", "create", &title])
+            .output()
+            .unwrap();
+        assert_eq!(crashed.status.code(), None, "killed at its crash point");
+        let mut cmd = l.admin();
+        cmd.args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        {
+            use std::io::Write;
+            let mut input = child.stdin.take().unwrap();
+            if let Some(s) = stdin {
+                writeln!(input, "{s}").unwrap();
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        let printed = |s: &str| {
+            (
+                s.lines()
+                    .filter(|l| l.starts_with("notification for w1: Task #"))
+                    .count(),
+                // the body's first line (a task list also shows the title, in its table)
+                s.lines()
+                    .filter(|l| l.starts_with("    Task #") && l.ends_with(&title))
+                    .count(),
+            )
+        };
+        let (shown, other) = if *bare {
+            (&stderr, &stdout)
+        } else {
+            (&stdout, &stderr)
+        };
+        assert_eq!(
+            printed(shown),
+            (1, 1),
+            "{args:?} prints the notification it delivered for `{title}`, once:\nstdout: {stdout}\nstderr: {stderr}"
+        );
+        assert_eq!(
+            printed(other),
+            (0, 0),
+            "{args:?}: not on the other stream: {other}"
+        );
+        if *bare && args[0] != "events" && args[0] != "export" {
+            assert_eq!(
+                stdout.lines().count(),
+                1,
+                "{args:?}: stdout holds its value alone: {stdout}"
+            );
+        }
+    }
+    // printed once: the next command has nothing left to deliver
+    let next = l.admin().args(["task", "list", "--all"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&next.stdout).contains("notification for"));
+    assert_eq!(l.json(&["verify"])["ok"], true);
+}
+
+/// A worker that runs the notifications context delivers the `stdout` notifications of the
+/// commands it reacts to, and so prints them (CLI.md: printed by the command that delivers
+/// them); the command that caused them, which no longer delivers, prints none. Before, a
+/// worker printed nothing and the messages were seen by no one.
+#[test]
+fn a_worker_prints_the_stdout_notifications_it_delivers() {
+    let l = Ledger::init();
+    l.ok(&["user", "add", "w1", "--role", "worker"]);
+    l.ok(&["hand-over", "notifications"]);
+    let created = l
+        .admin()
+        .args(["task", "create", "For the worker"])
+        .output()
+        .unwrap();
+    assert!(created.status.success());
+    let said = String::from_utf8(created.stdout).unwrap() + &String::from_utf8(created.stderr).unwrap();
+    assert!(
+        !said.contains("notification for"),
+        "the command delivered nothing: {said}"
+    );
+    let worker = l
+        .admin()
+        .args(["worker", "notifications", "--once"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(worker.stdout).unwrap();
+    assert!(
+        worker.status.success(),
+        "{}",
+        String::from_utf8_lossy(&worker.stderr)
+    );
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("notification for w1: Task #"))
+            .count(),
+        1,
+        "{stdout}"
+    );
+    assert!(stdout.contains("    Task #1: For the worker"), "{stdout}");
+    // delivered once: the next run has nothing to print
+    let again = l
+        .admin()
+        .args(["worker", "notifications", "--once"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&again.stdout).contains("notification for"));
+    assert_eq!(l.json(&["verify"])["ok"], true);
+}

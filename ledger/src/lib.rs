@@ -77,9 +77,9 @@ pub fn fail_point(point: &str, action: &'static str, path: &std::path::Path) -> 
 }
 
 pub use engine::{
-    Clock, Context, EVENTS_FILE, Interrupt, LOCK_FILE, Ledger, Options, Projection, Reactor, RebuildReport,
-    Recovery, Replay, Retried, SHARED_BUDGET, Store, Subscribers, VIEWS_DIR, VerifyReport, WriteGuard,
-    backoff, configure_sqlite, leave_stores_open_at_exit,
+    Clock, Context, EVENTS_FILE, Interrupt, LOCK_FILE, Ledger, OnDurable, Options, Projection, Reactor,
+    RebuildReport, Recovery, Replay, Retried, SHARED_BUDGET, Store, Subscribers, VIEWS_DIR, VerifyReport,
+    WriteGuard, backoff, configure_sqlite, leave_stores_open_at_exit,
 };
 pub use error::{BoxError, LedgerError, Problem};
 pub use line::{Decoded, Event, Hash, LineError, NewEvent};

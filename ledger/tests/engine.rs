@@ -688,3 +688,62 @@ fn a_store_left_behind_catches_up_from_its_own_checkpoint() {
     assert_eq!(l.verify().unwrap().projection_lag, 0);
     check_exactly_once(&all_events(&dir));
 }
+
+#[test]
+fn the_durable_hook_hears_every_appended_event_once_with_what_an_open_finishes() {
+    use std::sync::{Arc, Mutex};
+    let heard: Arc<Mutex<Vec<u64>>> = Default::default();
+    let hooked = || {
+        let heard = heard.clone();
+        popug_ledger::Options {
+            on_durable: Some(popug_ledger::OnDurable(Arc::new(move |l: &Ledger, events| {
+                // told after the stores committed: they already hold every event it hears
+                let applied: i64 = l
+                    .store("bank")
+                    .query_row("SELECT seq FROM ledger_subscriptions LIMIT 1", [], |r| r.get(0))
+                    .unwrap();
+                assert!(events.iter().all(|e| e.seq as i64 <= applied));
+                heard.lock().unwrap().extend(events.iter().map(|e| e.seq));
+            }))),
+            ..options(None)
+        }
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    drop(new_ledger(dir));
+    {
+        let mut l = Ledger::open(dir, subscribers(), hooked()).unwrap();
+        let mut w = l.write(Clock::System).unwrap();
+        w.append(vec![deposit("a", 3)]).unwrap();
+        w.append(vec![deposit("b", 4), deposit("a", 1)]).unwrap();
+    }
+    let all: Vec<u64> = all_events(dir).iter().map(|e| e.seq).collect();
+    assert_eq!(
+        *heard.lock().unwrap(),
+        all,
+        "the commands' events and their reactions"
+    );
+
+    // a command killed before its reactions: the log ends with its batch alone, the stores
+    // are from before it. A reader's open finishes the reactions, and the hook hears them
+    let keep = fs::read_to_string(events_file(dir)).unwrap();
+    append(dir, vec![("c", 5)]);
+    let text = fs::read_to_string(events_file(dir)).unwrap();
+    let command_line = text.lines().nth(all.len()).unwrap();
+    fs::write(events_file(dir), format!("{keep}{command_line}\n")).unwrap();
+    fs::remove_dir_all(dir.join(popug_ledger::VIEWS_DIR)).unwrap();
+    heard.lock().unwrap().clear();
+    drop(Ledger::open(dir, subscribers(), hooked()).unwrap());
+    let finished: Vec<u64> = all_events(dir)
+        .iter()
+        .map(|e| e.seq)
+        .filter(|&s| s > all.len() as u64 + 1)
+        .collect();
+    assert!(!finished.is_empty());
+    assert_eq!(*heard.lock().unwrap(), finished, "only what the open appended");
+    // nothing left: the next open hears nothing
+    heard.lock().unwrap().clear();
+    drop(Ledger::open(dir, subscribers(), hooked()).unwrap());
+    assert!(heard.lock().unwrap().is_empty());
+    check_exactly_once(&all_events(dir));
+}

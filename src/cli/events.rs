@@ -29,6 +29,7 @@ pub struct EventsArgs {
 /// step with the checking reader, so what is printed is the stored bytes, never a
 /// re-serialization, and only lines the checking reader accepted.
 pub fn events(env: &Env, out: &mut Out, args: EventsArgs) -> Result<()> {
+    out.stdout_is_data = true;
     let out = std::cell::RefCell::new(out);
     stream(
         env,

@@ -301,6 +301,7 @@ fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Resul
 pub fn export(env: &Env, out: &mut Out, args: ExportArgs) -> Result<()> {
     check_range(args.range.from, args.range.to)?;
     let to_stdout = args.output.as_ref().is_none_or(|p| p.as_os_str() == "-");
+    out.stdout_is_data = to_stdout;
     let journal_kind = args.what == ExportKind::Journal;
     if journal_kind && args.bom {
         return Err(AppError::usage(

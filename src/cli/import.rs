@@ -114,12 +114,8 @@ pub fn import(
             .count()
     };
     let mut imported = keyed.rows.len();
-    // printed after the command's own answer, as every command does (CLI.md); only those
-    // for the stdout channel are kept, not every event of a large import
-    let mut notes: Vec<popug_ledger::Event> = Vec::new();
     let done = w.append_in_chunks(batches, import_chunk(), |_, events| {
         imported += tasks_in(&events);
-        notes.extend(events.into_iter().filter(session::is_stdout_notification));
         Ok::<(), AppError>(())
     });
     if let Err(e) = done {
@@ -147,6 +143,5 @@ pub fn import(
     out.report(&Answer::new(
         json!({"imported": imported, "first_number": first_number, "last_number": last_number}),
         vec![said],
-    ))?;
-    session::print_notifications(out, w.store(crate::auth::STORE), &notes)
+    ))
 }

@@ -119,6 +119,7 @@ pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
         expires_at: expires,
     } = sign_in(env, &args.login, &password, Duration::days(SESSION_DAYS))?;
     if args.print_token {
+        out.stdout_is_data = true;
         let document = json!({"token": token, "login": user.login, "expires_at": expires});
         return out.report(&Answer::new(document, vec![token.clone()]));
     }

@@ -253,25 +253,45 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
             out.raw(&man::render(&command)?)
         }
         command => {
-            let env = Env::new(cli.global.ledger)?;
-            if env.shared.is_none() {
-                // a one-shot command on a file ledger opens it once or twice and exits as
-                // soon as it is done: its stores are released by the exit rather than closed
-                // one by one. Not a server or a running worker (they open ledgers without
-                // end), nor a JetStream ledger, whose commands open it again after each lost
-                // race to append
-                if !matches!(
-                    command,
-                    Command::Serve { .. } | Command::Worker { once: false, .. }
-                ) {
-                    popug_ledger::leave_stores_open_at_exit();
-                }
-                return dispatch(&env, out, command, input_format);
+            let mut env = Env::new(cli.global.ledger)?;
+            if matches!(command, Command::Serve { .. }) {
+                // a server prints no notification: a request's answer is its document, and
+                // the Ledger page shows them
+                env.stdout_deliveries = Default::default();
             }
-            // a command that lost the race to append wrote nothing: it runs again
-            crate::app::retry_conflicts(&env, || dispatch(&env, out, command.clone(), input_format))
+            // whatever the command's outcome, the notifications it delivered are printed,
+            // after its own output (CLI.md): what is in the log was sent
+            let done = run_on_ledger(&env, out, command, input_format);
+            let printed = session::print_deliveries(out, &env);
+            done.and(printed)
         }
     }
+}
+
+/// Runs a command that needs a ledger: once on a file ledger; on JetStream again after each
+/// lost race to append.
+fn run_on_ledger(
+    env: &Env,
+    out: &mut Out,
+    command: Command,
+    input_format: Option<ImportFormat>,
+) -> Result<()> {
+    if env.shared.is_none() {
+        // a one-shot command on a file ledger opens it once or twice and exits as
+        // soon as it is done: its stores are released by the exit rather than closed
+        // one by one. Not a server or a running worker (they open ledgers without
+        // end), nor a JetStream ledger, whose commands open it again after each lost
+        // race to append
+        if !matches!(
+            command,
+            Command::Serve { .. } | Command::Worker { once: false, .. }
+        ) {
+            popug_ledger::leave_stores_open_at_exit();
+        }
+        return dispatch(env, out, command, input_format);
+    }
+    // a command that lost the race to append wrote nothing: it runs again
+    crate::app::retry_conflicts(env, || dispatch(env, out, command.clone(), input_format))
 }
 
 /// Runs one command that needs a ledger.

@@ -55,6 +55,11 @@ pub struct Out {
     /// than taken from `POPUG_FORMAT`: only an explicit ask is refused by the commands whose
     /// output has one form (`man`, `completions`, a schema, the journal).
     pub explicit: bool,
+    /// Whether stdout holds data a script reads in every format: the bare token of `login
+    /// --print-token` and `token create`, the log lines of `events`, the CSV or journal of
+    /// `export`. The notifications the command delivers then go to stderr, as text in the
+    /// table format (see [`crate::cli::session::print_deliveries`]).
+    pub stdout_is_data: bool,
     stdout: Sink,
 }
 
@@ -99,6 +104,7 @@ impl Out {
             format,
             color,
             explicit: true,
+            stdout_is_data: false,
             stdout: Sink::Stdout(io::stdout().lock()),
         }
     }
@@ -110,6 +116,7 @@ impl Out {
             format,
             color: false,
             explicit: true,
+            stdout_is_data: false,
             stdout: Sink::Buffer(Vec::new()),
         }
     }

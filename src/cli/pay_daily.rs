@@ -142,7 +142,6 @@ pub fn pay_daily(env: &Env, out: &mut Out, args: PayDailyArgs) -> Result<()> {
             .with_table((vec!["day", "login", "amount", "status", "payment"], table))
     };
     out.report(&answer)?;
-    session::print_notifications(out, w.store(crate::auth::STORE), w.appended())?;
     if failed > 0 {
         return Err(AppError::new(
             Kind::Failure,

@@ -6,14 +6,12 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use popug_ledger::Event;
 use rusqlite::Connection;
 
 use crate::app::Env;
 use crate::auth::{self, Actor};
 use crate::cli::output::Out;
 use crate::error::{AppError, Kind, Result};
-use crate::events::{Notify, PopugEvent};
 
 /// `$XDG_CONFIG_HOME/popug/sessions/<digest of the ledger path>` (or under `~/.config`).
 pub fn session_file(env: &Env) -> Result<PathBuf> {
@@ -101,45 +99,29 @@ pub fn actor(env: &Env, db: &Connection) -> Result<Actor> {
     auth::authenticate(db, &token(env)?)
 }
 
-/// Whether `e` is a notification for a user on the `stdout` channel (printed by the command
-/// that delivers it).
-pub fn is_stdout_notification(e: &Event) -> bool {
-    matches!(crate::events::decode(e), Ok(PopugEvent::NotificationSent(n)) if n.channel == Notify::Stdout)
-}
-
-/// Prints the stdout-channel notifications among `events`: after the command's own output
-/// on stdout, or on stderr as JSON lines when stdout holds a machine-readable document.
-pub fn print_notifications(out: &mut Out, db: &Connection, events: &[Event]) -> Result<()> {
-    if !out.is_terminal_run() {
+/// Prints the `stdout`-channel notifications this process delivered since the last call
+/// (every write session's, gathered by [`crate::notifications::StdoutDeliveries`]): after the
+/// command's own output on stdout, or on stderr (as JSON lines under `--json` and `--format
+/// csv`) when stdout holds a machine-readable document or a bare value (CLI.md
+/// "Notifications"). A closed stderr does not fail a command whose work is done.
+pub fn print_deliveries(out: &mut Out, env: &Env) -> Result<()> {
+    let notices = env.stdout_deliveries.take();
+    if notices.is_empty() || !out.is_terminal_run() {
         // a web request's answer is its document alone; the Ledger page shows these
         return Ok(());
     }
     let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
-    let mut logins: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for e in events {
-        let decoded = crate::events::decode(e)
-            .map_err(|err| AppError::new(Kind::Failure, "internal", err.to_string()))?;
-        let PopugEvent::NotificationSent(n) = decoded else {
-            continue;
-        };
-        if n.channel != Notify::Stdout {
-            continue;
-        }
-        let login = match logins.get(n.user_id.as_str()) {
-            Some(l) => l.clone(),
-            None => {
-                let l = auth::user_by_id(db, &n.user_id)
-                    .map_err(auth::db_error)?
-                    .map(|u| u.login)
-                    .unwrap_or_default();
-                logins.insert(n.user_id.clone().into(), l.clone());
-                l
-            }
-        };
+    for n in &notices {
         if out.format == crate::cli::output::Format::Table {
-            out.line(&format!("notification for {login}: {}", n.subject))?;
+            let mut text = format!("notification for {}: {}", n.login, n.subject);
             for l in n.body.lines() {
-                out.line(&format!("    {l}"))?;
+                text.push_str("\n    ");
+                text.push_str(l);
+            }
+            if out.stdout_is_data {
+                let _ = writeln!(stderr, "{text}");
+            } else {
+                out.line(&text)?;
             }
         } else {
             #[derive(serde::Serialize)]
@@ -157,12 +139,11 @@ pub fn print_notifications(out: &mut Out, db: &Connection, events: &[Event]) -> 
             let line = Line {
                 notification: Doc {
                     body: &n.body,
-                    login: &login,
+                    login: &n.login,
                     notification_id: &n.notification_id,
                     subject: &n.subject,
                 },
             };
-            // a closed stderr must not fail a command whose work is done
             let _ = serde_json::to_writer(&mut stderr, &line);
             let _ = writeln!(stderr);
         }

@@ -60,7 +60,7 @@ pub fn shuffle(env: &Env, out: &mut Out) -> Result<()> {
             .collect();
         out.table(&["#", "from", "to", "fee"], table)?;
     }
-    session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
+    Ok(())
 }
 
 /// `shuffle --json`: `{"shuffle_id","reassigned","tasks":[...]}` (CLI.md).

@@ -192,7 +192,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                     Money(task.assign_fee),
                     Money(task.reward)
                 )]))?;
-            session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
+            Ok(())
         }
         TaskCommand::Done { task } => {
             let mut ledger = env.open_to_write()?;
@@ -211,7 +211,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                     Money(t.reward),
                     Money(balance)
                 )]))?;
-            session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
+            Ok(())
         }
         TaskCommand::List {
             all,

@@ -104,6 +104,7 @@ fn token_create(env: &Env, out: &mut Out, name: String, expires_in: &str) -> Res
         return out.report(&Answer::new(document, Vec::new()));
     }
     // the token alone on stdout (a script's `$(popug token create …)`), the rest on stderr
+    out.stdout_is_data = true;
     out.report(&Answer::new(document, vec![token]))?;
     eprintln!(
         "token `{name}` ({credential_id}) for {}; shown only this once",

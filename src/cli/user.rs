@@ -255,7 +255,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                     "The password is shown only this once.".into(),
                 ],
             ))?;
-            session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
+            Ok(())
         }
         UserCommand::List => {
             let (ledger, _) = session::signed_in(
@@ -298,7 +298,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             let mut said = vec![format!("{login}: {} -> {}", user.role.as_str(), role.as_str())];
             said.extend(reassigned_lines(&reassigned));
             out.report(&Answer::new(doc, said))?;
-            session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
+            Ok(())
         }
         UserCommand::Deactivate { login } => {
             let mut ledger = env.open_to_write()?;
@@ -328,7 +328,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                 json!({"login": login, "reassigned": reassigned, "changed": user.active}),
                 said,
             ))?;
-            session::print_notifications(out, w.store(crate::auth::STORE), w.appended())
+            Ok(())
         }
         UserCommand::ResetPassword { login } => {
             let mut ledger = env.open()?;

@@ -202,6 +202,10 @@ pub fn worker(env: &Env, out: &mut Out, names: Vec<String>, once: bool) -> Resul
                 }
                 Err(e) => return Err(e),
             }
+            // a running worker prints what each batch delivered as it goes
+            if !once {
+                crate::cli::session::print_deliveries(out, env)?;
+            }
             if let Some(log) = &mut follow
                 && let Err(e) = log.ack(std::mem::take(&mut unacked))
             {

@@ -35,6 +35,73 @@ use crate::events::{Notify, Payload, TaskStatus};
 use crate::money::Money;
 use projection::{Recipient, recipient};
 
+/// A notification on a user's `stdout` channel that this process delivered: printed by the
+/// command that delivers it, after its own output (CLI.md "Notifications").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StdoutNotice {
+    pub notification_id: String,
+    /// The recipient's login (this context's copy; empty for a user it does not know).
+    pub login: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The `stdout` notifications a process delivers, gathered from every write session it runs
+/// (its own command's, and the one an open runs to finish an interrupted command's
+/// reactions) as their events become durable ([`popug_ledger::Options::on_durable`]), for
+/// the command to print once, at its end. Clones share what is gathered. The default
+/// gathers nothing (a web request, whose answer is its document alone).
+#[derive(Debug, Clone, Default)]
+pub struct StdoutDeliveries(Option<std::sync::Arc<std::sync::Mutex<Vec<StdoutNotice>>>>);
+
+impl StdoutDeliveries {
+    /// Deliveries that are gathered (a command run from a terminal, cron or a script).
+    pub fn gathered() -> StdoutDeliveries {
+        StdoutDeliveries(Some(Default::default()))
+    }
+
+    /// The engine's hook that gathers them; `None` when nothing is gathered.
+    pub fn on_durable(&self) -> Option<popug_ledger::OnDurable> {
+        let gathered = self.0.clone()?;
+        Some(popug_ledger::OnDurable(std::sync::Arc::new(
+            move |ledger: &popug_ledger::Ledger, events: &[Event]| {
+                let mut found = Vec::new();
+                for e in events.iter().filter(|e| e.event_type == "NotificationSent") {
+                    let Ok(PopugEvent::NotificationSent(n)) = decode(e) else {
+                        continue;
+                    };
+                    if n.channel != Notify::Stdout {
+                        continue;
+                    }
+                    // the store holds the recipient: the session committed before telling
+                    let login = recipient(ledger.store(STORE), &n.user_id)
+                        .ok()
+                        .flatten()
+                        .map(|r| r.login)
+                        .unwrap_or_default();
+                    found.push(StdoutNotice {
+                        notification_id: n.notification_id.clone(),
+                        login,
+                        subject: n.subject.clone(),
+                        body: n.body.clone(),
+                    });
+                }
+                if !found.is_empty() {
+                    gathered.lock().unwrap_or_else(|p| p.into_inner()).extend(found);
+                }
+            },
+        )))
+    }
+
+    /// Hands over what was gathered so far, oldest first, and forgets it.
+    pub fn take(&self) -> Vec<StdoutNotice> {
+        match &self.0 {
+            Some(g) => std::mem::take(&mut *g.lock().unwrap_or_else(|p| p.into_inner())),
+            None => Vec::new(),
+        }
+    }
+}
+
 pub struct Notifications {
     /// `LEDGER/notifications`
     maildir_root: PathBuf,

@@ -258,6 +258,26 @@ pub struct Options {
     /// the reactors of every other store are left alone. `None`: a command, which runs
     /// every reactor that is not handed over ([`Reactor::handed_over`]).
     pub worker: Option<Vec<String>>,
+    /// Told of the events of every write-session transaction once they are durable in the
+    /// log and the stores hold them: the command's own events, its reactions, and what a
+    /// session finished for an interrupted command (also the session [`Ledger::open`] runs
+    /// for a reader). With the ledger, to read the stores as they are then. For an
+    /// application that shows some events to whoever ran the process (popug prints the
+    /// notifications on a user's `stdout` channel, CLI.md).
+    pub on_durable: Option<OnDurable>,
+}
+
+/// The hook of [`Options::on_durable`]: given the ledger and the durable events.
+pub type DurableHook = dyn Fn(&Ledger, &[Event]) + Send + Sync;
+
+/// See [`Options::on_durable`].
+#[derive(Clone)]
+pub struct OnDurable(pub std::sync::Arc<DurableHook>);
+
+impl std::fmt::Debug for OnDurable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnDurable(..)")
+    }
 }
 
 /// Which instant "now" is.

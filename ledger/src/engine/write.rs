@@ -289,6 +289,7 @@ impl WriteGuard<'_> {
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
+        let start = self.appended.len();
         let result: Result<T, LedgerError> = (|| {
             for s in &self.ledger.stores {
                 s.db.execute_batch(BEGIN_WRITE).map_err(|e| db_err(&s.path, e))?;
@@ -322,6 +323,8 @@ impl WriteGuard<'_> {
         })();
         // once the caller's batches are in the log, a failure must say the command happened,
         // or a caller who retries would do it twice (docs/guarantees.md P10)
+        // whether what the transaction appended (what is left of it in `appended`) is durable
+        let mut durable = result.is_ok();
         let result = match result {
             Ok(v) => Ok(v),
             Err(e) => {
@@ -336,6 +339,7 @@ impl WriteGuard<'_> {
                     self.appended.retain(|ev| ev.seq <= kept);
                     self.unreacted_from = None;
                 }
+                durable = synced.is_ok() || kept_seq.is_some();
                 match self.command_last_seq {
                     Some(last_seq) if kept_seq.is_none_or(|kept| last_seq <= kept) => {
                         Err(LedgerError::Unapplied {
@@ -363,6 +367,13 @@ impl WriteGuard<'_> {
             }
             // best effort: if this fails too, the next writer catches up from the log
             let _ = self.ledger.catch_up_projections();
+        }
+        if durable
+            && let Some(OnDurable(tell)) = self.ledger.opts.on_durable.clone()
+            && let Some(events) = self.appended.get(start..)
+            && !events.is_empty()
+        {
+            tell(self.ledger, events);
         }
         result
     }

@@ -655,23 +655,32 @@ fn every_command_that_delivers_a_killed_ones_notification_prints_it_once() {
     // the only worker, notified on stdout (the default): every task goes to w1
     l.ok(&["user", "add", "w1", "--role", "worker"]);
     let password = l.admin_password.clone();
-    // (the command, its stdin, whether its stdout is data: the notification then on stderr)
-    let commands: Vec<(Vec<&str>, Option<String>, bool)> = vec![
-        (vec!["task", "list", "--all"], None, false),
-        (vec!["balance", "--all"], None, false),
-        (vec!["whoami"], None, false),
-        (vec!["events", "--since", "1"], None, true),
-        (vec!["export", "transactions"], None, true),
+    // (the command, its stdin, whether its stdout is data: the notification then on
+    // stderr, whether it succeeds)
+    let commands: Vec<(Vec<&str>, Option<String>, bool, bool)> = vec![
+        (vec!["task", "list", "--all"], None, false, true),
+        (vec!["balance", "--all"], None, false, true),
+        (vec!["whoami"], None, false, true),
+        (vec!["events", "--since", "1"], None, true, true),
+        (vec!["export", "transactions"], None, true, true),
         (
             vec!["login", "admin", "--password-stdin", "--print-token"],
             Some(password.clone()),
             true,
+            true,
         ),
-        (vec!["token", "create", "--name", "ci"], None, true),
-        (vec!["token", "list"], None, false),
-        (vec!["user", "list"], None, false),
+        // refused after its open delivered: the notification still printed, on stderr
+        (
+            vec!["login", "admin", "--password-stdin", "--print-token"],
+            Some("not the password".into()),
+            true,
+            false,
+        ),
+        (vec!["token", "create", "--name", "ci"], None, true, true),
+        (vec!["token", "list"], None, false, true),
+        (vec!["user", "list"], None, false, true),
     ];
-    for (i, (args, stdin, bare)) in commands.iter().enumerate() {
+    for (i, (args, stdin, bare, ok)) in commands.iter().enumerate() {
         let title = format!("Killed before command {i}");
         let crashed = l
             .admin()
@@ -696,7 +705,7 @@ fn every_command_that_delivers_a_killed_ones_notification_prints_it_once() {
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8(out.stdout).unwrap();
         let stderr = String::from_utf8(out.stderr).unwrap();
-        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert_eq!(out.status.success(), *ok, "{args:?}: {stderr}");
         let printed = |s: &str| {
             (
                 s.lines()
@@ -726,8 +735,8 @@ fn every_command_that_delivers_a_killed_ones_notification_prints_it_once() {
         if *bare && args[0] != "events" && args[0] != "export" {
             assert_eq!(
                 stdout.lines().count(),
-                1,
-                "{args:?}: stdout holds its value alone: {stdout}"
+                usize::from(*ok),
+                "{args:?}: stdout holds its value alone (nothing when refused): {stdout}"
             );
         }
     }
@@ -785,4 +794,66 @@ fn a_worker_prints_the_stdout_notifications_it_delivers() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&again.stdout).contains("notification for"));
     assert_eq!(l.json(&["verify"])["ok"], true);
+}
+
+/// `events --follow` runs until a signal stops it: what its open delivered for a killed
+/// command is printed while it follows (on stderr: its stdout is the log's lines), not at an
+/// end it never reaches.
+#[test]
+fn events_follow_prints_what_its_open_delivered_while_it_follows() {
+    if !cfg!(debug_assertions) {
+        eprintln!("SKIPPED: crash points exist in debug builds only");
+        return;
+    }
+    use std::io::BufRead;
+    let l = Ledger::init();
+    l.ok(&["user", "add", "w1", "--role", "worker"]);
+    let crashed = l
+        .admin()
+        .env("POPUG_LEDGER_CRASH_AT", "append.durable")
+        .args(["task", "create", "Killed before the follow"])
+        .output()
+        .unwrap();
+    assert_eq!(crashed.status.code(), None, "killed at its crash point");
+    let mut child = l
+        .admin()
+        .args(["events", "--follow"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while std::time::Instant::now() < deadline {
+        match rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            Ok(line) => {
+                let done = line.contains("Killed before the follow");
+                seen.push(line);
+                if done {
+                    break;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        seen.iter().any(|l| l.starts_with("notification for w1: Task #")),
+        "printed while following: {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|l| l.contains("Killed before the follow")),
+        "{seen:?}"
+    );
 }

@@ -34,7 +34,13 @@ pub fn events(env: &Env, out: &mut Out, args: EventsArgs) -> Result<()> {
     stream(
         env,
         &args,
-        || out.borrow_mut().flush().is_err(),
+        || {
+            let mut out = out.borrow_mut();
+            // what the open delivered, printed while following (a follow ends by a signal,
+            // and never reaches the command's end)
+            let _ = crate::cli::session::print_deliveries(&mut out, env);
+            out.flush().is_err()
+        },
         |line| out.borrow_mut().raw(line),
     )
 }

@@ -112,6 +112,8 @@ pub fn sign_in(env: &Env, login: &str, password: &str, lifetime: Duration) -> Re
 }
 
 pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
+    // from the start: whatever the command delivers, also when it then fails
+    out.stdout_is_data = args.print_token;
     let password = read_secret(args.password_stdin, "Password: ")?;
     let SignedIn {
         token,
@@ -119,7 +121,6 @@ pub fn login(env: &Env, out: &mut Out, args: LoginArgs) -> Result<()> {
         expires_at: expires,
     } = sign_in(env, &args.login, &password, Duration::days(SESSION_DAYS))?;
     if args.print_token {
-        out.stdout_is_data = true;
         let document = json!({"token": token, "login": user.login, "expires_at": expires});
         return out.report(&Answer::new(document, vec![token.clone()]));
     }

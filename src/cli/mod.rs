@@ -253,15 +253,16 @@ fn run(cli: Cli, out: &mut Out, input_format: Option<ImportFormat>) -> Result<()
             out.raw(&man::render(&command)?)
         }
         command => {
-            let mut env = Env::new(cli.global.ledger)?;
-            if matches!(command, Command::Serve { .. }) {
-                // a server prints no notification: a request's answer is its document, and
-                // the Ledger page shows them
-                env.stdout_deliveries = Default::default();
-            }
-            // whatever the command's outcome, the notifications it delivered are printed,
-            // after its own output (CLI.md): what is in the log was sent
+            let env = Env::new(cli.global.ledger)?;
+            // the notifications the command delivered are printed after its own output
+            // (CLI.md), also when it then fails; but a failed command's stderr under
+            // `--json` or `--format csv` is its error document alone, for the script that
+            // reads it (they stay in the log, and on the Ledger page)
             let done = run_on_ledger(&env, out, command, input_format);
+            if done.is_err() && out.format != Format::Table {
+                env.stdout_deliveries.take();
+                return done;
+            }
             let printed = session::print_deliveries(out, &env);
             done.and(printed)
         }

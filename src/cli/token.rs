@@ -62,7 +62,11 @@ fn parse_lifetime(s: &str) -> Result<Option<Duration>> {
 
 pub fn token(env: &Env, out: &mut Out, cmd: TokenCommand) -> Result<()> {
     match cmd {
-        TokenCommand::Create { name, expires_in } => token_create(env, out, name, &expires_in),
+        TokenCommand::Create { name, expires_in } => {
+            // from the start: whatever the command delivers, also when it then fails
+            out.stdout_is_data = true;
+            token_create(env, out, name, &expires_in)
+        }
         TokenCommand::List { all } => token_list(env, out, all),
         TokenCommand::Revoke { id } => token_revoke(env, out, id),
     }
@@ -104,7 +108,6 @@ fn token_create(env: &Env, out: &mut Out, name: String, expires_in: &str) -> Res
         return out.report(&Answer::new(document, Vec::new()));
     }
     // the token alone on stdout (a script's `$(popug token create …)`), the rest on stderr
-    out.stdout_is_data = true;
     out.report(&Answer::new(document, vec![token]))?;
     eprintln!(
         "token `{name}` ({credential_id}) for {}; shown only this once",

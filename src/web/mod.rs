@@ -117,7 +117,10 @@ async fn log_request(req: Request, next: Next) -> Response {
 
 /// Runs `popug serve`: binds `bind` (loopback by default), says where on stderr, serves until
 /// SIGTERM or SIGINT, then finishes the requests in flight and exits 0.
-pub fn serve(env: Env, bind: SocketAddr) -> crate::error::Result<()> {
+pub fn serve(mut env: Env, bind: SocketAddr) -> crate::error::Result<()> {
+    // a server prints no notification (an answer is its document; the Ledger page shows
+    // them), so it gathers none either: it would keep them for as long as it runs
+    env.stdout_deliveries = Default::default();
     // the ledger must exist and open before the first request: a wrong --ledger fails here.
     // It stays open, idle, while the server runs: a store that some connection holds keeps
     // its WAL index, so each request's own connections skip reading the store's WAL again

@@ -417,6 +417,19 @@ impl WriteGuard<'_> {
         Ok(start..self.appended.len())
     }
 
+    /// Writes a staged reaction round to the log ([`Staging::append_round`]) and returns its
+    /// events; on a failure, what a shared log stored of it all the same is counted among
+    /// the session's appended events (the hook of [`Options::on_durable`] hears them) before
+    /// the error is returned.
+    fn round_appended(&mut self, staging: Staging, points: [&str; 2]) -> Result<Vec<Event>, LedgerError> {
+        staging
+            .append_round(self.ledger, points)
+            .map_err(|(error, kept)| {
+                self.appended.extend(kept);
+                error
+            })
+    }
+
     /// Runs reaction rounds until every reactor has handled every event, inside the
     /// caller's transaction.
     pub(super) fn run_reactions(&mut self) -> Result<(), LedgerError> {
@@ -511,12 +524,14 @@ impl WriteGuard<'_> {
                 flush(reactor, head.seq)?;
                 set_position(tx, reactor.name(), &head).map_err(|e| db_err(&store.path, e))?;
             }
-            if !staging.events.is_empty() {
-                staging.append_round(l, ["react", "react.durable"])?;
-            }
+            let events = if staging.events.is_empty() {
+                Vec::new()
+            } else {
+                self.round_appended(staging, ["react", "react.durable"])?
+            };
             // what every reactor has now seen is done with; this round's reactions are next
             self.unreacted_from = Some(self.appended.len());
-            self.appended.extend(staging.events);
+            self.appended.extend(events);
         }
         Err(LedgerError::React {
             name: "(all)".into(),
@@ -572,9 +587,9 @@ impl WriteGuard<'_> {
         if staging.events.is_empty() {
             return Ok(());
         }
-        staging.append_round(l, ["retry", "retry.durable"])?;
+        let events = self.round_appended(staging, ["retry", "retry.durable"])?;
         self.unreacted_from = Some(self.appended.len());
-        self.appended.extend(staging.events);
+        self.appended.extend(events);
         self.run_reactions()
     }
 }
@@ -707,17 +722,33 @@ impl Staging {
     /// Records the projections' positions after this round (in the open SQLite
     /// transactions) and writes the round to the log (synced by the session); `points` name
     /// its crash points (before the write, after it).
-    fn append_round(&self, l: &mut Ledger, points: [&str; 2]) -> Result<(), LedgerError> {
+    /// On a failure, the events of the round that a shared log stored all the same (the
+    /// first messages of a long round) are given back with the error: they happened.
+    fn append_round(
+        self,
+        l: &mut Ledger,
+        points: [&str; 2],
+    ) -> Result<Vec<Event>, (LedgerError, Vec<Event>)> {
         for s in &l.stores {
             set_projection_positions(&s.db, &s.spec.projections, &self.next)
-                .map_err(|e| db_err(&s.path, e))?;
+                .map_err(|e| (db_err(&s.path, e), Vec::new()))?;
         }
         crate::crash_point(points[0]);
         // a round stored in part (a shared log, a long round) is caught up from the log
-        l.append_log(self.start, &self.bytes, &self.batch_ends)
-            .map_err(|f| f.error)?;
+        if let Err(failure) = l.append_log(self.start, &self.bytes, &self.batch_ends) {
+            let AppendFailure { error, stored } = *failure;
+            let kept = match stored {
+                Some(stored) => self
+                    .events
+                    .into_iter()
+                    .take_while(|ev| ev.seq <= stored.seq)
+                    .collect(),
+                None => Vec::new(),
+            };
+            return Err((error, kept));
+        }
         crate::crash_point(points[1]);
-        Ok(())
+        Ok(self.events)
     }
 
     /// Stages one atomic batch, with its ids and instant from the session's `ctx`; `cause`

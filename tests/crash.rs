@@ -610,13 +610,7 @@ fn a_writing_command_prints_the_notification_it_delivers_for_a_killed_one() {
     let l = Ledger::init();
     // the only worker, notified on stdout (the default): both tasks go to w1
     l.ok(&["user", "add", "w1", "--role", "worker"]);
-    let crashed = l
-        .admin()
-        .env("POPUG_LEDGER_CRASH_AT", "append.durable")
-        .args(["task", "create", "Killed after its append"])
-        .output()
-        .unwrap();
-    assert_eq!(crashed.status.code(), None, "killed at its crash point");
+    create_killed_after_its_append(&l, "Killed after its append");
     let out = l
         .admin()
         .args(["--json", "task", "create", "The next one"])
@@ -682,13 +676,7 @@ fn every_command_that_delivers_a_killed_ones_notification_prints_it_once() {
     ];
     for (i, (args, stdin, bare, ok)) in commands.iter().enumerate() {
         let title = format!("Killed before command {i}");
-        let crashed = l
-            .admin()
-            .env("POPUG_LEDGER_CRASH_AT", "append.durable")
-            .args(["task", "create", &title])
-            .output()
-            .unwrap();
-        assert_eq!(crashed.status.code(), None, "killed at its crash point");
+        create_killed_after_its_append(&l, &title);
         let mut cmd = l.admin();
         cmd.args(args)
             .stdin(std::process::Stdio::piped())
@@ -808,13 +796,7 @@ fn events_follow_prints_what_its_open_delivered_while_it_follows() {
     use std::io::BufRead;
     let l = Ledger::init();
     l.ok(&["user", "add", "w1", "--role", "worker"]);
-    let crashed = l
-        .admin()
-        .env("POPUG_LEDGER_CRASH_AT", "append.durable")
-        .args(["task", "create", "Killed before the follow"])
-        .output()
-        .unwrap();
-    assert_eq!(crashed.status.code(), None, "killed at its crash point");
+    create_killed_after_its_append(&l, "Killed before the follow");
     let mut child = l
         .admin()
         .args(["events", "--follow"])
@@ -856,4 +838,16 @@ fn events_follow_prints_what_its_open_delivered_while_it_follows() {
         seen.iter().any(|l| l.contains("Killed before the follow")),
         "{seen:?}"
     );
+}
+
+/// Runs `task create TITLE` as the admin, killed at its crash point right after its append:
+/// the task is in the log, its reactions (the fee, the notification) are not.
+fn create_killed_after_its_append(l: &Ledger, title: &str) {
+    let crashed = l
+        .admin()
+        .env("POPUG_LEDGER_CRASH_AT", "append.durable")
+        .args(["task", "create", title])
+        .output()
+        .unwrap();
+    assert_eq!(crashed.status.code(), None, "killed at its crash point");
 }

@@ -603,13 +603,9 @@ fn crash_at_each_point(parallel: bool) {
 /// the log said the message was sent, and no one ever saw it.
 #[test]
 fn a_writing_command_prints_the_notification_it_delivers_for_a_killed_one() {
-    if !cfg!(debug_assertions) {
-        eprintln!("SKIPPED: crash points exist in debug builds only");
+    let Some(l) = ledger_with_one_stdout_worker() else {
         return;
-    }
-    let l = Ledger::init();
-    // the only worker, notified on stdout (the default): both tasks go to w1
-    l.ok(&["user", "add", "w1", "--role", "worker"]);
+    };
     create_killed_after_its_append(&l, "Killed after its append");
     let out = l
         .admin()
@@ -641,13 +637,9 @@ fn a_writing_command_prints_the_notification_it_delivers_for_a_killed_one() {
 /// delivered in silence.
 #[test]
 fn every_command_that_delivers_a_killed_ones_notification_prints_it_once() {
-    if !cfg!(debug_assertions) {
-        eprintln!("SKIPPED: crash points exist in debug builds only");
+    let Some(l) = ledger_with_one_stdout_worker() else {
         return;
-    }
-    let l = Ledger::init();
-    // the only worker, notified on stdout (the default): every task goes to w1
-    l.ok(&["user", "add", "w1", "--role", "worker"]);
+    };
     let password = l.admin_password.clone();
     // (the command, its stdin, whether its stdout is data: the notification then on
     // stderr, whether it succeeds)
@@ -789,13 +781,10 @@ fn a_worker_prints_the_stdout_notifications_it_delivers() {
 /// end it never reaches.
 #[test]
 fn events_follow_prints_what_its_open_delivered_while_it_follows() {
-    if !cfg!(debug_assertions) {
-        eprintln!("SKIPPED: crash points exist in debug builds only");
-        return;
-    }
     use std::io::BufRead;
-    let l = Ledger::init();
-    l.ok(&["user", "add", "w1", "--role", "worker"]);
+    let Some(l) = ledger_with_one_stdout_worker() else {
+        return;
+    };
     create_killed_after_its_append(&l, "Killed before the follow");
     let mut child = l
         .admin()
@@ -850,4 +839,17 @@ fn create_killed_after_its_append(l: &Ledger, title: &str) {
         .output()
         .unwrap();
     assert_eq!(crashed.status.code(), None, "killed at its crash point");
+}
+
+/// A ledger whose only worker, w1, is notified on stdout (the default): every task goes to
+/// w1. `None` in a release build, which has no crash points: the caller skips, and this says
+/// so.
+fn ledger_with_one_stdout_worker() -> Option<Ledger> {
+    if !cfg!(debug_assertions) {
+        eprintln!("SKIPPED: crash points exist in debug builds only");
+        return None;
+    }
+    let l = Ledger::init();
+    l.ok(&["user", "add", "w1", "--role", "worker"]);
+    Some(l)
 }

@@ -191,8 +191,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                     first_assignee,
                     Money(task.assign_fee),
                     Money(task.reward)
-                )]))?;
-            Ok(())
+                )]))
         }
         TaskCommand::Done { task } => {
             let mut ledger = env.open_to_write()?;
@@ -210,8 +209,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: TaskCommand) -> Result<()> {
                     t.number,
                     Money(t.reward),
                     Money(balance)
-                )]))?;
-            Ok(())
+                )]))
         }
         TaskCommand::List {
             all,

@@ -254,8 +254,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                     ),
                     "The password is shown only this once.".into(),
                 ],
-            ))?;
-            Ok(())
+            ))
         }
         UserCommand::List => {
             let (ledger, _) = session::signed_in(
@@ -297,8 +296,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
                              "role": role.as_str(), "changed": user.role != role, "reassigned": reassigned});
             let mut said = vec![format!("{login}: {} -> {}", user.role.as_str(), role.as_str())];
             said.extend(reassigned_lines(&reassigned));
-            out.report(&Answer::new(doc, said))?;
-            Ok(())
+            out.report(&Answer::new(doc, said))
         }
         UserCommand::Deactivate { login } => {
             let mut ledger = env.open_to_write()?;
@@ -327,8 +325,7 @@ pub fn run(env: &Env, out: &mut Out, cmd: UserCommand) -> Result<()> {
             out.report(&Answer::new(
                 json!({"login": login, "reassigned": reassigned, "changed": user.active}),
                 said,
-            ))?;
-            Ok(())
+            ))
         }
         UserCommand::ResetPassword { login } => {
             let mut ledger = env.open()?;

@@ -66,7 +66,10 @@ impl StdoutDeliveries {
         Some(popug_ledger::OnDurable(std::sync::Arc::new(
             move |ledger: &popug_ledger::Ledger, events: &[Event]| {
                 let mut found = Vec::new();
-                for e in events.iter().filter(|e| e.event_type == "NotificationSent") {
+                for e in events
+                    .iter()
+                    .filter(|e| e.event_type == crate::events::NotificationSent::TYPE)
+                {
                     let Ok(PopugEvent::NotificationSent(n)) = decode(e) else {
                         continue;
                     };

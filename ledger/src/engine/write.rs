@@ -321,10 +321,10 @@ impl WriteGuard<'_> {
             each_store(rest, self.wide, commit)?;
             Ok(v)
         })();
-        // once the caller's batches are in the log, a failure must say the command happened,
-        // or a caller who retries would do it twice (docs/guarantees.md P10)
         // whether what the transaction appended (what is left of it in `appended`) is durable
         let mut durable = result.is_ok();
+        // once the caller's batches are in the log, a failure must say the command happened,
+        // or a caller who retries would do it twice (docs/guarantees.md P10)
         let result = match result {
             Ok(v) => Ok(v),
             Err(e) => {
